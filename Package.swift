@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Berth: containers as systemd units across many hosts.
+// No third-party packages: Foundation, Glibc and our own C shim only.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Berth",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "berthd", targets: ["berthd"]),
+        .executable(name: "berth", targets: ["berth"]),
+    ],
+    targets: [
+        // Only the Glibc calls Swift cannot see. The .c file is built with _GNU_SOURCE;
+        // defining it in the header would break Glibc's module map.
+        .target(name: "CBerthShims", cSettings: [.define("_GNU_SOURCE")]),
+        .target(name: "BerthSystem", dependencies: ["CBerthShims"], swiftSettings: strict),
+        .target(name: "BerthCore", dependencies: ["BerthSystem"], swiftSettings: strict),
+        .target(name: "BerthProtocol", swiftSettings: strict),
+        .target(name: "BerthNode", dependencies: ["BerthCore", "BerthProtocol", "BerthSystem"], swiftSettings: strict),
+        .target(name: "BerthClient", dependencies: ["BerthCore", "BerthProtocol", "BerthSystem"], swiftSettings: strict),
+        .executableTarget(name: "berthd", dependencies: ["BerthNode"], swiftSettings: strict),
+        .executableTarget(name: "berth", dependencies: ["BerthClient"], swiftSettings: strict),
+        .testTarget(name: "BerthSystemTests", dependencies: ["BerthSystem"], swiftSettings: strict),
+        .testTarget(name: "BerthCoreTests", dependencies: ["BerthCore", "BerthSystem"],
+                    resources: [.copy("Golden")], swiftSettings: strict),
+        .testTarget(name: "BerthProtocolTests", dependencies: ["BerthProtocol"], swiftSettings: strict),
+        .testTarget(name: "BerthNodeTests", dependencies: ["BerthNode", "BerthClient"], swiftSettings: strict),
+        .testTarget(name: "BerthClientTests", dependencies: ["BerthClient"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

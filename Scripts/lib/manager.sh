@@ -1,0 +1,96 @@
+# shellcheck shell=bash
+# A private systemd manager (systemd --user, isolated) for tests, the quickstart and development on
+# machines where PID 1 is not systemd. Source this file, then:
+#
+#   manager_start DIR        starts a manager whose state lives in DIR; sets MANAGER_PID,
+#                            MANAGER_XDG (its XDG_RUNTIME_DIR), MANAGER_UNITS (its unit directory),
+#                            MANAGER_CGROUP (the cgroup name it owns)
+#   manager_systemctl ARGS   systemctl --user against it
+#   manager_stop             stops it (all its units), waits for it, removes its cgroups
+#
+# The manager runs in its own cgroup (never the root one: systemd would take '/' as its root and move
+# every process of the machine into /init.scope), in its own mount namespace with a tmpfs
+# /run/systemd/system (without it, systemd --user exits at once), with a private unit directory.
+# See shared/REAL-STACK.md. Environment passed through to units: CONTAINERS_CONF, PATH.
+
+manager_start() {
+    local dir=$1
+    [ -n "$dir" ] || { echo "manager_start: need a directory" >&2; return 2; }
+    mkdir -p "$dir/xdg" "$dir/units"
+    dir=$(cd "$dir" && pwd)
+    chmod 700 "$dir/xdg"
+    : > "$dir/console.log"
+    MANAGER_DIR=$dir
+    MANAGER_XDG=$dir/xdg
+    MANAGER_UNITS=$dir/units
+    MANAGER_CGROUP=berth-mgr-$$-$RANDOM
+    # /run/netns must be a shared mount before the manager's mount namespace copies it,
+    # so network namespaces podman creates later are visible on both sides.
+    if [ ! -d /run/netns ]; then ip netns add "berth-prime-$$" && ip netns del "berth-prime-$$"; fi
+    local h
+    for h in /sys/fs/cgroup/*/; do
+        [ -f "$h/cgroup.procs" ] || continue
+        mkdir -p "$h/$MANAGER_CGROUP"
+        if [ -f "$h/cpuset.cpus" ]; then
+            cat "$h/cpuset.cpus" > "$h/$MANAGER_CGROUP/cpuset.cpus"
+            cat "$h/cpuset.mems" > "$h/$MANAGER_CGROUP/cpuset.mems"
+        fi
+    done
+    printf '[Unit]\nDescription=Berth private manager root\nDefaultDependencies=no\n' > "$dir/units/berth-root.target"
+    cat > "$dir/inner.sh" <<INNER
+#!/bin/bash
+set -e
+for h in /sys/fs/cgroup/*/; do [ -d "\$h/$MANAGER_CGROUP" ] && echo \$\$ > "\$h/$MANAGER_CGROUP/cgroup.procs"; done
+mount -t tmpfs tmpfs /run/systemd && mkdir /run/systemd/system
+mount --bind "$dir/console.log" /dev/console
+export XDG_RUNTIME_DIR="$dir/xdg" SYSTEMD_UNIT_PATH="$dir/units:" CONTAINERS_CONF="${CONTAINERS_CONF:-}"
+export PATH="$PATH"
+exec /lib/systemd/systemd --user --unit=berth-root.target --log-target=console --log-level=info
+INNER
+    chmod +x "$dir/inner.sh"
+    setsid unshare --mount --propagation unchanged "$dir/inner.sh" </dev/null >"$dir/stdout.log" 2>&1 &
+    MANAGER_PID=$!
+    echo "$MANAGER_PID" > "$dir/manager.pid"
+    echo "$MANAGER_CGROUP" > "$dir/manager.cgroup"
+    local i=0
+    until [ -S "$dir/xdg/systemd/private" ]; do
+        if ! kill -0 "$MANAGER_PID" 2>/dev/null || [ $i -ge 500 ]; then
+            echo "manager_start: systemd did not come up; see $dir/console.log" >&2
+            manager_stop
+            return 1
+        fi
+        sleep 0.02; i=$((i + 1))
+    done
+}
+
+manager_systemctl() {
+    XDG_RUNTIME_DIR=$MANAGER_XDG systemctl --user "$@"
+}
+
+manager_stop() {
+    local dir=${MANAGER_DIR:-}
+    [ -n "$dir" ] || return 0
+    local pid=${MANAGER_PID:-$(cat "$dir/manager.pid" 2>/dev/null)}
+    local cg=${MANAGER_CGROUP:-$(cat "$dir/manager.cgroup" 2>/dev/null)}
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null
+        local i=0
+        while kill -0 "$pid" 2>/dev/null && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    if [ -n "$cg" ]; then
+        local h p
+        for h in /sys/fs/cgroup/*/; do
+            [ -d "$h/$cg" ] || continue
+            # Anything left in our own cgroup is ours: stop it by PID before removing the cgroup.
+            for p in $(cat "$h/$cg/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+        done
+        sleep 0.05
+        for h in /sys/fs/cgroup/*/; do
+            [ -d "$h/$cg" ] && find "$h/$cg" -depth -type d -exec rmdir {} \; 2>/dev/null
+        done
+    fi
+    MANAGER_PID=; MANAGER_DIR=; MANAGER_CGROUP=
+    return 0
+}

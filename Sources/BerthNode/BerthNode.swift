@@ -1,0 +1,4 @@
+import BerthCore
+import BerthProtocol
+import BerthSystem
+public enum BerthNodeModule {}

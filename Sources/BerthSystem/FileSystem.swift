@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Atomic, durable file operations. A reader sees either the old file or the new one, never a mix,
+/// and a crash at any point leaves one of the two.
+public enum FileSystem {
+    /// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename,
+    /// then fsync of the directory so the rename itself survives a crash.
+    public static func writeAtomically<C: Collection>(_ bytes: C, to path: String, mode: mode_t = 0o644) throws
+    where C.Element == UInt8 {
+        let dir = directoryName(of: path)
+        let tmp = "\(dir)/.\(baseName(of: path)).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC, mode: mode)
+        do {
+            try fd.closeAfter {
+                try fd.writeAll(bytes)
+                if fchmod(fd.rawValue, mode) != 0 { throw SystemError("fchmod", path: tmp) }
+                try fd.sync()
+            }
+            guard rename(tmp, path) == 0 else { throw SystemError("rename", path: path) }
+        } catch {
+            unlink(tmp)
+            throw error
+        }
+        try syncDirectory(dir)
+    }
+
+    /// Reads a whole file (up to `limit` bytes).
+    public static func read(_ path: String, limit: Int = 64 << 20) throws -> [UInt8] {
+        let fd = try FileDescriptor.open(path, O_RDONLY)
+        return try fd.closeAfter { try fd.readAll(limit: limit) }
+    }
+
+    /// Reads a whole file, or nil if it does not exist.
+    public static func readIfExists(_ path: String, limit: Int = 64 << 20) throws -> [UInt8]? {
+        do { return try read(path, limit: limit) } catch let e as SystemError where e.errno == .noEntry { return nil }
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    /// fsyncs a directory so renames and unlinks inside it are durable.
+    public static func syncDirectory(_ dir: String) throws {
+        let fd = try FileDescriptor.open(dir, O_RDONLY | O_DIRECTORY)
+        try fd.closeAfter { try fd.sync() }
+    }
+
+    /// mkdir -p with `mode` for the directories it creates.
+    public static func createDirectory(_ path: String, mode: mode_t = 0o755) throws {
+        if path.isEmpty || path == "/" { return }
+        var st = stat()
+        if stat(path, &st) == 0 {
+            if (st.st_mode & S_IFMT) == S_IFDIR { return }
+            throw SystemError("mkdir", path: path, errno: Errno(rawValue: ENOTDIR))
+        }
+        try createDirectory(directoryName(of: path), mode: mode)
+        if mkdir(path, mode) != 0 && errno != EEXIST { throw SystemError("mkdir", path: path) }
+    }
+
+    /// Removes a file; a missing file is not an error.
+    public static func remove(_ path: String) throws {
+        if unlink(path) != 0 && errno != ENOENT { throw SystemError("unlink", path: path) }
+    }
+
+    /// Removes a directory tree without following symbolic links out of it.
+    public static func removeTree(_ path: String) throws {
+        var st = stat()
+        guard lstat(path, &st) == 0 else {
+            if errno == ENOENT { return }
+            throw SystemError("lstat", path: path)
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            for name in try list(path) { try removeTree("\(path)/\(name)") }
+            if rmdir(path) != 0 && errno != ENOENT { throw SystemError("rmdir", path: path) }
+        } else {
+            try remove(path)
+        }
+    }
+
+    /// Names in a directory, without "." and "..".
+    public static func list(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw SystemError("opendir", path: path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Creates or replaces a symbolic link atomically.
+    public static func symlinkAtomically(target: String, at path: String) throws {
+        let tmp = "\(path).tmp-\(getpid())"
+        unlink(tmp)
+        guard symlink(target, tmp) == 0 else { throw SystemError("symlink", path: tmp) }
+        guard rename(tmp, path) == 0 else { unlink(tmp); throw SystemError("rename", path: path) }
+        try syncDirectory(directoryName(of: path))
+    }
+
+    public static func directoryName(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    public static func baseName(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+}

@@ -1,0 +1,2 @@
+import BerthClient
+print("berth: not yet")

@@ -1,0 +1,2 @@
+import BerthNode
+print("berthd: not yet")

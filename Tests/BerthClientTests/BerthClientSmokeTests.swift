@@ -1,0 +1,4 @@
+import Testing
+@testable import BerthClient
+
+@Test func moduleLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import BerthCore
+
+@Test func moduleLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import BerthNode
+
+@Test func moduleLinks() { #expect(Bool(true)) }

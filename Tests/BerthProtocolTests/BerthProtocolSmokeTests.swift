@@ -1,0 +1,4 @@
+import Testing
+@testable import BerthProtocol
+
+@Test func moduleLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import BerthSystem
+
+@Test func moduleLinks() { #expect(Bool(true)) }
