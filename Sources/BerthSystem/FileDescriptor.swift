@@ -72,3 +72,39 @@ extension FileDescriptor {
         guard retryingOnInterrupt({ fsync(rawValue) }) == 0 else { throw SystemError("fsync") }
     }
 }
+
+extension FileDescriptor {
+    /// Sets or clears FD_CLOEXEC. The corresponding C function is `fcntl`.
+    public func setCloseOnExec(_ on: Bool) throws {
+        let flags = fcntl(rawValue, F_GETFD)
+        guard flags >= 0 else { throw SystemError("fcntl") }
+        let wanted = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC
+        if wanted != flags { guard fcntl(rawValue, F_SETFD, wanted) == 0 else { throw SystemError("fcntl") } }
+    }
+
+    /// Whether FD_CLOEXEC is set. The corresponding C function is `fcntl`.
+    public func isCloseOnExec() throws -> Bool {
+        let flags = fcntl(rawValue, F_GETFD)
+        guard flags >= 0 else { throw SystemError("fcntl") }
+        return flags & FD_CLOEXEC != 0
+    }
+
+    /// The descriptors this process has open, from /proc/self/fd (without the one used to list it).
+    /// Tests compare the count before and after to catch leaks.
+    public static func openDescriptors() throws -> [CInt] {
+        guard let dir = opendir("/proc/self/fd") else { throw SystemError("opendir", path: "/proc/self/fd") }
+        defer { closedir(dir) }
+        let own = dirfd(dir)
+        var result: [CInt] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if let fd = CInt(name), fd != own { result.append(fd) }
+        }
+        return result.sorted()
+    }
+
+    /// How many descriptors this process has open (see `openDescriptors()`).
+    public static func openCount() throws -> Int { try openDescriptors().count }
+}

@@ -42,6 +42,30 @@ ssize_t berth_send_nosignal(int fd, const void *buf, size_t len);
 /// setns(fd, CLONE_NEWNET).
 int berth_setns_net(int fd);
 
+/// pidfd_open(pid, 0): a close-on-exec descriptor that becomes readable when `pid` exits.
+int berth_pidfd_open(pid_t pid);
+
+/// posix_spawn with every signal reset to its default action and an empty signal mask, descriptors
+/// `stdin_fd`/`stdout_fd`/`stderr_fd` as 0/1/2 (stdin_fd < 0: /dev/null), every other descriptor closed
+/// (closefrom 3), an optional working directory and optionally a new process group.
+/// Returns 0 and sets *pid, or an errno value (spawn and exec failures alike).
+int berth_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[], const char *cwd,
+                int stdin_fd, int stdout_fd, int stderr_fd, int new_process_group);
+
+/// Installs a handler for `sig` that writes the signal number as one byte to `write_fd` (a
+/// non-blocking pipe), so the default action never runs. Returns 0 or -1 with errno.
+int berth_signal_forward(int sig, int write_fd);
+
+/// Restores the default action of `sig`.
+int berth_signal_default(int sig);
+
+/// Names the calling thread (at most 15 bytes are kept), for ps -L and debuggers.
+void berth_set_thread_name(const char *name);
+
+/// Constants whose Glibc definitions import badly into Swift.
+extern const int BERTH_SOCK_DGRAM;
+extern const int BERTH_MSG_NOSIGNAL;
+
 /// Constants whose Glibc definitions import badly into Swift.
 extern const int BERTH_SOCK_STREAM;
 extern const int BERTH_SOCK_CLOEXEC;
@@ -51,6 +75,9 @@ extern const uint32_t BERTH_EPOLLOUT;
 extern const uint32_t BERTH_EPOLLERR;
 extern const uint32_t BERTH_EPOLLHUP;
 extern const uint32_t BERTH_EPOLLRDHUP;
+extern const uint32_t BERTH_EPOLLET;
+extern const int BERTH_EPOLL_CTL_ADD;
+extern const int BERTH_EPOLL_CTL_DEL;
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A connected stream socket driven by an `EventLoop`: async reads and writes that suspend the task,
+/// never a thread, while the socket is not ready.
+///
+/// One task may read while another writes; two concurrent reads (or writes) fail with
+/// `concurrentOperation`. `close()` (or releasing the last reference) fails pending operations with
+/// `SocketError.closed`. Cancelling a task aborts its wait with `CancellationError` and leaves the
+/// connection usable.
+public final class Connection: Sendable {
+    let registration: Registration
+
+    /// The default read size: large enough that a pipelined burst arrives in one call.
+    public static let defaultReadSize = 64 * 1024
+
+    /// Takes ownership of a connected socket and makes it non-blocking.
+    public init(_ socket: Socket, loop: EventLoop = .shared) throws {
+        do {
+            try socket.setNonBlocking(true)
+            registration = try loop.register(socket.descriptor.rawValue)
+        } catch {
+            socket.close()
+            throw error
+        }
+    }
+
+    deinit { registration.close() }
+
+    /// Connects to a Unix or TCP address without blocking a thread, failing with `timedOut` after
+    /// `timeout`. The corresponding C function is `connect`.
+    public static func connect(to address: SocketAddress, timeout: Duration? = nil,
+                               loop: EventLoop = .shared) async throws -> Connection {
+        let connection = try Connection(Socket.stream(family: address.family, nonBlocking: true), loop: loop)
+        do {
+            if let timeout {
+                try await withThrowingTaskGroup(of: Bool.self) { group in
+                    group.addTask { try await connection.finishConnect(to: address); return true }
+                    group.addTask { try await Task.sleep(for: timeout); return false }
+                    let connected = try await group.next()!
+                    group.cancelAll()
+                    if !connected { throw Socket.connectTimeout(address, timeout) }
+                }
+            } else {
+                try await connection.finishConnect(to: address)
+            }
+            return connection
+        } catch {
+            connection.close()
+            throw error
+        }
+    }
+
+    private func finishConnect(to address: SocketAddress) async throws {
+        try registration.enter()
+        defer { registration.leave() }
+        let socket = Socket(FileDescriptor(rawValue: registration.fd))
+        while true {
+            registration.clear(.write)
+            switch try socket.startConnect(to: address) {
+            case .connected:
+                return
+            case .inProgress:
+                try await registration.wait(.write)
+                let error = try socket.pendingError()
+                guard error == 0 else { throw SystemError("connect", path: address.description, errno: Errno(rawValue: error)) }
+                return
+            case .retryLater:
+                try await Task.sleep(for: .milliseconds(1))
+            }
+        }
+    }
+
+    /// Reads what is available, up to `maximum` bytes, waiting until at least one byte arrives.
+    /// An empty result means the peer closed its side (end of stream).
+    /// The corresponding C function is `recv`.
+    public func read(upTo maximum: Int = Connection.defaultReadSize) async throws -> [UInt8] {
+        precondition(maximum > 0, "read size must be positive")
+        try registration.enter()
+        defer { registration.leave() }
+        let socket = Socket(FileDescriptor(rawValue: registration.fd))
+        while true {
+            registration.clear(.read)
+            if let bytes = try socket.receive(upTo: maximum) { return bytes }
+            try await registration.wait(.read)
+        }
+    }
+
+    /// Writes every byte, waiting for buffer space as often as needed (so a slow reader slows the
+    /// writer down instead of growing memory). Batch many small messages into one call: each call is
+    /// at least one syscall. The corresponding C function is `send` (with `MSG_NOSIGNAL`).
+    public func write(_ bytes: [UInt8]) async throws {
+        try await write(bytes[...])
+    }
+
+    /// Writes every byte of a slice; see `write(_:)`.
+    public func write(_ bytes: ArraySlice<UInt8>) async throws {
+        try registration.enter()
+        defer { registration.leave() }
+        let socket = Socket(FileDescriptor(rawValue: registration.fd))
+        var offset = bytes.startIndex
+        while offset < bytes.endIndex {
+            registration.clear(.write)
+            let sent = try bytes[offset...].withUnsafeBytes { try socket.send($0) }
+            if let sent {
+                offset += sent
+            } else {
+                try await registration.wait(.write)
+            }
+        }
+    }
+
+    /// Closes the writing side: the peer reads end of stream, and can still answer.
+    /// The corresponding C function is `shutdown`.
+    public func shutdownWrite() throws {
+        try registration.withDescriptor { Socket(FileDescriptor(rawValue: $0)).shutdown(.write) }
+    }
+
+    /// The pid, uid and gid of a Unix socket's peer. The corresponding C option is `SO_PEERCRED`.
+    public func peerCredentials() throws -> PeerCredentials {
+        try registration.withDescriptor { try Socket(FileDescriptor(rawValue: $0)).peerCredentials() }
+    }
+
+    /// The address this end is bound to.
+    public func localAddress() throws -> SocketAddress {
+        try registration.withDescriptor { try Socket(FileDescriptor(rawValue: $0)).localAddress() }
+    }
+
+    /// The peer's address (the unnamed `.unix(path: "")` for most Unix clients).
+    public func remoteAddress() throws -> SocketAddress {
+        try registration.withDescriptor { try Socket(FileDescriptor(rawValue: $0)).remoteAddress() }
+    }
+
+    /// Whether `close()` was called.
+    public var isClosed: Bool { registration.isClosed }
+
+    /// Fails pending reads and writes with `SocketError.closed` and closes the socket as soon as no
+    /// syscall is using it. Idempotent.
+    public func close() { registration.close() }
+}

@@ -1,0 +1,51 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CBerthShims
+
+/// Runs blocking work on a thread of its own, so it never occupies one of the few threads of Swift's
+/// cooperative pool (two on a two-core host: a couple of blocking calls there stall every task).
+///
+/// Each call starts a fresh thread, which costs tens of microseconds: use it for work that blocks for
+/// real (waitpid, flock, getaddrinfo, a slow fsync), not for quick non-blocking calls.
+public enum DedicatedThread {
+    /// Runs `body` on a new thread and returns its result to the suspended caller.
+    public static func run<T: Sendable>(name: String = "berth-blocking",
+                                        _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
+            do {
+                try start(name: name) {
+                    do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+                }
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Starts a detached thread running `body`. The corresponding C function is `pthread_create`.
+    static func start(name: String, _ body: @escaping @Sendable () -> Void) throws {
+        let box = Unmanaged.passRetained(ThreadBody(name: name, body: body)).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { context in
+            let box = Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue()
+            berth_set_thread_name(box.name)
+            box.body()
+            return nil
+        }, box)
+        guard rc == 0 else {
+            Unmanaged<ThreadBody>.fromOpaque(box).release()
+            throw SystemError("pthread_create", errno: Errno(rawValue: rc))
+        }
+        pthread_detach(thread)
+    }
+}
+
+private final class ThreadBody {
+    let name: String
+    let body: @Sendable () -> Void
+    init(name: String, body: @escaping @Sendable () -> Void) {
+        self.name = name
+        self.body = body
+    }
+}
