@@ -146,3 +146,24 @@ public struct Socket: Hashable, Sendable {
         return try SocketAddress(storage: storage, length: length)
     }
 }
+
+extension Socket {
+    /// Reads up to `count` bytes from any descriptor (a pipe too): empty at end of file, nil when a
+    /// non-blocking descriptor has nothing. The corresponding C function is `read`.
+    func readAvailable(upTo count: Int) throws -> [UInt8]? {
+        var failure: CInt = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = 0
+            while true {
+                let n = Glibc.read(descriptor.rawValue, buffer.baseAddress, count)
+                if n >= 0 { initialized = n; return }
+                if errno == EINTR { continue }
+                failure = errno
+                return
+            }
+        }
+        if failure == EAGAIN { return nil }
+        if failure != 0 { throw SystemError("read", errno: Errno(rawValue: failure)) }
+        return bytes
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import BerthSystem
-
-@Test func moduleLinks() { #expect(Bool(true)) }
