@@ -1,0 +1,176 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+import Testing
+@testable import BerthSystem
+
+extension SystemTests {
+    @Suite struct ConnectionTests {
+        /// A Unix listener in a fresh directory, with the directory removed by `finish()`.
+        struct Server {
+            let dir: TemporaryDirectory
+            let listener: Listener
+            var address: SocketAddress { .unix(path: "\(dir.path)/s.sock") }
+
+            init() throws {
+                dir = try TemporaryDirectory()
+                listener = try Listener.unix(path: "\(dir.path)/s.sock")
+            }
+
+            func finish() {
+                listener.close()
+                dir.remove()
+            }
+        }
+
+        @Test func echoesAndSeesEndOfStream() async throws {
+            let server = try Server()
+            defer { server.finish() }
+            async let accepted = server.listener.accept()
+            let client = try await Connection.connect(to: server.address)
+            let peer = try await accepted
+            try await client.write(Array("hello\n".utf8))
+            #expect(try await peer.read() == Array("hello\n".utf8))
+            try await peer.write(Array("world".utf8)[...])
+            #expect(try await client.read(upTo: 3) == Array("wor".utf8))
+            #expect(try await client.read() == Array("ld".utf8))
+            try client.shutdownWrite()
+            #expect(try await peer.read() == [])  // end of stream, and the other direction still works
+            try await peer.write([1, 2, 3])
+            #expect(try await client.read() == [1, 2, 3])
+            peer.close()
+            #expect(try await client.read() == [])
+            client.close()
+            #expect(client.isClosed)
+            await #expect(throws: SocketError.self) { try await client.read() }
+        }
+
+        @Test func largeWritesWaitForTheReaderAndArriveIntact() async throws {
+            let server = try Server()
+            defer { server.finish() }
+            async let accepted = server.listener.accept()
+            let client = try await Connection.connect(to: server.address)
+            let peer = try await accepted
+            defer { client.close(); peer.close() }
+            // 4 MiB is far past the socket buffers, so the writer must wait for space many times.
+            let payload = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 13) }
+            async let written: Void = client.write(payload)
+            var received: [UInt8] = []
+            received.reserveCapacity(payload.count)
+            while received.count < payload.count {
+                let chunk = try await peer.read()
+                #expect(!chunk.isEmpty)
+                if chunk.isEmpty { break }
+                received += chunk
+            }
+            try await written
+            #expect(received == payload)
+        }
+
+        @Test func cancellingAReadAbortsOnlyTheWait() async throws {
+            let server = try Server()
+            defer { server.finish() }
+            async let accepted = server.listener.accept()
+            let client = try await Connection.connect(to: server.address)
+            let peer = try await accepted
+            defer { client.close(); peer.close() }
+            let reader = Task { try await peer.read() }
+            try await Task.sleep(for: .milliseconds(50))
+            reader.cancel()
+            await #expect(throws: CancellationError.self) { try await reader.value }
+            // Still usable afterwards.
+            try await client.write([42])
+            #expect(try await peer.read() == [42])
+        }
+
+        @Test func closeWakesAPendingReadAndAccept() async throws {
+            let server = try Server()
+            defer { server.finish() }
+            async let accepted = server.listener.accept()
+            let client = try await Connection.connect(to: server.address)
+            let peer = try await accepted
+            defer { client.close() }
+            let reader = Task { try await peer.read() }
+            try await Task.sleep(for: .milliseconds(50))
+            peer.close()
+            let error = await #expect(throws: SocketError.self) { try await reader.value }
+            #expect(error?.code == .closed)
+
+            let acceptor = Task { try await server.listener.accept() }
+            try await Task.sleep(for: .milliseconds(50))
+            server.listener.close()
+            let acceptError = await #expect(throws: SocketError.self) { try await acceptor.value }
+            #expect(acceptError?.code == .closed)
+        }
+
+        @Test func twoConcurrentReadersAreRefused() async throws {
+            let server = try Server()
+            defer { server.finish() }
+            async let accepted = server.listener.accept()
+            let client = try await Connection.connect(to: server.address)
+            let peer = try await accepted
+            defer { client.close(); peer.close() }
+            let first = Task { try await peer.read() }
+            try await Task.sleep(for: .milliseconds(50))
+            let error = await #expect(throws: SocketError.self) { try await peer.read() }
+            #expect(error?.code == .concurrentOperation)
+            try await client.write([7])
+            #expect(try await first.value == [7])
+        }
+
+        @Test func fiveHundredConnectionsLeaveNoDescriptorBehind() async throws {
+            let served = Counter()
+            try await expectNoDescriptorLeak {
+                let server = try Server()
+                defer { server.finish() }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        // The server side: echo one message per connection, each on its own task.
+                        try await withThrowingDiscardingTaskGroup { connections in
+                            for try await connection in server.listener.connections {
+                                connections.addTask {
+                                    defer { connection.close() }
+                                    let bytes = try await connection.read()
+                                    try await connection.write(bytes)
+                                    served.value.add(1, ordering: .relaxed)
+                                }
+                            }
+                        }
+                    }
+                    // 500 clients, 50 at a time.
+                    for batch in 0..<10 {
+                        try await withThrowingTaskGroup(of: Void.self) { clients in
+                            for i in 0..<50 {
+                                clients.addTask {
+                                    let client = try await Connection.connect(to: server.address, timeout: .seconds(5))
+                                    defer { client.close() }
+                                    let message = Array("client \(batch * 50 + i)".utf8)
+                                    try await client.write(message)
+                                    #expect(try await client.read() == message)
+                                }
+                            }
+                            try await clients.waitForAll()
+                        }
+                    }
+                    server.listener.close()  // ends the accept sequence, and with it the server task
+                    try await group.waitForAll()
+                }
+            }
+            #expect(served.value.load(ordering: .relaxed) == 500)
+        }
+
+        @Test func descriptorLeakCheckNoticesALeak() async throws {
+            let before = try FileDescriptor.openCount()
+            let leaked = try Socket.pair()
+            #expect(try FileDescriptor.openCount() == before + 2)
+            leaked.0.close()
+            leaked.1.close()
+            #expect(try FileDescriptor.openCount() == before)
+        }
+    }
+}
+
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
+}
