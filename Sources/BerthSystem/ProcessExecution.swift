@@ -46,7 +46,17 @@ struct ProcessExecution {
         let pidfd = berth_pidfd_open(pid)
         if pidfd >= 0 { _ = cleanup.track(pidfd) }
 
-        try loop(&state, pidfd: pidfd, cleanup: &cleanup)
+        do {
+            try loop(&state, pidfd: pidfd, cleanup: &cleanup)
+        } catch {
+            // Never leave a child running or unreaped behind a failed wait.
+            if state.status == nil {
+                state.signal(SIGKILL)
+                var status: CInt = 0
+                _ = retryingOnInterrupt { waitpid(pid, &status, 0) }
+            }
+            throw error
+        }
 
         if state.cancelled { throw CancellationError() }
         return ProcessResult(processID: pid, status: state.status!, stdout: state.stdout, stderr: state.stderr,

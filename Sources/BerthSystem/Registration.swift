@@ -22,12 +22,16 @@ final class Registration: Sendable {
     private let loop: EventLoop
     private let onReadable: (@Sendable () -> Void)?
     private let state = Mutex(State())
+    /// Numbers each wait, so a cancellation handler only ever resumes its own wait's continuation.
+    private let tickets = Atomic<UInt64>(0)
 
     fileprivate struct State {
         var readable = true
         var writable = true
         var reader: UnsafeContinuation<Void, any Error>?
         var writer: UnsafeContinuation<Void, any Error>?
+        var readerTicket: UInt64 = 0
+        var writerTicket: UInt64 = 0
         var closing = false
         var loopStopped = false
         var released = false
@@ -80,6 +84,7 @@ final class Registration: Sendable {
     /// Throws `CancellationError` when the task is cancelled and `SocketError.closed` when the socket
     /// is closed meanwhile; the socket itself stays usable after a cancellation.
     func wait(_ direction: Direction) async throws {
+        let ticket = tickets.add(1, ordering: .relaxed).newValue
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 let failure: (any Error)?? = state.withLock { s -> (any Error)?? in
@@ -90,7 +95,13 @@ final class Registration: Sendable {
                         return .some(SocketError(.concurrentOperation, "another task is already waiting to \(direction) on this socket"))
                     }
                     if Task.isCancelled { return .some(CancellationError()) }
-                    if direction == .read { s.reader = continuation } else { s.writer = continuation }
+                    if direction == .read {
+                        s.reader = continuation
+                        s.readerTicket = ticket
+                    } else {
+                        s.writer = continuation
+                        s.writerTicket = ticket
+                    }
                     return .none
                 }
                 switch failure {
@@ -100,10 +111,11 @@ final class Registration: Sendable {
                 }
             }
         } onCancel: {
-            let waiter = state.withLock { s in
+            let waiter = state.withLock { s -> UnsafeContinuation<Void, any Error>? in
                 switch direction {
-                case .read: defer { s.reader = nil }; return s.reader
-                case .write: defer { s.writer = nil }; return s.writer
+                case .read where s.readerTicket == ticket: defer { s.reader = nil }; return s.reader
+                case .write where s.writerTicket == ticket: defer { s.writer = nil }; return s.writer
+                default: return nil
                 }
             }
             waiter?.resume(throwing: CancellationError())
