@@ -11,6 +11,7 @@ public struct SocketError: Error, Hashable, Sendable, CustomStringConvertible {
             case concurrentOperation = "concurrent_operation"
             case addressInUse = "address_in_use"
             case notASocket = "not_a_socket"
+            case unresolvable
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -29,6 +30,9 @@ public struct SocketError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let addressInUse = Code(.addressInUse)
         /// A path or descriptor that should be a socket is something else.
         public static let notASocket = Code(.notASocket)
+
+        /// A host name that name resolution could not turn into addresses.
+        public static let unresolvable = Code(.unresolvable)
 
         public var description: String { base.rawValue }
     }

@@ -62,3 +62,15 @@ extension SystemTests {
         }
     }
 }
+
+extension SystemTests.SocketAddressTests {
+    @Test func resolvesLiteralsAndLocalhost() async throws {
+        #expect(try await SocketAddress.resolve(host: "127.0.0.1", port: 80) == [.ipv4(.loopback, port: 80)])
+        #expect(try await SocketAddress.resolve(host: "::1", port: 81) == [.ipv6(.loopback, port: 81)])
+        let local = try await SocketAddress.resolve(host: "localhost", port: 82)  // /etc/hosts, no DNS
+        #expect(!local.isEmpty)
+        #expect(local.allSatisfy { $0 == .ipv4(.loopback, port: 82) || $0 == .ipv6(.loopback, port: 82) })
+        let error = await #expect(throws: SocketError.self) { try await SocketAddress.resolve(host: "", port: 1) }
+        #expect(error?.code == .unresolvable)
+    }
+}
