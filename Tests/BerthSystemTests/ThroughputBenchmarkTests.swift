@@ -63,6 +63,32 @@ extension SystemTests {
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         }
 
+        /// The baseline: two threads echoing over a blocking socketpair, no event loop, no tasks.
+        static func rawRoundTrips(count: Int) async throws -> Double {
+            let (a, b) = try Socket.pair()
+            defer { a.close(); b.close() }
+            try DedicatedThread.start(name: "bench-echo") {
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while true {
+                    let n = Glibc.read(b.descriptor.rawValue, &buffer, buffer.count)
+                    if n <= 0 { return }
+                    _ = buffer.withUnsafeBytes { try? b.send(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+                }
+            }
+            return try await DedicatedThread.run {
+                let clock = ContinuousClock()
+                let start = clock.now
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                for _ in 0..<count {
+                    _ = try request.withUnsafeBytes { try a.send($0) }
+                    _ = Glibc.read(a.descriptor.rawValue, &buffer, buffer.count)
+                }
+                a.shutdown(.write)
+                let elapsed = clock.now - start
+                return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            }
+        }
+
         @Test func pipelinedCallsPerSecond() async throws {
             let dir = try TemporaryDirectory()
             defer { dir.remove() }
@@ -91,6 +117,8 @@ extension SystemTests {
                 print("bench: \(connections) connections, \(count) calls in all (batches of 50): \(Int(Double(count) / seconds)) calls/s")
                 let rtt = try await Self.roundTrips(address, count: 5000)
                 print("bench: 1 connection, 5000 calls one at a time: \(Int(rtt / 5000 * 1e6)) µs per round trip")
+                let raw = try await Self.rawRoundTrips(count: 5000)
+                print("bench: baseline, blocking echo between two threads: \(Int(raw / 5000 * 1e6)) µs per round trip")
                 listener.close()
             }
         }
