@@ -124,7 +124,7 @@ static void forward_signal(int sig) {
     int fd = atomic_load(&signal_write_fd);
     if (fd >= 0) {
         unsigned char byte = (unsigned char)sig;
-        // A full pipe drops the byte: the reader already has a wake-up pending for this signal.
+        // A full pipe (64 KiB of unread signals) drops the byte: a handler must never block.
         (void)!write(fd, &byte, 1);
     }
     errno = saved;
