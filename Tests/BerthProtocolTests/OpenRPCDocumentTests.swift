@@ -108,3 +108,16 @@ private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
         #expect(names(method).isEmpty, "\(method)")
     }
 }
+
+@Test func schemaFilesParseAndFitWhatWeEmit() throws {
+    let files = try listRepoDirectory("Protocol/schemas")
+    #expect(files.contains("request.schema.json") && files.contains("response.schema.json") && files.contains("error.schema.json"))
+    for f in files where f.hasSuffix(".json") {
+        let schema = try JSONParser.parse(readRepoFile("Protocol/schemas/" + f))
+        #expect(schema["$schema"]?.stringValue != nil, "\(f)")
+    }
+    // The error schema's required members are what RPCError writes.
+    let errorSchema = try JSONParser.parse(readRepoFile("Protocol/schemas/error.schema.json"))
+    let required = Set((errorSchema["required"]?.arrayValue ?? []).compactMap(\.stringValue))
+    #expect(required.isSubset(of: Set(RPCError(.busy, "m").jsonValue.objectValue!.keys)))
+}
