@@ -1,0 +1,166 @@
+/// Params of `container.install`. Mutations take an optional `requestId`: a retry with the same id
+/// returns the first result instead of acting twice.
+public struct ContainerInstallParams: Codable, Hashable, Sendable {
+    public var id: String
+    public var image: String
+    public var command: [String]?
+    public var ports: [PortMapping]?
+    public var environment: [EnvironmentEntry]?
+    /// A URL the node fetches (size- and time-limited) for more environment.
+    public var environmentSource: String?
+    public var volumes: [VolumeMount]?
+    public var links: [LinkSpec]?
+    /// The systemd slice to run in ("container", "container-small", "container-large", ...).
+    public var slice: String?
+    public var socketActivated: Bool?
+    /// Run as the container's own Unix user with a private network namespace.
+    public var isolate: Bool?
+    /// Start right after installing.
+    public var start: Bool?
+    public var requestId: String?
+    public init(id: String, image: String, command: [String]? = nil, ports: [PortMapping]? = nil,
+                environment: [EnvironmentEntry]? = nil, environmentSource: String? = nil, volumes: [VolumeMount]? = nil,
+                links: [LinkSpec]? = nil, slice: String? = nil, socketActivated: Bool? = nil, isolate: Bool? = nil,
+                start: Bool? = nil, requestId: String? = nil) {
+        self.id = id
+        self.image = image
+        self.command = command
+        self.ports = ports
+        self.environment = environment
+        self.environmentSource = environmentSource
+        self.volumes = volumes
+        self.links = links
+        self.slice = slice
+        self.socketActivated = socketActivated
+        self.isolate = isolate
+        self.start = start
+        self.requestId = requestId
+    }
+    enum CodingKeys: String, CodingKey {
+        case id, image, command, ports, environment, environmentSource, volumes, links, slice, socketActivated, isolate, start, requestId
+    }
+}
+
+/// Params of `container.start`, `container.restart`, `container.delete`, `container.status`,
+/// `container.ports`, `container.env.get`, `container.links.get` (the read-only ones ignore requestId).
+public struct ContainerRefParams: Codable, Hashable, Sendable {
+    public var id: String
+    public var requestId: String?
+    public init(id: String, requestId: String? = nil) {
+        self.id = id
+        self.requestId = requestId
+    }
+    enum CodingKeys: String, CodingKey { case id, requestId }
+}
+
+/// Params of `container.stop`.
+public struct ContainerStopParams: Codable, Hashable, Sendable {
+    public var id: String
+    /// Answer only once the unit is inactive (or the timeout passed: `timeout`).
+    public var wait: Bool?
+    public var timeoutSeconds: Int?
+    public var requestId: String?
+    public init(id: String, wait: Bool? = nil, timeoutSeconds: Int? = nil, requestId: String? = nil) {
+        self.id = id
+        self.wait = wait
+        self.timeoutSeconds = timeoutSeconds
+        self.requestId = requestId
+    }
+    enum CodingKeys: String, CodingKey { case id, wait, timeoutSeconds, requestId }
+}
+
+/// Params of `container.list`; both filters optional, combined with "and".
+public struct ContainerListParams: Codable, Hashable, Sendable {
+    public var state: String?
+    public var ids: [String]?
+    public init(state: String? = nil, ids: [String]? = nil) {
+        self.state = state
+        self.ids = ids
+    }
+    enum CodingKeys: String, CodingKey { case state, ids }
+}
+
+/// Result of `container.list`, sorted by id.
+public struct ContainerListResult: Codable, Hashable, Sendable {
+    public var containers: [ContainerStatus]
+    public init(containers: [ContainerStatus]) { self.containers = containers }
+    enum CodingKeys: String, CodingKey { case containers }
+}
+
+/// Result of `container.ports`.
+public struct ContainerPortsResult: Codable, Hashable, Sendable {
+    public var id: String
+    public var ports: [PortMapping]
+    public init(id: String, ports: [PortMapping]) {
+        self.id = id
+        self.ports = ports
+    }
+    enum CodingKeys: String, CodingKey { case id, ports }
+}
+
+/// Result of `container.env.get`, `.set` and `.patch`: the whole environment afterwards.
+public struct ContainerEnvResult: Codable, Hashable, Sendable {
+    public var id: String
+    public var environment: [EnvironmentEntry]
+    public var environmentSource: String?
+    public init(id: String, environment: [EnvironmentEntry], environmentSource: String? = nil) {
+        self.id = id
+        self.environment = environment
+        self.environmentSource = environmentSource
+    }
+    enum CodingKeys: String, CodingKey { case id, environment, environmentSource }
+}
+
+/// Params of `container.env.set`: replaces the whole environment.
+public struct ContainerEnvSetParams: Codable, Hashable, Sendable {
+    public var id: String
+    public var environment: [EnvironmentEntry]
+    public var environmentSource: String?
+    public var requestId: String?
+    public init(id: String, environment: [EnvironmentEntry], environmentSource: String? = nil, requestId: String? = nil) {
+        self.id = id
+        self.environment = environment
+        self.environmentSource = environmentSource
+        self.requestId = requestId
+    }
+    enum CodingKeys: String, CodingKey { case id, environment, environmentSource, requestId }
+}
+
+/// Params of `container.env.patch`: sets (replacing same-named) then unsets.
+public struct ContainerEnvPatchParams: Codable, Hashable, Sendable {
+    public var id: String
+    public var set: [EnvironmentEntry]?
+    public var unset: [String]?
+    public var requestId: String?
+    public init(id: String, set: [EnvironmentEntry]? = nil, unset: [String]? = nil, requestId: String? = nil) {
+        self.id = id
+        self.set = set
+        self.unset = unset
+        self.requestId = requestId
+    }
+    enum CodingKeys: String, CodingKey { case id, set, unset, requestId }
+}
+
+/// Result of `container.links.get` and `.set`.
+public struct ContainerLinksResult: Codable, Hashable, Sendable {
+    public var id: String
+    public var links: [LinkSpec]
+    public init(id: String, links: [LinkSpec]) {
+        self.id = id
+        self.links = links
+    }
+    enum CodingKeys: String, CodingKey { case id, links }
+}
+
+/// Params of `container.links.set`: replaces all links; applied at once on a running container.
+public struct ContainerLinksSetParams: Codable, Hashable, Sendable {
+    public var id: String
+    public var links: [LinkSpec]
+    public var requestId: String?
+    public init(id: String, links: [LinkSpec], requestId: String? = nil) {
+        self.id = id
+        self.links = links
+        self.requestId = requestId
+    }
+    enum CodingKeys: String, CodingKey { case id, links, requestId }
+}

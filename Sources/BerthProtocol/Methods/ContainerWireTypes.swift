@@ -1,0 +1,83 @@
+// Wire shapes shared by the container methods. Identifiers travel as plain strings here; the node
+// validates them (BerthCore.Identifier) and answers `invalid_identifier` naming the rule broken.
+
+/// `internal` port in the container published on `external` on the host; `external == 0` asks the
+/// node to allocate one.
+public struct PortMapping: Codable, Hashable, Sendable {
+    public var `internal`: UInt16
+    public var external: UInt16
+    public init(internal: UInt16, external: UInt16 = 0) {
+        self.internal = `internal`
+        self.external = external
+    }
+    enum CodingKeys: String, CodingKey { case `internal`, external }
+}
+
+/// One environment variable.
+public struct EnvironmentEntry: Codable, Hashable, Sendable {
+    public var name: String
+    public var value: String
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+    enum CodingKeys: String, CodingKey { case name, value }
+}
+
+/// A host directory mounted into the container.
+public struct VolumeMount: Codable, Hashable, Sendable {
+    public var hostPath: String
+    public var containerPath: String
+    public var readOnly: Bool?
+    public init(hostPath: String, containerPath: String, readOnly: Bool? = nil) {
+        self.hostPath = hostPath
+        self.containerPath = containerPath
+        self.readOnly = readOnly
+    }
+    enum CodingKeys: String, CodingKey { case hostPath, containerPath, readOnly }
+}
+
+/// An outbound link: connections the container makes to `fromHost:fromPort` go to `toHost:toPort`.
+/// `fromHost` defaults to 127.0.0.1; `toPort == 0` means not yet known (stored, not applied).
+public struct LinkSpec: Codable, Hashable, Sendable {
+    public var fromHost: String?
+    public var fromPort: UInt16
+    public var toHost: String
+    public var toPort: UInt16
+    public init(fromHost: String? = nil, fromPort: UInt16, toHost: String, toPort: UInt16) {
+        self.fromHost = fromHost
+        self.fromPort = fromPort
+        self.toHost = toHost
+        self.toPort = toPort
+    }
+    enum CodingKeys: String, CodingKey { case fromHost, fromPort, toHost, toPort }
+}
+
+/// A container's state as `container.status`, `container.list` and events report it.
+public struct ContainerStatus: Codable, Hashable, Sendable {
+    public var id: String
+    public var image: String
+    /// systemd's ActiveState of the unit: active, inactive, activating, deactivating, failed, or
+    /// "unknown" when systemd could not be asked.
+    public var state: String
+    /// systemd's SubState (running, dead, exited, ...), when known.
+    public var subState: String?
+    public var ports: [PortMapping]
+    /// True when the container is marked to start (and start again on boot).
+    public var enabled: Bool
+    public var socketActivated: Bool
+    public init(id: String, image: String, state: String, subState: String? = nil, ports: [PortMapping] = [],
+                enabled: Bool = false, socketActivated: Bool = false) {
+        self.id = id
+        self.image = image
+        self.state = state
+        self.subState = subState
+        self.ports = ports
+        self.enabled = enabled
+        self.socketActivated = socketActivated
+    }
+    enum CodingKeys: String, CodingKey { case id, image, state, subState, ports, enabled, socketActivated }
+
+    /// The `state` values a node reports (and `container.list` filters on).
+    public static let states = ["active", "inactive", "activating", "deactivating", "failed", "unknown"]
+}

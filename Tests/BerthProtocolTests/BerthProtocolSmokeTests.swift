@@ -1,4 +1,0 @@
-import Testing
-@testable import BerthProtocol
-
-@Test func moduleLinks() { #expect(Bool(true)) }

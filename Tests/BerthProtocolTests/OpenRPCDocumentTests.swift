@@ -1,0 +1,123 @@
+import Testing
+import BerthProtocol
+
+private func document() throws -> JSONValue { try JSONParser.parse(readRepoFile("Protocol/berth.openrpc.json")) }
+
+private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
+    var out: [String: JSONValue] = [:]
+    for m in try #require(doc["methods"]?.arrayValue) {
+        let name = try #require(m["name"]?.stringValue)
+        #expect(out[name] == nil, "\(name) listed twice")
+        out[name] = m
+    }
+    return out
+}
+
+@Test func theDocumentParsesAndIsOpenRPC1() throws {
+    let doc = try document()
+    #expect(doc["openrpc"]?.stringValue?.hasPrefix("1.2.") == true)
+    #expect(doc["info"]?["x-berth-protocol-major"] == .int(Int64(ProtocolVersion.current)))
+    for rule in ["framing", "jsonrpc", "errors", "versioning", "auth", "idempotency", "events"] {
+        #expect(doc["info"]?["x-berth-rules"]?[rule]?.stringValue != nil, "rule \(rule) missing")
+    }
+}
+
+@Test func everyCatalogueMethodIsDocumentedAndViceVersa() throws {
+    let documented = try methods(document())
+    #expect(Set(documented.keys) == Set(MethodName.all.map(\.rawValue)))
+    for (name, m) in documented {
+        #expect(m["x-berth-served"]?.boolValue != nil, "\(name) lacks x-berth-served")
+        #expect(m["paramStructure"] == "by-name", "\(name)")
+        #expect(m["result"]?["schema"] != nil, "\(name) has no result schema")
+        let errors: [JSONValue] = m["errors"]?.arrayValue ?? []
+        #expect(errors.count > 0, "\(name) lists no errors")
+    }
+}
+
+/// Every `$ref` inside the document points at something that exists.
+@Test func referencesResolve() throws {
+    let doc = try document()
+    var refs: [String] = []
+    func walk(_ v: JSONValue) {
+        switch v {
+        case .object(let o):
+            if let r = o["$ref"]?.stringValue { refs.append(r) }
+            o.values.forEach(walk)
+        case .array(let a): a.forEach(walk)
+        default: break
+        }
+    }
+    walk(doc)
+    #expect(!refs.isEmpty)
+    for r in refs where r.hasPrefix("#/") {
+        var node: JSONValue? = doc
+        for part in r.dropFirst(2).split(separator: "/") { node = node?[String(part)] }
+        #expect(node != nil, "dangling \(r)")
+    }
+}
+
+@Test func errorKindsMatchTheSwiftTable() throws {
+    let doc = try document()
+    let listed = try #require(doc["x-berth-error-kinds"]?.arrayValue).map { ($0["kind"]?.stringValue ?? "", $0["code"]?.intValue ?? 0) }
+    #expect(listed.map(\.0) == ErrorKind.codes.map(\.kind.rawValue))
+    #expect(listed.map(\.1) == ErrorKind.codes.map { Int64($0.code) })
+    for (kind, code) in ErrorKind.codes {
+        #expect(doc["components"]?["errors"]?[kind.rawValue]?["code"] == .int(Int64(code)))
+    }
+}
+
+@Test func theEmbeddedCopyMatchesTheFile() throws {
+    // If this fails, run Protocol/embed-openrpc.sh from the repository root.
+    #expect(try OpenRPCDocument.value == document())
+}
+
+/// The Swift param types use exactly the documented param names.
+@Test func swiftParamTypesMatchTheDocumentedParams() throws {
+    let documented = try methods(document())
+    func names(_ method: MethodName) -> Set<String> {
+        Set((documented[method.rawValue]?["params"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
+    }
+    func keys(_ value: some Encodable) throws -> Set<String> { Set(try JSONValueEncoder().encode(value).objectValue?.keys ?? [:].keys) }
+    let env = [EnvironmentEntry(name: "A", value: "b")]
+    let link = [LinkSpec(fromHost: "127.0.0.1", fromPort: 1, toHost: "h", toPort: 2)]
+    let cases: [(MethodName, any Encodable)] = [
+        (.nodeHello, HelloParams(protocols: [1], client: "c")),
+        (.nodePing, PingParams(echo: 1)),
+        (.authResponse, AuthResponseParams(clientNonce: "00", response: "00")),
+        (.containerInstall, ContainerInstallParams(id: "a", image: "i", command: ["x"], ports: [PortMapping(internal: 1)], environment: env,
+                                                   environmentSource: "u", volumes: [VolumeMount(hostPath: "/a", containerPath: "/b", readOnly: true)],
+                                                   links: link, slice: "s", socketActivated: true, isolate: true, start: true, requestId: "r")),
+        (.containerStart, ContainerRefParams(id: "a", requestId: "r")),
+        (.containerRestart, ContainerRefParams(id: "a", requestId: "r")),
+        (.containerDelete, ContainerRefParams(id: "a", requestId: "r")),
+        (.containerStop, ContainerStopParams(id: "a", wait: true, timeoutSeconds: 1, requestId: "r")),
+        (.containerList, ContainerListParams(state: "active", ids: ["a"])),
+        (.containerEnvSet, ContainerEnvSetParams(id: "a", environment: env, environmentSource: "u", requestId: "r")),
+        (.containerEnvPatch, ContainerEnvPatchParams(id: "a", set: env, unset: ["B"], requestId: "r")),
+        (.containerLinksSet, ContainerLinksSetParams(id: "a", links: link, requestId: "r")),
+        (.eventsSubscribe, EventsSubscribeParams(cursor: EventCursor(epoch: "e", seq: 1), ids: ["a"])),
+        (.eventsUnsubscribe, EventsUnsubscribeParams(subscription: "s")),
+    ]
+    for (method, params) in cases {
+        #expect(try keys(params) == names(method), "\(method)")
+    }
+    for method in [MethodName.containerStatus, .containerPorts, .containerEnvGet, .containerLinksGet] {
+        #expect(names(method) == ["id"], "\(method)")
+    }
+    for method in [MethodName.nodeInfo, .rpcDiscover, .authChallenge] {
+        #expect(names(method).isEmpty, "\(method)")
+    }
+}
+
+@Test func schemaFilesParseAndFitWhatWeEmit() throws {
+    let files = try listRepoDirectory("Protocol/schemas")
+    #expect(files.contains("request.schema.json") && files.contains("response.schema.json") && files.contains("error.schema.json"))
+    for f in files where f.hasSuffix(".json") {
+        let schema = try JSONParser.parse(readRepoFile("Protocol/schemas/" + f))
+        #expect(schema["$schema"]?.stringValue != nil, "\(f)")
+    }
+    // The error schema's required members are what RPCError writes.
+    let errorSchema = try JSONParser.parse(readRepoFile("Protocol/schemas/error.schema.json"))
+    let required = Set((errorSchema["required"]?.arrayValue ?? []).compactMap(\.stringValue))
+    #expect(required.isSubset(of: Set(RPCError(.busy, "m").jsonValue.objectValue!.keys)))
+}
