@@ -25,8 +25,11 @@ let package = Package(
         .target(name: "BerthClient", dependencies: ["BerthCore", "BerthProtocol", "BerthSystem"], swiftSettings: strict),
         .executableTarget(name: "berthd", dependencies: ["BerthNode"], swiftSettings: strict),
         .executableTarget(name: "berth", dependencies: ["BerthClient"], swiftSettings: strict),
+        // Test helper: allocates ports from a separate process (PortAllocatorTests races and kills it).
+        .executableTarget(name: "berth-porttool", dependencies: ["BerthCore"], path: "Tests/Tools/berth-porttool",
+                          swiftSettings: strict),
         .testTarget(name: "BerthSystemTests", dependencies: ["BerthSystem"], swiftSettings: strict),
-        .testTarget(name: "BerthCoreTests", dependencies: ["BerthCore", "BerthSystem"],
+        .testTarget(name: "BerthCoreTests", dependencies: ["BerthCore", "BerthSystem", "berth-porttool"],
                     resources: [.copy("Golden")], swiftSettings: strict),
         .testTarget(name: "BerthProtocolTests", dependencies: ["BerthProtocol"], swiftSettings: strict),
         .testTarget(name: "BerthNodeTests", dependencies: ["BerthNode", "BerthClient"], swiftSettings: strict),

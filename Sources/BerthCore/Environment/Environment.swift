@@ -1,0 +1,79 @@
+/// A container's environment: variables in order, each name at most once. Replacing a name keeps its
+/// position (as systemd does when a name repeats), new names go to the end.
+public struct Environment: Hashable, Sendable {
+    public private(set) var variables: [EnvironmentVariable]
+
+    /// The most variables one environment holds, so a file or a fetched source stays bounded.
+    public static let maxVariables = 4096
+
+    /// An empty environment.
+    public init() { variables = [] }
+
+    /// Builds an environment from `variables`. A repeated name keeps its first position and takes its
+    /// last value ("last wins"). Throws for an invalid variable or more than `maxVariables`.
+    public init(_ variables: [EnvironmentVariable]) throws(EnvironmentError) {
+        self.init()
+        for variable in variables { try set(variable) }
+    }
+
+    /// The value of `name`, or nil.
+    public subscript(name: String) -> String? {
+        variables.first { $0.name == name }?.value
+    }
+
+    public var names: [String] { variables.map(\.name) }
+    public var isEmpty: Bool { variables.isEmpty }
+    public var count: Int { variables.count }
+
+    /// Sets one variable: replaces the value in place, or appends.
+    public mutating func set(_ variable: EnvironmentVariable) throws(EnvironmentError) {
+        try variable.validate()
+        if let i = variables.firstIndex(where: { $0.name == variable.name }) {
+            variables[i].value = variable.value
+        } else {
+            guard variables.count < Environment.maxVariables else {
+                throw EnvironmentError(reason: "more than \(Environment.maxVariables) variables")
+            }
+            variables.append(variable)
+        }
+    }
+
+    /// Removes `name`; returns whether it was there.
+    @discardableResult
+    public mutating func unset(_ name: String) -> Bool {
+        guard let i = variables.firstIndex(where: { $0.name == name }) else { return false }
+        variables.remove(at: i)
+        return true
+    }
+
+    /// This environment with `patch` applied (unsets first, then sets), or an error and no change.
+    public func applying(_ patch: EnvironmentPatch) throws(EnvironmentError) -> Environment {
+        try patch.validate()
+        var result = self
+        for name in patch.unset { result.unset(name) }
+        for variable in patch.set { try result.set(variable) }
+        return result
+    }
+
+    /// The variables as a dictionary (geard's `Map`).
+    public var dictionary: [String: String] {
+        Dictionary(variables.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+    }
+}
+
+/// An environment travels as a JSON array of `{"name", "value"}` objects, in order. Decoding applies
+/// `init(_:)`, so duplicates collapse and invalid variables are refused.
+extension Environment: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let variables = try container.decode([EnvironmentVariable].self)
+        do { try self.init(variables) } catch {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(variables)
+    }
+}

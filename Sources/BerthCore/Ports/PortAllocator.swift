@@ -1,0 +1,161 @@
+import BerthSystem
+
+/// Reserves host ports for containers, from a configurable range, safely across threads, processes
+/// and crashes.
+///
+/// Storage: one file per reserved port, `<portsDir>/<port>`, holding a `PortReservation` (owner,
+/// internal, external) as JSON. A reservation is *claimed* by writing a complete temporary file
+/// (`.claim-<pid>-<random>`, fsynced) and `link(2)`-ing it to the port's name: the kernel makes
+/// that atomic and exclusive, so of two claimers exactly one wins (the other gets EEXIST and moves
+/// on), and a reservation file exists either whole or not at all. No global lock is needed to
+/// allocate: the directory listing only suggests candidates and the link decides.
+///
+/// A crash can leave (a) a temporary file that was never linked, which reserves nothing, or
+/// (b) complete reservations for an owner whose install did not finish. `recover(keeping:)` removes
+/// (a), and, given the set of installed containers, releases (b); a retried `reserve` for the same
+/// owner instead reuses (b). Either way no port is lost. See docs/architecture-core.md.
+///
+/// Callers serialise operations for one owner (the node holds the container's lock); operations
+/// for different owners may run concurrently in any number of processes.
+public struct PortAllocator: Sendable {
+    public let directory: String
+    public let range: ClosedRange<UInt16>
+    /// Whether the host has nothing bound on a port (default: `PortProbe.isFree`).
+    public let isPortFree: @Sendable (UInt16) -> Bool
+    /// fsync claims and the directory (off only for benchmarks on throwaway state).
+    public let durable: Bool
+    /// Fault-injection points for crash tests; empty in production.
+    public let hooks: PortAllocatorHooks
+    let lockPath: String
+
+    /// 20000-29999: below Linux's ephemeral range (32768-60999), so outgoing connections never sit on
+    /// a port Berth hands out.
+    public static let defaultRange: ClosedRange<UInt16> = 20000...29999
+
+    public init(layout: Layout, range: ClosedRange<UInt16> = PortAllocator.defaultRange,
+                isPortFree: @escaping @Sendable (UInt16) -> Bool = PortProbe.isFree,
+                durable: Bool = true, hooks: PortAllocatorHooks = PortAllocatorHooks()) {
+        self.directory = layout.portsDir
+        self.lockPath = layout.portsLock
+        self.range = range.lowerBound == 0 ? 1...max(1, range.upperBound) : range
+        self.isPortFree = isPortFree
+        self.durable = durable
+        self.hooks = hooks
+    }
+
+    /// Reserves the external ports of `pairs` for `owner` and returns the pairs with every external
+    /// port filled in, in the same order.
+    ///
+    /// - An explicit external port is reserved as asked (inside or outside the range); it fails if
+    ///   another container holds it or another process has it bound.
+    /// - An external 0 reuses the owner's existing reservation for the same internal port if there
+    ///   is one (a reinstall keeps its ports), or takes the lowest free port of the range that no
+    ///   process has bound.
+    /// - The owner's reservations not in the result are released, but only after everything else
+    ///   succeeded; on failure the ports claimed by this call are released and nothing else changes.
+    public func reserve(for owner: Identifier, _ pairs: [PortPair]) throws(PortAllocationError) -> [PortPair] {
+        do { try pairs.validate() } catch { throw PortAllocationError(.invalid, message: error.description) }
+        try storage { try FileSystem.createDirectory(directory, mode: 0o700) }
+        let existing = try reservations(for: owner)
+        let owned = Dictionary(existing.map { ($0.external, $0) }, uniquingKeysWith: { a, _ in a })
+        var result = pairs
+        var kept = Set<UInt16>()
+        var claimed: [UInt16] = []
+        do {
+            for (i, pair) in pairs.enumerated() where pair.external != 0 {
+                let wanted = PortReservation(owner: owner, internal: pair.internal, external: pair.external)
+                if let mine = owned[pair.external] {
+                    if mine.internal != pair.internal { try rewrite(wanted) }
+                    kept.insert(pair.external)
+                } else {
+                    try claimExplicit(wanted)
+                    claimed.append(pair.external)
+                }
+                result[i] = wanted.pair
+            }
+            var taken = try storage { try Set(FileSystem.list(directory).compactMap { UInt16($0) }) }
+            var candidate = range.lowerBound
+            for (i, pair) in pairs.enumerated() where pair.external == 0 {
+                let explicit = Set(pairs.map(\.external))
+                if let reuse = existing.first(where: {
+                    $0.internal == pair.internal && !kept.contains($0.external) && !explicit.contains($0.external)
+                }) {
+                    kept.insert(reuse.external)
+                    result[i] = reuse.pair
+                    continue
+                }
+                let port = try claimNext(owner: owner, internal: pair.internal, from: &candidate, taken: &taken)
+                claimed.append(port)
+                result[i] = PortPair(internal: pair.internal, external: port)
+            }
+        } catch {
+            for port in claimed { try? FileSystem.remove(path(of: port)) }
+            throw error
+        }
+        for old in existing where !kept.contains(old.external) && !claimed.contains(old.external) {
+            try storage { try FileSystem.remove(path(of: old.external)) }
+        }
+        try syncDirectory()
+        return result
+    }
+
+    /// Releases `port` if `owner` holds it; returns whether it did. Another owner's port is never
+    /// touched.
+    @discardableResult
+    public func release(_ port: UInt16, for owner: Identifier) throws(PortAllocationError) -> Bool {
+        guard let reservation = try reservation(of: port), reservation.owner == owner else { return false }
+        try storage { try FileSystem.remove(path(of: port)) }
+        try syncDirectory()
+        return true
+    }
+
+    /// Releases every port `owner` holds; returns them.
+    @discardableResult
+    public func releaseAll(for owner: Identifier) throws(PortAllocationError) -> [UInt16] {
+        let mine = try reservations(for: owner).map(\.external)
+        for port in mine { try storage { try FileSystem.remove(path(of: port)) } }
+        if !mine.isEmpty { try syncDirectory() }
+        return mine
+    }
+
+    /// Every reservation, by port. Unreadable files (see `recover`) are skipped.
+    public func reservations() throws(PortAllocationError) -> [PortReservation] {
+        let names = try storage { () throws -> [String] in
+            guard FileSystem.exists(directory) else { return [] }
+            return try FileSystem.list(directory)
+        }
+        var out: [PortReservation] = []
+        for port in names.compactMap({ UInt16($0) }).sorted() {
+            if let r = try reservation(of: port) { out.append(r) }
+        }
+        return out
+    }
+
+    /// The reservations `owner` holds, by port.
+    public func reservations(for owner: Identifier) throws(PortAllocationError) -> [PortReservation] {
+        try reservations().filter { $0.owner == owner }
+    }
+
+    /// The reservation of `port`, or nil if it is free (or its file is unreadable).
+    public func reservation(of port: UInt16) throws(PortAllocationError) -> PortReservation? {
+        guard let bytes = try storage({ try FileSystem.readIfExists(path(of: port), limit: 4096) }) else { return nil }
+        guard let r = PortReservation.decode(bytes), r.external == port else { return nil }
+        return r
+    }
+
+    func path(of port: UInt16) -> String { "\(directory)/\(port)" }
+}
+
+/// Points where a crash test can stop an allocation (see PortAllocatorTests).
+public struct PortAllocatorHooks: Sendable {
+    /// Called after a claim's temporary file is complete, before it is linked.
+    public var afterTemporaryWrite: (@Sendable (UInt16) -> Void)?
+    /// Called right after a port is claimed.
+    public var afterClaim: (@Sendable (UInt16) -> Void)?
+
+    public init(afterTemporaryWrite: (@Sendable (UInt16) -> Void)? = nil,
+                afterClaim: (@Sendable (UInt16) -> Void)? = nil) {
+        self.afterTemporaryWrite = afterTemporaryWrite
+        self.afterClaim = afterClaim
+    }
+}

@@ -1,0 +1,162 @@
+import BerthSystem
+import Foundation
+import Testing
+@testable import BerthCore
+
+/// A scratch layout under /tmp for one test.
+struct ScratchLayout {
+    let dir: TemporaryDirectory
+    let layout: Layout
+    init() throws {
+        dir = try TemporaryDirectory("berth-ports")
+        layout = try Layout(stateDir: dir.path + "/state", runDir: dir.path + "/run", unitDir: dir.path + "/units")
+    }
+    func remove() { dir.remove() }
+}
+
+/// A TCP listener on 127.0.0.1, closed by `close()`.
+struct Listener {
+    let fd: CInt
+    init?(port: UInt16) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr = in_addr(s_addr: UInt32(0x7F00_0001).bigEndian)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 1) == 0 else { Glibc.close(fd); return nil }
+        self.fd = fd
+    }
+    func close() { Glibc.close(fd) }
+}
+
+@Suite struct PortAllocatorTests {
+    let id = try! Identifier("web")
+    let other = try! Identifier("db")
+    func allocate(_ n: Int) -> [PortPair] { (0..<n).map { PortPair(internal: UInt16(8000 + $0), external: 0) } }
+
+    @Test func probeSeesListeners() throws {
+        // Find a free port, listen on loopback, and the probe must see it taken.
+        var port: UInt16 = 45000
+        while !PortProbe.isFree(port) { port += 1 }
+        let listener = try #require(Listener(port: port))
+        #expect(!PortProbe.isFree(port))
+        listener.close()
+        #expect(PortProbe.isFree(port))
+        #expect(!PortProbe.isFree(0))
+    }
+
+    /// geard's case: from 40000, with 40001 taken by a listener, the allocator yields 40000, 40002, 40003.
+    @Test func skipsAPortSomethingListensOn() throws {
+        let scratch = try ScratchLayout()
+        defer { scratch.remove() }
+        // 40000-40003 may be busy on a shared machine; then shift the window, keeping the shape.
+        var base: UInt16 = 40000
+        while !(0..<4).allSatisfy({ PortProbe.isFree(base + $0) }) { base += 4 }
+        let listener = try #require(Listener(port: base + 1))
+        defer { listener.close() }
+        let allocator = PortAllocator(layout: scratch.layout, range: base...(base + 100))
+        let got = try allocator.reserve(for: id, allocate(3))
+        #expect(got.map(\.external) == [base, base + 2, base + 3])
+        #expect(got.map(\.internal) == [8000, 8001, 8002])
+        #expect(try allocator.reservations().map(\.external) == [base, base + 2, base + 3])
+    }
+
+    @Test func reservationsBelongToTheirOwner() throws {
+        let scratch = try ScratchLayout()
+        defer { scratch.remove() }
+        let allocator = PortAllocator(layout: scratch.layout, range: 100...200, isPortFree: { _ in true })
+        let mine = try allocator.reserve(for: id, allocate(2))
+        let theirs = try allocator.reserve(for: other, allocate(1))
+        #expect(mine.map(\.external) == [100, 101])
+        #expect(theirs.map(\.external) == [102])
+        #expect(try !allocator.release(102, for: id))  // not the owner: untouched
+        #expect(try allocator.reservation(of: 102)?.owner == other)
+        #expect(try allocator.release(101, for: id))
+        #expect(try allocator.reservation(of: 101) == nil)
+        #expect(try !allocator.release(101, for: id))
+        // The freed port is handed out again.
+        #expect(try allocator.reserve(for: try Identifier("third"), allocate(1)).map(\.external) == [101])
+        #expect(try allocator.releaseAll(for: other) == [102])
+        #expect(try allocator.reservations(for: id).map(\.external) == [100])
+    }
+
+    @Test func explicitPortsAndConflicts() throws {
+        let scratch = try ScratchLayout()
+        defer { scratch.remove() }
+        let busy: UInt16 = 150
+        let allocator = PortAllocator(layout: scratch.layout, range: 100...200, isPortFree: { $0 != busy })
+        let got = try allocator.reserve(for: id, [PortPair(internal: 80, external: 5000), PortPair(internal: 81, external: 0)])
+        #expect(got == [PortPair(internal: 80, external: 5000), PortPair(internal: 81, external: 100)])
+        do {
+            _ = try allocator.reserve(for: other, [PortPair(internal: 1, external: 0), PortPair(internal: 2, external: 5000)])
+            Issue.record("took another container's port")
+        } catch {
+            #expect(error.kind == .unavailable && error.port == 5000 && error.message.contains("web"), "\(error)")
+        }
+        // The failed call left nothing behind (its allocation of 101 was rolled back).
+        #expect(try allocator.reservations(for: other).isEmpty)
+        #expect(throws: PortAllocationError.self) { try allocator.reserve(for: other, [PortPair(internal: 1, external: busy)]) }
+        #expect(throws: PortAllocationError.self) {
+            try allocator.reserve(for: other, [PortPair(internal: 1, external: 7), PortPair(internal: 2, external: 7)])
+        }
+        #expect(try allocator.reservations(for: other).isEmpty)
+    }
+
+    @Test func reinstallKeepsExistingPortsAndFreesDroppedOnes() throws {
+        let scratch = try ScratchLayout()
+        defer { scratch.remove() }
+        // Listeners do not matter for ports the container already holds (it may be running on them).
+        let allocator = PortAllocator(layout: scratch.layout, range: 100...200, isPortFree: { $0 > 102 })
+        let first = PortAllocator(layout: scratch.layout, range: 100...200, isPortFree: { _ in true })
+        let installed = try first.reserve(for: id, [PortPair(internal: 80, external: 0), PortPair(internal: 443, external: 0),
+                                                    PortPair(internal: 22, external: 0)])
+        #expect(installed.map(\.external) == [100, 101, 102])
+        let again = try allocator.reserve(for: id, [PortPair(internal: 443, external: 0), PortPair(internal: 80, external: 0),
+                                                    PortPair(internal: 9000, external: 0)])
+        #expect(again == [PortPair(internal: 443, external: 101), PortPair(internal: 80, external: 100),
+                          PortPair(internal: 9000, external: 103)])
+        #expect(try allocator.reservations(for: id).map(\.external) == [100, 101, 103])  // 102 (internal 22) freed
+        // An explicit request for a port it already holds, with a new internal port.
+        let moved = try allocator.reserve(for: id, [PortPair(internal: 8443, external: 101)])
+        #expect(moved == [PortPair(internal: 8443, external: 101)])
+        #expect(try allocator.reservations(for: id) == [PortReservation(owner: id, internal: 8443, external: 101)])
+    }
+
+    @Test func exhaustionIsAClearErrorAndChangesNothing() throws {
+        let scratch = try ScratchLayout()
+        defer { scratch.remove() }
+        let allocator = PortAllocator(layout: scratch.layout, range: 100...102, isPortFree: { _ in true })
+        _ = try allocator.reserve(for: other, allocate(1))
+        do {
+            _ = try allocator.reserve(for: id, allocate(3))
+            Issue.record("over-allocated")
+        } catch {
+            #expect(error.kind == .exhausted && error.message.contains("100-102"), "\(error)")
+        }
+        #expect(try allocator.reservations().map(\.owner) == [other])
+        #expect(try allocator.reserve(for: id, allocate(2)).map(\.external) == [101, 102])
+    }
+
+    @Test func threadsNeverShareAPort() async throws {
+        let scratch = try ScratchLayout()
+        defer { scratch.remove() }
+        let layout = scratch.layout
+        let results = try await withThrowingTaskGroup(of: [UInt16].self) { group in
+            for t in 0..<8 {
+                group.addTask {
+                    let allocator = PortAllocator(layout: layout, range: 1000...1999, isPortFree: { _ in true }, durable: false)
+                    var got: [UInt16] = []
+                    for k in 0..<20 { got += try allocator.reserve(for: Identifier("t\(t)-\(k)"), [PortPair(internal: 1, external: 0)]).map(\.external) }
+                    return got
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(results.count == 160)
+        #expect(Set(results).count == 160)
+        #expect(Set(results) == Set(1000..<1160))
+    }
+}
