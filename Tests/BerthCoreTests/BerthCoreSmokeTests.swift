@@ -1,4 +1,0 @@
-import Testing
-@testable import BerthCore
-
-@Test func moduleLinks() { #expect(Bool(true)) }
