@@ -5,7 +5,9 @@
 # - every golden iptables plan through `iptables-restore --test` / `ip6tables-restore --test`,
 #   then applied twice for real with --noflush (idempotence) and replaced by the empty plan,
 #   all inside a network namespace this script creates and deletes.
-# Usage: verify-goldens.sh [--docker PATH] [--berthd PATH]   (needs root for the namespace)
+# - the socket-activated units for real (private systemd manager, podman, busybox httpd);
+#   BERTH_VERIFY_E2E=0 skips it.
+# Usage: verify-goldens.sh [--docker PATH] [--berthd PATH]   (needs root)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,6 +27,10 @@ tmp=$(mktemp -d /tmp/berth-verify.XXXXXX)
 ns=berth-verify-$$-$RANDOM
 ns_created=0
 cleanup() {
+    if [ "${e2e_running:-0}" = 1 ]; then
+        podman rm -f ctr-e2e-web >/dev/null 2>&1 || true
+        manager_stop || true
+    fi
     if [ "$ns_created" = 1 ]; then ip netns del "$ns" 2>/dev/null || true; fi
     rm -rf "$tmp"
 }
@@ -98,6 +104,43 @@ else
         pass "$name: idempotent apply and removal"
     done
 fi
+
+# End to end: the socket-activated golden units in a private systemd manager with podman. The first
+# connection to the host port starts the proxy, which starts the container; the answer must be the
+# page the container serves.
+e2e() {
+    local image=localhost/busybox:latest port=18971 dir=$tmp/e2e-run
+    if ! command -v podman >/dev/null || ! podman image exists "$image" 2>/dev/null; then
+        echo "skip e2e: podman or $image missing (see shared/REAL-STACK.md)"; return
+    fi
+    # shellcheck source=/dev/null
+    . "$here/../../Scripts/lib/manager.sh"
+    mkdir -p "$dir/www"
+    echo "berth e2e $$" > "$dir/www/index.html"
+    : > "$dir/env"
+    manager_start "$dir/mgr" || { fail "e2e: private systemd manager did not start"; return; }
+    e2e_running=1
+    cp "$golden/shared-user/"* "$golden/shared-system/"*.slice "$MANAGER_UNITS/"
+    for f in "$golden"/e2e/*; do sed "s#/BERTH_E2E/#$dir/#g" "$f" > "$MANAGER_UNITS/$(basename "$f")"; done
+    manager_systemctl daemon-reload
+    if ! out=$(manager_systemctl start "ctr-e2e-web@$port.socket" 2>&1); then
+        fail "e2e: socket did not start" "$out"
+    else
+        local body
+        body=$(curl -s --max-time 30 "http://127.0.0.1:$port/" 2>&1 || true)
+        if [ "$body" = "berth e2e $$" ]; then pass "e2e: socket-activated busybox httpd answered through the proxy"
+        else fail "e2e: wrong answer through the socket" "$body
+$(manager_systemctl status 'ctr-e2e-web*' 2>&1 | tail -20)"; fi
+        manager_systemctl stop "ctr-e2e-web@$port.socket" "ctr-e2e-web@$port.service" ctr-e2e-web.service || true
+        if podman container exists ctr-e2e-web 2>/dev/null; then
+            fail "e2e: container ctr-e2e-web still exists after stop"; podman rm -f ctr-e2e-web >/dev/null 2>&1 || true
+        else pass "e2e: container removed on stop"; fi
+    fi
+    manager_stop
+    e2e_running=0
+}
+e2e_running=0
+if [ "${BERTH_VERIFY_E2E:-1}" = 1 ]; then e2e; fi
 
 echo "verify-goldens: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -48,6 +48,22 @@ import Testing
         #expect(post == spec.postStartCommand)
     }
 
+    /// The units verify-goldens.sh really runs: busybox httpd behind socket activation. The
+    /// `/BERTH_E2E` paths are replaced by the script's own directory.
+    @Test func goldenEndToEnd() throws {
+        let spec = ContainerUnitSpec(
+            id: try Identifier("e2e-web"), image: "localhost/busybox:latest",
+            command: ["httpd", "-f", "-p", "8080", "-h", "/var/www"],
+            ports: [PortPair(internal: 8080, external: 18971)], environmentFilePath: "/BERTH_E2E/env",
+            volumes: [VolumeMount(hostPath: "/BERTH_E2E/www", containerPath: "/var/www", readOnly: true)],
+            slice: SharedUnits.smallSlice, requestId: "e2e", shape: .socketActivated,
+            socketActivation: SocketActivation(backendPorts: [18971: 28971]), wantedBy: SharedUnits.activeTarget,
+            after: [], wants: [])
+        for unit in try ContainerUnitRenderer.render(spec).all {
+            try Golden.check(unit.text, "e2e/\(unit.name)")
+        }
+    }
+
     @Test func imageAlwaysFollowsDoubleDash() throws {
         for (runtime, shape) in Self.cases {
             let text = try ContainerUnitRenderer.render(RenderFixtures.spec(runtime, shape)).service.text
