@@ -1,0 +1,176 @@
+/// Renders a container's service unit (and, for socket activation, its sockets and proxies).
+///
+/// Shapes, per runtime:
+/// - podman `simple`: podman's own systemd shape — `Type=notify`, `--sdnotify=conmon`, detached
+///   (`-d`) with a cidfile under `%t`; conmon reports readiness once the container runs.
+/// - podman `foreground`, docker `simple`/`foreground`: the runtime stays attached, `Type=simple`.
+///   The docker CLI has no readiness notification, so both docker shapes are the attached one.
+/// - `socket-activated`: the service of the runtime's simple shape, publishing every internal port
+///   on `127.0.0.1:<backend>` only, plus an `ExecStartPost=` that waits until each backend port
+///   accepts; `ContainerSocketRenderer` adds the host sockets and proxies.
+///
+/// Nothing user-supplied passes through a shell: the runtime gets an argv, every option with a
+/// user value is a single `--option=value` word, and the image follows `--`.
+public enum ContainerUnitRenderer {
+    /// Renders every unit of the container, after validating the whole spec.
+    public static func render(_ spec: ContainerUnitSpec) throws(RenderError) -> ContainerUnits {
+        try spec.validate()
+        let service = RenderedUnit(name: ContainerUnitNames.service(spec.id), text: try serviceText(spec))
+        guard spec.shape == .socketActivated else {
+            return ContainerUnits(service: service, sockets: [], proxies: [])
+        }
+        let (sockets, proxies) = try ContainerSocketRenderer.render(spec)
+        return ContainerUnits(service: service, sockets: sockets, proxies: proxies)
+    }
+
+    static func serviceText(_ spec: ContainerUnitSpec) throws(RenderError) -> String {
+        let name = ContainerUnitNames.containerName(spec.id)
+        let notify = spec.runtime == .podman && spec.shape != .foreground
+        var unit = UnitFileText(header: "Rendered by Berth for container \(spec.id.rawValue); berthd rewrites this file.")
+        unit.section("Unit")
+        unit.set("Description", "Berth container \(spec.id.rawValue)")
+        if !spec.wants.isEmpty { unit.set("Wants", spec.wants.joined(separator: " ")) }
+        if !spec.after.isEmpty { unit.set("After", spec.after.joined(separator: " ")) }
+
+        unit.section("Service")
+        if notify {
+            unit.set("Type", "notify")
+            // conmon, not the podman process systemd started, sends READY=1.
+            unit.set("NotifyAccess", "all")
+        } else {
+            unit.set("Type", "simple")
+        }
+        if let slice = spec.slice { unit.set("Slice", slice) }
+        if spec.runtime == .podman { unit.set("Environment", "PODMAN_SYSTEMD_UNIT=%n") }
+        if let dockerHost = spec.dockerHost {
+            unit.set("Environment", try SystemdEscaping.environmentAssignment(name: "DOCKER_HOST", value: dockerHost))
+        }
+        // Image pulls happen on first start; give them time, but bound the stop.
+        unit.set("TimeoutStartSec", "300")
+        unit.set("TimeoutStopSec", "\(spec.stopTimeoutSeconds + 20)")
+
+        for line in try commands(spec, name: name, notify: notify) {
+            unit.set(line.key, try line.exec.render())
+        }
+
+        if spec.shape != .socketActivated {
+            unit.section("Install")
+            unit.set("WantedBy", spec.wantedBy)
+        }
+        try metadata(spec).write(to: &unit)
+        return unit.text
+    }
+
+    static func metadata(_ spec: ContainerUnitSpec) -> ContainerUnitMetadata {
+        ContainerUnitMetadata(id: spec.id, image: spec.image, requestId: spec.requestId,
+                              isolated: spec.isolation != nil, shape: spec.shape, runtime: spec.runtime,
+                              ports: spec.ports,
+                              socketActivation: spec.shape == .socketActivated ? .proxied : .disabled)
+    }
+
+    private static func commands(_ spec: ContainerUnitSpec, name: String, notify: Bool) throws(RenderError) -> [(key: String, exec: ExecLine)] {
+        let runtime = spec.runtimePath
+        var lines: [(key: String, exec: ExecLine)] = []
+        var run = ExecLine(runtime)
+        run.add("run")
+        switch (spec.runtime, notify) {
+        case (.podman, true):
+            var removeCid = ExecLine("/bin/rm")
+            removeCid.add("-f")
+            removeCid.addVerbatim("%t/%n.ctr-id")
+            lines.append(("ExecStartPre", removeCid))
+            run.addVerbatim("--cidfile=%t/%n.ctr-id")
+            run.add("--cgroups=no-conmon", "--rm", "--sdnotify=conmon", "-d", "--replace")
+        case (.podman, false):
+            run.add("--rm", "--replace")
+        case (.docker, _):
+            var removeStale = ExecLine(runtime, ignoreFailure: true)
+            removeStale.add("rm", "-f", name)
+            lines.append(("ExecStartPre", removeStale))
+            run.add("--rm")
+        }
+        run.add("--name=" + name, "--label=io.berth.id=" + spec.id.rawValue)
+        if spec.useInit { run.add("--init") }
+        if let env = spec.environmentFilePath { run.add("--env-file=" + env) }
+        for pair in spec.ports {
+            if spec.shape == .socketActivated, let backend = spec.socketActivation?.backendPorts[pair.external] {
+                run.add("--publish=127.0.0.1:\(backend):\(pair.internal)")
+            } else {
+                run.add("--publish=\(pair.external):\(pair.internal)")
+            }
+        }
+        for volume in spec.volumes { run.add("--volume=" + volume.runtimeValue) }
+        if let isolation = spec.isolation {
+            run.add(contentsOf: isolationArguments(isolation, runtime: spec.runtime))
+        }
+        run.add("--", spec.image)
+        run.add(contentsOf: spec.command)
+        lines.append(("ExecStart", run))
+
+        if let post = spec.postStartCommand { lines.append(("ExecStartPost", ExecLine(argv: post))) }
+        if spec.shape == .socketActivated, let activation = spec.socketActivation {
+            for pair in spec.ports {
+                guard let backend = activation.backendPorts[pair.external] else { continue }
+                lines.append(("ExecStartPost", waitLine(activation, port: backend)))
+            }
+        }
+
+        var stop = ExecLine(runtime)
+        var remove = ExecLine(runtime, ignoreFailure: true)
+        switch (spec.runtime, notify) {
+        case (.podman, true):
+            stop.add("stop", "--ignore", "--time=\(spec.stopTimeoutSeconds)")
+            stop.addVerbatim("--cidfile=%t/%n.ctr-id")
+            remove.add("rm", "--force", "--ignore")
+            remove.addVerbatim("--cidfile=%t/%n.ctr-id")
+        case (.podman, false):
+            stop.add("stop", "--ignore", "--time=\(spec.stopTimeoutSeconds)", name)
+            remove.add("rm", "--force", "--ignore", name)
+        case (.docker, _):
+            stop.ignoreFailure = true
+            stop.add("stop", "--time=\(spec.stopTimeoutSeconds)", name)
+            remove.add("rm", "--force", name)
+        }
+        lines.append(("ExecStop", stop))
+        lines.append(("ExecStopPost", remove))
+        return lines
+    }
+
+    private static func isolationArguments(_ isolation: ContainerIsolation, runtime: ContainerRuntime) -> [String] {
+        var arguments = [
+            "--user=\(isolation.uid):\(isolation.gid)",
+            "--cap-drop=all",
+            "--security-opt=no-new-privileges",
+            "--read-only",
+        ]
+        // podman mounts tmpfs on /run, /tmp and /var/tmp of a read-only container by itself
+        // (--read-only-tmpfs); docker needs them asked for.
+        if runtime == .docker {
+            arguments += ["--tmpfs=/tmp:rw,nosuid,nodev,mode=1777", "--tmpfs=/run:rw,nosuid,nodev,mode=755"]
+        }
+        arguments += [
+            "--volume=\(isolation.initScriptPath):\(ContainerIsolation.initMountPoint):ro",
+            "--volume=\(isolation.cmdScriptPath):\(ContainerIsolation.cmdMountPoint):ro",
+            "--entrypoint=\(ContainerIsolation.initMountPoint)",
+        ]
+        return arguments
+    }
+
+    /// The readiness wait: the node's own waiter when given, else a fixed bash probe whose script
+    /// text is a constant and whose only input, the port, arrives as `$1`.
+    static func waitLine(_ activation: SocketActivation, port: UInt16) -> ExecLine {
+        if let wait = activation.waitCommand {
+            var line = ExecLine(argv: wait)
+            line.add("127.0.0.1", "\(port)")
+            return line
+        }
+        var line = ExecLine("/bin/bash")
+        line.add("-c", waitScript, "berth-wait-port", "\(port)")
+        return line
+    }
+
+    /// Tries for 60 s, 10 times a second; `TimeoutStartSec=` bounds it too.
+    static let waitScript =
+        "for ((i = 0; i < 600; i++)); do (: <\"/dev/tcp/127.0.0.1/$1\") 2>/dev/null && exit 0; sleep 0.1; done; "
+        + "echo \"berth: port $1 did not accept connections\" >&2; exit 1"
+}
