@@ -269,7 +269,11 @@ class Manager:
 
     def env(self):
         """Environment for a client of this manager (systemctl --user, berthd)."""
-        return dict(os.environ, XDG_RUNTIME_DIR=self.xdg, CONTAINERS_CONF=CONTAINERS_CONF)
+        # The same private config and unit path as the manager's (Scripts/lib/manager.sh): without
+        # them systemctl's client-side lookups (enable, cat) miss the units, and `enable` would
+        # write into the real ~/.config/systemd/user.
+        return dict(os.environ, XDG_RUNTIME_DIR=self.xdg, XDG_CONFIG_HOME=os.path.join(self.dir, "config"),
+                    SYSTEMD_UNIT_PATH=self.units + ":", CONTAINERS_CONF=CONTAINERS_CONF)
 
     def systemctl(self, *args, check=True, timeout=60):
         done = subprocess.run(["systemctl", "--user", *args], env=self.env(), stdin=subprocess.DEVNULL,

@@ -41,7 +41,9 @@ def test_manager_runs_units_and_stops_cleanly(cu):
 
     mgr.install_unit("selfcheck-sleep.service",
                      "[Service]\nExecStart=/bin/sleep 300\n[Install]\nWantedBy=berth-root.target\n")
-    mgr.systemctl("start", "selfcheck-sleep.service")
+    mgr.systemctl("enable", "--now", "selfcheck-sleep.service")
+    wants = os.path.join(mgr.dir, "config", "systemd", "user", "berth-root.target.wants", "selfcheck-sleep.service")
+    check(os.path.islink(wants), "enable writes its symlink into the manager's private config", path=wants)
     state = mgr.wait_for("selfcheck-sleep.service", "active")
     check_equal(state["SubState"], "running", "SubState")
     sleep_pid = int(state["MainPID"])
