@@ -5,18 +5,22 @@
 #   manager_start DIR        starts a manager whose state lives in DIR; sets MANAGER_PID,
 #                            MANAGER_XDG (its XDG_RUNTIME_DIR), MANAGER_UNITS (its unit directory),
 #                            MANAGER_CGROUP (the cgroup name it owns)
-#   manager_systemctl ARGS   systemctl --user against it
+#   manager_systemctl ARGS   systemctl --user against it (with the environment of manager_env)
+#   manager_env              prints the environment a client needs, as NAME=VALUE lines
 #   manager_stop             stops it (all its units), waits for it, removes its cgroups
 #
 # The manager runs in its own cgroup (never the root one: systemd would take '/' as its root and move
 # every process of the machine into /init.scope), in its own mount namespace with a tmpfs
 # /run/systemd/system (without it, systemd --user exits at once), with a private unit directory.
+# Its XDG_CONFIG_HOME is private too: `enable` writes its .wants symlinks there, not into the real
+# user's ~/.config/systemd/user. Clients need the same XDG_CONFIG_HOME and SYSTEMD_UNIT_PATH, or
+# systemctl's client-side lookups (enable, cat, ...) say the unit does not exist.
 # See shared/REAL-STACK.md. Environment passed through to units: CONTAINERS_CONF, PATH.
 
 manager_start() {
     local dir=$1
     [ -n "$dir" ] || { echo "manager_start: need a directory" >&2; return 2; }
-    mkdir -p "$dir/xdg" "$dir/units"
+    mkdir -p "$dir/xdg" "$dir/units" "$dir/config"
     dir=$(cd "$dir" && pwd)
     chmod 700 "$dir/xdg"
     : > "$dir/console.log"
@@ -43,7 +47,8 @@ set -e
 for h in /sys/fs/cgroup/*/; do [ -d "\$h/$MANAGER_CGROUP" ] && echo \$\$ > "\$h/$MANAGER_CGROUP/cgroup.procs"; done
 mount -t tmpfs tmpfs /run/systemd && mkdir /run/systemd/system
 mount --bind "$dir/console.log" /dev/console
-export XDG_RUNTIME_DIR="$dir/xdg" SYSTEMD_UNIT_PATH="$dir/units:" CONTAINERS_CONF="${CONTAINERS_CONF:-}"
+export XDG_RUNTIME_DIR="$dir/xdg" XDG_CONFIG_HOME="$dir/config" SYSTEMD_UNIT_PATH="$dir/units:"
+export CONTAINERS_CONF="${CONTAINERS_CONF:-}"
 export PATH="$PATH"
 exec /lib/systemd/systemd --user --unit=berth-root.target --log-target=console --log-level=info
 INNER
@@ -63,8 +68,14 @@ INNER
     done
 }
 
+manager_env() {
+    printf 'XDG_RUNTIME_DIR=%s\nXDG_CONFIG_HOME=%s\nSYSTEMD_UNIT_PATH=%s:\n' \
+        "$MANAGER_XDG" "$MANAGER_DIR/config" "$MANAGER_UNITS"
+}
+
 manager_systemctl() {
-    XDG_RUNTIME_DIR=$MANAGER_XDG systemctl --user "$@"
+    XDG_RUNTIME_DIR=$MANAGER_XDG XDG_CONFIG_HOME=$MANAGER_DIR/config SYSTEMD_UNIT_PATH=$MANAGER_UNITS: \
+        systemctl --user "$@"
 }
 
 manager_stop() {
