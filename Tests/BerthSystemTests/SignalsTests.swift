@@ -90,10 +90,13 @@ extension SystemTests {
 
         @Test func socketActivationHandsOverDescriptorsByName() throws {
             // Two descriptors, made without close-on-exec as systemd passes them.
-            let first = dup(Glibc.open("/dev/null", O_RDONLY))
-            let second = dup(first)
-            #expect(second == first + 1)
-            defer { Glibc.close(first); Glibc.close(second); Glibc.close(first - 1) }
+            // Fixed high numbers: other test targets run concurrently in this process and open
+            // descriptors of their own, so two consecutive dup() results are not guaranteed.
+            let opened = Glibc.open("/dev/null", O_RDONLY)
+            let first: CInt = 901, second: CInt = 902
+            #expect(dup2(opened, first) == first)
+            #expect(dup2(opened, second) == second)
+            defer { Glibc.close(first); Glibc.close(second); Glibc.close(opened) }
             let found = try SocketActivation.descriptors(listenPID: "\(getpid())", listenFDs: "2",
                                                          listenFDNames: "berth.sock:", processID: getpid(), first: first)
             #expect(found == [ActivatedDescriptor(descriptor: FileDescriptor(rawValue: first), name: "berth.sock"),
