@@ -156,11 +156,18 @@ public final class NodeServer: Sendable {
                 let listener = try Listener.inherited(d.descriptor)
                 let address = try listener.localAddress()
                 let transport: RequestContext.Transport
-                if case .unix = address { transport = .unix } else { transport = .tcp }
+                let name: String
+                if case .unix(let path) = address {
+                    transport = .unix
+                    name = "unix:\(path)"
+                } else {
+                    transport = .tcp
+                    name = "tcp://\(address)"
+                }
                 if transport == .tcp && secret == nil {
                     throw ConfigurationError("an inherited TCP socket (\(address)) needs --secret-file")
                 }
-                bound.append(Bound(listener: listener, transport: transport, name: "\(address) (inherited)", ownedPath: nil))
+                bound.append(Bound(listener: listener, transport: transport, name: name + " (inherited)", ownedPath: nil))
             }
             // Under socket activation the default listen address is the activated socket itself.
             let wanted = inherited.isEmpty ? configuration.effectiveListen : configuration.listen
