@@ -51,8 +51,8 @@ public struct Logger: Sendable {
     /// second log line) are escaped.
     static func quote(_ value: String) -> String {
         let clean = sanitize(value)
-        if !clean.isEmpty && !clean.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) { return clean }
-        return "\"" + clean.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") + "\""
+        if !clean.isEmpty && !clean.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" }) { return clean }
+        return "\"" + sanitize(value.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"")) + "\""
     }
 
     static func sanitize(_ text: String) -> String {

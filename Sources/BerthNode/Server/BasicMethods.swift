@@ -45,5 +45,26 @@ public struct BasicMethods: MethodProvider {
     }
 }
 
-/// Params of methods that take none: `{}` or absent; any key is `invalid_params`.
-struct NoParams: Codable, Sendable {}
+/// Params of methods that take none: `{}` or absent; any key is `invalid_params`. (A synthesized
+/// empty Decodable never opens its container, so the decoder could not see unknown keys.)
+struct NoParams: Codable, Sendable {
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyKey.self)
+        if let key = container.allKeys.map(\.stringValue).sorted().first {
+            throw RPCError.invalidParams("unknown key \(String(reflecting: key)): this method takes no parameters", path: key)
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: AnyKey.self)
+    }
+
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+}
