@@ -415,6 +415,33 @@ def test_unix_peer_outside_the_allowed_users_is_refused(cu):
     healthy(node, "after a refused peer")
 
 
+def test_unix_peer_in_the_configured_group_is_allowed(cu):
+    if os.getuid() != 0 or not shutil.which("socat"):
+        return
+    import grp
+    try:
+        gid = grp.getgrnam("nogroup").gr_gid
+    except KeyError:
+        return
+    node, _, _ = start_node(cu, extra_args=["--group", "nogroup"])
+    st = os.stat(node.socket_path)
+    check_equal((st.st_gid, st.st_mode & 0o777), (gid, 0o660), "socket group and mode")
+    path = node.socket_path
+    while path != "/tmp":
+        path = os.path.dirname(path)
+        os.chmod(path, os.stat(path).st_mode | 0o011)
+    ping = b'{"jsonrpc":"2.0","id":1,"method":"node.ping"}\n'
+    # Primary group, then only a supplementary one: both are members.
+    for group, extra in ((gid, []), (65533 if gid != 65533 else 65532, [gid])):
+        done = subprocess.run(["socat", "-t", "2", "-", f"UNIX-CONNECT:{node.socket_path}"], capture_output=True,
+                              timeout=15, input=ping, user=65534, group=group, extra_groups=extra)
+        check_equal(lines(done.stdout), [{"jsonrpc": "2.0", "id": 1, "result": {"pong": True}}],
+                    f"uid 65534 with group {group} and supplementary {extra}", stderr=done.stderr, log=node.log())
+    done = run_berthd(["--group", "no-such-group-here", "--run-dir", cu.tempdir()])
+    check_equal(done.returncode, 64, "an unknown group", stderr=done.stderr)
+    check_in("no-such-group-here", done.stderr, "the error names the group")
+
+
 def test_sigterm_while_requests_are_in_flight_exits_zero(cu):
     node, _, _ = start_node(cu)
     clients = [node.connect(cu) for _ in range(4)]
