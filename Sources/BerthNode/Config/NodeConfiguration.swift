@@ -1,0 +1,98 @@
+/// Everything berthd is told at start-up, from flags and the config file (flags win).
+public struct NodeConfiguration: Hashable, Sendable {
+    public enum ManagerMode: String, Hashable, Sendable, CaseIterable { case system, user, embedded, auto }
+    public enum RuntimeChoice: String, Hashable, Sendable, CaseIterable { case podman, docker, auto }
+
+    public static let defaultStateDirectory = "/var/lib/berth"
+    public static let defaultRunDirectory = "/run/berth"
+    public static let defaultConfigFile = "/etc/berth/berthd.conf"
+
+    /// Where to listen. Empty means the default, `unix:<runDirectory>/berthd.sock` (see `effectiveListen`).
+    public var listen: [ListenAddress] = []
+    public var stateDirectory = NodeConfiguration.defaultStateDirectory
+    public var runDirectory = NodeConfiguration.defaultRunDirectory
+    /// Where container units are written; nil lets the engine pick by manager mode.
+    public var unitDirectory: String?
+    public var secretFile: String?
+    /// The group (name or number) whose members may use the Unix socket.
+    public var group: String?
+    public var maxConnections = 1024
+    public var maxLineBytes = 1 << 20
+    public var idleTimeoutSeconds = 300
+    public var manager: ManagerMode = .auto
+    public var runtime: RuntimeChoice = .auto
+    public var portRange: ClosedRange<Int>?
+    public var logLevel: LogLevel = .info
+    /// The config file that was read, if any.
+    public var configFile: String?
+
+    public init() {}
+
+    /// The listen addresses in effect: the configured ones, or the default Unix socket.
+    public var effectiveListen: [ListenAddress] {
+        listen.isEmpty ? [.unix(path: runDirectory + "/berthd.sock")] : listen
+    }
+
+    /// The default Unix socket path (for clients and the systemd units).
+    public var defaultSocketPath: String { runDirectory + "/berthd.sock" }
+
+    /// Checks settings that depend on each other. A TCP listener needs a secret file.
+    public func validate() throws(ConfigurationError) {
+        if effectiveListen.contains(where: \.isTCP) && secretFile == nil {
+            throw ConfigurationError("a tcp:// listener needs --secret-file: every TCP connection must authenticate with the shared secret")
+        }
+    }
+
+    /// Applies one setting by its key (the flag name without `--`); `listen` appends.
+    public mutating func set(_ key: String, _ value: String) throws(ConfigurationError) {
+        func path(_ what: String) throws(ConfigurationError) -> String {
+            guard value.hasPrefix("/") else { throw ConfigurationError("\(what) must be an absolute path, got '\(value)'") }
+            return value
+        }
+        func number(_ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+            guard let n = Int(value), range.contains(n) else {
+                throw ConfigurationError("--\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(value)'")
+            }
+            return n
+        }
+        func choice<E: RawRepresentable & CaseIterable>(_ type: E.Type) throws(ConfigurationError) -> E where E.RawValue == String {
+            guard let e = E(rawValue: value) else {
+                let all = E.allCases.map(\.rawValue).joined(separator: "|")
+                throw ConfigurationError("--\(key) must be one of \(all), got '\(value)'")
+            }
+            return e
+        }
+        switch key {
+        case "listen": listen.append(try ListenAddress(parsing: value))
+        case "state-dir": stateDirectory = try path("--state-dir")
+        case "run-dir": runDirectory = try path("--run-dir")
+        case "unit-dir": unitDirectory = try path("--unit-dir")
+        case "secret-file": secretFile = try path("--secret-file")
+        case "group":
+            guard !value.isEmpty, value.allSatisfy({ $0.isLetter || $0.isNumber || "_-.".contains($0) }) else {
+                throw ConfigurationError("--group must be a group name or number, got '\(value)'")
+            }
+            group = value
+        case "max-connections": maxConnections = try number(1...1_000_000)
+        case "max-line-bytes": maxLineBytes = try number(1024...(256 << 20))
+        case "idle-timeout": idleTimeoutSeconds = try number(1...86_400)
+        case "manager": manager = try choice(ManagerMode.self)
+        case "runtime": runtime = try choice(RuntimeChoice.self)
+        case "log-level": logLevel = try choice(LogLevel.self)
+        case "port-range":
+            let parts = value.split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), 1 <= a, a <= b, b <= 65535 else {
+                throw ConfigurationError("--port-range must be A-B with 1 <= A <= B <= 65535, got '\(value)'")
+            }
+            portRange = a...b
+        default:
+            throw ConfigurationError("unknown setting '\(key)'")
+        }
+    }
+
+    /// Every key `set` accepts; all take a value.
+    public static let keys: [String] = [
+        "listen", "state-dir", "run-dir", "unit-dir", "secret-file", "group", "max-connections", "max-line-bytes",
+        "idle-timeout", "manager", "runtime", "port-range", "log-level",
+    ]
+}

@@ -1,0 +1,54 @@
+/// `berthd --help`.
+public enum NodeHelp {
+    public static let text = """
+    berthd: the Berth node. Serves line-delimited JSON-RPC 2.0 (protocol v1) on Unix and TCP sockets and
+    runs containers as systemd units.
+
+    \(NodeConfiguration.usage)
+
+    Listening
+      --listen unix:PATH          a Unix socket (mode 0660; repeatable). Default: unix:RUN_DIR/berthd.sock
+      --listen tcp://ADDR:PORT    a TCP socket, IPv4 (tcp://127.0.0.1:7450) or IPv6 (tcp://[::1]:7450).
+                                  Off by default. Every TCP connection, loopback included, must pass the
+                                  HMAC-SHA256 challenge (auth.challenge, auth.response) before any method
+                                  other than node.hello runs; needs --secret-file.
+      Under systemd socket activation (LISTEN_FDS) the inherited sockets are used (Unix or TCP, told apart
+      by their address); --listen flags add more.
+
+    Access
+      --secret-file FILE          the shared secret for TCP (at least 16 bytes; must not be readable by
+                                  other users: chmod 600)
+      --group NAME                members of this group may use the Unix socket, besides root and the
+                                  node's own user (checked with SO_PEERCRED at accept)
+
+    Limits
+      --max-connections N         open connections at once (default 1024); more get a `busy` error
+      --max-line-bytes N          longest request line (default 1048576); longer gets `line_too_long`
+                                  and the connection is closed
+      --idle-timeout SECONDS      close connections idle this long with nothing in flight (default 300)
+
+    Places and mode
+      --state-dir DIR             persistent state (default /var/lib/berth)
+      --run-dir DIR               runtime files and the default socket (default /run/berth)
+      --unit-dir DIR              where container units are written (default: by manager mode)
+      --manager MODE              system|user|embedded|auto (default auto)
+      --runtime NAME              podman|docker|auto (default auto)
+      --port-range A-B            host ports the node may allocate
+      --log-level LEVEL           debug|info|notice|warning|error (default info). One line per event;
+                                  under systemd with journald <N> priorities and no timestamps.
+
+    Config file
+      --config FILE               read settings from FILE (default /etc/berth/berthd.conf when present).
+                                  Lines `key = value` with the option names above as keys (listen may
+                                  repeat), `#` comments. Flags override the file; --listen flags replace
+                                  the file's listen lines.
+
+    Other
+      --help, -h                  this text
+      --version                   the version and protocol range
+
+    Signals: SIGTERM or SIGINT stops accepting, lets requests in flight finish (up to 10 s), closes, and
+    exits 0. With NOTIFY_SOCKET set it sends READY=1 once listening and STOPPING=1 on shutdown.
+    Exit status: 0 stopped cleanly, 64 usage or configuration error, 1 other failure.
+    """
+}

@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthSystem
+
+/// One line per event: `LEVEL event key=value ...`. Under systemd (JOURNAL_STREAM or INVOCATION_ID set)
+/// the line starts with journald's `<N>` priority and has no timestamp (the journal adds its own);
+/// otherwise it starts with a UTC timestamp.
+public struct Logger: Sendable {
+    public var minimumLevel: LogLevel
+    public var underSystemd: Bool
+    /// Where lines go; the default writes to standard error.
+    public var sink: @Sendable (String) -> Void
+
+    public init(minimumLevel: LogLevel = .info, underSystemd: Bool, sink: @escaping @Sendable (String) -> Void = Logger.standardError) {
+        self.minimumLevel = minimumLevel
+        self.underSystemd = underSystemd
+        self.sink = sink
+    }
+
+    /// A logger writing to standard error, detecting systemd from the environment.
+    public static func fromEnvironment(minimumLevel: LogLevel) -> Logger {
+        let systemd = getenv("JOURNAL_STREAM") != nil || getenv("INVOCATION_ID") != nil
+        return Logger(minimumLevel: minimumLevel, underSystemd: systemd)
+    }
+
+    public static let standardError: @Sendable (String) -> Void = { line in
+        try? FileDescriptor.standardError.writeAll(Array(line.utf8))
+    }
+
+    public func debug(_ event: String, _ fields: KeyValuePairs<String, any CustomStringConvertible & Sendable> = [:]) { log(.debug, event, fields) }
+    public func info(_ event: String, _ fields: KeyValuePairs<String, any CustomStringConvertible & Sendable> = [:]) { log(.info, event, fields) }
+    public func notice(_ event: String, _ fields: KeyValuePairs<String, any CustomStringConvertible & Sendable> = [:]) { log(.notice, event, fields) }
+    public func warning(_ event: String, _ fields: KeyValuePairs<String, any CustomStringConvertible & Sendable> = [:]) { log(.warning, event, fields) }
+    public func error(_ event: String, _ fields: KeyValuePairs<String, any CustomStringConvertible & Sendable> = [:]) { log(.error, event, fields) }
+
+    public func log(_ level: LogLevel, _ event: String, _ fields: KeyValuePairs<String, any CustomStringConvertible & Sendable>) {
+        guard level >= minimumLevel else { return }
+        sink(format(level, event, fields.map { ($0.key, $0.value.description) }))
+    }
+
+    /// The line for one event, newline-terminated.
+    public func format(_ level: LogLevel, _ event: String, _ fields: [(String, String)]) -> String {
+        var line = underSystemd ? "<\(level.priority)>" : Logger.timestamp() + " "
+        line += level.rawValue.uppercased() + " " + Logger.sanitize(event)
+        for (key, value) in fields { line += " " + key + "=" + Logger.quote(value) }
+        return line + "\n"
+    }
+
+    /// Values with blanks, quotes or `=` are quoted; control characters (a newline could forge a
+    /// second log line) are escaped.
+    static func quote(_ value: String) -> String {
+        let clean = sanitize(value)
+        if !clean.isEmpty && !clean.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" }) { return clean }
+        return "\"" + sanitize(value.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"")) + "\""
+    }
+
+    static func sanitize(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += scalar == "\n" ? "\\n" : scalar == "\t" ? "\\t" : "\\x" + String(scalar.value, radix: 16)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var t = time_t(now.tv_sec)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let millis = Int(now.tv_nsec / 1_000_000)
+        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        for c in self { if c == target { out += replacement } else { out.append(c) } }
+        return out
+    }
+}

@@ -1,0 +1,205 @@
+import BerthProtocol
+import BerthSystem
+
+/// What every connection of one server shares.
+struct ServerShared: Sendable {
+    let methods: MethodTable
+    let registry: ConnectionRegistry
+    let logger: Logger
+    let maxLineBytes: Int
+    /// Requests of one connection that may run at once; the reader waits for a slot beyond this.
+    let maxInFlightPerConnection: Int
+    let secret: AuthSecret?
+}
+
+/// One client connection: reads lines, answers what it can inline (node.ping, auth.*, errors), runs
+/// other requests as child tasks (up to a limit), and writes responses as they complete.
+struct ConnectionSession: Sendable {
+    enum Job: Sendable {
+        case single(RPCRequest)
+        case batch([BatchSlot])
+    }
+    enum BatchSlot: Sendable {
+        case done(RPCResponse?)
+        case pending(RPCRequest)
+    }
+    enum Inline {
+        case answered(RPCResponse?)
+        case dispatch
+    }
+
+    let connection: Connection
+    let id: Int
+    let context: RequestContext
+    let shared: ServerShared
+
+    func serve() async {
+        let writer = ResponseWriter(connection)
+        var framer = LineFramer(limit: shared.maxLineBytes)
+        var auth = context.transport == .tcp && shared.secret != nil ? AuthSession(requiring: shared.secret!) : .preauthorized
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            while true {
+                let bytes: [UInt8]
+                do { bytes = try await connection.read() } catch { break }
+                if bytes.isEmpty { break }
+                guard shared.registry.touch(id) else { break }
+                var out: [UInt8] = []
+                var jobs: [Job] = []
+                var closeAfter = false
+                do {
+                    try bytes.withUnsafeBufferPointer { buffer in
+                        try framer.feed(buffer) { line in
+                            guard !closeAfter else { return }
+                            handle(line, out: &out, jobs: &jobs, auth: &auth, closeAfter: &closeAfter)
+                        }
+                    }
+                } catch {
+                    RPCFrame.encode(.failure(id: .null, error: .lineTooLong(limit: framer.limit)), into: &out)
+                    shared.logger.notice("line_too_long", ["connection": id, "limit": framer.limit])
+                    closeAfter = true
+                }
+                await writer.send(out)
+                for job in jobs {
+                    if running >= shared.maxInFlightPerConnection {
+                        await group.next()
+                        running -= 1
+                    }
+                    running += 1
+                    shared.registry.requestStarted(id)
+                    group.addTask {
+                        let reply = await run(job)
+                        await writer.send(reply)
+                        shared.registry.requestFinished(id)
+                    }
+                }
+                if closeAfter { break }
+            }
+        }
+        connection.close()
+    }
+
+    private func handle(_ line: UnsafeBufferPointer<UInt8>, out: inout [UInt8], jobs: inout [Job],
+                        auth: inout AuthSession, closeAfter: inout Bool) {
+        switch RPCFrame.decode(line) {
+        case .ignore:
+            break
+        case .reply(let response):
+            RPCFrame.encode(response, into: &out)
+        case .request(let request):
+            switch inline(request, auth: &auth, closeAfter: &closeAfter) {
+            case .answered(let response?): RPCFrame.encode(response, into: &out)
+            case .answered(nil): break
+            case .dispatch: jobs.append(.single(request))
+            }
+        case .batch(let members):
+            var slots: [BatchSlot] = []
+            slots.reserveCapacity(members.count)
+            var anyPending = false
+            for member in members {
+                switch member {
+                case .invalid(let response): slots.append(.done(response))
+                case .request(let request):
+                    switch inline(request, auth: &auth, closeAfter: &closeAfter) {
+                    case .answered(let response): slots.append(.done(response))
+                    case .dispatch: slots.append(.pending(request)); anyPending = true
+                    }
+                }
+            }
+            if anyPending {
+                jobs.append(.batch(slots))
+            } else if let bytes = RPCFrame.encodeBatch(slots.compactMap { if case .done(let r) = $0 { return r } else { return nil } }) {
+                out += bytes
+            }
+        }
+    }
+
+    /// Answers a request without a task when that is cheap or touches connection state.
+    private func inline(_ request: RPCRequest, auth: inout AuthSession, closeAfter: inout Bool) -> Inline {
+        func reply(_ outcome: RPCResponse.Outcome) -> Inline {
+            .answered(request.id.map { RPCResponse(id: $0, outcome: outcome) })
+        }
+        if let refusal = auth.authorize(method: request.method) {
+            shared.logger.notice("refused_unauthenticated", ["connection": id, "method": request.method])
+            return reply(.error(refusal))
+        }
+        do throws(RPCError) {
+            switch request.method {
+            case MethodName.nodePing.rawValue:
+                return reply(.result(try PingResult.respond(to: request.params)))
+            case MethodName.authChallenge.rawValue:
+                _ = try request.decodeParams(NoParams.self)
+                return reply(.result(try JSONValue.encoding(try auth.challenge())))
+            case MethodName.authResponse.rawValue:
+                let params = try request.decodeParams(AuthResponseParams.self)
+                do throws(RPCError) {
+                    let result = try auth.respond(params)
+                    shared.logger.info("authenticated", ["connection": id, "peer": context.remoteAddress ?? "?"])
+                    return reply(.result(try JSONValue.encoding(result)))
+                } catch {
+                    shared.logger.warning("auth_failed", ["connection": id, "peer": context.remoteAddress ?? "?", "attempts": auth.failedAttempts])
+                    if auth.shouldClose { closeAfter = true }
+                    throw error
+                }
+            default:
+                if shared.methods.handler(for: request.method) == nil {
+                    return reply(.error(.methodNotFound(request.method)))
+                }
+                return .dispatch
+            }
+        } catch {
+            return reply(.error(error))
+        }
+    }
+
+    private func run(_ job: Job) async -> [UInt8] {
+        switch job {
+        case .single(let request):
+            let outcome = await call(request)
+            guard let id = request.id else { return [] }
+            return RPCFrame.encode(RPCResponse(id: id, outcome: outcome))
+        case .batch(let slots):
+            let answers = await withTaskGroup(of: (Int, RPCResponse?).self) { group in
+                for (k, slot) in slots.enumerated() {
+                    guard case .pending(let request) = slot else { continue }
+                    group.addTask {
+                        let outcome = await call(request)
+                        return (k, request.id.map { RPCResponse(id: $0, outcome: outcome) })
+                    }
+                }
+                var answers: [Int: RPCResponse] = [:]
+                for await (k, response) in group { if let response { answers[k] = response } }
+                return answers
+            }
+            var responses: [RPCResponse] = []
+            for (k, slot) in slots.enumerated() {
+                switch slot {
+                case .done(let r?): responses.append(r)
+                case .done(nil): break
+                case .pending: if let r = answers[k] { responses.append(r) }
+                }
+            }
+            return RPCFrame.encodeBatch(responses) ?? []
+        }
+    }
+
+    private func call(_ request: RPCRequest) async -> RPCResponse.Outcome {
+        guard let handler = shared.methods.handler(for: request.method) else {
+            return .error(.methodNotFound(request.method))
+        }
+        do {
+            return .result(try await handler(request, context))
+        } catch let error as RPCError {
+            return .error(error)
+        } catch {
+            shared.logger.error("handler_failed", ["method": request.method, "error": "\(error)"])
+            return .error(.internal("\(request.method) failed: \(error)"))
+        }
+    }
+}
+
+extension JSONValue {
+    static func encoding(_ value: some Encodable) throws(RPCError) -> JSONValue {
+        do { return try JSONValueEncoder().encode(value) } catch { throw RPCError.internal("cannot encode a result: \(error)") }
+    }
+}

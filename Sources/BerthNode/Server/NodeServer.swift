@@ -1,0 +1,198 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthProtocol
+import BerthSystem
+import Synchronization
+
+/// berthd's network service: listens on Unix and TCP sockets (its own or inherited through socket
+/// activation), authorizes each connection, and serves the method table until `stop()` or
+/// SIGTERM/SIGINT, then drains and returns.
+///
+/// Structure: one discarding task group for the server, one child task per listener (each with its own
+/// discarding group of one task per connection), plus an idle reaper and the stop watcher.
+public final class NodeServer: Sendable {
+    public let configuration: NodeConfiguration
+    public let description: NodeDescription
+    let logger: Logger
+    let methods: MethodTable
+    let secret: AuthSecret?
+    let policy: PeerPolicy
+    /// How long shutdown waits for requests in flight before closing their connections.
+    let gracePeriod: Duration
+    private let stopSignal: AsyncStream<String>
+    private let stopContinuation: AsyncStream<String>.Continuation
+
+    /// `methods` holds what other parts of the node serve; the basic node.* methods and rpc.discover
+    /// are added here. Reads the secret file and resolves the group now, so a bad setting fails at
+    /// start-up with a clear error.
+    public init(configuration: NodeConfiguration, methods: MethodTable, info: NodeDescription,
+                logger: Logger? = nil, gracePeriod: Duration = .seconds(10)) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.description = info
+        self.logger = logger ?? Logger.fromEnvironment(minimumLevel: configuration.logLevel)
+        var table = MethodTable()
+        BasicMethods(description: info).register(into: &table)
+        table.merge(methods)
+        self.methods = table
+        self.secret = try configuration.secretFile.map { (path) throws(ConfigurationError) in try SecretFile.load(path) }
+        self.policy = PeerPolicy(ownUID: getuid(), groupID: try configuration.group.map { (g) throws(ConfigurationError) in try PeerPolicy.resolveGroup(g) })
+        self.gracePeriod = gracePeriod
+        (stopSignal, stopContinuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Asks a running server to shut down (as SIGTERM does).
+    public func stop(reason: String = "stop requested") { stopContinuation.yield(reason) }
+
+    private struct Bound: Sendable {
+        let listener: Listener
+        let transport: RequestContext.Transport
+        let name: String
+        /// A socket file this process created and removes on exit.
+        let ownedPath: String?
+    }
+
+    /// Serves until stopped; returns after every connection is closed. With `handlingSignals`,
+    /// SIGTERM and SIGINT stop it (call `Signals.trap` early in main so none is lost).
+    public func run(handlingSignals: Bool = true, inherited: [ActivatedDescriptor]? = nil) async throws {
+        let bound = try openListeners(inherited: inherited ?? SocketActivation.takeDescriptors())
+        defer {
+            for b in bound {
+                b.listener.close()
+                if let path = b.ownedPath { try? FileSystem.remove(path) }
+            }
+        }
+        let notifier = try? SystemdNotifier.fromEnvironment()
+        let registry = ConnectionRegistry(limit: configuration.maxConnections)
+        let shared = ServerShared(methods: methods, registry: registry, logger: logger, maxLineBytes: configuration.maxLineBytes,
+                                  maxInFlightPerConnection: 64, secret: secret)
+        let signals = handlingSignals ? try Signals.stream([.terminate, .interrupt]) : nil
+        for b in bound { logger.info("listening", ["address": b.name, "transport": b.transport.rawValue]) }
+        try? notifier?.ready(status: "listening on " + bound.map(\.name).joined(separator: ", "))
+
+        await withDiscardingTaskGroup { group in
+            for b in bound {
+                group.addTask { await self.acceptLoop(b, shared: shared) }
+            }
+            let idle = Duration.seconds(configuration.idleTimeoutSeconds)
+            let tick = Duration.milliseconds(min(1000, configuration.idleTimeoutSeconds * 250))
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: tick)
+                    let closed = registry.closeIdle(olderThan: idle)
+                    if closed > 0 { self.logger.debug("idle_closed", ["connections": closed]) }
+                }
+            }
+            if let signals {
+                group.addTask {
+                    for await signal in signals {
+                        self.stop(reason: "signal \(signal)")
+                        return
+                    }
+                }
+            }
+            var reasons = stopSignal.makeAsyncIterator()
+            let reason = await reasons.next() ?? "stop stream ended"
+            logger.notice("stopping", ["reason": reason, "inFlight": registry.inFlight, "connections": registry.count])
+            try? notifier?.stopping()
+            for b in bound { b.listener.close() }
+            registry.beginDraining()
+            let deadline = ContinuousClock.now + gracePeriod
+            while registry.inFlight > 0 && ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            if registry.inFlight > 0 { logger.warning("grace_period_over", ["inFlight": registry.inFlight]) }
+            registry.closeAll()
+            group.cancelAll()
+        }
+        logger.notice("stopped")
+    }
+
+    private func acceptLoop(_ bound: Bound, shared: ServerShared) async {
+        await withDiscardingTaskGroup { group in
+            do {
+                for try await connection in bound.listener.connections {
+                    group.addTask { await self.accepted(connection, on: bound, shared: shared) }
+                }
+            } catch {
+                if let e = error as? SocketError, e.code == .closed { return }
+                logger.error("accept_failed", ["address": bound.name, "error": "\(error)"])
+            }
+        }
+    }
+
+    private func accepted(_ connection: Connection, on bound: Bound, shared: ServerShared) async {
+        var context = RequestContext(transport: bound.transport)
+        if bound.transport == .unix {
+            guard let peer = try? connection.peerCredentials(), policy.allows(peer) else {
+                let who = (try? connection.peerCredentials()).map { "uid \($0.userID) pid \($0.processID)" } ?? "unknown peer"
+                logger.warning("peer_refused", ["address": bound.name, "peer": who])
+                try? await connection.write(RPCFrame.encode(.failure(id: .null, error: .unauthorized(
+                    "\(who) may not use this socket: only root, uid \(policy.ownUID)\(policy.groupID.map { " or members of group \($0)" } ?? "") may"))))
+                connection.close()
+                return
+            }
+            context.peer = peer
+        } else {
+            context.remoteAddress = (try? connection.remoteAddress())?.description
+        }
+        guard let id = shared.registry.add(connection) else {
+            try? await connection.write(RPCFrame.encode(.failure(id: .null, error: RPCError(
+                .busy, "the node is at its limit of \(configuration.maxConnections) connections (or shutting down); retry later"))))
+            connection.close()
+            return
+        }
+        defer { shared.registry.remove(id) }
+        logger.debug("connection_opened", ["connection": id, "address": bound.name])
+        await ConnectionSession(connection: connection, id: id, context: context, shared: shared).serve()
+        logger.debug("connection_closed", ["connection": id])
+    }
+
+    private func openListeners(inherited: [ActivatedDescriptor]) throws -> [Bound] {
+        var bound: [Bound] = []
+        do {
+            for d in inherited {
+                let listener = try Listener.inherited(d.descriptor)
+                let address = try listener.localAddress()
+                let transport: RequestContext.Transport
+                let name: String
+                if case .unix(let path) = address {
+                    transport = .unix
+                    name = "unix:\(path)"
+                } else {
+                    transport = .tcp
+                    name = "tcp://\(address)"
+                }
+                if transport == .tcp && secret == nil {
+                    throw ConfigurationError("an inherited TCP socket (\(address)) needs --secret-file")
+                }
+                bound.append(Bound(listener: listener, transport: transport, name: name + " (inherited)", ownedPath: nil))
+            }
+            // Under socket activation the default listen address is the activated socket itself.
+            let wanted = inherited.isEmpty ? configuration.effectiveListen : configuration.listen
+            for address in wanted {
+                switch address {
+                case .unix(let path):
+                    if bound.contains(where: { (try? $0.listener.localAddress()) == .unix(path: path) }) { continue }
+                    let directory = FileSystem.directoryName(of: path)
+                    if !FileSystem.exists(directory) { try FileSystem.createDirectory(directory, mode: 0o755) }
+                    let listener = try Listener.unix(path: path, mode: 0o660, group: policy.groupID)
+                    bound.append(Bound(listener: listener, transport: .unix, name: address.description, ownedPath: path))
+                case .tcp(let socketAddress):
+                    if bound.contains(where: { (try? $0.listener.localAddress()) == socketAddress }) { continue }
+                    let listener = try Listener.listen(on: socketAddress)
+                    let actual = (try? listener.localAddress()).map { "tcp://\($0)" } ?? address.description
+                    bound.append(Bound(listener: listener, transport: .tcp, name: actual, ownedPath: nil))
+                }
+            }
+        } catch {
+            for b in bound {
+                b.listener.close()
+                if let path = b.ownedPath { try? FileSystem.remove(path) }
+            }
+            throw error
+        }
+        return bound
+    }
+}

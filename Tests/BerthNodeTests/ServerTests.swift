@@ -1,0 +1,181 @@
+import Testing
+@testable import BerthNode
+import BerthProtocol
+import BerthSystem
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Methods a test needs: one that takes its time, one that fails with a non-RPC error, one that shows
+/// its context.
+private struct TestProvider: MethodProvider {
+    func register(into table: inout MethodTable) {
+        table.register("test.sleep") { request, _ in
+            let ms = request.params?["ms"]?.intValue ?? 200
+            try await Task.sleep(for: .milliseconds(ms))
+            return .object(["slept": .int(ms)])
+        }
+        table.register("test.fail") { _, _ in
+            struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }
+            throw Boom()
+        }
+        table.register("test.context") { (_: NoParams, context: RequestContext) -> String in
+            "\(context.transport.rawValue) uid=\(context.peer.map { String($0.userID) } ?? "none")"
+        }
+    }
+}
+
+/// A server on a temp Unix socket, run in a child task.
+private struct Running {
+    let server: NodeServer
+    let socketPath: String
+    let directory: String
+}
+
+private func withServer(_ extra: [String] = [], info extraInfo: (@Sendable () async -> [String: JSONValue])? = nil,
+                        _ body: (Running) async throws -> Void) async throws {
+    var template = Array("/tmp/berth-srv-XXXXXX".utf8CString)
+    let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+    defer { try? FileSystem.removeTree(directory) }
+    let socketPath = directory + "/s.sock"
+    guard case .run(let configuration) = try NodeConfiguration.parse(
+        arguments: ["--listen", "unix:" + socketPath, "--state-dir", directory, "--run-dir", directory] + extra,
+        readFile: { _ in nil }) else { Issue.record("no run command"); return }
+    var methods = MethodTable()
+    TestProvider().register(into: &methods)
+    let info = NodeDescription(managerMode: "user", runtime: "podman", stateDirectory: directory, extraInfo: extraInfo)
+    let server = try NodeServer(configuration: configuration, methods: methods, info: info,
+                                logger: Logger(minimumLevel: .error, underSystemd: true) { _ in })
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await server.run(handlingSignals: false, inherited: []) }
+        while !FileSystem.exists(socketPath) { try await Task.sleep(for: .milliseconds(5)) }
+        do {
+            try await body(Running(server: server, socketPath: socketPath, directory: directory))
+        } catch {
+            server.stop()
+            throw error
+        }
+        server.stop()
+        try await group.waitForAll()
+    }
+}
+
+/// Reads `count` lines (parsed) from a connection.
+private func readLines(_ c: Connection, count: Int, buffer: inout [UInt8]) async throws -> [JSONValue] {
+    var out: [JSONValue] = []
+    while out.count < count {
+        if let nl = buffer.firstIndex(of: 0x0A) {
+            out.append(try JSONParser.parse(Array(buffer[..<nl])))
+            buffer.removeSubrange(...nl)
+            continue
+        }
+        let chunk = try await c.read()
+        if chunk.isEmpty { throw SocketError(.closed, "closed after \(out.count) lines") }
+        buffer += chunk
+    }
+    return out
+}
+
+private func request(_ id: Int, _ method: String, _ params: String? = nil) -> [UInt8] {
+    Array("{\"jsonrpc\":\"2.0\",\"id\":\(id),\"method\":\"\(method)\"\(params.map { ",\"params\":" + $0 } ?? "")}\n".utf8)
+}
+
+@Suite(.serialized) struct ServerTests {
+    @Test func slowRequestsDoNotHoldUpFastOnesOnTheSameConnection() async throws {
+        try await withServer { s in
+            let c = try await Connection.connect(to: .unix(path: s.socketPath))
+            defer { c.close() }
+            try await c.write(request(1, "test.sleep", "{\"ms\":300}") + request(2, "node.ping") + request(3, "node.info"))
+            var buffer: [UInt8] = []
+            let lines = try await readLines(c, count: 3, buffer: &buffer)
+            #expect(lines.map { $0["id"]?.intValue } == [2, 3, 1])
+            #expect(lines[2]["result"]?["slept"]?.intValue == 300)
+            #expect(lines[1]["result"]?["managerMode"]?.stringValue == "user")
+        }
+    }
+
+    @Test func providerMethodsGetTheirContextAndErrorsBecomeInternal() async throws {
+        try await withServer { s in
+            let c = try await Connection.connect(to: .unix(path: s.socketPath))
+            defer { c.close() }
+            try await c.write(request(1, "test.context") + request(2, "test.fail") + request(3, "test.context", "{\"x\":1}"))
+            var buffer: [UInt8] = []
+            let lines = try await readLines(c, count: 3, buffer: &buffer).sorted { ($0["id"]?.intValue ?? 0) < ($1["id"]?.intValue ?? 0) }
+            #expect(lines[0]["result"]?.stringValue == "unix uid=\(getuid())")
+            #expect(lines[1]["error"]?["data"]?["kind"]?.stringValue == "internal")
+            #expect(lines[1]["error"]?["message"]?.stringValue?.contains("boom") == true)
+            #expect(lines[2]["error"]?["data"]?["kind"]?.stringValue == "invalid_params")
+        }
+    }
+
+    @Test func stopFinishesRequestsInFlightThenReturns() async throws {
+        try await withServer { s in
+            let c = try await Connection.connect(to: .unix(path: s.socketPath))
+            defer { c.close() }
+            try await c.write(request(1, "test.sleep", "{\"ms\":400}"))
+            try await Task.sleep(for: .milliseconds(100))
+            let started = ContinuousClock.now
+            s.server.stop()
+            var buffer: [UInt8] = []
+            let lines = try await readLines(c, count: 1, buffer: &buffer)
+            #expect(lines[0]["result"]?["slept"]?.intValue == 400)
+            #expect(try await c.read().isEmpty, "closed after the last answer")
+            #expect(ContinuousClock.now - started < .seconds(5))
+            // New connections are refused once the server drains.
+            await #expect(throws: (any Error).self) {
+                let late = try await Connection.connect(to: .unix(path: s.socketPath), timeout: .seconds(1))
+                defer { late.close() }
+                let bytes = try await late.read()
+                if bytes.isEmpty { throw SocketError(.closed, "closed") }
+                if String(decoding: bytes, as: UTF8.self).contains("busy") { throw SocketError(.closed, "busy") }
+            }
+        }
+    }
+
+    @Test func providersCanAddNodeInfoFields() async throws {
+        try await withServer(info: { ["containers": .int(3), "version": .string("forged")] }) { s in
+            let c = try await Connection.connect(to: .unix(path: s.socketPath))
+            defer { c.close() }
+            try await c.write(request(1, "node.info"))
+            var buffer: [UInt8] = []
+            let info = try await readLines(c, count: 1, buffer: &buffer)[0]["result"]
+            #expect(info?["containers"]?.intValue == 3)
+            #expect(info?["version"]?.stringValue == NodeDescription.version, "extra fields never replace standard ones")
+            #expect(info?["stateDir"]?.stringValue == s.directory)
+        }
+    }
+
+    @Test func aBatchWithSlowMembersIsAnsweredAsOneArray() async throws {
+        try await withServer { s in
+            let c = try await Connection.connect(to: .unix(path: s.socketPath))
+            defer { c.close() }
+            let batch = "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"test.sleep\",\"params\":{\"ms\":50}},"
+                + "{\"jsonrpc\":\"2.0\",\"method\":\"test.sleep\",\"params\":{\"ms\":10}},"
+                + "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"node.ping\"},5]\n"
+            try await c.write(Array(batch.utf8))
+            var buffer: [UInt8] = []
+            let reply = try await readLines(c, count: 1, buffer: &buffer)[0]
+            let members = try #require(reply.arrayValue)
+            #expect(members.count == 3)
+            #expect(members.map { $0["id"]?.intValue } == [1, 2, nil])
+            #expect(members[2]["error"]?["data"]?["kind"]?.stringValue == "invalid_request")
+        }
+    }
+
+    @Test func idleConnectionsAreClosedButBusyOnesAreNot() async throws {
+        try await withServer(["--idle-timeout", "1"]) { s in
+            let busy = try await Connection.connect(to: .unix(path: s.socketPath))
+            defer { busy.close() }
+            let idle = try await Connection.connect(to: .unix(path: s.socketPath))
+            defer { idle.close() }
+            try await busy.write(request(1, "test.sleep", "{\"ms\":2500}"))
+            let t0 = ContinuousClock.now
+            #expect(try await idle.read().isEmpty)
+            #expect(ContinuousClock.now - t0 < .milliseconds(2400))
+            var buffer: [UInt8] = []
+            let lines = try await readLines(busy, count: 1, buffer: &buffer)
+            #expect(lines[0]["result"]?["slept"]?.intValue == 2500)
+        }
+    }
+}
