@@ -1,4 +1,0 @@
-import Testing
-@testable import BerthNode
-
-@Test func moduleLinks() { #expect(Bool(true)) }
