@@ -1,4 +1,5 @@
 import BerthCore
+import BerthProtocol
 import BerthSystem
 
 /// What `open()` found and repaired.
@@ -45,6 +46,16 @@ extension ContainerEngine {
         do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
         // The shared targets: enabled (a wants link under the manager's root target) and started.
         try? await systemd.start(SharedUnits.target)
+        if let socket = podmanAPISocket {
+            do { try await systemd.start(RuntimeConfiguration.podmanAPIUnitName) } catch {
+                throw RPCError(.runtimeFailed, "podman's Docker API did not start: \(error)")
+            }
+            let deadline = ContinuousClock.now + .seconds(15)
+            while !FileSystem.exists(socket) {
+                if ContinuousClock.now > deadline { throw RPCError(.runtimeFailed, "podman's Docker API socket \(socket) did not appear") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
         return report
     }
 
@@ -58,12 +69,17 @@ extension ContainerEngine {
         return Identifier(rawValue: String(rest))
     }
 
+    /// The docker runtime on the embedded manager talks to podman's Docker API, which the node serves
+    /// itself as a unit, on the `unix://` path of `dockerHost`.
+    var podmanAPISocket: String? {
+        guard configuration.runtime.runtime == .docker, configuration.manager.mode == .embedded,
+              let host = configuration.runtime.dockerHost, host.hasPrefix("unix://") else { return nil }
+        return String(host.dropFirst("unix://".count))
+    }
+
     func writeSharedUnits() throws {
         var units = try SharedUnits.targets(wantedBy: configuration.manager.rootTarget) + SharedUnits.slices()
-        if configuration.runtime.runtime == .docker, let host = configuration.runtime.dockerHost, host.hasPrefix("unix://"),
-           configuration.manager.mode == .embedded {
-            units.append(try RuntimeConfiguration.podmanAPIUnit(socketPath: String(host.dropFirst("unix://".count))))
-        }
+        if let socket = podmanAPISocket { units.append(try RuntimeConfiguration.podmanAPIUnit(socketPath: socket)) }
         for unit in units {
             let path = "\(layout.unitDir)/\(unit.name)"
             if try FileSystem.readIfExists(path, limit: 1 << 20) != Array(unit.text.utf8) {

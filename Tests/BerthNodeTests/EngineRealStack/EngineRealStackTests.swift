@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 import BerthCore
 import BerthProtocol
 import BerthSystem
@@ -156,5 +159,42 @@ struct EngineRealStackTests {
             throw error
         }
         await stack.tearDown(containerNames: [])
+    }
+}
+
+/// The docker runtime: the docker CLI against podman's Docker API, served by a unit of the node.
+@Suite(.serialized, .enabled(if: RealStack.available && FileSystem.exists("/usr/local/bin/docker"), "needs the real stack and the docker CLI"))
+struct EngineDockerTests {
+    static let docker = "/usr/local/bin/docker"
+
+    @Test func dockerRuntimeLifecycle() async throws {
+        let directory = "/tmp/berth-engine-docker-\(getpid())"
+        let stack = try await RealStack.start(runtime: RuntimeConfiguration(
+            runtime: .docker, path: EngineDockerTests.docker, dockerHost: "unix://\(directory)/podman.sock"))
+        do {
+            try FileSystem.createDirectory(directory, mode: 0o700)
+            let engine = stack.engine()
+            try await engine.open()
+            let installed = try await engine.install(ContainerInstallParams(
+                id: "dweb", image: "localhost/berth-httpd:latest", ports: [PortMapping(internal: 8080, external: 0)],
+                environment: [EnvironmentEntry(name: "BERTH_PAGE", value: "via-docker $x %n")], start: true))
+            #expect(installed.state == "active")
+            let port = try #require(installed.ports.first?.external)
+            #expect(await RealStack.curlEventually(port)?.contains("via-docker $x %n") == true)
+            #expect(try stack.show("ctr-dweb.service", "ActiveState") == "active")
+            let stopped = try await engine.stop(ContainerStopParams(id: "dweb", wait: true))
+            #expect(stopped.state == "inactive")
+            #expect(RealStack.curl(port) == nil)
+            #expect(try await engine.restart(ContainerRefParams(id: "dweb")).state == "active")
+            #expect(await RealStack.curlEventually(port)?.contains("via-docker") == true)
+            #expect(try await engine.delete(ContainerRefParams(id: "dweb")))
+            #expect(try stack.show("ctr-dweb.service", "LoadState") == "not-found")
+        } catch {
+            await stack.tearDown(containerNames: ["ctr-dweb"])
+            try? FileSystem.removeTree(directory)
+            throw error
+        }
+        await stack.tearDown(containerNames: ["ctr-dweb"])
+        try? FileSystem.removeTree(directory)
     }
 }
