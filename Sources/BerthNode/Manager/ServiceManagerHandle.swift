@@ -28,10 +28,12 @@ public struct ServiceManagerHandle: Hashable, Sendable {
                              rootTarget: "multi-user.target")
     }
 
-    /// The calling user's manager; `unitDir` defaults to `~/.config/systemd/user`.
+    /// The calling user's manager; units go to `$XDG_CONFIG_HOME/systemd/user` (default
+    /// `~/.config/systemd/user`), which a user manager searches. `SYSTEMD_UNIT_PATH` is passed on
+    /// so client-side lookups agree with a manager started with it (Scripts/lib/manager.sh).
     public static func user(environment: [String: String]) -> ServiceManagerHandle {
         var env = ["PATH": ServiceManagerHandle.path]
-        for key in ["XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "HOME", "DBUS_SESSION_BUS_ADDRESS"] {
+        for key in ["XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "HOME", "DBUS_SESSION_BUS_ADDRESS", "SYSTEMD_UNIT_PATH"] {
             if let value = environment[key] { env[key] = value }
         }
         let config = environment["XDG_CONFIG_HOME"] ?? "\(environment["HOME"] ?? "/root")/.config"
