@@ -21,7 +21,10 @@ public final class EmbeddedManager: Sendable {
     public let pid: pid_t
 
     /// The handle clients use to talk to this manager.
-    public var handle: ServiceManagerHandle {
+    public var handle: ServiceManagerHandle { EmbeddedManager.handle(directory: directory) }
+
+    /// The handle of the manager whose state lives in `directory` (for another process of the node).
+    public static func handle(directory: String) -> ServiceManagerHandle {
         ServiceManagerHandle(mode: .embedded, unitDir: "\(directory)/units",
                              environment: [
                                 "PATH": ServiceManagerHandle.path,
