@@ -39,12 +39,24 @@ final class RealStack: Sendable {
     }
 
     static func start(runtime: RuntimeConfiguration = RuntimeConfiguration(runtime: .podman)) async throws -> RealStack {
+        // One real stack at a time: suites run in parallel, and two managers with containers on
+        // a 2-core machine make every timing flaky.
+        let slot = await RealStackGate.shared.enter()
+        do {
+            return try await start(runtime: runtime, slot: slot)
+        } catch {
+            await RealStackGate.shared.leave()
+            throw error
+        }
+    }
+
+    private static func start(runtime: RuntimeConfiguration, slot: Int) async throws -> RealStack {
         let directory = "/tmp/berth-engine-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileSystem.createDirectory(directory, mode: 0o700)
         let manager = try await EmbeddedManager.start(directory: "\(directory)/manager", containersConf: containersConf)
         let layout = try Layout(stateDir: "\(directory)/state", runDir: "\(directory)/run", unitDir: manager.handle.unitDir)
         // A range of our own, so concurrent test runs of other parts rarely meet ours.
-        let base = UInt16(30000 + Int(getpid() % 300) * 100)
+        let base = UInt16(30000 + Int(getpid() % 150) * 200 + (slot % 2) * 100)
         let configuration = EngineConfiguration(layout: layout, manager: manager.handle, runtime: runtime,
                                                 portRange: base...(base + 99))
         return RealStack(directory: directory, manager: manager, configuration: configuration)
@@ -69,7 +81,7 @@ final class RealStack: Sendable {
     }
 
     /// Retries while a just-started server comes up.
-    static func curlEventually(_ port: UInt16, attempts: Int = 50) async -> String? {
+    static func curlEventually(_ port: UInt16, attempts: Int = 150) async -> String? {
         for _ in 0..<attempts {
             if let page = curl(port) { return page }
             try? await Task.sleep(for: .milliseconds(100))
@@ -86,6 +98,29 @@ final class RealStack: Sendable {
                                                             environment: RealStack.podmanEnvironment, timeout: .seconds(60)))
         }
         try? FileSystem.removeTree(directory)
+        await RealStackGate.shared.leave()
+    }
+}
+
+/// Admits one real stack at a time, first come first served; counts admissions.
+actor RealStackGate {
+    static let shared = RealStackGate()
+    private var busy = false
+    private var admitted = 0
+    private var queue: [CheckedContinuation<Void, Never>] = []
+
+    func enter() async -> Int {
+        if busy {
+            await withCheckedContinuation { queue.append($0) }
+        } else {
+            busy = true
+        }
+        admitted += 1
+        return admitted
+    }
+
+    func leave() {
+        if queue.isEmpty { busy = false } else { queue.removeFirst().resume() }
     }
 }
 
