@@ -17,9 +17,13 @@ extension ContainerEngine {
         let pairs = try InstallValidation.ports(params.ports ?? [])
         let volumes = try InstallValidation.volumes(params.volumes ?? [])
         let slice = try InstallValidation.slice(params.slice)
-        if params.socketActivated == true || params.isolate == true || !(params.links ?? []).isEmpty {
-            throw RPCError(.invalidParams, "socketActivated, isolate and links are not served by this node yet",
-                           details: ["field": params.socketActivated == true ? "socketActivated" : (params.isolate == true ? "isolate" : "links")])
+        if params.isolate == true || !(params.links ?? []).isEmpty {
+            throw RPCError(.invalidParams, "isolate and links are not served by this node yet",
+                           details: ["field": params.isolate == true ? "isolate" : "links"])
+        }
+        let socketActivated = params.socketActivated == true
+        if socketActivated && pairs.isEmpty {
+            throw RPCError(.invalidParams, "a socket-activated container needs at least one port", details: ["field": "ports"])
         }
         let paramsValue = try JSONValueEncoder().encode(params)
         if let requestId = params.requestId, let previous = try store.readRequest(requestId) {
@@ -54,16 +58,30 @@ extension ContainerEngine {
                     throw RPCError(.invalidParams, "environmentSource: \(error)", details: ["field": "environmentSource"])
                 }
             }
-            let allocated: [PortPair]
-            do { allocated = try ports.reserve(for: id, pairs) } catch {
+            // Socket activation also needs one loopback backend port per port. They are reserved
+            // in the same call, under internal numbers no real pair uses (the allocator keys
+            // reuse by internal port), and kept in the record.
+            var requested = pairs
+            if socketActivated {
+                let used = Set(pairs.map(\.internal))
+                let markers = (UInt16(1)...UInt16.max).reversed().lazy.filter { !used.contains($0) }.prefix(pairs.count)
+                requested += markers.map { PortPair(internal: $0, external: 0) }
+            }
+            let reserved: [PortPair]
+            do { reserved = try ports.reserve(for: id, requested) } catch {
                 throw RPCError(.portUnavailable, "\(error)", details: ["id": .string(id.rawValue)])
+            }
+            let allocated = Array(reserved.prefix(pairs.count))
+            var backendPorts: [UInt16: UInt16]? = nil
+            if socketActivated {
+                backendPorts = Dictionary(uniqueKeysWithValues: zip(allocated.map(\.external), reserved.dropFirst(pairs.count).map(\.external)))
             }
             let record = ContainerRecord(
                 id: id.rawValue, image: params.image, command: params.command ?? [],
                 ports: allocated.map { PortMapping(internal: $0.internal, external: $0.external) },
                 environmentNames: environment.names, environmentSource: params.environmentSource,
                 volumes: params.volumes ?? [], slice: slice, requestId: params.requestId,
-                runtime: configuration.runtime.runtime, installParams: paramsValue)
+                runtime: configuration.runtime.runtime, backendPorts: backendPorts, installParams: paramsValue)
             _ = volumes
             do {
                 _ = try ContainerUnitRenderer.render(try spec(for: record))
@@ -79,11 +97,13 @@ extension ContainerEngine {
             }
             records[id] = record
             try writeUnits(for: record)
-            if params.start == true { try layout.setStartOnBoot(id, true) }
+            if params.start == true { try setStartOnBoot(id, true) }
             do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
             if params.start == true {
-                do { try await systemd.start(ContainerUnitNames.service(id)) } catch {
-                    throw ContainerEngine.systemdFailed(error, "container \(id.rawValue) is installed but did not start")
+                for unit in activationUnits(id) {
+                    do { try await systemd.start(unit) } catch {
+                        throw ContainerEngine.systemdFailed(error, "container \(id.rawValue) is installed but \(unit) did not start")
+                    }
                 }
             }
             let status = try await currentStatus(id)
@@ -102,6 +122,12 @@ extension ContainerEngine {
         return try await withLock(id) {
             guard records[id] != nil || store.exists(id) else { throw ContainerEngine.notFound(id) }
             let unit = ContainerUnitNames.service(id)
+            for extra in activationUnits(id) where extra != unit {
+                try? await systemd.stop(extra, wait: true)
+                if let port = ContainerEngine.port(ofSocket: extra) {
+                    try? await systemd.stop(ContainerUnitNames.proxy(id, externalPort: port), wait: true)
+                }
+            }
             do { try await systemd.stop(unit, wait: true) } catch {
                 // A unit systemd never loaded is fine to delete; anything else is reported.
                 let props = try? await systemd.show([unit], properties: ["LoadState", "ActiveState"])[unit]

@@ -14,12 +14,14 @@ extension ContainerEngine {
         let id = try installedId(params.id)
         return try await withLock(id) {
             let unit = ContainerUnitNames.service(id)
-            if !layout.startsOnBoot(id) {
-                try layout.setStartOnBoot(id, true)
+            if !startsOnBoot(id) {
+                try setStartOnBoot(id, true)
                 do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
             }
             try? await systemd.resetFailed(unit)
-            do { try await systemd.start(unit) } catch { throw ContainerEngine.systemdFailed(error, "starting \(unit)") }
+            for unit in activationUnits(id) {
+                do { try await systemd.start(unit) } catch { throw ContainerEngine.systemdFailed(error, "starting \(unit)") }
+            }
             return try await currentStatus(id)
         }
     }
@@ -29,12 +31,14 @@ extension ContainerEngine {
         let id = try installedId(params.id)
         return try await withLock(id) {
             let unit = ContainerUnitNames.service(id)
-            if layout.startsOnBoot(id) {
-                try layout.setStartOnBoot(id, false)
+            if startsOnBoot(id) {
+                try setStartOnBoot(id, false)
                 do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
             }
-            do { try await systemd.stop(unit, wait: params.wait ?? true) } catch {
-                throw ContainerEngine.systemdFailed(error, "stopping \(unit)")
+            for unit in activationUnits(id) + (records[id]?.backendPorts == nil ? [] : [unit]) {
+                do { try await systemd.stop(unit, wait: params.wait ?? true) } catch {
+                    throw ContainerEngine.systemdFailed(error, "stopping \(unit)")
+                }
             }
             return try await currentStatus(id)
         }
@@ -45,12 +49,20 @@ extension ContainerEngine {
         let id = try installedId(params.id)
         return try await withLock(id) {
             let unit = ContainerUnitNames.service(id)
-            if !layout.startsOnBoot(id) {
-                try layout.setStartOnBoot(id, true)
+            if !startsOnBoot(id) {
+                try setStartOnBoot(id, true)
                 do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
             }
             try? await systemd.resetFailed(unit)
-            do { try await systemd.restart(unit) } catch { throw ContainerEngine.systemdFailed(error, "restarting \(unit)") }
+            if records[id]?.backendPorts != nil {
+                // The container starts again on the next connection; its sockets stay up.
+                do { try await systemd.stop(unit, wait: true) } catch { throw ContainerEngine.systemdFailed(error, "stopping \(unit)") }
+                for socket in activationUnits(id) {
+                    do { try await systemd.start(socket) } catch { throw ContainerEngine.systemdFailed(error, "starting \(socket)") }
+                }
+            } else {
+                do { try await systemd.restart(unit) } catch { throw ContainerEngine.systemdFailed(error, "restarting \(unit)") }
+            }
             return try await currentStatus(id)
         }
     }

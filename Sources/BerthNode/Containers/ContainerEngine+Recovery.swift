@@ -34,10 +34,10 @@ extension ContainerEngine {
             try FileSystem.remove("\(layout.unitDir)/\(name)")
             report.removedOrphanUnits.append(name)
         }
-        if FileSystem.exists(layout.startOnBootDir) {
-            for name in try FileSystem.list(layout.startOnBootDir) {
+        for wants in [layout.startOnBootDir, "\(layout.unitDir)/\(SharedUnits.socketsTarget).wants"] where FileSystem.exists(wants) {
+            for name in try FileSystem.list(wants) {
                 if let id = ContainerEngine.owner(ofUnit: name), loaded[id] == nil {
-                    try FileSystem.remove("\(layout.startOnBootDir)/\(name)")
+                    try FileSystem.remove("\(wants)/\(name)")
                 }
             }
         }
@@ -75,6 +75,12 @@ extension ContainerEngine {
         guard configuration.runtime.runtime == .docker, configuration.manager.mode == .embedded,
               let host = configuration.runtime.dockerHost, host.hasPrefix("unix://") else { return nil }
         return String(host.dropFirst("unix://".count))
+    }
+
+    /// `ctr-<id>@<port>.socket` -> port.
+    static func port(ofSocket name: String) -> UInt16? {
+        guard let at = name.firstIndex(of: "@"), name.hasSuffix(".socket") else { return nil }
+        return UInt16(name[name.index(after: at)...].dropLast(".socket".count))
     }
 
     func writeSharedUnits() throws {

@@ -62,7 +62,8 @@ public actor ContainerEngine {
             environmentFilePath: layout.container(id).environmentFile, environmentNames: record.environmentNames,
             volumes: record.volumes.map { BerthCore.VolumeMount(hostPath: $0.hostPath, containerPath: $0.containerPath, readOnly: $0.readOnly ?? false) },
             slice: record.slice, requestId: record.requestId, runtime: runtime.runtime, runtimePath: runtime.path,
-            shape: .simple, dockerHost: runtime.runtime == .docker ? runtime.dockerHost : nil,
+            shape: record.backendPorts == nil ? .simple : .socketActivated, dockerHost: runtime.runtime == .docker ? runtime.dockerHost : nil,
+            socketActivation: record.backendPorts.map { SocketActivation(backendPorts: $0) },
             wantedBy: SharedUnits.activeTarget,
             after: configuration.manager.mode == .system ? nil : [], wants: configuration.manager.mode == .system ? nil : [])
     }
@@ -83,8 +84,40 @@ public actor ContainerEngine {
         return changed
     }
 
+    /// The units that make a container "started": its service, or its sockets when socket-activated.
+    func activationUnits(_ id: Identifier) -> [String] {
+        guard let backends = records[id]?.backendPorts else { return [ContainerUnitNames.service(id)] }
+        return backends.keys.sorted().map { ContainerUnitNames.socket(id, externalPort: $0) }
+    }
+
+    /// Start-on-boot: the service's link in `berth-active.target.wants`, or each socket's in
+    /// `berth-sockets.target.wants`.
+    func setStartOnBoot(_ id: Identifier, _ active: Bool) throws {
+        guard records[id]?.backendPorts != nil else { return try layout.setStartOnBoot(id, active) }
+        let wants = "\(layout.unitDir)/\(SharedUnits.socketsTarget).wants"
+        try FileSystem.createDirectory(wants)
+        for socket in activationUnits(id) {
+            if active {
+                try FileSystem.symlinkAtomically(target: "\(layout.unitDir)/\(socket)", at: "\(wants)/\(socket)")
+            } else {
+                try FileSystem.remove("\(wants)/\(socket)")
+            }
+        }
+    }
+
+    func startsOnBoot(_ id: Identifier) -> Bool {
+        guard records[id]?.backendPorts != nil else { return layout.startsOnBoot(id) }
+        return activationUnits(id).allSatisfy { FileSystem.exists("\(layout.unitDir)/\(SharedUnits.socketsTarget).wants/\($0)") }
+    }
+
     func removeUnits(of id: Identifier) throws {
         try layout.setStartOnBoot(id, false)
+        let wants = "\(layout.unitDir)/\(SharedUnits.socketsTarget).wants"
+        if FileSystem.exists(wants) {
+            for name in try FileSystem.list(wants) where ContainerEngine.owner(ofUnit: name) == id {
+                try FileSystem.remove("\(wants)/\(name)")
+            }
+        }
         let prefix = Identifier.unitPrefix + id.rawValue
         for name in try FileSystem.list(layout.unitDir)
         where name == prefix + ".service" || name.hasPrefix(prefix + "@") {
@@ -104,7 +137,7 @@ public actor ContainerEngine {
         return ContainerStatus(
             id: record.id, image: record.image, state: ContainerStatus.states.contains(state) ? state : "unknown",
             subState: loaded ? properties?["SubState"] : nil, ports: record.ports,
-            enabled: id.map { layout.startsOnBoot($0) } ?? false, socketActivated: false,
+            enabled: id.map { startsOnBoot($0) } ?? false, socketActivated: record.backendPorts != nil,
             mainPID: pid == 0 ? nil : pid, environmentNames: record.environmentNames, links: [])
     }
 

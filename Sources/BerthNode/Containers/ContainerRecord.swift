@@ -17,11 +17,14 @@ public struct ContainerRecord: Codable, Hashable, Sendable {
     public var slice: String
     public var requestId: String?
     public var runtime: ContainerRuntime
+    /// Socket activation: the loopback port the container publishes each internal port on, keyed
+    /// by external port (the host's socket units listen on the external ports). Nil otherwise.
+    public var backendPorts: [UInt16: UInt16]?
     /// The install params as given, to tell a retried request from a different one with the same id.
     public var installParams: JSONValue?
 
     enum CodingKeys: String, CodingKey {
-        case id, image, command, ports, environmentNames, environmentSource, volumes, slice, requestId, runtime, installParams
+        case id, image, command, ports, environmentNames, environmentSource, volumes, slice, requestId, runtime, backendPorts, installParams
     }
 }
 

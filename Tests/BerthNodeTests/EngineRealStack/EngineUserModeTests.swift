@@ -39,3 +39,40 @@ struct EngineUserModeTests {
         await stack.tearDown(containerNames: ["ctr-useronly"])
     }
 }
+
+/// A socket-activated container: the host socket listens, the first connection starts proxy and
+/// container and gets the page.
+@Suite(.serialized, .enabled(if: RealStack.available, "needs root, systemd, podman, Scripts/bootstrap and Scripts/image"))
+struct EngineSocketActivationTests {
+    @Test func firstConnectionStartsTheContainer() async throws {
+        let stack = try await RealStack.start()
+        do {
+            let engine = stack.engine()
+            try await engine.open()
+            let status = try await engine.install(ContainerInstallParams(
+                id: "lazy", image: "localhost/berth-httpd:latest", ports: [PortMapping(internal: 8080, external: 0)],
+                environment: [EnvironmentEntry(name: "BERTH_PAGE", value: "woken")], socketActivated: true, start: true))
+            #expect(status.socketActivated)
+            #expect(status.enabled)
+            #expect(status.state == "inactive")
+            let port = try #require(status.ports.first?.external)
+            #expect(try stack.show("ctr-lazy@\(port).socket", "ActiveState") == "active")
+            #expect(await RealStack.curlEventually(port)?.contains("woken") == true)
+            #expect(try stack.show("ctr-lazy.service", "ActiveState") == "active")
+            let reservations = try PortAllocator(layout: stack.configuration.layout, range: stack.configuration.portRange).reservations()
+            #expect(reservations.count == 2)
+            let stopped = try await engine.stop(ContainerStopParams(id: "lazy", wait: true))
+            #expect(stopped.state == "inactive")
+            #expect(try stack.show("ctr-lazy@\(port).socket", "ActiveState") == "inactive")
+            #expect(RealStack.curl(port) == nil)
+            #expect(try await engine.delete(ContainerRefParams(id: "lazy")))
+            #expect(try stack.show("ctr-lazy@\(port).socket", "LoadState") == "not-found")
+            #expect(try FileSystem.list(stack.configuration.layout.unitDir).filter { $0.hasPrefix("ctr-") }.isEmpty)
+            #expect(try PortAllocator(layout: stack.configuration.layout, range: stack.configuration.portRange).reservations().isEmpty)
+        } catch {
+            await stack.tearDown(containerNames: ["ctr-lazy"])
+            throw error
+        }
+        await stack.tearDown(containerNames: ["ctr-lazy"])
+    }
+}
