@@ -28,11 +28,14 @@ let package = Package(
         // Test helper: allocates ports from a separate process (PortAllocatorTests races and kills it).
         .executableTarget(name: "berth-porttool", dependencies: ["BerthCore"], path: "Tests/Tools/berth-porttool",
                           swiftSettings: strict),
+        // Test helper: drives ContainerEngine in a process of its own (crash tests kill it with SIGKILL).
+        .executableTarget(name: "berth-enginetool", dependencies: ["BerthNode"], path: "Tests/Tools/berth-enginetool",
+                          swiftSettings: strict),
         .testTarget(name: "BerthSystemTests", dependencies: ["BerthSystem"], swiftSettings: strict),
         .testTarget(name: "BerthCoreTests", dependencies: ["BerthCore", "BerthSystem", "berth-porttool"],
                     resources: [.copy("Golden")], swiftSettings: strict),
         .testTarget(name: "BerthProtocolTests", dependencies: ["BerthProtocol"], swiftSettings: strict),
-        .testTarget(name: "BerthNodeTests", dependencies: ["BerthNode", "BerthClient"], swiftSettings: strict),
+        .testTarget(name: "BerthNodeTests", dependencies: ["BerthNode", "BerthClient", "berth-enginetool"], swiftSettings: strict),
         .testTarget(name: "BerthClientTests", dependencies: ["BerthClient"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

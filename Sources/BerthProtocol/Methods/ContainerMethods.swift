@@ -103,12 +103,15 @@ public struct ContainerEnvResult: Codable, Hashable, Sendable {
     public var id: String
     public var environment: [EnvironmentEntry]
     public var environmentSource: String?
-    public init(id: String, environment: [EnvironmentEntry], environmentSource: String? = nil) {
+    /// True when the change reaches the container only at its next start (env.set/patch).
+    public var appliesOnNextStart: Bool?
+    public init(id: String, environment: [EnvironmentEntry], environmentSource: String? = nil, appliesOnNextStart: Bool? = nil) {
+        self.appliesOnNextStart = appliesOnNextStart
         self.id = id
         self.environment = environment
         self.environmentSource = environmentSource
     }
-    enum CodingKeys: String, CodingKey { case id, environment, environmentSource }
+    enum CodingKeys: String, CodingKey { case id, environment, environmentSource, appliesOnNextStart }
 }
 
 /// Params of `container.env.set`: replaces the whole environment.

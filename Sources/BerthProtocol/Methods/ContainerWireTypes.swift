@@ -66,8 +66,17 @@ public struct ContainerStatus: Codable, Hashable, Sendable {
     /// True when the container is marked to start (and start again on boot).
     public var enabled: Bool
     public var socketActivated: Bool
+    /// The unit's main process (the runtime CLI or conmon), when running.
+    public var mainPID: Int?
+    /// Names of the container's environment variables (values via `container.env.get`).
+    public var environmentNames: [String]?
+    public var links: [LinkSpec]?
     public init(id: String, image: String, state: String, subState: String? = nil, ports: [PortMapping] = [],
-                enabled: Bool = false, socketActivated: Bool = false) {
+                enabled: Bool = false, socketActivated: Bool = false, mainPID: Int? = nil,
+                environmentNames: [String]? = nil, links: [LinkSpec]? = nil) {
+        self.mainPID = mainPID
+        self.environmentNames = environmentNames
+        self.links = links
         self.id = id
         self.image = image
         self.state = state
@@ -76,7 +85,9 @@ public struct ContainerStatus: Codable, Hashable, Sendable {
         self.enabled = enabled
         self.socketActivated = socketActivated
     }
-    enum CodingKeys: String, CodingKey { case id, image, state, subState, ports, enabled, socketActivated }
+    enum CodingKeys: String, CodingKey {
+        case id, image, state, subState, ports, enabled, socketActivated, mainPID, environmentNames, links
+    }
 
     /// The `state` values a node reports (and `container.list` filters on).
     public static let states = ["active", "inactive", "activating", "deactivating", "failed", "unknown"]

@@ -507,7 +507,7 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": false
+      "x-berth-served": true
     },
     {
       "name": "container.start",
@@ -567,7 +567,7 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/link_failed"
         }
       ],
-      "x-berth-served": false
+      "x-berth-served": true
     },
     {
       "name": "container.stop",
@@ -640,7 +640,7 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/timeout"
         }
       ],
-      "x-berth-served": false
+      "x-berth-served": true
     },
     {
       "name": "container.restart",
@@ -700,7 +700,7 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/link_failed"
         }
       ],
-      "x-berth-served": false
+      "x-berth-served": true
     },
     {
       "name": "container.delete",
@@ -754,7 +754,7 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": false
+      "x-berth-served": true
     },
     {
       "name": "container.status",
@@ -792,7 +792,7 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": false
+      "x-berth-served": true
     },
     {
       "name": "container.list",
@@ -845,7 +845,7 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": false
+      "x-berth-served": true
     },
     {
       "name": "container.ports",
@@ -898,7 +898,7 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": false
+      "x-berth-served": true
     },
     {
       "name": "container.env.get",
@@ -929,6 +929,10 @@ public enum OpenRPCDocument {
             },
             "environmentSource": {
               "type": "string"
+            },
+            "appliesOnNextStart": {
+              "type": "boolean",
+              "description": "True when the change reaches the container only at its next start."
             }
           },
           "required": [
@@ -954,7 +958,7 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": false
+      "x-berth-served": true
     },
     {
       "name": "container.env.set",
@@ -1010,6 +1014,10 @@ public enum OpenRPCDocument {
             },
             "environmentSource": {
               "type": "string"
+            },
+            "appliesOnNextStart": {
+              "type": "boolean",
+              "description": "True when the change reaches the container only at its next start."
             }
           },
           "required": [
@@ -1044,7 +1052,7 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": false
+      "x-berth-served": true
     },
     {
       "name": "container.env.patch",
@@ -1102,6 +1110,10 @@ public enum OpenRPCDocument {
             },
             "environmentSource": {
               "type": "string"
+            },
+            "appliesOnNextStart": {
+              "type": "boolean",
+              "description": "True when the change reaches the container only at its next start."
             }
           },
           "required": [
@@ -1136,7 +1148,7 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": false
+      "x-berth-served": true
     },
     {
       "name": "container.links.get",
@@ -1514,6 +1526,23 @@ public enum OpenRPCDocument {
           },
           "socketActivated": {
             "type": "boolean"
+          },
+          "mainPID": {
+            "type": "integer",
+            "description": "The unit's main process (the runtime CLI or conmon), when running."
+          },
+          "environmentNames": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "Names of the environment variables; values via container.env.get."
+          },
+          "links": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/LinkSpec"
+            }
           }
         },
         "required": [

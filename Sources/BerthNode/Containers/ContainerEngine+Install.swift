@@ -1,0 +1,146 @@
+import BerthCore
+import BerthProtocol
+import BerthSystem
+
+extension ContainerEngine {
+    /// `container.install`. Order: validate everything; answer a retried request from its record;
+    /// reserve ports; commit the record (staging dir + rename); write units; reload; mark
+    /// start-on-boot and start when asked; write the request record; answer.
+    public func install(_ params: ContainerInstallParams) async throws -> ContainerStatus {
+        let id = try InstallValidation.identifier(params.id)
+        try InstallValidation.image(params.image)
+        try InstallValidation.requestId(params.requestId, layout: layout)
+        if params.command?.contains(where: { $0.utf8.contains(0) }) == true {
+            throw RPCError(.invalidParams, "command: an argument contains a NUL byte", details: ["field": "command"])
+        }
+        var environment = try InstallValidation.environment(params.environment ?? [])
+        let pairs = try InstallValidation.ports(params.ports ?? [])
+        let volumes = try InstallValidation.volumes(params.volumes ?? [])
+        let slice = try InstallValidation.slice(params.slice)
+        if params.isolate == true || !(params.links ?? []).isEmpty {
+            throw RPCError(.invalidParams, "isolate and links are not served by this node yet",
+                           details: ["field": params.isolate == true ? "isolate" : "links"])
+        }
+        let socketActivated = params.socketActivated == true
+        if socketActivated && pairs.isEmpty {
+            throw RPCError(.invalidParams, "a socket-activated container needs at least one port", details: ["field": "ports"])
+        }
+        let paramsValue = try JSONValueEncoder().encode(params)
+        if let requestId = params.requestId, let previous = try store.readRequest(requestId) {
+            guard previous.method == "container.install", previous.params == paramsValue else {
+                throw RPCError(.conflict, "requestId \(String(reflecting: requestId)) was used for a different request",
+                               details: ["requestId": .string(requestId)])
+            }
+            return try JSONValueDecoder().decode(ContainerStatus.self, from: previous.result)
+        }
+
+        return try await withLock(id) {
+            if let existing = try records[id] ?? (store.exists(id) ? try store.read(id) : nil) {
+                // Acknowledged by the record but not by a request record (a crash in between):
+                // the same request answers as the first would have.
+                if let requestId = params.requestId, existing.requestId == requestId, existing.installParams == paramsValue {
+                    records[id] = existing
+                    let status = try await currentStatus(id)
+                    try store.writeRequest(requestId, RequestRecord(method: "container.install", params: paramsValue,
+                                                                    result: try JSONValueEncoder().encode(status)))
+                    return status
+                }
+                throw RPCError(.alreadyExists, "container \(id.rawValue) is already installed", details: ["id": .string(id.rawValue)])
+            }
+            if let source = params.environmentSource {
+                do {
+                    let fetched = try await EnvironmentFetcher().fetch(source)
+                    var merged = Environment()
+                    for variable in fetched.variables where !InstallValidation.isReservedName(variable.name) { try merged.set(variable) }
+                    for variable in environment.variables { try merged.set(variable) }
+                    environment = merged
+                } catch {
+                    throw RPCError(.invalidParams, "environmentSource: \(error)", details: ["field": "environmentSource"])
+                }
+            }
+            // Socket activation also needs one loopback backend port per port. They are reserved
+            // in the same call, under internal numbers no real pair uses (the allocator keys
+            // reuse by internal port), and kept in the record.
+            var requested = pairs
+            if socketActivated {
+                let used = Set(pairs.map(\.internal))
+                let markers = (UInt16(1)...UInt16.max).reversed().lazy.filter { !used.contains($0) }.prefix(pairs.count)
+                requested += markers.map { PortPair(internal: $0, external: 0) }
+            }
+            let reserved: [PortPair]
+            do { reserved = try ports.reserve(for: id, requested) } catch {
+                throw RPCError(.portUnavailable, "\(error)", details: ["id": .string(id.rawValue)])
+            }
+            let allocated = Array(reserved.prefix(pairs.count))
+            var backendPorts: [UInt16: UInt16]? = nil
+            if socketActivated {
+                backendPorts = Dictionary(uniqueKeysWithValues: zip(allocated.map(\.external), reserved.dropFirst(pairs.count).map(\.external)))
+            }
+            let record = ContainerRecord(
+                id: id.rawValue, image: params.image, command: params.command ?? [],
+                ports: allocated.map { PortMapping(internal: $0.internal, external: $0.external) },
+                environmentNames: environment.names, environmentSource: params.environmentSource,
+                volumes: params.volumes ?? [], slice: slice, requestId: params.requestId,
+                runtime: configuration.runtime.runtime, backendPorts: backendPorts, installParams: paramsValue)
+            _ = volumes
+            do {
+                _ = try ContainerUnitRenderer.render(try spec(for: record))
+            } catch {
+                _ = try? ports.releaseAll(for: id)
+                throw RPCError(.invalidParams, "\(error)")
+            }
+            do {
+                try store.create(record, environment: environment)
+            } catch {
+                _ = try? ports.releaseAll(for: id)
+                throw error
+            }
+            records[id] = record
+            try writeUnits(for: record)
+            if params.start == true { try setStartOnBoot(id, true) }
+            do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
+            if params.start == true {
+                for unit in activationUnits(id) {
+                    do { try await systemd.start(unit) } catch {
+                        throw ContainerEngine.systemdFailed(error, "container \(id.rawValue) is installed but \(unit) did not start")
+                    }
+                }
+            }
+            let status = try await currentStatus(id)
+            if let requestId = params.requestId {
+                try store.writeRequest(requestId, RequestRecord(method: "container.install", params: paramsValue,
+                                                                result: try JSONValueEncoder().encode(status)))
+            }
+            return status
+        }
+    }
+
+    /// `container.delete`: stops the unit, removes its units, start-on-boot link, record,
+    /// environment and ports; nothing of any other container.
+    public func delete(_ params: ContainerRefParams) async throws -> Bool {
+        let id = try InstallValidation.identifier(params.id)
+        return try await withLock(id) {
+            guard records[id] != nil || store.exists(id) else { throw ContainerEngine.notFound(id) }
+            let unit = ContainerUnitNames.service(id)
+            for extra in activationUnits(id) where extra != unit {
+                try? await systemd.stop(extra, wait: true)
+                if let port = ContainerEngine.port(ofSocket: extra) {
+                    try? await systemd.stop(ContainerUnitNames.proxy(id, externalPort: port), wait: true)
+                }
+            }
+            do { try await systemd.stop(unit, wait: true) } catch {
+                // A unit systemd never loaded is fine to delete; anything else is reported.
+                let props = try? await systemd.show([unit], properties: ["LoadState", "ActiveState"])[unit]
+                if props?["ActiveState"] == "active" { throw ContainerEngine.systemdFailed(error, "stopping \(unit)") }
+            }
+            try? await systemd.resetFailed(unit)
+            try removeUnits(of: id)
+            do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
+            try store.remove(id)
+            records[id] = nil
+            _ = try ports.releaseAll(for: id)
+            try? FileSystem.removeTree(layout.container(id).runDir)
+            return true
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import BerthCore
+import BerthProtocol
+import BerthSystem
+
+extension ContainerEngine {
+    func installedId(_ text: String) throws -> Identifier {
+        let id = try InstallValidation.identifier(text)
+        guard records[id] != nil else { throw ContainerEngine.notFound(id) }
+        return id
+    }
+
+    /// `container.start`: marks start-on-boot and starts the unit.
+    public func start(_ params: ContainerRefParams) async throws -> ContainerStatus {
+        let id = try installedId(params.id)
+        return try await withLock(id) {
+            let unit = ContainerUnitNames.service(id)
+            if !startsOnBoot(id) {
+                try setStartOnBoot(id, true)
+                do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
+            }
+            try? await systemd.resetFailed(unit)
+            for unit in activationUnits(id) {
+                do { try await systemd.start(unit) } catch { throw ContainerEngine.systemdFailed(error, "starting \(unit)") }
+            }
+            return try await currentStatus(id)
+        }
+    }
+
+    /// `container.stop`: clears start-on-boot and stops the unit (waiting unless `wait == false`).
+    public func stop(_ params: ContainerStopParams) async throws -> ContainerStatus {
+        let id = try installedId(params.id)
+        return try await withLock(id) {
+            let unit = ContainerUnitNames.service(id)
+            if startsOnBoot(id) {
+                try setStartOnBoot(id, false)
+                do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
+            }
+            for unit in activationUnits(id) + (records[id]?.backendPorts == nil ? [] : [unit]) {
+                do { try await systemd.stop(unit, wait: params.wait ?? true) } catch {
+                    throw ContainerEngine.systemdFailed(error, "stopping \(unit)")
+                }
+            }
+            return try await currentStatus(id)
+        }
+    }
+
+    /// `container.restart`.
+    public func restart(_ params: ContainerRefParams) async throws -> ContainerStatus {
+        let id = try installedId(params.id)
+        return try await withLock(id) {
+            let unit = ContainerUnitNames.service(id)
+            if !startsOnBoot(id) {
+                try setStartOnBoot(id, true)
+                do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
+            }
+            try? await systemd.resetFailed(unit)
+            if records[id]?.backendPorts != nil {
+                // The container starts again on the next connection; its sockets stay up.
+                do { try await systemd.stop(unit, wait: true) } catch { throw ContainerEngine.systemdFailed(error, "stopping \(unit)") }
+                for socket in activationUnits(id) {
+                    do { try await systemd.start(socket) } catch { throw ContainerEngine.systemdFailed(error, "starting \(socket)") }
+                }
+            } else {
+                do { try await systemd.restart(unit) } catch { throw ContainerEngine.systemdFailed(error, "restarting \(unit)") }
+            }
+            return try await currentStatus(id)
+        }
+    }
+
+    /// `container.status`.
+    public func status(_ params: ContainerRefParams) async throws -> ContainerStatus {
+        try await currentStatus(try installedId(params.id))
+    }
+
+    /// `container.list`: every installed container (inactive ones too), sorted by id; one
+    /// `systemctl show` for all of them.
+    public func list(_ params: ContainerListParams) async throws -> ContainerListResult {
+        if let state = params.state, !ContainerStatus.states.contains(state) {
+            throw RPCError(.invalidParams, "state must be one of \(ContainerStatus.states.joined(separator: ", "))",
+                           details: ["field": "state"])
+        }
+        let wanted = params.ids.map(Set.init)
+        let selected = records.values.filter { wanted?.contains($0.id) ?? true }.sorted { $0.id < $1.id }
+        let units = selected.map { ContainerUnitNames.service(Identifier(rawValue: $0.id)!) }
+        let props = (try? await systemd.show(units, properties: ContainerEngine.statusProperties))
+        let statuses = selected.map { record in
+            status(of: record, properties: props?[ContainerUnitNames.service(Identifier(rawValue: record.id)!)])
+        }
+        return ContainerListResult(containers: statuses.filter { params.state == nil || $0.state == params.state })
+    }
+
+    /// `container.ports`.
+    public func ports(_ params: ContainerRefParams) throws -> ContainerPortsResult {
+        let id = try installedId(params.id)
+        return ContainerPortsResult(id: id.rawValue, ports: records[id]!.ports)
+    }
+
+    /// `container.env.get`.
+    public func environment(_ params: ContainerRefParams) throws -> ContainerEnvResult {
+        let id = try installedId(params.id)
+        let env = try store.readEnvironment(id)
+        return ContainerEnvResult(id: id.rawValue, environment: env.variables.map { EnvironmentEntry(name: $0.name, value: $0.value) },
+                                  environmentSource: records[id]!.environmentSource)
+    }
+
+    /// `container.env.set` and `.patch`: rewrites the environment file and the unit (the names
+    /// passed to the runtime); a running container sees the change at its next start.
+    func replaceEnvironment(_ idText: String, _ change: (Environment) throws(RPCError) -> Environment) async throws -> ContainerEnvResult {
+        let id = try installedId(idText)
+        return try await withLock(id) {
+            guard var record = records[id] else { throw ContainerEngine.notFound(id) }
+            let env = try change(try store.readEnvironment(id))
+            try store.writeEnvironment(env, for: id)
+            if record.environmentNames != env.names {
+                record.environmentNames = env.names
+                try store.update(record)
+                records[id] = record
+                try writeUnits(for: record)
+                do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
+            }
+            return ContainerEnvResult(id: id.rawValue, environment: env.variables.map { EnvironmentEntry(name: $0.name, value: $0.value) },
+                                      environmentSource: record.environmentSource, appliesOnNextStart: true)
+        }
+    }
+
+    public func setEnvironment(_ params: ContainerEnvSetParams) async throws -> ContainerEnvResult {
+        let env = try InstallValidation.environment(params.environment)
+        return try await replaceEnvironment(params.id) { _ throws(RPCError) in env }
+    }
+
+    public func patchEnvironment(_ params: ContainerEnvPatchParams) async throws -> ContainerEnvResult {
+        let set = try InstallValidation.environment(params.set ?? [])
+        return try await replaceEnvironment(params.id) { current throws(RPCError) in
+            var env = current
+            do {
+                for variable in set.variables { try env.set(variable) }
+            } catch { throw RPCError(.invalidParams, "environment: \(error)") }
+            for name in params.unset ?? [] { _ = env.unset(name) }
+            return env
+        }
+    }
+
+    /// Reloads issued so far (tests, benchmarks).
+    public func reloadCount() async -> Int { await reloads.reloadCount }
+}

@@ -1,0 +1,101 @@
+import BerthCore
+import BerthProtocol
+import BerthSystem
+
+/// What `open()` found and repaired.
+public struct EngineRecoveryReport: Hashable, Sendable {
+    public var removedLeftovers: [String] = []
+    public var damagedRecords: [String] = []
+    public var rewrittenUnits: [String] = []
+    public var removedOrphanUnits: [String] = []
+    public var releasedPorts: [UInt16] = []
+}
+
+extension ContainerEngine {
+    /// Brings disk, units and ports back to the records, then loads them. Must run before serving:
+    /// removes staging/deleting leftovers, re-renders every record's units, removes units of
+    /// containers that have no record (stopping them first), releases ports no record holds,
+    /// writes the shared targets and slices, and reloads systemd once.
+    @discardableResult
+    public func open() async throws -> EngineRecoveryReport {
+        var report = EngineRecoveryReport()
+        try layout.prepare()
+        report.removedLeftovers = try store.recoverLeftovers()
+        let (loaded, damaged) = try store.readAll()
+        report.damagedRecords = damaged
+        records = loaded
+        try writeSharedUnits()
+        for record in loaded.values.sorted(by: { $0.id < $1.id }) where try writeUnits(for: record) {
+            report.rewrittenUnits.append(record.id)
+        }
+        for name in try FileSystem.list(layout.unitDir) where name.hasPrefix(Identifier.unitPrefix) {
+            guard let id = ContainerEngine.owner(ofUnit: name), loaded[id] == nil else { continue }
+            try? await systemd.stop(name, wait: true)
+            try FileSystem.remove("\(layout.unitDir)/\(name)")
+            report.removedOrphanUnits.append(name)
+        }
+        for wants in [layout.startOnBootDir, "\(layout.unitDir)/\(SharedUnits.socketsTarget).wants"] where FileSystem.exists(wants) {
+            for name in try FileSystem.list(wants) {
+                if let id = ContainerEngine.owner(ofUnit: name), loaded[id] == nil {
+                    try FileSystem.remove("\(wants)/\(name)")
+                }
+            }
+        }
+        let recovered = try ports.recover(keeping: Set(loaded.keys))
+        report.releasedPorts = recovered.releasedOrphans.map(\.external)
+        do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
+        // The shared targets: enabled (a wants link under the manager's root target) and started.
+        try? await systemd.start(SharedUnits.target)
+        if let socket = podmanAPISocket {
+            do { try await systemd.start(RuntimeConfiguration.podmanAPIUnitName) } catch {
+                throw RPCError(.runtimeFailed, "podman's Docker API did not start: \(error)")
+            }
+            let deadline = ContinuousClock.now + .seconds(15)
+            while !FileSystem.exists(socket) {
+                if ContinuousClock.now > deadline { throw RPCError(.runtimeFailed, "podman's Docker API socket \(socket) did not appear") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        return report
+    }
+
+    /// `ctr-<id>.service`, `ctr-<id>@<port>.socket|service` -> id.
+    static func owner(ofUnit name: String) -> Identifier? {
+        guard name.hasPrefix(Identifier.unitPrefix) else { return nil }
+        var rest = name.dropFirst(Identifier.unitPrefix.count)
+        if let at = rest.firstIndex(of: "@") { rest = rest[..<at] } else if rest.hasSuffix(".service") {
+            rest = rest.dropLast(".service".count)
+        } else { return nil }
+        return Identifier(rawValue: String(rest))
+    }
+
+    /// The docker runtime on the embedded manager talks to podman's Docker API, which the node serves
+    /// itself as a unit, on the `unix://` path of `dockerHost`.
+    var podmanAPISocket: String? {
+        guard configuration.runtime.runtime == .docker, configuration.manager.mode == .embedded,
+              let host = configuration.runtime.dockerHost, host.hasPrefix("unix://") else { return nil }
+        return String(host.dropFirst("unix://".count))
+    }
+
+    /// `ctr-<id>@<port>.socket` -> port.
+    static func port(ofSocket name: String) -> UInt16? {
+        guard let at = name.firstIndex(of: "@"), name.hasSuffix(".socket") else { return nil }
+        return UInt16(name[name.index(after: at)...].dropLast(".socket".count))
+    }
+
+    func writeSharedUnits() throws {
+        var units = try SharedUnits.targets(wantedBy: configuration.manager.rootTarget) + SharedUnits.slices()
+        if let socket = podmanAPISocket { units.append(try RuntimeConfiguration.podmanAPIUnit(socketPath: socket)) }
+        for unit in units {
+            let path = "\(layout.unitDir)/\(unit.name)"
+            if try FileSystem.readIfExists(path, limit: 1 << 20) != Array(unit.text.utf8) {
+                try FileSystem.writeAtomically(Array(unit.text.utf8), to: path)
+            }
+        }
+        let wants = "\(layout.unitDir)/\(configuration.manager.rootTarget).wants"
+        try FileSystem.createDirectory(wants)
+        if !FileSystem.exists("\(wants)/\(SharedUnits.target)") {
+            try FileSystem.symlinkAtomically(target: "\(layout.unitDir)/\(SharedUnits.target)", at: "\(wants)/\(SharedUnits.target)")
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import BerthCore
+import BerthProtocol
+import BerthSystem
+
+/// The node's containers: installs them as systemd units, starts, stops, reports and deletes them.
+///
+/// The record in `ContainerStore` is the source of truth; unit files are rendered from it (again on
+/// every start-up, see `open()`). Mutations of one container are serialised by a per-id lock;
+/// different containers proceed concurrently and share coalesced daemon-reloads.
+public actor ContainerEngine {
+    public let configuration: EngineConfiguration
+    public let systemd: any SystemdClient
+    public let reloads: ReloadCoalescer
+    let store: ContainerStore
+    let ports: PortAllocator
+    var records: [Identifier: ContainerRecord] = [:]
+    private var locked: Set<Identifier> = []
+    private var waiters: [Identifier: [CheckedContinuation<Void, Never>]] = [:]
+
+    public init(configuration: EngineConfiguration, systemd: any SystemdClient) {
+        self.configuration = configuration
+        self.systemd = systemd
+        self.reloads = ReloadCoalescer(client: systemd)
+        self.store = ContainerStore(layout: configuration.layout)
+        self.ports = PortAllocator(layout: configuration.layout, range: configuration.portRange,
+                                   durable: configuration.durablePorts)
+    }
+
+    var layout: Layout { configuration.layout }
+
+    // MARK: Per-container lock
+
+    func acquire(_ id: Identifier) async {
+        if locked.insert(id).inserted { return }
+        await withCheckedContinuation { waiters[id, default: []].append($0) }
+    }
+
+    func release(_ id: Identifier) {
+        if var queue = waiters[id], !queue.isEmpty {
+            let next = queue.removeFirst()
+            waiters[id] = queue.isEmpty ? nil : queue
+            next.resume()  // the lock passes on, still held
+        } else {
+            locked.remove(id)
+        }
+    }
+
+    func withLock<R: Sendable>(_ id: Identifier, _ body: () async throws -> R) async throws -> R {
+        await acquire(id)
+        defer { release(id) }
+        return try await body()
+    }
+
+    // MARK: Rendering
+
+    func spec(for record: ContainerRecord) throws -> ContainerUnitSpec {
+        let id = try Identifier(record.id)
+        let runtime = configuration.runtime
+        return ContainerUnitSpec(
+            id: id, image: record.image, command: record.command,
+            ports: record.ports.map { PortPair(internal: $0.internal, external: $0.external) },
+            environmentFilePath: layout.container(id).environmentFile, environmentNames: record.environmentNames,
+            volumes: record.volumes.map { BerthCore.VolumeMount(hostPath: $0.hostPath, containerPath: $0.containerPath, readOnly: $0.readOnly ?? false) },
+            slice: record.slice, requestId: record.requestId, runtime: runtime.runtime, runtimePath: runtime.path,
+            shape: record.backendPorts == nil ? .simple : .socketActivated, dockerHost: runtime.runtime == .docker ? runtime.dockerHost : nil,
+            socketActivation: record.backendPorts.map { SocketActivation(backendPorts: $0) },
+            wantedBy: SharedUnits.activeTarget,
+            after: configuration.manager.mode == .system ? nil : [], wants: configuration.manager.mode == .system ? nil : [])
+    }
+
+    /// Writes the record's unit files when their text differs; true when anything was written.
+    @discardableResult
+    func writeUnits(for record: ContainerRecord) throws -> Bool {
+        let units = try ContainerUnitRenderer.render(try spec(for: record))
+        var changed = false
+        for unit in units.all {
+            let path = "\(layout.unitDir)/\(unit.name)"
+            let current = try FileSystem.readIfExists(path, limit: 1 << 20)
+            if current != Array(unit.text.utf8) {
+                try FileSystem.writeAtomically(Array(unit.text.utf8), to: path)
+                changed = true
+            }
+        }
+        return changed
+    }
+
+    /// The units that make a container "started": its service, or its sockets when socket-activated.
+    func activationUnits(_ id: Identifier) -> [String] {
+        guard let backends = records[id]?.backendPorts else { return [ContainerUnitNames.service(id)] }
+        return backends.keys.sorted().map { ContainerUnitNames.socket(id, externalPort: $0) }
+    }
+
+    /// Start-on-boot: the service's link in `berth-active.target.wants`, or each socket's in
+    /// `berth-sockets.target.wants`.
+    func setStartOnBoot(_ id: Identifier, _ active: Bool) throws {
+        guard records[id]?.backendPorts != nil else { return try layout.setStartOnBoot(id, active) }
+        let wants = "\(layout.unitDir)/\(SharedUnits.socketsTarget).wants"
+        try FileSystem.createDirectory(wants)
+        for socket in activationUnits(id) {
+            if active {
+                try FileSystem.symlinkAtomically(target: "\(layout.unitDir)/\(socket)", at: "\(wants)/\(socket)")
+            } else {
+                try FileSystem.remove("\(wants)/\(socket)")
+            }
+        }
+    }
+
+    func startsOnBoot(_ id: Identifier) -> Bool {
+        guard records[id]?.backendPorts != nil else { return layout.startsOnBoot(id) }
+        return activationUnits(id).allSatisfy { FileSystem.exists("\(layout.unitDir)/\(SharedUnits.socketsTarget).wants/\($0)") }
+    }
+
+    func removeUnits(of id: Identifier) throws {
+        try layout.setStartOnBoot(id, false)
+        let wants = "\(layout.unitDir)/\(SharedUnits.socketsTarget).wants"
+        if FileSystem.exists(wants) {
+            for name in try FileSystem.list(wants) where ContainerEngine.owner(ofUnit: name) == id {
+                try FileSystem.remove("\(wants)/\(name)")
+            }
+        }
+        let prefix = Identifier.unitPrefix + id.rawValue
+        for name in try FileSystem.list(layout.unitDir)
+        where name == prefix + ".service" || name.hasPrefix(prefix + "@") {
+            try FileSystem.remove("\(layout.unitDir)/\(name)")
+        }
+    }
+
+    // MARK: Status
+
+    static let statusProperties = ["ActiveState", "SubState", "MainPID", "LoadState"]
+
+    func status(of record: ContainerRecord, properties: [String: String]?) -> ContainerStatus {
+        let id = Identifier(rawValue: record.id)
+        let loaded = properties?["LoadState"] == "loaded"
+        let state = loaded ? (properties?["ActiveState"] ?? "unknown") : (properties == nil ? "unknown" : "inactive")
+        let pid = properties?["MainPID"].flatMap { Int($0) }
+        return ContainerStatus(
+            id: record.id, image: record.image, state: ContainerStatus.states.contains(state) ? state : "unknown",
+            subState: loaded ? properties?["SubState"] : nil, ports: record.ports,
+            enabled: id.map { startsOnBoot($0) } ?? false, socketActivated: record.backendPorts != nil,
+            mainPID: pid == 0 ? nil : pid, environmentNames: record.environmentNames, links: [])
+    }
+
+    func currentStatus(_ id: Identifier) async throws -> ContainerStatus {
+        guard let record = records[id] else { throw ContainerEngine.notFound(id) }
+        let unit = ContainerUnitNames.service(id)
+        let props = try? await systemd.show([unit], properties: ContainerEngine.statusProperties)[unit]
+        return status(of: record, properties: props)
+    }
+
+    static func notFound(_ id: Identifier) -> RPCError {
+        RPCError(.notFound, "no container \(id.rawValue) is installed", details: ["id": .string(id.rawValue)])
+    }
+
+    static func systemdFailed(_ error: any Error, _ what: String) -> RPCError {
+        RPCError(.systemdFailed, "\(what): \(error)")
+    }
+}

@@ -1,0 +1,25 @@
+import BerthProtocol
+
+/// Serves the container methods from a `ContainerEngine`.
+public struct ContainerMethodProvider: MethodProvider {
+    public let engine: ContainerEngine
+    public init(engine: ContainerEngine) { self.engine = engine }
+
+    public func register(into table: inout MethodTable) {
+        let engine = engine
+        table.register("container.install") { (p: ContainerInstallParams, _) in try await engine.install(p) }
+        table.register("container.start") { (p: ContainerRefParams, _) in try await engine.start(p) }
+        table.register("container.stop") { (p: ContainerStopParams, _) in try await engine.stop(p) }
+        table.register("container.restart") { (p: ContainerRefParams, _) in try await engine.restart(p) }
+        table.register("container.delete") { (p: ContainerRefParams, _) -> JSONValue in
+            _ = try await engine.delete(p)
+            return ["done": true]
+        }
+        table.register("container.status") { (p: ContainerRefParams, _) in try await engine.status(p) }
+        table.register("container.list") { (p: ContainerListParams, _) in try await engine.list(p) }
+        table.register("container.ports") { (p: ContainerRefParams, _) in try await engine.ports(p) }
+        table.register("container.env.get") { (p: ContainerRefParams, _) in try await engine.environment(p) }
+        table.register("container.env.set") { (p: ContainerEnvSetParams, _) in try await engine.setEnvironment(p) }
+        table.register("container.env.patch") { (p: ContainerEnvPatchParams, _) in try await engine.patchEnvironment(p) }
+    }
+}

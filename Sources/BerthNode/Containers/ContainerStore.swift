@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthCore
+import BerthProtocol
+import BerthSystem
+
+/// The on-disk container records, written so that a crash at any moment leaves each container
+/// either wholly installed or absent:
+///
+/// - install: the record and environment file are written (fsynced) into
+///   `<containersDir>/.staging-<id>-<random>/`, which is then renamed to `<containersDir>/<id>`:
+///   the rename is the commit. Units are written after, from the record.
+/// - delete: `<containersDir>/<id>` is renamed to `.deleting-<id>-<random>` (the commit), then removed.
+/// - `recoverLeftovers()` removes staging and deleting directories a crash left.
+///
+/// Not thread-safe by itself: `ContainerEngine` serialises calls per container.
+public struct ContainerStore: Sendable {
+    public let layout: Layout
+
+    public init(layout: Layout) { self.layout = layout }
+
+    static let stagingPrefix = ".staging-"
+    static let deletingPrefix = ".deleting-"
+
+    public func exists(_ id: Identifier) -> Bool { FileSystem.exists(layout.container(id).directory) }
+
+    /// Commits a new container: record and environment appear together or not at all.
+    public func create(_ record: ContainerRecord, environment: Environment) throws {
+        let id = try Identifier(record.id)
+        let staging = "\(layout.containersDir)/\(ContainerStore.stagingPrefix)\(id.rawValue)-\(UInt32.random(in: 0...UInt32.max))"
+        try FileSystem.createDirectory(layout.containersDir, mode: 0o700)
+        try FileSystem.createDirectory(staging, mode: 0o700)
+        do {
+            try FileSystem.writeAtomically(Array(EnvironmentFile.render(environment).utf8), to: "\(staging)/environment", mode: 0o600)
+            try FileSystem.writeAtomically(try ContainerStore.encode(record), to: "\(staging)/container.json", mode: 0o600)
+            // rename(2) onto an existing empty directory would succeed: the caller checked `exists`
+            // under the container's lock; a non-empty one fails with ENOTEMPTY.
+            guard rename(staging, layout.container(id).directory) == 0 else {
+                throw SystemError("rename", path: layout.container(id).directory)
+            }
+            try FileSystem.syncDirectory(layout.containersDir)
+        } catch {
+            try? FileSystem.removeTree(staging)
+            throw error
+        }
+    }
+
+    /// Rewrites the record of an installed container.
+    public func update(_ record: ContainerRecord) throws {
+        let id = try Identifier(record.id)
+        try FileSystem.writeAtomically(try ContainerStore.encode(record), to: layout.container(id).record, mode: 0o600)
+    }
+
+    public func writeEnvironment(_ environment: Environment, for id: Identifier) throws {
+        try FileSystem.writeAtomically(Array(EnvironmentFile.render(environment).utf8),
+                                       to: layout.container(id).environmentFile, mode: 0o600)
+    }
+
+    public func readEnvironment(_ id: Identifier) throws -> Environment {
+        try EnvironmentFile.read(from: layout.container(id).environmentFile)
+    }
+
+    public func read(_ id: Identifier) throws -> ContainerRecord {
+        let bytes = try FileSystem.read(layout.container(id).record, limit: 4 << 20)
+        return try JSONValueDecoder().decode(ContainerRecord.self, from: try JSONParser.parse(bytes))
+    }
+
+    /// Every committed record, by id. Damaged records are reported, not fatal.
+    public func readAll() throws -> (records: [Identifier: ContainerRecord], damaged: [String]) {
+        guard FileSystem.exists(layout.containersDir) else { return ([:], []) }
+        var records: [Identifier: ContainerRecord] = [:]
+        var damaged: [String] = []
+        for name in try FileSystem.list(layout.containersDir) where !name.hasPrefix(".") {
+            guard let id = Identifier(rawValue: name) else { damaged.append(name); continue }
+            do { records[id] = try read(id) } catch { damaged.append(name) }
+        }
+        return (records, damaged)
+    }
+
+    /// Commits the removal of a container's record directory, then removes it.
+    public func remove(_ id: Identifier) throws {
+        let dir = layout.container(id).directory
+        guard FileSystem.exists(dir) else { return }
+        let doomed = "\(layout.containersDir)/\(ContainerStore.deletingPrefix)\(id.rawValue)-\(UInt32.random(in: 0...UInt32.max))"
+        guard rename(dir, doomed) == 0 else { throw SystemError("rename", path: dir) }
+        try FileSystem.syncDirectory(layout.containersDir)
+        try FileSystem.removeTree(doomed)
+    }
+
+    /// Removes what an interrupted install or delete left; returns the names removed.
+    public func recoverLeftovers() throws -> [String] {
+        guard FileSystem.exists(layout.containersDir) else { return [] }
+        var removed: [String] = []
+        for name in try FileSystem.list(layout.containersDir)
+        where name.hasPrefix(ContainerStore.stagingPrefix) || name.hasPrefix(ContainerStore.deletingPrefix) {
+            try FileSystem.removeTree("\(layout.containersDir)/\(name)")
+            removed.append(name)
+        }
+        return removed
+    }
+
+    // MARK: Request records
+
+    func readRequest(_ requestId: String) throws -> RequestRecord? {
+        guard let bytes = try FileSystem.readIfExists(try layout.requestRecord(forRequestId: requestId), limit: 4 << 20) else {
+            return nil
+        }
+        return try JSONValueDecoder().decode(RequestRecord.self, from: try JSONParser.parse(bytes))
+    }
+
+    func writeRequest(_ requestId: String, _ record: RequestRecord) throws {
+        try FileSystem.createDirectory(layout.requestsDir, mode: 0o700)
+        try FileSystem.writeAtomically(try ContainerStore.encode(record), to: try layout.requestRecord(forRequestId: requestId), mode: 0o600)
+    }
+
+    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        try JSONValueEncoder().encode(value).serialized()
+    }
+}

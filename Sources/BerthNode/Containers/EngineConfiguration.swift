@@ -1,0 +1,20 @@
+import BerthCore
+
+/// Everything the engine needs to know about its host.
+public struct EngineConfiguration: Sendable {
+    public var layout: Layout
+    public var manager: ServiceManagerHandle
+    public var runtime: RuntimeConfiguration
+    public var portRange: ClosedRange<UInt16>
+    /// fsync port claims (off only for throwaway benchmark state).
+    public var durablePorts: Bool
+
+    public init(layout: Layout, manager: ServiceManagerHandle, runtime: RuntimeConfiguration,
+                portRange: ClosedRange<UInt16> = PortAllocator.defaultRange, durablePorts: Bool = true) {
+        self.layout = layout
+        self.manager = manager
+        self.runtime = runtime
+        self.portRange = portRange
+        self.durablePorts = durablePorts
+    }
+}

@@ -1,0 +1,171 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthSystem
+
+/// A private systemd manager (`systemd --user`, isolated) that berthd starts, owns and stops, for
+/// hosts where PID 1 is not systemd. The recipe of Scripts/lib/manager.sh, exactly:
+///
+/// - its own child cgroup in every hierarchy, entered before systemd starts (never the root
+///   cgroup: systemd would take `/` as its root and move every process of the host into
+///   `/init.scope`);
+/// - its own mount namespace with a tmpfs `/run/systemd` holding `system/` (without it
+///   `systemd --user` exits at once), propagation unchanged so podman's `/run/netns` mounts stay
+///   visible on the host;
+/// - a private unit directory, `XDG_RUNTIME_DIR` and `XDG_CONFIG_HOME`.
+///
+/// The scripts are constant text: the directory and cgroup name arrive as positional arguments.
+public final class EmbeddedManager: Sendable {
+    public let directory: String
+    public let cgroup: String
+    public let pid: pid_t
+
+    /// The handle clients use to talk to this manager.
+    public var handle: ServiceManagerHandle { EmbeddedManager.handle(directory: directory) }
+
+    /// The handle of the manager whose state lives in `directory` (for another process of the node).
+    public static func handle(directory: String) -> ServiceManagerHandle {
+        ServiceManagerHandle(mode: .embedded, unitDir: "\(directory)/units",
+                             environment: [
+                                "PATH": ServiceManagerHandle.path,
+                                "XDG_RUNTIME_DIR": "\(directory)/xdg",
+                                "XDG_CONFIG_HOME": "\(directory)/config",
+                                "SYSTEMD_UNIT_PATH": "\(directory)/units:",
+                             ],
+                             userScope: true, rootTarget: EmbeddedManager.rootTarget)
+    }
+
+    public static let rootTarget = "berth-root.target"
+
+    private init(directory: String, cgroup: String, pid: pid_t) {
+        self.directory = directory
+        self.cgroup = cgroup
+        self.pid = pid
+    }
+
+    /// Starts a manager whose state lives in `directory` (an absolute path of safe characters) and
+    /// waits until it accepts clients.
+    public static func start(directory: String, containersConf: String? = nil,
+                             timeout: Duration = .seconds(10)) async throws -> EmbeddedManager {
+        guard directory.hasPrefix("/"), directory.utf8.allSatisfy({ safePathByte($0) }) else {
+            throw ManagerError("embedded manager directory \(String(reflecting: directory)) must be absolute, of [A-Za-z0-9_./-]")
+        }
+        for sub in ["", "/xdg", "/units", "/config"] { try FileSystem.createDirectory(directory + sub, mode: 0o700) }
+        try FileSystem.writeAtomically(Array("".utf8), to: "\(directory)/console.log", mode: 0o600)
+        try FileSystem.writeAtomically(Array("[Unit]\nDescription=Berth private manager root\nDefaultDependencies=no\n".utf8),
+                                       to: "\(directory)/units/\(rootTarget)")
+        try FileSystem.writeAtomically(Array(innerScript.utf8), to: "\(directory)/inner.sh", mode: 0o755)
+        let cgroup = "berth-mgr-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+
+        // /run/netns must be a shared mount before the manager's namespace copies it.
+        if !FileSystem.exists("/run/netns") {
+            let name = "berth-prime-\(getpid())"
+            _ = try await ProcessRunner.run(ProcessRequest("/sbin/ip", ["netns", "add", name], timeout: .seconds(10)))
+            _ = try await ProcessRunner.run(ProcessRequest("/sbin/ip", ["netns", "del", name], timeout: .seconds(10)))
+        }
+        let hierarchies = try cgroupHierarchies()
+        for h in hierarchies {
+            try FileSystem.createDirectory("\(h)/\(cgroup)")
+            for file in ["cpuset.cpus", "cpuset.mems"] where FileSystem.exists("\(h)/\(file)") {
+                let value = try FileSystem.read("\(h)/\(file)", limit: 4096)
+                try writeControl("\(h)/\(cgroup)/\(file)", value)
+            }
+        }
+        var env = ["PATH": ServiceManagerHandle.path]
+        env["CONTAINERS_CONF"] = containersConf ?? ""
+        let launch = try await ProcessRunner.run(ProcessRequest(
+            "/bin/bash", ["-c", launcherScript, "berth-manager", "\(directory)/inner.sh", directory, cgroup],
+            environment: env, timeout: .seconds(10)))
+        guard launch.succeeded, let line = launch.stdoutText.split(separator: "\n").first, let pid = pid_t(line) else {
+            removeCgroups(cgroup, hierarchies: hierarchies)
+            throw ManagerError("could not launch the embedded manager: \(launch.status) \(launch.stderrText)")
+        }
+        let manager = EmbeddedManager(directory: directory, cgroup: cgroup, pid: pid)
+        try FileSystem.writeAtomically(Array("\(pid)\n".utf8), to: "\(directory)/manager.pid")
+        try FileSystem.writeAtomically(Array("\(cgroup)\n".utf8), to: "\(directory)/manager.cgroup")
+        let deadline = ContinuousClock.now + timeout
+        while !FileSystem.exists("\(directory)/xdg/systemd/private") {
+            if kill(pid, 0) != 0 || ContinuousClock.now > deadline {
+                await manager.stop()
+                throw ManagerError("the embedded manager did not come up; see \(directory)/console.log")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return manager
+    }
+
+    /// Stops the manager (and with it every unit) by its PID, waits for it, kills anything left in
+    /// its own cgroup by PID and removes the cgroup directories.
+    public func stop(timeout: Duration = .seconds(10)) async {
+        if kill(pid, SIGTERM) == 0 {
+            let deadline = ContinuousClock.now + timeout
+            while kill(pid, 0) == 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+            kill(pid, SIGKILL)
+        }
+        let hierarchies = (try? EmbeddedManager.cgroupHierarchies()) ?? []
+        for h in hierarchies {
+            guard let text = try? FileSystem.read("\(h)/\(cgroup)/cgroup.procs", limit: 1 << 20) else { continue }
+            for line in String(decoding: text, as: UTF8.self).split(separator: "\n") {
+                if let p = pid_t(line), p > 1 { kill(p, SIGKILL) }
+            }
+        }
+        try? await Task.sleep(for: .milliseconds(50))
+        EmbeddedManager.removeCgroups(cgroup, hierarchies: hierarchies)
+    }
+
+    static func cgroupHierarchies() throws -> [String] {
+        try FileSystem.list("/sys/fs/cgroup").sorted().map { "/sys/fs/cgroup/\($0)" }
+            .filter { FileSystem.exists("\($0)/cgroup.procs") }
+    }
+
+    static func removeCgroups(_ cgroup: String, hierarchies: [String]) {
+        for h in hierarchies { removeCgroupTree("\(h)/\(cgroup)") }
+    }
+
+    /// Cgroup directories are removed with rmdir, children first (their control files cannot be unlinked).
+    static func removeCgroupTree(_ path: String) {
+        guard let names = try? FileSystem.list(path) else { return }
+        for name in names {
+            var st = stat()
+            if lstat("\(path)/\(name)", &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { removeCgroupTree("\(path)/\(name)") }
+        }
+        rmdir(path)
+    }
+
+    static func writeControl(_ path: String, _ bytes: [UInt8]) throws {
+        let fd = open(path, O_WRONLY)
+        guard fd >= 0 else { throw ManagerError("cannot open \(path): errno \(errno)") }
+        defer { close(fd) }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw ManagerError("cannot write \(path): errno \(errno)") }
+    }
+
+    static func safePathByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+            || b == UInt8(ascii: "_") || b == UInt8(ascii: ".") || b == UInt8(ascii: "/") || b == UInt8(ascii: "-")
+    }
+
+    /// Runs in the new mount namespace as `inner.sh DIR CGROUP`; constant text.
+    static let innerScript = """
+        #!/bin/bash
+        set -e
+        dir=$1 cg=$2
+        for h in /sys/fs/cgroup/*/; do [ -d "$h$cg" ] && echo $$ > "$h$cg/cgroup.procs"; done
+        mount -t tmpfs tmpfs /run/systemd && mkdir /run/systemd/system
+        mount --bind "$dir/console.log" /dev/console
+        export XDG_RUNTIME_DIR="$dir/xdg" XDG_CONFIG_HOME="$dir/config" SYSTEMD_UNIT_PATH="$dir/units:"
+        exec /lib/systemd/systemd --user --unit=berth-root.target --log-target=console --log-level=info
+
+        """
+
+    /// Detaches the manager in a session of its own and prints its PID; constant text.
+    static let launcherScript =
+        "setsid unshare --mount --propagation unchanged /bin/bash \"$1\" \"$2\" \"$3\" </dev/null >\"$2/stdout.log\" 2>&1 & echo $!"
+}
+
+/// The service manager could not be started, reached or stopped.
+public struct ManagerError: Error, Hashable, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

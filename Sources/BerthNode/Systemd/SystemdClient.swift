@@ -1,0 +1,24 @@
+/// The few things the node asks of systemd. The first implementation drives `systemctl`
+/// (`SystemctlClient`); a later one speaks D-Bus to the manager directly.
+public protocol SystemdClient: Sendable {
+    /// Re-reads unit files. Callers go through `ReloadCoalescer`, never straight here.
+    func daemonReload() async throws(SystemdError)
+    /// Starts a unit and waits for its job to finish.
+    func start(_ unit: String) async throws(SystemdError)
+    /// Stops a unit; `wait: false` only queues the job.
+    func stop(_ unit: String, wait: Bool) async throws(SystemdError)
+    func restart(_ unit: String) async throws(SystemdError)
+    func resetFailed(_ unit: String) async throws(SystemdError)
+    /// Properties of many units in one call, keyed by unit name then property name. Units the
+    /// manager does not know still answer (`LoadState=not-found`).
+    func show(_ units: [String], properties: [String]) async throws(SystemdError) -> [String: [String: String]]
+    /// Names of loaded units matching a glob (`ctr-*`), any state.
+    func listUnits(matching pattern: String) async throws(SystemdError) -> [String]
+}
+
+/// systemd refused or failed; `message` carries its own words.
+public struct SystemdError: Error, Hashable, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

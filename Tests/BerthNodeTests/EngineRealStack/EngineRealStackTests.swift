@@ -1,0 +1,200 @@
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthCore
+import BerthProtocol
+import BerthSystem
+@testable import BerthNode
+
+/// The engine against a real private systemd manager and real podman containers.
+@Suite(.serialized, .enabled(if: RealStack.available, "needs root, systemd, podman, Scripts/bootstrap and Scripts/image"))
+struct EngineRealStackTests {
+    @Test func lifecycleOfAnHttpdContainer() async throws {
+        let stack = try await RealStack.start()
+        var names = ["ctr-web", "ctr-again"]
+        do {
+            let engine = stack.engine()
+            try await engine.open()
+            let installed = try await engine.install(ContainerInstallParams(
+                id: "web", image: "localhost/berth-httpd:latest", ports: [PortMapping(internal: 8080, external: 0)],
+                environment: [EnvironmentEntry(name: "BERTH_PAGE", value: "hello-from-berth")], start: true))
+            #expect(installed.state == "active")
+            #expect(installed.enabled)
+            #expect(installed.mainPID != nil)
+            #expect(installed.environmentNames == ["BERTH_PAGE"])
+            let port = try #require(installed.ports.first?.external)
+            #expect(stack.configuration.portRange.contains(port))
+            let page = await RealStack.curlEventually(port)
+            #expect(page?.contains("berth-httpd") == true)
+            #expect(page?.contains("hello-from-berth") == true)
+            #expect(try stack.show("ctr-web.service", "ActiveState") == "active")
+
+            let stopped = try await engine.stop(ContainerStopParams(id: "web", wait: true))
+            #expect(stopped.state == "inactive")
+            #expect(!stopped.enabled)
+            #expect(try stack.show("ctr-web.service", "ActiveState") == "inactive")
+            #expect(RealStack.curl(port) == nil)
+            let listed = try await engine.list(ContainerListParams())
+            #expect(listed.containers.map(\.id) == ["web"])
+            #expect(listed.containers.first?.state == "inactive")
+
+            let restarted = try await engine.restart(ContainerRefParams(id: "web"))
+            #expect(restarted.state == "active")
+            #expect(try stack.show("ctr-web.service", "ActiveState") == "active")
+            #expect(await RealStack.curlEventually(port)?.contains("hello-from-berth") == true)
+            #expect(try await engine.list(ContainerListParams(state: "active")).containers.map(\.id) == ["web"])
+            #expect(try await engine.ports(ContainerRefParams(id: "web")).ports == installed.ports)
+
+            // Delete: unit, files, port gone; the port can be taken again.
+            let paths = stack.configuration.layout.container(try Identifier("web"))
+            #expect(try await engine.delete(ContainerRefParams(id: "web")))
+            #expect(!FileSystem.exists(paths.unitFile))
+            #expect(!FileSystem.exists(paths.directory))
+            #expect(!FileSystem.exists(paths.startOnBootLink))
+            #expect(!FileSystem.exists("\(stack.configuration.layout.portsDir)/\(port)"))
+            #expect(try stack.show("ctr-web.service", "LoadState") == "not-found")
+            #expect(RealStack.curl(port) == nil)
+            #expect(try await engine.list(ContainerListParams()).containers.isEmpty)
+            #expect(await errorKind { try await engine.status(ContainerRefParams(id: "web")) } == .notFound)
+            let again = try await engine.install(ContainerInstallParams(
+                id: "again", image: "localhost/berth-httpd:latest", ports: [PortMapping(internal: 8080, external: port)], start: true))
+            #expect(again.ports.first?.external == port)
+            #expect(await RealStack.curlEventually(port)?.contains("berth-httpd") == true)
+            #expect(try await engine.delete(ContainerRefParams(id: "again")))
+        } catch {
+            names += []
+            await stack.tearDown(containerNames: names)
+            throw error
+        }
+        await stack.tearDown(containerNames: names)
+    }
+
+    /// Values with quotes, `$`, `%`, backslashes, newlines and Unicode arrive byte for byte.
+    @Test func environmentValuesArriveByteExact() async throws {
+        let stack = try await RealStack.start()
+        do {
+            let engine = stack.engine()
+            try await engine.open()
+            let values: [(String, String)] = [
+                ("QUOTES", #"a "double" and 'single' quote"#),
+                ("DOLLARS", "$HOME ${PATH} $$ $(id) `id`"),
+                ("PERCENT", "100% %n %% %i"),
+                ("NEWLINES", "line one\nline two\n\nend\n"),
+                ("UNICODE", "ünïcödé ✓ 日本語 🚢"),
+                ("BLANKS", "  leading and trailing  "),
+                ("BACKSLASH", #"back\slash \n \\ \"#),
+                ("EMPTY", ""),
+            ]
+            let out = "\(stack.directory)/out"
+            try FileSystem.createDirectory(out, mode: 0o777)
+            let script = values.map { "printf %s \"$\($0.0)\" > /out/\($0.0)" }.joined(separator: "; ") + "; exec sleep 1000"
+            let status = try await engine.install(ContainerInstallParams(
+                id: "envtest", image: "localhost/busybox:latest", command: ["sh", "-c", script],
+                environment: values.map { EnvironmentEntry(name: $0.0, value: $0.1) },
+                volumes: [BerthProtocol.VolumeMount(hostPath: out, containerPath: "/out")], start: true))
+            #expect(status.state == "active")
+            for (name, value) in values {
+                var bytes: [UInt8]? = nil
+                for _ in 0..<50 {
+                    bytes = try FileSystem.readIfExists("\(out)/\(name)")
+                    if bytes != nil { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(bytes == Array(value.utf8), "\(name) arrived as \(String(decoding: bytes ?? [], as: UTF8.self).debugDescription)")
+            }
+            let env = try await engine.environment(ContainerRefParams(id: "envtest"))
+            #expect(env.environment.map(\.value) == values.map(\.1))
+            // A reserved name never reaches the runtime's environment.
+            #expect(await errorKind {
+                try await engine.patchEnvironment(ContainerEnvPatchParams(id: "envtest", set: [EnvironmentEntry(name: "LD_PRELOAD", value: "/x.so")]))
+            } == .invalidParams)
+            let patched = try await engine.patchEnvironment(ContainerEnvPatchParams(
+                id: "envtest", set: [EnvironmentEntry(name: "ADDED", value: "new\nvalue")], unset: ["EMPTY"]))
+            #expect(patched.appliesOnNextStart == true)
+            #expect(patched.environment.map(\.name) == values.map(\.0).filter { $0 != "EMPTY" } + ["ADDED"])
+            #expect(try await engine.delete(ContainerRefParams(id: "envtest")))
+        } catch {
+            await stack.tearDown(containerNames: ["ctr-envtest"])
+            throw error
+        }
+        await stack.tearDown(containerNames: ["ctr-envtest"])
+    }
+
+    /// 32 installs at once: all succeed, no port twice, daemon-reloads coalesced.
+    @Test func concurrentInstallsShareReloads() async throws {
+        let stack = try await RealStack.start()
+        do {
+            let engine = stack.engine()
+            try await engine.open()
+            let before = await engine.reloadCount()
+            let statuses = try await withThrowingTaskGroup(of: ContainerStatus.self) { group in
+                for i in 0..<32 {
+                    group.addTask {
+                        try await engine.install(ContainerInstallParams(
+                            id: "many-\(i)", image: "localhost/busybox:latest", command: ["sleep", "1000"],
+                            ports: [PortMapping(internal: 80, external: 0), PortMapping(internal: 443, external: 0)]))
+                    }
+                }
+                var all: [ContainerStatus] = []
+                for try await status in group { all.append(status) }
+                return all
+            }
+            let reloads = await engine.reloadCount() - before
+            let ports = statuses.flatMap(\.ports).map(\.external)
+            #expect(statuses.count == 32)
+            #expect(Set(ports).count == 64)
+            #expect(reloads < 32, "32 installs caused \(reloads) reloads")
+            print("32 concurrent installs: \(reloads) daemon-reloads")
+            #expect(try await engine.list(ContainerListParams()).containers.count == 32)
+            #expect(try stack.show("ctr-many-7.service", "LoadState") == "loaded")
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for i in 0..<32 { group.addTask { try await engine.delete(ContainerRefParams(id: "many-\(i)")) } }
+                for try await deleted in group { #expect(deleted) }
+            }
+            #expect(try await engine.list(ContainerListParams()).containers.isEmpty)
+            #expect(tree(stack.configuration.layout.portsDir).isEmpty)
+        } catch {
+            await stack.tearDown(containerNames: [])
+            throw error
+        }
+        await stack.tearDown(containerNames: [])
+    }
+}
+
+/// The docker runtime: the docker CLI against podman's Docker API, served by a unit of the node.
+@Suite(.serialized, .enabled(if: RealStack.available && FileSystem.exists("/usr/local/bin/docker"), "needs the real stack and the docker CLI"))
+struct EngineDockerTests {
+    static let docker = "/usr/local/bin/docker"
+
+    @Test func dockerRuntimeLifecycle() async throws {
+        let directory = "/tmp/berth-engine-docker-\(getpid())"
+        let stack = try await RealStack.start(runtime: RuntimeConfiguration(
+            runtime: .docker, path: EngineDockerTests.docker, dockerHost: "unix://\(directory)/podman.sock"))
+        do {
+            try FileSystem.createDirectory(directory, mode: 0o700)
+            let engine = stack.engine()
+            try await engine.open()
+            let installed = try await engine.install(ContainerInstallParams(
+                id: "dweb", image: "localhost/berth-httpd:latest", ports: [PortMapping(internal: 8080, external: 0)],
+                environment: [EnvironmentEntry(name: "BERTH_PAGE", value: "via-docker $x %n")], start: true))
+            #expect(installed.state == "active")
+            let port = try #require(installed.ports.first?.external)
+            #expect(await RealStack.curlEventually(port)?.contains("via-docker $x %n") == true)
+            #expect(try stack.show("ctr-dweb.service", "ActiveState") == "active")
+            let stopped = try await engine.stop(ContainerStopParams(id: "dweb", wait: true))
+            #expect(stopped.state == "inactive")
+            #expect(RealStack.curl(port) == nil)
+            #expect(try await engine.restart(ContainerRefParams(id: "dweb")).state == "active")
+            #expect(await RealStack.curlEventually(port)?.contains("via-docker") == true)
+            #expect(try await engine.delete(ContainerRefParams(id: "dweb")))
+            #expect(try stack.show("ctr-dweb.service", "LoadState") == "not-found")
+        } catch {
+            await stack.tearDown(containerNames: ["ctr-dweb"])
+            try? FileSystem.removeTree(directory)
+            throw error
+        }
+        await stack.tearDown(containerNames: ["ctr-dweb"])
+        try? FileSystem.removeTree(directory)
+    }
+}

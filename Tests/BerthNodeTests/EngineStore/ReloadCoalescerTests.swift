@@ -1,0 +1,43 @@
+import Testing
+@testable import BerthNode
+
+/// A SystemdClient for unit tests of the engine's own logic: counts reloads, slowly.
+final class CountingSystemd: SystemdClient, @unchecked Sendable {
+    let lock = NSLockish()
+    var reloads = 0
+    func daemonReload() async throws(SystemdError) {
+        try? await Task.sleep(for: .milliseconds(50))
+        lock.with { reloads += 1 }
+    }
+    func start(_ unit: String) async throws(SystemdError) {}
+    func stop(_ unit: String, wait: Bool) async throws(SystemdError) {}
+    func restart(_ unit: String) async throws(SystemdError) {}
+    func resetFailed(_ unit: String) async throws(SystemdError) {}
+    func show(_ units: [String], properties: [String]) async throws(SystemdError) -> [String: [String: String]] {
+        Dictionary(uniqueKeysWithValues: units.map { ($0, ["LoadState": "loaded", "ActiveState": "inactive", "SubState": "dead", "MainPID": "0"]) })
+    }
+    func listUnits(matching pattern: String) async throws(SystemdError) -> [String] { [] }
+}
+
+import Synchronization
+final class NSLockish: Sendable {
+    let mutex = Mutex(())
+    func with<R>(_ body: () -> R) -> R { mutex.withLock { _ in body() } }
+}
+
+@Suite struct ReloadCoalescerTests {
+    @Test func concurrentCallersShareReloads() async throws {
+        let client = CountingSystemd()
+        let coalescer = ReloadCoalescer(client: client)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<32 { group.addTask { try await coalescer.reload() } }
+            try await group.waitForAll()
+        }
+        let count = await coalescer.reloadCount
+        #expect(count >= 1 && count <= 3, "32 concurrent callers caused \(count) reloads")
+        #expect(client.lock.with { client.reloads } == count)
+        // A later caller gets a reload of its own (its writes happened after the last one began).
+        try await coalescer.reload()
+        #expect(await coalescer.reloadCount == count + 1)
+    }
+}
