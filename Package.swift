@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "BerthProtocol", swiftSettings: strict),
         .target(name: "BerthNode", dependencies: ["BerthCore", "BerthProtocol", "BerthSystem"], swiftSettings: strict),
         .target(name: "BerthClient", dependencies: ["BerthCore", "BerthProtocol", "BerthSystem"], swiftSettings: strict),
-        .executableTarget(name: "berthd", dependencies: ["BerthNode"], swiftSettings: strict),
+        .executableTarget(name: "berthd", dependencies: ["BerthNode", "BerthCore", "BerthSystem", "BerthProtocol"], swiftSettings: strict),
         .executableTarget(name: "berth", dependencies: ["BerthClient"], swiftSettings: strict),
         // Test helper: allocates ports from a separate process (PortAllocatorTests races and kills it).
         .executableTarget(name: "berth-porttool", dependencies: ["BerthCore"], path: "Tests/Tools/berth-porttool",

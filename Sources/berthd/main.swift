@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BerthCore
 import BerthNode
 import BerthProtocol
 import BerthSystem
@@ -29,25 +30,65 @@ case .version:
 case .run(let configuration):
     let logger = Logger.fromEnvironment(minimumLevel: configuration.logLevel)
 
-    // The spot where other parts of the node join: each provider registers its methods.
-    // (The container engine's provider is added here by the lead.)
-    let providers: [any MethodProvider] = []
-
-    var methods = MethodTable()
-    for provider in providers { provider.register(into: &methods) }
-    let info = NodeDescription(managerMode: configuration.manager.rawValue, runtime: configuration.runtime.rawValue,
-                               stateDirectory: configuration.stateDirectory)
+    // The node's parts come up in order: the service manager (embedded, user or system), the
+    // container engine (which recovers from disk before anything is served), then the server.
+    var embedded: EmbeddedManager?
     do {
+        let environment = ProcessRequest.inheritedEnvironment
+        let containersConf = environment["CONTAINERS_CONF"]
+            ?? (FileSystem.exists("/etc/berth/containers.conf") ? "/etc/berth/containers.conf" : nil)
+        let requestedMode: ManagerMode? = switch configuration.manager {
+        case .auto: nil
+        case .system: .system
+        case .user: .user
+        case .embedded: .embedded
+        }
+        let opened = try await ServiceManagerLauncher.open(
+            requestedMode, embeddedDirectory: configuration.runDirectory + "-manager", containersConf: containersConf)
+        embedded = opened.embedded
+        var handle = opened.handle
+        if let unitDirectory = configuration.unitDirectory { handle.unitDir = unitDirectory }
+
+        let runtime: RuntimeConfiguration = switch configuration.runtime {
+        case .auto: RuntimeConfiguration.detect(containersConf: containersConf)
+        case .podman: RuntimeConfiguration(runtime: .podman, containersConf: containersConf)
+        case .docker:
+            RuntimeConfiguration(
+                runtime: .docker,
+                dockerHost: environment["DOCKER_HOST"]
+                    ?? (handle.mode == .embedded ? "unix://\(configuration.runDirectory)/podman-api.sock" : nil),
+                containersConf: containersConf)
+        }
+        let layout = try Layout(stateDir: configuration.stateDirectory, runDir: configuration.runDirectory,
+                                unitDir: handle.unitDir)
+        try layout.prepare()
+        var engineConfiguration = EngineConfiguration(layout: layout, manager: handle, runtime: runtime)
+        if let range = configuration.portRange {
+            engineConfiguration.portRange = UInt16(range.lowerBound)...UInt16(range.upperBound)
+        }
+        let engine = ContainerEngine(configuration: engineConfiguration, systemd: SystemctlClient(handle: handle))
+        let report = try await engine.open()
+        logger.info("engine_ready", ["manager": handle.mode.rawValue, "runtime": runtime.runtime.rawValue,
+                                     "unit_dir": handle.unitDir, "recovery": "\(report)"])
+
+        let providers: [any MethodProvider] = [ContainerMethodProvider(engine: engine)]
+        var methods = MethodTable()
+        for provider in providers { provider.register(into: &methods) }
+        let info = NodeDescription(managerMode: handle.mode.rawValue, runtime: runtime.runtime.rawValue,
+                                   stateDirectory: configuration.stateDirectory)
         let server = try NodeServer(configuration: configuration, methods: methods, info: info, logger: logger)
         logger.info("starting", ["version": NodeDescription.version, "pid": getpid(),
                                  "config": configuration.configFile ?? "none"])
         try await server.run()
+        await embedded?.stop()
         exit(0)
     } catch let error as ConfigurationError {
         logger.error("bad_configuration", ["error": error.message])
+        await embedded?.stop()
         exit(64)
     } catch {
         logger.error("failed", ["error": "\(error)"])
+        await embedded?.stop()
         exit(1)
     }
 }

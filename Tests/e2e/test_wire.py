@@ -225,13 +225,13 @@ def test_pipelined_requests_all_answered(cu):
 
 
 def test_node_hello_and_info_describe_the_node(cu):
-    node, _, _ = start_node(cu, extra_args=["--manager", "user", "--runtime", "podman"])
+    node, _, _ = start_node(cu, extra_args=["--manager", "embedded", "--runtime", "podman"])
     rpc = node.connect(cu)
     hello = rpc.call("node.hello", {"protocols": [1, 2], "client": "test/1"})
     check_equal(hello["protocol"], 1, "negotiated protocol")
     check_equal(hello["authRequired"], False, "Unix socket needs no auth")
     info = rpc.call("node.info")
-    check_equal((info["managerMode"], info["runtime"], info["stateDir"]), ("user", "podman", node.state_dir), "configured mode")
+    check_equal((info["managerMode"], info["runtime"], info["stateDir"]), ("embedded", "podman", node.state_dir), "configured mode")
     check_equal(info["hostname"], socket.gethostname(), "hostname")
     check(all(a not in ("127.0.0.1", "::1") for a in info["addresses"]), "no loopback addresses", addresses=info["addresses"])
     check_in("batches", info["capabilities"], "capabilities")
@@ -510,12 +510,12 @@ def test_config_file_with_flags_overriding(cu):
     conf = os.path.join(d, "berthd.conf")
     with open(conf, "w") as f:
         f.write(f"# test\nlisten = unix:{d}/from-file.sock\nmax-line-bytes = 4096\nmanager = user\n")
-    node = harness.Node(os.path.join(d, "node"), extra_args=["--config", conf, "--manager", "system"])
+    node = harness.Node(os.path.join(d, "node"), extra_args=["--config", conf, "--manager", "embedded"])
     cu.push("stop", node.stop)
     node.start()
     check(not os.path.exists(f"{d}/from-file.sock"), "--listen flags replace the file's listen lines")
     rpc = node.connect(cu)
-    check_equal(rpc.call("node.info")["managerMode"], "system", "the flag overrides the file")
+    check_equal(rpc.call("node.info")["managerMode"], "embedded", "the flag overrides the file")
     rpc.send_raw(b"x" * 5000 + b"\n")
     check_equal(error_kind(rpc.recv()), "line_too_long", "max-line-bytes from the file")
     with open(conf, "a") as f:
