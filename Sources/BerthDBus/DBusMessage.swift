@@ -78,6 +78,21 @@ public struct DBusMessage: Hashable, Sendable {
     /// The signature of the body (the SIGNATURE header field).
     public var signature: String { body.map(\.type.signature).joined() }
 
+    /// Equal when every header value and the body are; the wire order of header fields is not part
+    /// of a message's meaning.
+    public static func == (a: DBusMessage, b: DBusMessage) -> Bool {
+        a.type == b.type && a.flags == b.flags && a.serial == b.serial && a.path == b.path && a.interface == b.interface
+            && a.member == b.member && a.errorName == b.errorName && a.replySerial == b.replySerial
+            && a.destination == b.destination && a.sender == b.sender && a.unixFDs == b.unixFDs && a.body == b.body
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(type)
+        hasher.combine(serial)
+        hasher.combine(member)
+        hasher.combine(body)
+    }
+
     /// The error this message carries, if it is an ERROR: its name and first string argument.
     public var error: DBusError? {
         guard type == .error else { return nil }

@@ -134,6 +134,9 @@ private struct SignatureParser {
             return .structure(fields)
         case UInt8(ascii: "{"):
             throw fail("a dict entry may only be an array's element")
+        case UInt8(ascii: "}"), UInt8(ascii: ")"):
+            index -= 1
+            throw fail("unexpected '\(Unicode.Scalar(code))' (a dict entry needs exactly a key and a value; a struct at least one field)")
         default:
             index -= 1
             throw fail("unknown type code '\(Unicode.Scalar(code))'")

@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 @testable import BerthDBus
 
-extension LiveManagerTests {
+extension SerializedTests {
     /// Records real systemd messages into Fixtures/ when BERTH_DBUS_CAPTURE=1. Run once by hand;
     /// the fixture tests then check decoding and byte-exact re-encoding without a manager.
     @Suite struct Capture {
@@ -35,12 +35,15 @@ extension LiveManagerTests {
                 _ = try? await bus.getUnit("berth-missing.service")
                 _ = try await bus.runJob(.stop, unit: "berth-capture.service")
                 try await Task.sleep(for: .milliseconds(200))
-                try save("jobremoved-signal.bin") { $0.member == "JobRemoved" }
+                try save("jobremoved-signal.bin") { SystemdJobRemoved($0)?.unit == "berth-capture.service" }
                 try save("getall-unit-reply.bin") { $0.type == .methodReturn && ($0.body.first?.arrayValue?.count ?? 0) > 50 && $0.body.first?.stringDictValue?["ActiveState"] != nil }
                 try save("getall-service-reply.bin") { $0.type == .methodReturn && $0.body.first?.stringDictValue?["MainPID"] != nil }
                 try save("listunits-reply.bin") { $0.type == .methodReturn && $0.signature == "a(ssssssouso)" }
                 try save("nosuchunit-error.bin") { $0.type == .error }
-                try save("propertieschanged-signal.bin") { $0.member == "PropertiesChanged" && $0.body.first == .string(SystemdManagerBus.unitInterface) }
+                try save("propertieschanged-signal.bin") {
+                    $0.member == "PropertiesChanged" && $0.path == SystemdPath.unitPath("berth-capture.service")
+                        && $0.body.first == .string(SystemdManagerBus.unitInterface)
+                }
             }
         }
     }

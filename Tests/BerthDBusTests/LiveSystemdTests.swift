@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 @testable import BerthDBus
 
-extension LiveManagerTests {
+extension SerializedTests {
     @Suite struct Systemd {
         static let sleeper = "[Unit]\nDescription=berth dbus test sleeper\n[Service]\nExecStart=/bin/sleep 300\n"
 

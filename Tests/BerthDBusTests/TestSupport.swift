@@ -5,9 +5,10 @@ import BerthSystem
 import Testing
 @testable import BerthDBus
 
-/// The live suites share one parent so they never run concurrently: each starts its own private
-/// systemd manager, and two at once on two cores only slow each other down.
-@Suite(.serialized) struct LiveManagerTests {}
+/// The live and socket suites share one parent so they never run concurrently: each live test starts
+/// its own private systemd manager (two at once on two cores only slow each other down), and the
+/// descriptor-leak check is only meaningful when no other test opens descriptors meanwhile.
+@Suite(.serialized) struct SerializedTests {}
 
 /// The repository root, found from this file's path.
 let repositoryRoot: String = {
