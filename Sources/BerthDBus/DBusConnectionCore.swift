@@ -47,6 +47,10 @@ final class DBusConnectionCore: Sendable {
     }
 
     var isClosed: Bool { state.withLock { $0.closeReason != nil } }
+    /// Live signal streams (tests check that finished waits release theirs).
+    var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+    /// Calls waiting for a reply.
+    var pendingCount: Int { state.withLock { $0.pending.count } }
     var closeReason: DBusError? { state.withLock { $0.closeReason } }
 
     private func readLoop(leftover: [UInt8], trace: (@Sendable ([UInt8]) -> Void)?) async -> DBusError {

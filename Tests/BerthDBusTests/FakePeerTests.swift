@@ -157,11 +157,16 @@ extension SerializedTests {
             let peer = try ScriptedPeer()
             defer { peer.close() }
             let before = try FileDescriptor.openCount()
-            for _ in 0..<20 {
-                async let served: String = peer.serve { message, _ in [ScriptedPeer.reply(to: message, [])] }
+            // Half are closed explicitly, half only released: both must free the socket (the peer
+            // sees end of stream either way, or `served` would never return).
+            func use(closing: Bool) async throws {
                 let connection = try await DBusConnection.connect(path: peer.path)
                 _ = try await connection.call(path: "/a", interface: "t.T", member: "Ping")
-                connection.close()
+                if closing { connection.close() }
+            }
+            for round in 0..<20 {
+                async let served: String = peer.serve { message, _ in [ScriptedPeer.reply(to: message, [])] }
+                try await use(closing: round % 2 == 0)
                 _ = try await served
             }
             var after = try FileDescriptor.openCount()

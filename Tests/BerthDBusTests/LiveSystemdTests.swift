@@ -66,6 +66,36 @@ extension SerializedTests {
             }
         }
 
+        @Test func restartGivesANewProcessAndWaitsReleaseTheirStreams() async throws {
+            try await PrivateManager.with { manager in
+                try manager.writeUnit("berth-restart.service", Self.sleeper)
+                let bus = try await SystemdManagerBus.connectPrivate(runtimeDirectory: manager.runtimeDirectory)
+                defer { bus.connection.close() }
+                try await bus.subscribe()
+                try await bus.reload()
+                let jobs = bus.jobRemovedEvents()
+                let baseline = bus.connection.core.subscriberCount
+                #expect(try await bus.runJob(.start, unit: "berth-restart.service").result == "done")
+                let first = try #require(try await bus.unitProperties("berth-restart.service").mainPID)
+                #expect(try await bus.runJob(.restart, unit: "berth-restart.service").result == "done")
+                let second = try #require(try await bus.unitProperties("berth-restart.service").mainPID)
+                #expect(first > 0 && second > 0 && first != second)
+                // The plain job call returns a job path; its JobRemoved shows up on the general stream.
+                let job = try await bus.stopUnit("berth-restart.service")
+                #expect(job.hasPrefix("/org/freedesktop/systemd1/job/"))
+                var results: [String: String] = [:]
+                for await removed in jobs where removed.unit == "berth-restart.service" {
+                    results[removed.jobPath] = removed.result
+                    if removed.jobPath == job { break }
+                }
+                #expect(results.count == 3)
+                #expect(results[job] == "done")
+                // runJob's own signal streams end with it; nothing accumulates per job.
+                #expect(bus.connection.core.subscriberCount == baseline)
+                #expect(bus.connection.core.pendingCount == 0)
+            }
+        }
+
         @Test func aFailingUnitGivesAFailedJob() async throws {
             try await PrivateManager.with { manager in
                 try manager.writeUnit("berth-false.service", "[Service]\nType=oneshot\nExecStart=/bin/false\n")
