@@ -50,16 +50,15 @@ extension SerializedTests {
                 let changes = bus.unitStateChanges()
                 let stopped = try await bus.runJob(.stop, unit: "berth-sleep.service", timeout: .seconds(30))
                 #expect(stopped.result == "done")
-                var sawInactive = false
-                var seen: [String] = []
-                for await change in changes where change.unit == "berth-sleep.service" {
-                    if let state = change.activeState { seen.append(state) }
-                    if change.activeState == "inactive" && change.interface == SystemdManagerBus.unitInterface {
-                        sawInactive = true
-                        break
+                let seen = try await within(.seconds(10), "PropertiesChanged to inactive") {
+                    var seen: [String] = []
+                    for await change in changes where change.unit == "berth-sleep.service" {
+                        if let state = change.activeState { seen.append(state) }
+                        if change.activeState == "inactive" && change.interface == SystemdManagerBus.unitInterface { break }
                     }
+                    return seen
                 }
-                #expect(sawInactive, "active states seen: \(seen)")
+                #expect(seen.last == "inactive", "active states seen: \(seen)")
                 let after = try await bus.unitProperties("berth-sleep.service")
                 #expect(after.activeState == "inactive")
                 #expect(after.mainPID == 0)
@@ -83,10 +82,13 @@ extension SerializedTests {
                 // The plain job call returns a job path; its JobRemoved shows up on the general stream.
                 let job = try await bus.stopUnit("berth-restart.service")
                 #expect(job.hasPrefix("/org/freedesktop/systemd1/job/"))
-                var results: [String: String] = [:]
-                for await removed in jobs where removed.unit == "berth-restart.service" {
-                    results[removed.jobPath] = removed.result
-                    if removed.jobPath == job { break }
+                let results = try await within(.seconds(10), "JobRemoved for \(job)") {
+                    var results: [String: String] = [:]
+                    for await removed in jobs where removed.unit == "berth-restart.service" {
+                        results[removed.jobPath] = removed.result
+                        if removed.jobPath == job { break }
+                    }
+                    return results
                 }
                 #expect(results.count == 3)
                 #expect(results[job] == "done")

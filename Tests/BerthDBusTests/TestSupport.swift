@@ -101,3 +101,21 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+struct TestTimeout: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+/// Runs `body`, failing with `TestTimeout` after `limit`, so a missing signal fails a test instead
+/// of hanging the run.
+func within<T: Sendable>(_ limit: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask { try await Task.sleep(for: limit); return nil }
+        let first = try await group.next()!
+        group.cancelAll()
+        guard let first else { throw TestTimeout(what: what) }
+        return first
+    }
+}
