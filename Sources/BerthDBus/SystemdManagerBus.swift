@@ -54,6 +54,15 @@ public struct SystemdManagerBus: Sendable {
         try objectPath(try await callManager("RestartUnit", [.string(name), .string(mode.rawValue)]), "RestartUnit")
     }
 
+    /// Links unit files from outside the unit path into it (`systemctl link`); `runtime` links under
+    /// /run (gone at reboot). Returns the changes systemd made as (type, link, target) triples.
+    /// Call `reload()` afterwards so the manager sees them.
+    public func linkUnitFiles(_ paths: [String], runtime: Bool = false, force: Bool = false) async throws
+        -> [SystemdUnitFileChange] {
+        let reply = try await callManager("LinkUnitFiles", [.strings(paths), .boolean(runtime), .boolean(force)])
+        return try SystemdUnitFileChange.list(reply.first, "LinkUnitFiles")
+    }
+
     /// The path of a loaded unit; `org.freedesktop.systemd1.NoSuchUnit` if it is not loaded.
     public func getUnit(_ name: String) async throws -> String {
         try objectPath(try await callManager("GetUnit", [.string(name)]), "GetUnit")

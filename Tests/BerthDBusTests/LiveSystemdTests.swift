@@ -98,6 +98,25 @@ extension SerializedTests {
             }
         }
 
+        @Test func linkedUnitFilesLoadAfterReload() async throws {
+            try await PrivateManager.with { manager in
+                let outside = manager.directory + "/berth-linked.service"
+                try FileSystem.writeAtomically(Array(Self.sleeper.utf8), to: outside)
+                let bus = try await SystemdManagerBus.connectPrivate(runtimeDirectory: manager.runtimeDirectory)
+                defer { bus.connection.close() }
+                try await bus.subscribe()
+                let changes = try await bus.linkUnitFiles([outside])
+                #expect(changes.count == 1)
+                #expect(changes.first?.type == "symlink")
+                #expect(changes.first?.destination == outside)
+                try await bus.reload()
+                #expect(try await bus.runJob(.start, unit: "berth-linked.service").result == "done")
+                #expect(try await bus.unitProperties("berth-linked.service").activeState == "active")
+                let bad = await #expect(throws: DBusError.self) { try await bus.linkUnitFiles(["relative/path.service"]) }
+                #expect(bad?.name.hasPrefix("org.freedesktop") == true)
+            }
+        }
+
         @Test func aFailingUnitGivesAFailedJob() async throws {
             try await PrivateManager.with { manager in
                 try manager.writeUnit("berth-false.service", "[Service]\nType=oneshot\nExecStart=/bin/false\n")
