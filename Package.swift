@@ -21,6 +21,7 @@ let package = Package(
         .target(name: "BerthSystem", dependencies: ["CBerthShims"], swiftSettings: strict),
         .target(name: "BerthCore", dependencies: ["BerthSystem"], swiftSettings: strict),
         .target(name: "BerthProtocol", swiftSettings: strict),
+        .target(name: "BerthDBus", dependencies: ["BerthSystem"], swiftSettings: strict),
         .target(name: "BerthNode", dependencies: ["BerthCore", "BerthProtocol", "BerthSystem"], swiftSettings: strict),
         .target(name: "BerthClient", dependencies: ["BerthCore", "BerthProtocol", "BerthSystem"], swiftSettings: strict),
         .executableTarget(name: "berthd", dependencies: ["BerthNode", "BerthCore", "BerthSystem", "BerthProtocol"], swiftSettings: strict),
@@ -37,6 +38,8 @@ let package = Package(
         .testTarget(name: "BerthProtocolTests", dependencies: ["BerthProtocol"], swiftSettings: strict),
         .testTarget(name: "BerthNodeTests", dependencies: ["BerthNode", "BerthClient", "berth-enginetool"], swiftSettings: strict),
         .testTarget(name: "BerthClientTests", dependencies: ["BerthClient"], swiftSettings: strict),
+        .testTarget(name: "BerthDBusTests", dependencies: ["BerthDBus", "BerthSystem"], exclude: ["Fixtures"],
+                    swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )
