@@ -163,5 +163,41 @@ def test_loopback_target_means_the_host_address(cu):
     check_equal(Hosts.get_from(hosts.a, "http://127.0.0.1:8080/"), "the-host", "reached the host")
 
 
+def test_link_inside_a_podman_container(cu):
+    """A real container: its PID comes from `podman inspect` (ContainerProcessLookup), the rules go
+    into its namespace, and a client inside it (busybox nc) reaches hB's backend. The container
+    joins hA's namespace (`--network ns:`), so its traffic stays on the test's own veth pair."""
+    hosts = Hosts(cu)
+    hosts.backend(9000, "backend-one")
+    hosts.backend(9001, "backend-two")
+    name = harness.unique_name("berth-lk-ctr")
+    cu.container(name)
+    harness.podman("run", "-d", "--name", name, "--network", f"ns:/run/netns/{hosts.a}",
+                   "localhost/busybox:latest", "sleep", "600")
+    env = dict(os.environ, CONTAINERS_CONF=harness.CONTAINERS_CONF)
+    pid = int(run([linktool(), "pid", "--runtime", "podman", name], env=env).stdout.strip())
+    check_equal(pid, int(harness.podman("inspect", "-f", "{{.State.Pid}}", name)), "the container's PID")
+
+    def get():
+        out = harness.podman("exec", name, "sh", "-c",
+                             "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 127.0.0.1 8080", check=False)
+        return out.splitlines()[-1].strip() if out else None
+
+    check_equal(get(), None, "nothing answers inside the container before the link")
+    done, _ = apply(pid, f"8080:{V4_B}:9000")
+    check_equal(done.returncode, 0, "apply to the container", stderr=done.stderr)
+    check_equal(get(), "backend-one", "request from inside the container")
+    done, _ = apply(pid, f"8080:{V4_B}:9001")
+    check_equal(done.returncode, 0, "change the link live", stderr=done.stderr)
+    check_equal(get(), "backend-two", "request after the live change, same container")
+    done, _ = apply(pid, "")
+    check_equal(rules(pid, "ipv4"), jumps("ipv4"), "rules gone after removal")
+    check_equal(get(), None, "nothing answers after removal")
+    harness.podman("stop", "-t", "0", name)
+    done = run([linktool(), "pid", "--runtime", "podman", name], check_ok=False, env=env)
+    check_equal(done.returncode, 1, "a stopped container has no PID to link")
+    check_in("not running", done.stderr, "reason")
+
+
 if __name__ == "__main__":
     harness.main()
