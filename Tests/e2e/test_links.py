@@ -199,5 +199,31 @@ def test_link_inside_a_podman_container(cu):
     check_in("not running", done.stderr, "reason")
 
 
+def test_docker_pid_lookup_through_podmans_api(cu):
+    """The docker runtime's lookup (`docker inspect`) against podman's API socket, as a docker node
+    would see it; the PID it finds is the one podman reports, and links apply there."""
+    hosts = Hosts(cu)
+    hosts.backend(9000, "backend-one")
+    sock = os.path.join(cu.tempdir("berth-lk-dk-"), "podman.sock")
+    env = dict(os.environ, CONTAINERS_CONF=harness.CONTAINERS_CONF)
+    service = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{sock}"], env=env,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cu.process(service, "podman system service")
+    eventually(lambda: os.path.exists(sock), "podman API socket")
+    name = harness.unique_name("berth-lk-dk")
+    cu.container(name)
+    harness.podman("run", "-d", "--name", name, "--network", f"ns:/run/netns/{hosts.a}",
+                   "localhost/busybox:latest", "sleep", "600")
+    docker_env = dict(os.environ, DOCKER_HOST=f"unix://{sock}")
+    pid = int(run([linktool(), "pid", "--runtime", "docker", name], env=docker_env).stdout.strip())
+    check_equal(pid, int(harness.podman("inspect", "-f", "{{.State.Pid}}", name)), "docker's PID is podman's")
+    done = run([linktool(), "pid", "--runtime", "docker", name + "-missing"], check_ok=False, env=docker_env)
+    check_equal(done.returncode, 1, "a missing container is an error")
+    check_in("no such container", done.stderr, "the runtime's stderr is carried")
+    done, _ = apply(pid, f"8080:{V4_B}:9000")
+    check_equal(done.returncode, 0, "apply", stderr=done.stderr)
+    check_equal(Hosts.get_from(hosts.a, "http://127.0.0.1:8080/"), "backend-one", "the link works in hA")
+
+
 if __name__ == "__main__":
     harness.main()
