@@ -13,8 +13,8 @@ import BerthSystem
 ///    empty plan removes them;
 /// 3. the jumps from the built-in chains, each checked (`-C`) and appended (`-A`) only when missing.
 ///
-/// Applying is idempotent. Any tool failing is a `LinkError` carrying its stderr. The caller
-/// serialises applies to one container (two concurrent jump checks could both append).
+/// Applying is idempotent. Any tool failing is a `LinkError` carrying its stderr. Applies to one
+/// namespace are serialised within the process (two concurrent jump checks could both append).
 public struct LinkApplier: Sendable {
     /// `PATH` only: the tools see nothing of the node's environment.
     public static let defaultEnvironment = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
@@ -39,14 +39,18 @@ public struct LinkApplier: Sendable {
         let plans: (ipv4: IptablesPlan, ipv6: IptablesPlan)
         do { plans = try IptablesPlanner.plans(for: links) } catch { throw LinkError(.invalid, error.description) }
         try checkNamespace(pid)
-        try await apply(plans.ipv4, checkedPID: pid)
-        try await apply(plans.ipv6, checkedPID: pid)
+        try await NamespaceLocks.shared.withLock(pid) { () async throws(LinkError) in
+            try await apply(plans.ipv4, checkedPID: pid)
+            try await apply(plans.ipv6, checkedPID: pid)
+        }
     }
 
     /// Applies one family's plan to the namespace of `pid`.
     public func apply(_ plan: IptablesPlan, pid: Int32) async throws(LinkError) {
         try checkNamespace(pid)
-        try await apply(plan, checkedPID: pid)
+        try await NamespaceLocks.shared.withLock(pid) { () async throws(LinkError) in
+            try await apply(plan, checkedPID: pid)
+        }
     }
 
     /// Removes our rules (empties our chains) in both families.

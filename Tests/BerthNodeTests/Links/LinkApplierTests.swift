@@ -135,3 +135,26 @@ struct LinkApplierTests {
         #expect(error?.kind == .toolFailed, "the missing runtime is reported, not hidden")
     }
 }
+
+@Suite(.serialized, .enabled(if: isRoot, "needs root for network namespaces and iptables"))
+struct LinkApplierConcurrencyTests {
+    /// Concurrent applies to one namespace never duplicate the jumps, and the last one wins whole.
+    @Test func concurrentAppliesAreSerialised() async throws {
+        let ns = try NamespaceProcess()
+        defer { ns.stop() }
+        let applier = LinkApplier()
+        let pid = ns.pid
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<6 {
+                group.addTask {
+                    try await applier.apply([ResolvedLink(fromAddress: "127.0.0.1", fromPort: 8080,
+                                                          toAddress: "198.18.0.\(2 + i)", toPort: 9000)], pid: pid)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let rules = try await applier.currentRules(pid: ns.pid, family: .ipv4)
+        #expect(rules.filter { jumps.contains($0) }.count == 3, "each jump once: \(rules)")
+        #expect(rules.count == 6, "one link's rules: \(rules)")
+    }
+}
