@@ -12,6 +12,7 @@ cleanup() {
     [ -n "${httpd:-}" ] && kill "$httpd" 2>/dev/null && wait "$httpd" 2>/dev/null
     "$root/Scripts/cluster" down --state "$state" >/dev/null 2>&1 || true
     "$root/Scripts/cluster" down --state "$work/bad" >/dev/null 2>&1 || true
+    "$root/Scripts/cluster" down --state "$work/real" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -68,4 +69,18 @@ grep -q "exited before listening" "$work/bad.out" || fail "the failure is not ex
 [ ! -e "$work/bad/resources" ] || fail "resources left after a failed up"
 after=$(ip netns list | grep -c "^bcl" || true)
 [ "$before" = "$after" ] || fail "namespaces left after a failed up: $(ip netns list | grep "^bcl")"
+
+# The real berthd, when built: without --require-berthd, up always leaves working hosts, with the node
+# running or a warning that says why not (berthd is written concurrently; until it listens, the latter).
+if [ -n "${BERTH_BIN_DIR:-}" ] && [ -x "$BERTH_BIN_DIR/berthd" ]; then
+    "$root/Scripts/cluster" up 1 --state "$work/real" --berthd "$BERTH_BIN_DIR/berthd" > "$work/real.out" 2>&1 ||
+        fail "up with the real berthd: $(cat "$work/real.out")"
+    if grep -q "^h1 .* running" "$work/real.out"; then
+        echo "links-cluster: the real berthd listens"
+    else
+        grep -q "WARNING: berthd failed" "$work/real.out" || fail "no node and no warning: $(cat "$work/real.out")"
+        echo "links-cluster: note: the real berthd did not start; the hosts ran without nodes"
+    fi
+    "$root/Scripts/cluster" down --state "$work/real"
+fi
 echo "links-cluster: ok"
