@@ -225,5 +225,51 @@ def test_docker_pid_lookup_through_podmans_api(cu):
     check_equal(Hosts.get_from(hosts.a, "http://127.0.0.1:8080/"), "backend-one", "the link works in hA")
 
 
+def test_link_across_cluster_hosts(cu):
+    """The issue's shape without berthd: Scripts/cluster hosts h1 and h2; a podman container started
+    inside h1 (podman's own bridge network in h1's namespace) is linked 127.0.0.1:8080 -> h2's backend,
+    the request from inside it returns h2's page; changed live to h3's backend it returns h3's."""
+    state = os.path.join(cu.tempdir("berth-lk-cl-"), "state")
+    script = os.path.join(harness.ROOT, "Scripts", "cluster")
+    cu.push("cluster down", run, [script, "down", "--state", state], False)
+    run([script, "up", "3", "--state", state, "--no-berthd"], timeout=120)
+    env_file = {}
+    with open(os.path.join(state, "cluster.env")) as f:
+        for line in f:
+            if "=" in line and not line.startswith("#"):
+                key, value = line.rstrip("\n").split("=", 1)
+                env_file[key] = value.strip('"')
+    pages = {}
+    for h in ("h2", "h3"):
+        ns = env_file[f"BERTH_CLUSTER_{h}_NS"]
+        root = cu.tempdir("berth-lk-www-")
+        with open(os.path.join(root, "index.html"), "w") as f:
+            f.write(f"page-of-{h}\n")
+        proc = subprocess.Popen(["nsenter", f"--net=/run/netns/{ns}", "busybox", "httpd", "-f", "-p", "9000", "-h", root],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cu.process(proc, f"httpd in {h}")
+        pages[h] = env_file[f"BERTH_CLUSTER_{h}_ADDR"]
+    name = harness.unique_name("berth-lk-cl")
+    env = dict(os.environ, CONTAINERS_CONF=harness.CONTAINERS_CONF)
+    h1 = env_file["BERTH_CLUSTER_h1_NS"]
+    cu.container(name)  # podman rm works from any namespace
+    run(["nsenter", f"--net=/run/netns/{h1}", "podman", "run", "-d", "--name", name, "localhost/busybox:latest", "sleep", "600"],
+        env=env, timeout=60)
+    pid = int(run([linktool(), "pid", name], env=env).stdout.strip())
+    check(os.stat(f"/proc/{pid}/ns/net").st_ino != os.stat(f"/run/netns/{h1}").st_ino, "the container has its own namespace inside h1")
+
+    def get():
+        out = harness.podman("exec", name, "sh", "-c",
+                             "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 127.0.0.1 8080", check=False)
+        return out.splitlines()[-1].strip() if out else None
+
+    for h in ("h2", "h3"):
+        done, ms = apply(pid, f"8080:{pages[h]}:9000")
+        check_equal(done.returncode, 0, f"link to {h}", stderr=done.stderr)
+        check_equal(get(), f"page-of-{h}", f"request from h1's container after linking to {h}")
+    done, _ = apply(pid, "")
+    check_equal(get(), None, "nothing answers after removal")
+
+
 if __name__ == "__main__":
     harness.main()
