@@ -76,7 +76,16 @@ if [ -n "${BERTH_BIN_DIR:-}" ] && [ -x "$BERTH_BIN_DIR/berthd" ]; then
     "$root/Scripts/cluster" up 1 --state "$work/real" --berthd "$BERTH_BIN_DIR/berthd" > "$work/real.out" 2>&1 ||
         fail "up with the real berthd: $(cat "$work/real.out")"
     if grep -q "^h1 .* running" "$work/real.out"; then
-        echo "links-cluster: the real berthd listens"
+        # shellcheck source=/dev/null
+        source "$work/real/cluster.env"
+        ping='{"jsonrpc":"2.0","id":1,"method":"node.ping"}'
+        got=$(python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode()+b"\n"); print(s.recv(4096).decode())' \
+            "$BERTH_CLUSTER_h1_SOCKET" "$ping")
+        case $got in *'"pong":true'*) ;; *) fail "node.ping on h1's Unix socket: $got" ;; esac
+        got=$(ip netns exec "$BERTH_CLUSTER_CLIENT_NS" python3 -c 'import socket,sys; s=socket.create_connection((sys.argv[1], 7420), timeout=3); s.sendall(sys.argv[2].encode()+b"\n"); print(s.recv(4096).decode())' \
+            "$BERTH_CLUSTER_h1_ADDR" "$ping")
+        case $got in *unauthorized*) ;; *) fail "TCP without authentication must be refused: $got" ;; esac
+        echo "links-cluster: the real berthd listens (Unix ping answered, TCP demands the secret)"
     else
         grep -q "WARNING: berthd failed" "$work/real.out" || fail "no node and no warning: $(cat "$work/real.out")"
         echo "links-cluster: note: the real berthd did not start; the hosts ran without nodes"
