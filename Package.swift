@@ -32,6 +32,9 @@ let package = Package(
         // Test helper: drives ContainerEngine in a process of its own (crash tests kill it with SIGKILL).
         .executableTarget(name: "berth-enginetool", dependencies: ["BerthNode"], path: "Tests/Tools/berth-enginetool",
                           swiftSettings: strict),
+        // Test helper: applies and reads back links in a namespace (Tests/e2e/test_links.py drives it).
+        .executableTarget(name: "berth-linktool", dependencies: ["BerthNode"], path: "Tests/Tools/berth-linktool",
+                          swiftSettings: strict),
         .testTarget(name: "BerthSystemTests", dependencies: ["BerthSystem"], swiftSettings: strict),
         .testTarget(name: "BerthCoreTests", dependencies: ["BerthCore", "BerthSystem", "berth-porttool"],
                     resources: [.copy("Golden")], swiftSettings: strict),
