@@ -29,6 +29,7 @@ public actor NodeClient {
 
     /// Connects, runs the handshake (`node.hello` when asked or on TCP, then auth when the node
     /// requires it), runs `body`, and closes. Connection failures are `ClientError(.unreachable)`.
+    @discardableResult
     public static func withConnection<R: Sendable>(to address: NodeAddress, options: ConnectOptions = ConnectOptions(),
                                                    _ body: (NodeClient) async throws -> R) async throws -> R {
         let connection = try await NodeConnector.connect(to: address, timeout: options.connectTimeout)

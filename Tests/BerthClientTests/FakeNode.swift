@@ -17,6 +17,7 @@ struct FakeNode {
     typealias Handler = @Sendable (RPCRequest) async -> RPCResponse?
 
     /// Starts a node, runs `body` with its address, then stops the node and removes its socket.
+    @discardableResult
     static func with<R: Sendable>(listen: Listen = .unix, secret: AuthSecret? = nil, auth: AuthBehaviour = .honest,
                                   handler: @escaping Handler,
                                   _ body: (NodeAddress) async throws -> R) async throws -> R {
