@@ -12,6 +12,10 @@ public struct ConnectOptions: Sendable {
     public var secret: AuthSecret?
     /// Sent in `node.hello` for the node's logs.
     public var clientName: String
+    /// The ssh program for `ssh://` nodes (a name found on PATH, or a path).
+    public var sshCommand = "ssh"
+    /// What runs on the remote host: a bridge to its node's Unix socket.
+    public var sshRemoteCommand = ["berth", "bridge"]
 
     public init(connectTimeout: Duration = .seconds(5), callTimeout: Duration? = .seconds(30), hello: Bool = false,
                 secret: AuthSecret? = nil, clientName: String = "berth/0.1") {

@@ -32,9 +32,22 @@ public actor NodeClient {
     @discardableResult
     public static func withConnection<R: Sendable>(to address: NodeAddress, options: ConnectOptions = ConnectOptions(),
                                                    _ body: (NodeClient) async throws -> R) async throws -> R {
-        let connection = try await NodeConnector.connect(to: address, timeout: options.connectTimeout)
+        let (connection, ssh) = try await NodeConnector.connect(to: address, timeout: options.connectTimeout, options: options)
         let client = NodeClient(address: address, connection: connection, defaultTimeout: options.callTimeout)
-        return try await withThrowingTaskGroup(of: Void.self, returning: R.self) { group in
+        let outcome: Result<R, any Error>
+        do {
+            outcome = .success(try await run(client, options: options, body))
+        } catch {
+            outcome = .failure(error)
+        }
+        // The session is over either way: stop and reap ssh before returning.
+        await ssh?.finish()
+        return try outcome.get()
+    }
+
+    private static func run<R: Sendable>(_ client: NodeClient, options: ConnectOptions,
+                                         _ body: (NodeClient) async throws -> R) async throws -> R {
+        try await withThrowingTaskGroup(of: Void.self, returning: R.self) { group in
             group.addTask { await client.readLoop() }
             group.addTask { await client.writeLoop() }
             do {
@@ -118,11 +131,18 @@ public actor NodeClient {
 
     private func handshake(_ options: ConnectOptions) async throws {
         var isTCP = false
+        var isSSH = false
         if case .tcp = address { isTCP = true }
-        guard options.hello || isTCP || options.secret != nil else { return }
-        let hello: HelloResult = try await call(MethodName.nodeHello.rawValue,
-                                                params: HelloParams(client: options.clientName),
-                                                timeout: options.connectTimeout)
+        if case .ssh = address { isSSH = true }
+        // Over ssh, hello is how we learn the session works at all (ssh's failures end the stream).
+        guard options.hello || isTCP || isSSH || options.secret != nil else { return }
+        let hello: HelloResult
+        do {
+            hello = try await call(MethodName.nodeHello.rawValue, params: HelloParams(client: options.clientName),
+                                   timeout: options.connectTimeout)
+        } catch let error as ClientError where isSSH && error.code == .closed {
+            throw ClientError(.unreachable, "cannot reach \(address): the ssh session ended before the node answered (ssh's own message is above)")
+        }
         self.hello = hello
         guard hello.authRequired || (isTCP && options.secret != nil) else { return }
         guard let secret = options.secret else {

@@ -2,6 +2,18 @@ import BerthSystem
 
 /// Opens the byte stream to a node address.
 enum NodeConnector {
+    static func connect(to address: NodeAddress, timeout: Duration, options: ConnectOptions) async throws -> (Connection, SSHTransport?) {
+        switch address {
+        case .ssh(let user, let host, let port):
+            let arguments = SSHTransport.arguments(user: user, host: host, port: port, remoteCommand: options.sshRemoteCommand)
+            let (connection, transport) = try SSHTransport.start(executable: options.sshCommand, arguments: arguments,
+                                                                 environment: ProcessRequest.inheritedEnvironment)
+            return (connection, transport)
+        default:
+            return (try await connect(to: address, timeout: timeout), nil)
+        }
+    }
+
     static func connect(to address: NodeAddress, timeout: Duration) async throws -> Connection {
         switch address {
         case .unix(let path):
@@ -19,7 +31,7 @@ enum NodeConnector {
             }
             throw last ?? ClientError(.unreachable, "cannot reach \(address): \(host) has no addresses")
         case .ssh:
-            throw ClientError(.unsupported, "ssh:// nodes are not supported yet (they will run `berth bridge` over ssh); use unix: or tcp://")
+            throw ClientError(.unsupported, "ssh:// nodes go through connect(to:timeout:options:)")
         }
     }
 

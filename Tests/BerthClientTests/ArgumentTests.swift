@@ -100,10 +100,4 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:]) async ->
         #expect(result.code == .noInput)
         #expect(result.err.contains("/nonexistent/secret"))
     }
-
-    @Test func sshNodesAreNotSupportedYet() async {
-        let result = await runCLI(["ping", "--node", "ssh://core@h"])
-        #expect(result.code == .unavailable)
-        #expect(result.err.contains("not supported yet"))
-    }
 }

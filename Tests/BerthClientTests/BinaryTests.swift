@@ -82,3 +82,34 @@ extension ProcessStatus {
         }
     }
 }
+
+@Suite struct SSHTransportTests {
+    @Test func sshNodesRunBerthBridgeThroughTheSSHCommand() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let berth = try berthBinary()
+        try await FakeNode.with(handler: pingHandler) { address in
+            guard case .unix(let socket) = address else { throw ClientError(.unsupported, "expected a unix address") }
+            // A stand-in for ssh: records its argv, then does what the remote side would.
+            let script = directory.path + "/fake-ssh"
+            let text = "#!/bin/sh\nprintf '%s\\n' \"$@\" > '\(directory.path)/argv'\nexec '\(berth)' bridge --node 'unix:\(socket)'\n"
+            try FileSystem.writeAtomically(Array(text.utf8), to: script, mode: 0o755)
+            var options = ConnectOptions()
+            options.sshCommand = script
+            let pong = try await NodeClient.withConnection(to: .ssh(user: "core", host: "node-a", port: 2222), options: options) { client in
+                try await client.call(MethodName.nodePing.rawValue, params: ["echo": JSONValue.string("over ssh")], as: PingResult.self)
+            }
+            #expect(pong.echo == "over ssh")
+            let argv = String(decoding: try FileSystem.read(directory.path + "/argv"), as: UTF8.self)
+            #expect(argv.split(separator: "\n") == ["-T", "-o", "BatchMode=yes", "-p", "2222", "-l", "core", "--", "node-a", "berth", "bridge"])
+        }
+    }
+
+    @Test func aMissingSSHCommandIsUnreachable() async throws {
+        var options = ConnectOptions()
+        options.sshCommand = "/nonexistent/ssh"
+        await #expect {
+            try await NodeClient.withConnection(to: .ssh(user: nil, host: "h", port: nil), options: options) { _ in }
+        } throws: { ($0 as? ClientError)?.code == .unreachable }
+    }
+}

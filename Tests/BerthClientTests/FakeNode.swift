@@ -62,23 +62,26 @@ struct FakeNode {
             }
             var session = secret.map { AuthSession(requiring: $0) } ?? .preauthorized
             var framer = LineFramer()
-            reading: while let bytes = try? await connection.read(), !bytes.isEmpty, let lines = try? framer.feed(bytes) {
-                for line in lines {
-                    guard case .request(let request) = RPCFrame.decode(line), let id = request.id else { continue }
-                    if let immediate = authStep(request, id: id, session: &session, secret: secret, auth: auth) {
-                        reply.yield(RPCFrame.encode(immediate))
-                        if session.shouldClose { break reading }
-                        continue
-                    }
-                    group.addTask {
-                        let response = await handler(request)
-                            ?? .failure(id: id, error: .methodNotFound(request.method))
-                        reply.yield(RPCFrame.encode(RPCResponse(id: id, outcome: response.outcome)))
+            // Requests in flight finish (and are answered) after the client half-closes; only the
+            // node shutting down (cancellation) cuts them short.
+            await withDiscardingTaskGroup { handlers in
+                reading: while let bytes = try? await connection.read(), !bytes.isEmpty, let lines = try? framer.feed(bytes) {
+                    for line in lines {
+                        guard case .request(let request) = RPCFrame.decode(line), let id = request.id else { continue }
+                        if let immediate = authStep(request, id: id, session: &session, secret: secret, auth: auth) {
+                            reply.yield(RPCFrame.encode(immediate))
+                            if session.shouldClose { break reading }
+                            continue
+                        }
+                        handlers.addTask {
+                            let response = await handler(request)
+                                ?? .failure(id: id, error: .methodNotFound(request.method))
+                            reply.yield(RPCFrame.encode(RPCResponse(id: id, outcome: response.outcome)))
+                        }
                     }
                 }
             }
             reply.finish()
-            group.cancelAll()
         }
     }
 

@@ -13,7 +13,7 @@ public struct ExitCode: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let usage = ExitCode(rawValue: 64)
     /// An input file (--env-file, --secret-file) is missing or unreadable or invalid (EX_NOINPUT).
     public static let noInput = ExitCode(rawValue: 66)
-    /// Asked for something this client cannot do yet, such as ssh:// nodes (EX_UNAVAILABLE).
+    /// Asked for something this client cannot do (EX_UNAVAILABLE).
     public static let unavailable = ExitCode(rawValue: 69)
     /// Authentication with the node failed (EX_NOPERM).
     public static let noPermission = ExitCode(rawValue: 77)
@@ -28,7 +28,7 @@ public struct ExitCode: RawRepresentable, Hashable, Sendable, CustomStringConver
           2   cannot reach the node (with several nodes: none could be reached)
           64  usage error
           66  an input file (--env-file, --secret-file) is missing or invalid
-          69  not supported yet (ssh:// nodes)
+          69  not supported by this client or node
           77  authentication with the node failed
         """
 }
