@@ -45,6 +45,11 @@ public enum BerthCLI {
             return .success
         }
         guard let (command, rest) = find(arguments) else {
+            let subcommands = commands.map { $0.name }.filter { $0.hasPrefix(first + " ") }
+            if !subcommands.isEmpty {
+                output.printError("berth: \(first) needs a subcommand: \(subcommands.joined(separator: ", "))\nUSAGE: berth \(subcommands[0]) [OPTIONS]")
+                return .usage
+            }
             output.printError("berth: unknown command \(String(reflecting: first))\nUSAGE: \(usage)\nRun `berth --help` for the list of commands.")
             return .usage
         }
