@@ -1,5 +1,6 @@
 import BerthProtocol
 import BerthSystem
+import Synchronization
 
 /// One connection to one node: calls are pipelined (many in flight, answers matched by id by a
 /// single reader), each with its own timeout.
@@ -15,9 +16,10 @@ public actor NodeClient {
     let connection: Connection
     private let outgoing: AsyncStream<[UInt8]>.Continuation
     private let outgoingStream: AsyncStream<[UInt8]>
-    private var pending: [Int64: CheckedContinuation<RPCResponse, any Error>] = [:]
+    /// Waiters by request id, and the failure that ended the connection. Behind a lock rather than
+    /// actor isolation so a cancellation handler (synchronous) can fail its waiter on the spot.
+    private nonisolated let waiters = Mutex<Waiters>(Waiters())
     private var nextID: Int64 = 1
-    private var failure: ClientError?
     private let defaultTimeout: Duration?
 
     init(address: NodeAddress, connection: Connection, defaultTimeout: Duration?) {
@@ -83,7 +85,7 @@ public actor NodeClient {
     /// Sends one request and waits for its response (result or error), for callers that want the
     /// raw JSON. Throws `ClientError` when no response arrives.
     public func send(_ method: String, params: JSONValue?, timeout: Duration? = nil) async throws -> RPCResponse {
-        if let failure { throw failure }
+        if let failure = waiters.withLock({ $0.failure }) { throw failure }
         let id = nextID
         nextID += 1
         let line = RPCFrame.encode(RPCRequest(id: .int(id), method: method, params: params))
@@ -93,7 +95,7 @@ public actor NodeClient {
                 try await withTaskCancellationHandler {
                     try await self.enqueue(id: id, line: line)
                 } onCancel: {
-                    Task { await self.abandon(id, ClientError(.closed, "the call \(method) was cancelled")) }
+                    self.abandon(id, ClientError(.closed, "the call \(method) was cancelled"))
                 }
             }
             if let limit {
@@ -116,17 +118,21 @@ public actor NodeClient {
 
     private func enqueue(id: Int64, line: [UInt8]) async throws -> RPCResponse {
         try await withCheckedThrowingContinuation { continuation in
+            let failure = waiters.withLock { state -> ClientError? in
+                if let failure = state.failure { return failure }
+                state.pending[id] = continuation
+                return nil
+            }
             if let failure {
                 continuation.resume(throwing: failure)
-                return
+            } else {
+                outgoing.yield(line)
             }
-            pending[id] = continuation
-            outgoing.yield(line)
         }
     }
 
-    private func abandon(_ id: Int64, _ error: ClientError) {
-        pending.removeValue(forKey: id)?.resume(throwing: error)
+    private nonisolated func abandon(_ id: Int64, _ error: ClientError) {
+        waiters.withLock { $0.pending.removeValue(forKey: id) }?.resume(throwing: error)
     }
 
     private func handshake(_ options: ConnectOptions) async throws {
@@ -200,7 +206,7 @@ public actor NodeClient {
     }
 
     private func resolve(_ response: RPCResponse) {
-        if case .int(let id) = response.id, let waiter = pending.removeValue(forKey: id) {
+        if case .int(let id) = response.id, let waiter = waiters.withLock({ $0.pending.removeValue(forKey: id) }) {
             waiter.resume(returning: response)
         } else if let error = response.error, response.id == .null {
             // An error the node could not tie to a request (line_too_long, parse_error) dooms them all.
@@ -209,10 +215,12 @@ public actor NodeClient {
     }
 
     private func fail(_ error: ClientError) {
-        if failure == nil { failure = error }
-        let waiters = pending
-        pending = [:]
-        for (_, waiter) in waiters { waiter.resume(throwing: error) }
+        let doomed = waiters.withLock { state in
+            if state.failure == nil { state.failure = error }
+            defer { state.pending = [:] }
+            return state.pending
+        }
+        for (_, waiter) in doomed { waiter.resume(throwing: error) }
     }
 
     private nonisolated func writeLoop() async {
@@ -235,4 +243,10 @@ public actor NodeClient {
         let ms = seconds * 1000 + attoseconds / 1_000_000_000_000_000
         return ms % 1000 == 0 ? "\(ms / 1000)s" : "\(ms)ms"
     }
+}
+
+/// What `NodeClient` keeps under its lock.
+struct Waiters: ~Copyable {
+    var pending: [Int64: CheckedContinuation<RPCResponse, any Error>] = [:]
+    var failure: ClientError?
 }
