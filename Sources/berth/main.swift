@@ -1,2 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BerthClient
-print("berth: not yet")
+import BerthSystem
+
+// Everything lives in BerthClient so the tests can drive the commands; an error never escapes
+// main (BerthCLI.main reports every failure and returns an exit status).
+let context = CommandContext(environment: ProcessRequest.inheritedEnvironment, output: .standard)
+let status = await BerthCLI.main(Array(CommandLine.arguments.dropFirst()), context: context)
+exit(status.rawValue)

@@ -1,4 +1,0 @@
-import BerthCore
-import BerthProtocol
-import BerthSystem
-public enum BerthClientModule {}

@@ -1,0 +1,57 @@
+/// Splits a command line into options, their values and positionals, argument-parser style:
+/// `--name value`, `--name=value`, `-p value`, `-p8080:0`, and `--` ending the options.
+struct ArgumentScanner {
+    enum Token: Hashable {
+        case option(String)
+        case positional(String)
+        /// Everything after `--`, verbatim.
+        case rest([String])
+    }
+
+    private var arguments: ArraySlice<String>
+    private var inlineValue: String?
+    private var lastOption = ""
+
+    init(_ arguments: [String]) { self.arguments = arguments[...] }
+
+    mutating func next() -> Token? {
+        inlineValue = nil
+        guard let argument = arguments.popFirst() else { return nil }
+        if argument == "--" {
+            defer { arguments = [] }
+            return .rest(Array(arguments))
+        }
+        if argument.hasPrefix("--") {
+            if let eq = argument.firstIndex(of: "=") {
+                inlineValue = String(argument[argument.index(after: eq)...])
+                lastOption = String(argument[..<eq])
+            } else {
+                lastOption = argument
+            }
+            return .option(lastOption)
+        }
+        if argument.hasPrefix("-"), argument.count > 1, !argument.dropFirst().allSatisfy(\.isNumber) {
+            lastOption = String(argument.prefix(2))
+            if argument.count > 2 { inlineValue = String(argument.dropFirst(2)) }
+            return .option(lastOption)
+        }
+        return .positional(argument)
+    }
+
+    /// The value of the option just returned by `next()`.
+    mutating func value() throws(UsageError) -> String {
+        if let inlineValue {
+            self.inlineValue = nil
+            return inlineValue
+        }
+        guard let value = arguments.first, value != "--" else { throw UsageError("option \(lastOption) needs a value") }
+        arguments.removeFirst()
+        return value
+    }
+
+    /// Refuses `--flag=value` for an option that takes no value.
+    func flag() throws(UsageError) -> Bool {
+        if inlineValue != nil { throw UsageError("option \(lastOption) takes no value") }
+        return true
+    }
+}

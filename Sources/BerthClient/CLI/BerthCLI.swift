@@ -1,0 +1,79 @@
+/// The `berth` command line: finds the subcommand, handles `--help`, parses, validates, runs.
+public enum BerthCLI {
+    /// Every subcommand, in the order of the command list.
+    public static let commands: [any BerthCommand.Type] = [
+        PingCommand.self, NodeInfoCommand.self,
+        InstallCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self, RemoveCommand.self,
+        PsCommand.self, StatusCommand.self, PortsCommand.self, EnvCommand.self, BridgeCommand.self,
+    ]
+
+    public static let usage = "berth COMMAND [OPTIONS] [ARGS...]"
+
+    public static var helpText: String {
+        // Closures, not key paths: a key path through an existential metatype crashes SILGen (6.3.1).
+        let names = commands.map { $0.name }
+        let width = names.map { $0.count }.max() ?? 0
+        let list = commands.map { command in
+            "  " + command.name + String(repeating: " ", count: width - command.name.count + 2) + command.abstract
+        }
+        return """
+            berth: run containers as systemd units on Berth nodes.
+
+            USAGE: \(usage)
+
+            COMMANDS:
+            \(list.joined(separator: "\n"))
+
+            Run `berth COMMAND --help` for a command's options.
+
+            \(GlobalOptions.helpText)
+
+            \(ExitCode.helpText)
+
+            """
+    }
+
+    /// Runs `berth` with `arguments` (without the program name) and returns the exit status.
+    public static func main(_ arguments: [String], context: CommandContext) async -> ExitCode {
+        let output = context.output
+        guard let first = arguments.first else {
+            output.printError("berth: missing command\nUSAGE: \(usage)\nRun `berth --help` for the list of commands.")
+            return .usage
+        }
+        if ["-h", "--help", "help"].contains(first) {
+            output.print(helpText)
+            return .success
+        }
+        guard let (command, rest) = find(arguments) else {
+            let subcommands = commands.map { $0.name }.filter { $0.hasPrefix(first + " ") }
+            if !subcommands.isEmpty {
+                output.printError("berth: \(first) needs a subcommand: \(subcommands.joined(separator: ", "))\nUSAGE: berth \(subcommands[0]) [OPTIONS]")
+                return .usage
+            }
+            output.printError("berth: unknown command \(String(reflecting: first))\nUSAGE: \(usage)\nRun `berth --help` for the list of commands.")
+            return .usage
+        }
+        let options = rest.prefix { $0 != "--" }
+        if options.contains("--help") || options.contains("-h") {
+            output.print(command.helpText)
+            return .success
+        }
+        do {
+            let parsed = try command.init(arguments: Array(rest))
+            try parsed.validate()
+            return await parsed.run(context)
+        } catch {
+            output.printError("berth \(command.name): \(error.message)\nUSAGE: \(command.usage)")
+            return .usage
+        }
+    }
+
+    /// The command whose words start `arguments`, and the arguments after them.
+    static func find(_ arguments: [String]) -> (any BerthCommand.Type, ArraySlice<String>)? {
+        for command in commands {
+            let words = command.name.split(separator: " ").map(String.init)
+            if arguments.starts(with: words) { return (command, arguments.dropFirst(words.count)) }
+        }
+        return nil
+    }
+}

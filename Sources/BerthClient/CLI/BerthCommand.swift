@@ -1,0 +1,169 @@
+import BerthProtocol
+
+/// One `berth` subcommand: parsed from its arguments, validated, then run.
+public protocol BerthCommand: Sendable {
+    /// The words that select it, as in `node info`.
+    static var name: String { get }
+    /// One line for the command list.
+    static var abstract: String { get }
+    /// The usage line, printed with every usage error.
+    static var usage: String { get }
+    /// The options and arguments section of `--help`.
+    static var details: String { get }
+    /// Parses the arguments after the command's name.
+    init(arguments: [String]) throws(UsageError)
+    /// Checks everything that can be checked without a node.
+    func validate() throws(UsageError)
+    /// Runs; writes to `context.output` and returns the exit status.
+    func run(_ context: CommandContext) async -> ExitCode
+}
+
+extension BerthCommand {
+    /// The full `--help` text.
+    public static var helpText: String {
+        "\(abstract)\n\nUSAGE: \(usage)\n\n\(details)\n\n\(ExitCode.helpText)\n"
+    }
+}
+
+/// What a running command may use: its environment and its output.
+public struct CommandContext: Sendable {
+    public var environment: [String: String]
+    public var output: CommandOutput
+
+    public init(environment: [String: String], output: CommandOutput) {
+        self.environment = environment
+        self.output = output
+    }
+}
+
+/// The answer to one call, with what it was about (a container id for commands taking several).
+struct CallOutcome: Sendable {
+    var label: String?
+    var result: Result<JSONValue, any Error>
+}
+
+extension CommandContext {
+    /// Runs `work` on every node of `options` in parallel and reports: successes through `render`
+    /// (or as JSON with `--json`), failures on standard error as `berth: [NODE: ]kind: message`.
+    /// The exit status is the worst outcome.
+    func runOnNodes(_ options: GlobalOptions,
+                    _ work: @escaping @Sendable (NodeClient) async throws -> [CallOutcome],
+                    render: (JSONValue, _ label: String?, _ node: NodeAddress?) throws -> [String]) async -> ExitCode {
+        let addresses: [NodeAddress]
+        let connect: ConnectOptions
+        do {
+            addresses = try options.addresses(environment: environment)
+            connect = try options.connectOptions()
+        } catch let error as UsageError {
+            output.printError("berth: \(error.message)")
+            return .usage
+        } catch let error as CommandFailure {
+            output.printError("berth: \(error.message)")
+            return error.code
+        } catch {
+            output.printError("berth: \(error)")
+            return .failure
+        }
+        let outcomes = await FanOut.run(addresses, options: connect, timeout: options.timeout + .seconds(1), work)
+        let several = addresses.count > 1
+        var codes: [ExitCode] = []
+        var jsonItems: [JSONValue] = []
+        for outcome in outcomes {
+            let prefix = several ? "\(outcome.address): " : ""
+            switch outcome.result {
+            case .failure(let error):
+                codes.append(Self.exitCode(for: error))
+                let message = Self.describe(error)
+                // Our own errors already name the node.
+                output.printError("berth: " + (message.contains(outcome.address.description) ? "" : prefix) + message)
+                jsonItems.append(.object(["node": .string(outcome.address.description), "error": Self.errorJSON(error)]))
+            case .success(let calls):
+                for call in calls {
+                    var item: [String: JSONValue] = ["node": .string(outcome.address.description)]
+                    if let label = call.label { item["id"] = .string(label) }
+                    switch call.result {
+                    case .failure(let error):
+                        codes.append(Self.exitCode(for: error))
+                        output.printError("berth: " + prefix + (call.label.map { "\($0): " } ?? "") + Self.describe(error))
+                        item["error"] = Self.errorJSON(error)
+                    case .success(let value):
+                        codes.append(.success)
+                        item["result"] = value
+                        if !options.json {
+                            do {
+                                for line in try render(value, call.label, several ? outcome.address : nil) { output.print(line) }
+                            } catch {
+                                codes.append(.failure)
+                                output.printError("berth: " + prefix + "unexpected answer: \(error)")
+                            }
+                        }
+                    }
+                    jsonItems.append(.object(item))
+                }
+            }
+        }
+        if options.json { printJSON(jsonItems, several: several) }
+        return Self.worst(codes)
+    }
+
+    /// One node and one call: the bare result (or nothing; the error went to stderr). Otherwise an
+    /// array of `{node, id?, result | error}`.
+    private func printJSON(_ items: [JSONValue], several: Bool) {
+        if !several, items.count == 1, case .object(let members) = items[0], members["id"] == nil {
+            if let result = members["result"] { output.print(result.description) }
+            return
+        }
+        output.print(JSONValue.array(items).description)
+    }
+
+    static func worst(_ codes: [ExitCode]) -> ExitCode {
+        if codes.isEmpty || codes.allSatisfy({ $0 == .success }) { return .success }
+        let failures = codes.filter { $0 != .success }
+        if failures.count == codes.count, Set(failures).count == 1 { return failures[0] }
+        return .failure
+    }
+
+    static func exitCode(for error: any Error) -> ExitCode {
+        guard let error = error as? ClientError else { return .failure }
+        switch error.code {
+        case .unreachable: return .unreachable
+        case .unsupported: return .unavailable
+        case .authenticationFailed: return .noPermission
+        default: return .failure
+        }
+    }
+
+    /// `not_found: no container "web"` for the node's errors; the message for ours.
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as RPCError: return "\(error.kind): \(error.message)"
+        case let error as ClientError: return error.message
+        default: return "\(error)"
+        }
+    }
+
+    static func errorJSON(_ error: any Error) -> JSONValue {
+        switch error {
+        case let error as RPCError: return .object(["kind": .string(error.kind.rawValue), "message": .string(error.message)])
+        case let error as ClientError: return .object(["kind": .string("client." + error.code.description), "message": .string(error.message)])
+        default: return .object(["kind": .string("client.error"), "message": .string("\(error)")])
+        }
+    }
+}
+
+/// Shorthand for commands: one call on each node.
+extension NodeClient {
+    func outcome(_ method: MethodName, params: JSONValue? = nil, label: String? = nil) async throws -> CallOutcome {
+        let response = try await send(method.rawValue, params: params)
+        switch response.outcome {
+        case .result(let value): return CallOutcome(label: label, result: .success(value))
+        case .error(let error): return CallOutcome(label: label, result: .failure(error))
+        }
+    }
+}
+
+/// Encodes wire params for a call.
+func encodeParams(_ params: some Encodable) -> JSONValue {
+    // The param types are plain Codable structs; encoding them cannot fail.
+    (try? JSONValueEncoder().encode(params)) ?? .object([:])
+}

@@ -1,0 +1,75 @@
+import BerthCore
+import BerthProtocol
+
+/// `berth env ID [--set K=V]... [--unset K]...`
+public struct EnvCommand: BerthCommand {
+    public static let name = "env"
+    public static let abstract = "Show a container's environment, or set and unset variables."
+    public static let usage = "berth env ID [--set NAME=VALUE]... [--unset NAME]... [--node ADDR]... [--json]"
+    public static let details = """
+        ARGUMENTS:
+          ID                   a container id
+
+        OPTIONS:
+          --set NAME=VALUE     set a variable (repeatable); takes effect on the next start
+          --unset NAME         remove a variable (repeatable)
+
+        Without --set or --unset, prints the environment as NAME=VALUE lines (values with control
+        characters are shown quoted and escaped).
+
+        """ + GlobalOptions.helpText
+    var arguments: IDArguments
+    var set: [EnvironmentEntry] = []
+    var unset: [String] = []
+
+    public init(arguments: [String]) throws(UsageError) {
+        var set: [String] = []
+        var unset: [String] = []
+        self.arguments = try IDArguments(arguments) { (name, scanner) throws(UsageError) -> Bool in
+            switch name {
+            case "--set", "-e": set.append(try scanner.value())
+            case "--unset", "-u": unset.append(try scanner.value())
+            default: return false
+            }
+            return true
+        }
+        for line in set {
+            do {
+                let variable = try EnvironmentVariable(line: line)
+                self.set.append(EnvironmentEntry(name: variable.name, value: variable.value))
+            } catch { throw UsageError("--set \(String(reflecting: line)): \(error.description)") }
+        }
+        for name in unset where !EnvironmentVariable.isValidName(name) {
+            throw UsageError("--unset \(String(reflecting: name)): not a valid variable name")
+        }
+        self.unset = unset
+    }
+
+    public func validate() throws(UsageError) {
+        try arguments.validate(minimum: 1, maximum: 1)
+        if let both = Set(set.map(\.name)).intersection(unset).sorted().first {
+            throw UsageError("\(both) is both set and unset")
+        }
+    }
+
+    public func run(_ context: CommandContext) async -> ExitCode {
+        let id = arguments.ids[0]
+        let patch = set.isEmpty && unset.isEmpty ? nil
+            : ContainerEnvPatchParams(id: id, set: set.isEmpty ? nil : set, unset: unset.isEmpty ? nil : unset)
+        return await context.runOnNodes(arguments.options, { client in
+            if let patch { return [try await client.outcome(.containerEnvPatch, params: encodeParams(patch))] }
+            return [try await client.outcome(.containerEnvGet, params: encodeParams(ContainerRefParams(id: id)))]
+        }, render: { value, _, node in
+            let result = try JSONValueDecoder().decode(ContainerEnvResult.self, from: value)
+            var lines = node.map { ["# \($0)"] } ?? []
+            if let source = result.environmentSource { lines.append("# source: \(source)") }
+            lines += result.environment.map { "\($0.name)=\(EnvCommand.display($0.value))" }
+            return lines
+        })
+    }
+
+    /// The value as is, or quoted and escaped when a terminal or a line-based reader would misread it.
+    static func display(_ value: String) -> String {
+        value.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } ? String(reflecting: value) : value
+    }
+}

@@ -1,0 +1,118 @@
+import BerthProtocol
+
+/// Runs one container method per id on every node; ids are done one after another so the output
+/// follows the command line, and one failing id does not stop the rest.
+func runPerID(_ context: CommandContext, _ arguments: IDArguments, verb: String,
+              _ call: @escaping @Sendable (NodeClient, String) async throws -> CallOutcome) async -> ExitCode {
+    let ids = arguments.ids
+    return await context.runOnNodes(arguments.options, { client in
+        var outcomes: [CallOutcome] = []
+        for id in ids { outcomes.append(try await call(client, id)) }
+        return outcomes
+    }, render: { value, label, node in
+        let state = value["state"]?.stringValue.map { " (\($0))" } ?? ""
+        return ["\(verb) \(label ?? "")\(state)" + (node.map { " on \($0)" } ?? "")]
+    })
+}
+
+
+/// `berth start ID...`
+public struct StartCommand: BerthCommand {
+    public static let name = "start"
+    public static let abstract = "Start containers (and start them on boot)."
+    public static let usage = "berth start ID... [--node ADDR]..."
+    public static let details = "ARGUMENTS:\n  ID  a container id (one or more)\n\n" + GlobalOptions.helpText
+    var arguments: IDArguments
+    public init(arguments: [String]) throws(UsageError) { self.arguments = try IDArguments(arguments) }
+    public func validate() throws(UsageError) { try arguments.validate() }
+    public func run(_ context: CommandContext) async -> ExitCode {
+        await runPerID(context, arguments, verb: "started") { client, id in
+            try await client.outcome(.containerStart, params: encodeParams(ContainerRefParams(id: id)), label: id)
+        }
+    }
+}
+
+/// `berth stop [--wait] ID...`
+public struct StopCommand: BerthCommand {
+    public static let name = "stop"
+    public static let abstract = "Stop containers; with --wait, until they have stopped."
+    public static let usage = "berth stop ID... [--wait [--stop-timeout SECONDS]] [--node ADDR]..."
+    public static let details = """
+        ARGUMENTS:
+          ID                      a container id (one or more)
+
+        OPTIONS:
+          --wait                  return only once the container has stopped
+          --stop-timeout SECONDS  with --wait: how long the node waits before answering timeout
+
+        """ + GlobalOptions.helpText
+    var arguments: IDArguments
+    var wait = false
+    var stopTimeout: Int?
+
+    public init(arguments: [String]) throws(UsageError) {
+        var wait = false
+        var stopTimeout: String?
+        self.arguments = try IDArguments(arguments) { (name, scanner) throws(UsageError) -> Bool in
+            switch name {
+            case "--wait": wait = try scanner.flag()
+            case "--stop-timeout": stopTimeout = try scanner.value()
+            default: return false
+            }
+            return true
+        }
+        self.wait = wait
+        if let stopTimeout {
+            guard let seconds = Int(stopTimeout), seconds > 0, seconds <= 3600 else {
+                throw UsageError("--stop-timeout must be a whole number of seconds from 1 to 3600, got \(String(reflecting: stopTimeout))")
+            }
+            self.stopTimeout = seconds
+        }
+    }
+
+    public func validate() throws(UsageError) {
+        try arguments.validate()
+        if stopTimeout != nil && !wait { throw UsageError("--stop-timeout only makes sense with --wait") }
+    }
+
+    public func run(_ context: CommandContext) async -> ExitCode {
+        let wait = self.wait ? true : nil
+        let stopTimeout = self.stopTimeout
+        return await runPerID(context, arguments, verb: "stopped") { client, id in
+            let params = ContainerStopParams(id: id, wait: wait, timeoutSeconds: stopTimeout)
+            return try await client.outcome(.containerStop, params: encodeParams(params), label: id)
+        }
+    }
+}
+
+/// `berth restart ID...`
+public struct RestartCommand: BerthCommand {
+    public static let name = "restart"
+    public static let abstract = "Restart containers."
+    public static let usage = "berth restart ID... [--node ADDR]..."
+    public static let details = "ARGUMENTS:\n  ID  a container id (one or more)\n\n" + GlobalOptions.helpText
+    var arguments: IDArguments
+    public init(arguments: [String]) throws(UsageError) { self.arguments = try IDArguments(arguments) }
+    public func validate() throws(UsageError) { try arguments.validate() }
+    public func run(_ context: CommandContext) async -> ExitCode {
+        await runPerID(context, arguments, verb: "restarted") { client, id in
+            try await client.outcome(.containerRestart, params: encodeParams(ContainerRefParams(id: id)), label: id)
+        }
+    }
+}
+
+/// `berth rm ID...`
+public struct RemoveCommand: BerthCommand {
+    public static let name = "rm"
+    public static let abstract = "Stop and delete containers: unit, files, ports, environment, links."
+    public static let usage = "berth rm ID... [--node ADDR]..."
+    public static let details = "ARGUMENTS:\n  ID  a container id (one or more)\n\n" + GlobalOptions.helpText
+    var arguments: IDArguments
+    public init(arguments: [String]) throws(UsageError) { self.arguments = try IDArguments(arguments) }
+    public func validate() throws(UsageError) { try arguments.validate() }
+    public func run(_ context: CommandContext) async -> ExitCode {
+        await runPerID(context, arguments, verb: "deleted") { client, id in
+            try await client.outcome(.containerDelete, params: encodeParams(ContainerRefParams(id: id)), label: id)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import BerthProtocol
+import BerthSystem
+import Testing
+@testable import BerthClient
+
+/// Runs the CLI in-process with captured output.
+func runCLI(_ arguments: [String], environment: [String: String] = [:]) async -> (code: ExitCode, out: String, err: String) {
+    let output = CommandOutput.capturing()
+    let code = await BerthCLI.main(arguments, context: CommandContext(environment: environment, output: output))
+    return (code, output.standardOutput, output.standardError)
+}
+
+@Suite struct ArgumentTests {
+    @Test(arguments: [
+        ["ping", "extra"], ["ping", "--bogus"], ["ping", "--timeout", "0"], ["ping", "--timeout"], ["ping", "--json=yes"],
+        ["ping", "--node", "http://x"],
+        ["node", "info", "x"], ["node"],
+        ["install"], ["install", "busybox"], ["install", "busybox", "web", "extra"], ["install", "busybox", "bad id"],
+        ["install", "busybox", "web", "-p", "0:80"], ["install", "busybox", "web", "-p", "80:80", "-p", "81:80"],
+        ["install", "busybox", "web", "-p", "x"], ["install", "busybox", "web", "-e", "NOEQUALS"],
+        ["install", "busybox", "web", "-e", "1BAD=x"], ["install", "busybox", "web", "-v", "rel:/data"],
+        ["install", "busybox", "web", "-v", "/a:/b:rx"], ["install", "busybox", "web", "-v", "/a/../etc:/b"],
+        ["install", "busybox", "web", "--env-file", "/nonexistent/env"], ["install", "busybox", "web", "--"],
+        ["install", "busybox", "web", "--start=yes"], ["install", "busybox", "web", "--slice", "a", "--slice", "b"],
+        ["install", "-bad", "web"], ["install", "busybox", "web", "--request-id", String(repeating: "r", count: 129)],
+        ["start"], ["start", "ok", "no/slash"], ["stop"], ["stop", "web", "--stop-timeout", "5"],
+        ["stop", "web", "--wait", "--stop-timeout", "-1"], ["restart"], ["rm"], ["rm", "--all"],
+        ["ps", "web"], ["ps", "--all=1"], ["status"], ["status", "a", "b"], ["ports"], ["ports", "a", "b"],
+        ["env"], ["env", "web", "--set", "NOPE"], ["env", "web", "--unset", "1X"], ["env", "web", "--set", "A=1", "--unset", "A"],
+        ["bridge", "x"], ["bridge", "--node", "unix:/a", "--node", "unix:/b"], ["bridge", "--json"],
+        ["nonsense"], [],
+    ])
+    func usageErrorsExit64WithTheUsageLine(_ arguments: [String]) async {
+        let result = await runCLI(arguments)
+        #expect(result.code == .usage, "\(arguments): \(result.err)")
+        #expect(result.err.contains("USAGE: berth"), "\(arguments): \(result.err)")
+        #expect(result.out.isEmpty)
+    }
+
+    @Test func everyCommandHasHelp() async {
+        for command in BerthCLI.commands {
+            let result = await runCLI(command.name.split(separator: " ").map(String.init) + ["--help"])
+            #expect(result.code == .success)
+            #expect(result.out.contains("USAGE: \(command.usage)"))
+            #expect(result.out.contains("EXIT STATUS"))
+            #expect(result.out.contains(command.abstract))
+        }
+        let top = await runCLI(["--help"])
+        #expect(top.code == .success)
+        for command in BerthCLI.commands { #expect(top.out.contains(command.name)) }
+    }
+
+    @Test func installParsesEveryOption() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let envFile = directory.path + "/env"
+        try FileSystem.writeAtomically(Array("A=from-file\nB=\"quoted value\"\n".utf8), to: envFile)
+        let command = try InstallCommand(arguments: [
+            "localhost/httpd", "web", "-p", "8080:0", "--port=9090:40001", "-p53", "--env-file", envFile, "-e", "A=override",
+            "--env", "C=$HOME %i", "--env-source", "https://cfg/x", "-v", "/srv/data:/data:ro", "--volume", "/a:/b",
+            "--slice", "berth-small.slice", "--socket-activated", "--isolate", "--start", "--request-id", "r-1",
+            "--node", "unix:/tmp/x.sock", "--json", "--", "/bin/httpd", "-f", "--not-an-option",
+        ])
+        try command.validate()
+        let p = command.params
+        #expect(p.image == "localhost/httpd" && p.id == "web")
+        #expect(p.ports == [PortMapping(internal: 8080, external: 0), PortMapping(internal: 9090, external: 40001), PortMapping(internal: 53, external: 0)])
+        #expect(p.environment == [EnvironmentEntry(name: "A", value: "override"), EnvironmentEntry(name: "B", value: "quoted value"),
+                                  EnvironmentEntry(name: "C", value: "$HOME %i")])
+        #expect(p.environmentSource == "https://cfg/x")
+        #expect(p.volumes == [VolumeMount(hostPath: "/srv/data", containerPath: "/data", readOnly: true), VolumeMount(hostPath: "/a", containerPath: "/b")])
+        #expect(p.slice == "berth-small.slice" && p.socketActivated == true && p.isolate == true && p.start == true)
+        #expect(p.requestId == "r-1")
+        #expect(p.command == ["/bin/httpd", "-f", "--not-an-option"])
+        #expect(command.arguments.options.nodes == ["unix:/tmp/x.sock"] && command.arguments.options.json)
+    }
+
+    @Test func installWithoutOptionsSendsOnlyWhatWasGiven() throws {
+        let command = try InstallCommand(arguments: ["busybox", "web"])
+        try command.validate()
+        let wire = encodeParams(command.params)
+        #expect(wire == .object(["id": "web", "image": "busybox"]))
+    }
+
+    @Test func stopAndEnvOptions() throws {
+        let stop = try StopCommand(arguments: ["a", "b", "--wait", "--stop-timeout", "20"])
+        try stop.validate()
+        #expect(stop.arguments.ids == ["a", "b"] && stop.wait && stop.stopTimeout == 20)
+        let env = try EnvCommand(arguments: ["web", "--set", "A=1", "-e", "B= spaced ", "--unset", "C"])
+        try env.validate()
+        #expect(env.set == [EnvironmentEntry(name: "A", value: "1"), EnvironmentEntry(name: "B", value: "spaced")])
+        #expect(env.unset == ["C"])
+        let ps = try PsCommand(arguments: ["-a", "--node", "unix:/a", "--node", "tcp://[::1]:1", "--timeout", "2.5"])
+        try ps.validate()
+        #expect(ps.all && ps.options.nodes.count == 2 && ps.options.timeoutSeconds == 2.5)
+    }
+
+    @Test func aMissingSecretFileIsNoInput() async {
+        let result = await runCLI(["ping", "--node", "tcp://127.0.0.1:1", "--secret-file", "/nonexistent/secret"])
+        #expect(result.code == .noInput)
+        #expect(result.err.contains("/nonexistent/secret"))
+    }
+}

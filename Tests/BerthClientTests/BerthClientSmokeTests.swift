@@ -1,4 +1,0 @@
-import Testing
-@testable import BerthClient
-
-@Test func moduleLinks() { #expect(Bool(true)) }
