@@ -36,6 +36,30 @@ public enum BerthCLI {
     /// Runs `berth` with `arguments` (without the program name) and returns the exit status.
     public static func main(_ arguments: [String], context: CommandContext) async -> ExitCode {
         let output = context.output
+        // Shared options may also come before the command (`berth --node ssh://host ps`): they are
+        // moved behind the command's words, where every command parses them.
+        var arguments = arguments
+        var leading: [String] = []
+        while let option = arguments.first {
+            let name = option.split(separator: "=", maxSplits: 1).first.map(String.init) ?? option
+            if ["--node", "--secret-file", "--timeout"].contains(name) {
+                let width = option.contains("=") ? 1 : 2
+                guard arguments.count >= width else { break }
+                leading += arguments.prefix(width)
+                arguments.removeFirst(width)
+            } else if option == "--json" {
+                leading.append(option)
+                arguments.removeFirst()
+            } else {
+                break
+            }
+        }
+        if !leading.isEmpty, let (command, _) = find(arguments) {
+            let words = command.name.split(separator: " ").count
+            arguments = Array(arguments.prefix(words)) + leading + Array(arguments.dropFirst(words))
+        } else if !leading.isEmpty && arguments.isEmpty {
+            arguments = leading  // reported below as an unknown command, naming the option
+        }
         guard let first = arguments.first else {
             output.printError("berth: missing command\nUSAGE: \(usage)\nRun `berth --help` for the list of commands.")
             return .usage
