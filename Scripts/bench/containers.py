@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""The JSON-RPC side of Scripts/bench/containers (standard library only: no Berth code involved).
+
+  containers.py install SOCKET FROM TO [CONNECTIONS] [WINDOW]
+      installs bench-FROM .. bench-(TO-1) (not started), spread over CONNECTIONS connections, each with
+      WINDOW requests in flight; prints "installed=N seconds=S per_s=R"; exits 1 on any error response.
+  containers.py list SOCKET REPEAT
+      times container.list REPEAT times (request written to full response line read, on one connection);
+      prints "count=N median_ms=M min_ms=M max_ms=M bytes=B".
+  containers.py call SOCKET METHOD [PARAMS-JSON]
+      one call; prints the result as JSON.
+"""
+import json
+import socket
+import statistics
+import sys
+import threading
+import time
+
+IMAGE = "localhost/berth-httpd:latest"
+
+
+def connect(path):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(600)
+    s.connect(path)
+    return s
+
+
+class Lines:
+    """Reads newline-delimited responses from a socket."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def next(self):
+        while True:
+            i = self.buf.find(b"\n")
+            if i >= 0:
+                line, self.buf = self.buf[:i], self.buf[i + 1:]
+                return line
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise RuntimeError("the node closed the connection")
+            self.buf += chunk
+
+
+def request(rid, method, params):
+    return (json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params},
+                       separators=(",", ":")) + "\n").encode()
+
+
+def install_worker(path, ids, window, errors):
+    s = connect(path)
+    lines = Lines(s)
+    sent = done = 0
+    try:
+        while done < len(ids):
+            batch = b""
+            while sent < len(ids) and sent - done < window:
+                name = ids[sent]
+                batch += request(sent, "container.install", {
+                    "id": name, "image": IMAGE, "ports": [{"internal": 8080, "external": 0}]})
+                sent += 1
+            if batch:
+                s.sendall(batch)
+            response = json.loads(lines.next())
+            done += 1
+            if "error" in response:
+                errors.append(f"{ids[response.get('id', 0)]}: {response['error']}")
+    except Exception as e:  # noqa: BLE001 (a benchmark reports any failure and exits 1)
+        errors.append(str(e))
+    finally:
+        s.close()
+
+
+def install(path, first, last, connections=8, window=8):
+    ids = [f"bench-{i:05d}" for i in range(first, last)]
+    shares = [ids[k::connections] for k in range(connections)]
+    errors = []
+    threads = [threading.Thread(target=install_worker, args=(path, share, window, errors)) for share in shares if share]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.monotonic() - start
+    if errors:
+        print(f"install: {len(errors)} errors, first: {errors[0]}", file=sys.stderr)
+        sys.exit(1)
+    print(f"installed={len(ids)} seconds={seconds:.3f} per_s={len(ids) / seconds:.1f}")
+
+
+def list_containers(path, repeat):
+    s = connect(path)
+    lines = Lines(s)
+    times, count, size = [], 0, 0
+    for rid in range(repeat):
+        start = time.monotonic()
+        s.sendall(request(rid, "container.list", {}))
+        line = lines.next()
+        times.append((time.monotonic() - start) * 1000)
+        response = json.loads(line)
+        if "error" in response:
+            print(f"list: {response['error']}", file=sys.stderr)
+            sys.exit(1)
+        count, size = len(response["result"]["containers"]), len(line)
+    s.close()
+    print(f"count={count} median_ms={statistics.median(times):.2f} min_ms={min(times):.2f} "
+          f"max_ms={max(times):.2f} bytes={size}")
+
+
+def call(path, method, params):
+    s = connect(path)
+    s.sendall(request(1, method, params))
+    response = json.loads(Lines(s).next())
+    s.close()
+    if "error" in response:
+        print(f"{method}: {response['error']}", file=sys.stderr)
+        sys.exit(1)
+    print(json.dumps(response["result"]))
+
+
+def main(argv):
+    if len(argv) < 3:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    command, path = argv[1], argv[2]
+    if command == "install":
+        install(path, int(argv[3]), int(argv[4]), *(int(a) for a in argv[5:7]))
+    elif command == "list":
+        list_containers(path, int(argv[3]))
+    elif command == "call":
+        call(path, argv[3], json.loads(argv[4]) if len(argv) > 4 else {})
+    else:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
