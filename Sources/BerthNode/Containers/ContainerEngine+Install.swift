@@ -97,6 +97,7 @@ extension ContainerEngine {
             _ = volumes
             do {
                 _ = try ContainerUnitRenderer.render(try spec(for: record))
+                _ = try isolationScripts(for: record)
             } catch {
                 _ = try? ports.releaseAll(for: id)
                 _ = try? uids.releaseAll(for: id)

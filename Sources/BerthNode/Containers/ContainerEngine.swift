@@ -63,7 +63,7 @@ public actor ContainerEngine {
         let id = try Identifier(record.id)
         let runtime = configuration.runtime
         return ContainerUnitSpec(
-            id: id, image: record.image, command: record.command,
+            id: id, image: record.image, command: record.isolatedUID == nil ? record.command : [],  // isolated: in the cmd script
             ports: record.ports.map { PortPair(internal: $0.internal, external: $0.external) },
             environmentFilePath: layout.container(id).environmentFile, environmentNames: record.environmentNames,
             volumes: record.volumes.map { BerthCore.VolumeMount(hostPath: $0.hostPath, containerPath: $0.containerPath, readOnly: $0.readOnly ?? false) },
@@ -95,14 +95,18 @@ public actor ContainerEngine {
         return changed
     }
 
+    /// The texts of an isolated container's init and cmd scripts; nil when it is not isolated.
+    func isolationScripts(for record: ContainerRecord) throws(RenderError) -> (initScript: String, cmdScript: String)? {
+        guard record.isolatedUID != nil, let id = Identifier(rawValue: record.id) else { return nil }
+        return (try ContainerScripts.initScript(id: id), try ContainerScripts.cmdScript(id: id, argv: record.command))
+    }
+
     /// An isolated container's init and cmd scripts (in runDir, so rewritten after every boot by
     /// `open()`) and its home, owned by its uid. Nothing for a container that is not isolated.
     func writeIsolationFiles(for record: ContainerRecord) throws {
-        guard let uid = record.isolatedUID else { return }
+        guard let uid = record.isolatedUID, let (initText, cmdText) = try isolationScripts(for: record) else { return }
         let id = try Identifier(record.id)
         let paths = layout.container(id)
-        let initText = try ContainerScripts.initScript(id: id)
-        let cmdText = try ContainerScripts.cmdScript(id: id, argv: record.command)
         try FileSystem.createDirectory(layout.runContainersDir, mode: 0o755)
         try FileSystem.createDirectory(paths.runDir, mode: 0o755)
         for (path, text) in [(paths.initScript, initText), (paths.cmdScript, cmdText)]
