@@ -17,9 +17,13 @@ extension ContainerEngine {
         let pairs = try InstallValidation.ports(params.ports ?? [])
         let volumes = try InstallValidation.volumes(params.volumes ?? [])
         let slice = try InstallValidation.slice(params.slice)
-        if params.isolate == true || !(params.links ?? []).isEmpty {
-            throw RPCError(.invalidParams, "isolate and links are not served by this node yet",
-                           details: ["field": params.isolate == true ? "isolate" : "links"])
+        if !(params.links ?? []).isEmpty {
+            throw RPCError(.invalidParams, "links are not served by this node yet", details: ["field": "links"])
+        }
+        let isolate = params.isolate == true
+        if isolate && (params.command ?? []).isEmpty {
+            throw RPCError(.invalidParams, "an isolated container needs its command (the image's entrypoint is replaced)",
+                           details: ["field": "command"])
         }
         let socketActivated = params.socketActivated == true
         if socketActivated && pairs.isEmpty {
@@ -71,6 +75,13 @@ extension ContainerEngine {
             do { reserved = try ports.reserve(for: id, requested) } catch {
                 throw RPCError(.portUnavailable, "\(error)", details: ["id": .string(id.rawValue)])
             }
+            var isolatedUID: UInt32? = nil
+            if isolate {
+                do { isolatedUID = try uids.reserve(for: id) } catch {
+                    _ = try? ports.releaseAll(for: id)
+                    throw RPCError(.invalidParams, "isolate: \(error)", details: ["field": "isolate"])
+                }
+            }
             let allocated = Array(reserved.prefix(pairs.count))
             var backendPorts: [UInt16: UInt16]? = nil
             if socketActivated {
@@ -81,21 +92,27 @@ extension ContainerEngine {
                 ports: allocated.map { PortMapping(internal: $0.internal, external: $0.external) },
                 environmentNames: environment.names, environmentSource: params.environmentSource,
                 volumes: params.volumes ?? [], slice: slice, requestId: params.requestId,
-                runtime: configuration.runtime.runtime, backendPorts: backendPorts, installParams: paramsValue)
+                runtime: configuration.runtime.runtime, backendPorts: backendPorts, installParams: paramsValue,
+                isolatedUID: isolatedUID)
             _ = volumes
             do {
                 _ = try ContainerUnitRenderer.render(try spec(for: record))
+                _ = try isolationScripts(for: record)
             } catch {
                 _ = try? ports.releaseAll(for: id)
+                _ = try? uids.releaseAll(for: id)
                 throw RPCError(.invalidParams, "\(error)")
             }
             do {
                 try store.create(record, environment: environment)
             } catch {
                 _ = try? ports.releaseAll(for: id)
+                _ = try? uids.releaseAll(for: id)
                 throw error
             }
             records[id] = record
+            // Committed: a failure from here on is repaired by `open()`, which writes these again.
+            try writeIsolationFiles(for: record)
             try writeUnits(for: record)
             if params.start == true { try setStartOnBoot(id, true) }
             do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
@@ -140,6 +157,8 @@ extension ContainerEngine {
             records[id] = nil
             _ = try ports.releaseAll(for: id)
             try? FileSystem.removeTree(layout.container(id).runDir)
+            try? FileSystem.removeTree(layout.container(id).homeDir)
+            do { _ = try uids.releaseAll(for: id) } catch { throw RPCError(.internal, "releasing the uid: \(error)") }
             return true
         }
     }

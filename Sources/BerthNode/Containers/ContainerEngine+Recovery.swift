@@ -9,6 +9,8 @@ public struct EngineRecoveryReport: Hashable, Sendable {
     public var rewrittenUnits: [String] = []
     public var removedOrphanUnits: [String] = []
     public var releasedPorts: [UInt16] = []
+    /// Uids claimed for containers that have no record (a crash during install or delete).
+    public var releasedUIDs: [UInt32] = []
 }
 
 extension ContainerEngine {
@@ -25,6 +27,7 @@ extension ContainerEngine {
         report.damagedRecords = damaged
         records = loaded
         try writeSharedUnits()
+        for record in loaded.values.sorted(by: { $0.id < $1.id }) { try writeIsolationFiles(for: record) }
         for record in loaded.values.sorted(by: { $0.id < $1.id }) where try writeUnits(for: record) {
             report.rewrittenUnits.append(record.id)
         }
@@ -43,6 +46,9 @@ extension ContainerEngine {
         }
         let recovered = try ports.recover(keeping: Set(loaded.keys))
         report.releasedPorts = recovered.releasedOrphans.map(\.external)
+        do { report.releasedUIDs = try uids.recover(keeping: Set(loaded.keys)) } catch {
+            throw RPCError(.internal, "uid recovery: \(error)")
+        }
         do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
         // The shared targets: enabled (a wants link under the manager's root target) and started.
         try? await systemd.start(SharedUnits.target)

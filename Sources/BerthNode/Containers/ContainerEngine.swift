@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BerthCore
 import BerthProtocol
 import BerthSystem
@@ -13,6 +16,7 @@ public actor ContainerEngine {
     public let reloads: ReloadCoalescer
     let store: ContainerStore
     let ports: PortAllocator
+    let uids: UIDAllocator
     var records: [Identifier: ContainerRecord] = [:]
     private var locked: Set<Identifier> = []
     private var waiters: [Identifier: [CheckedContinuation<Void, Never>]] = [:]
@@ -24,6 +28,8 @@ public actor ContainerEngine {
         self.store = ContainerStore(layout: configuration.layout)
         self.ports = PortAllocator(layout: configuration.layout, range: configuration.portRange,
                                    durable: configuration.durablePorts)
+        self.uids = UIDAllocator(layout: configuration.layout, range: configuration.uidRange,
+                                 durable: configuration.durablePorts)
     }
 
     var layout: Layout { configuration.layout }
@@ -57,11 +63,16 @@ public actor ContainerEngine {
         let id = try Identifier(record.id)
         let runtime = configuration.runtime
         return ContainerUnitSpec(
-            id: id, image: record.image, command: record.command,
+            id: id, image: record.image, command: record.isolatedUID == nil ? record.command : [],  // isolated: in the cmd script
             ports: record.ports.map { PortPair(internal: $0.internal, external: $0.external) },
             environmentFilePath: layout.container(id).environmentFile, environmentNames: record.environmentNames,
             volumes: record.volumes.map { BerthCore.VolumeMount(hostPath: $0.hostPath, containerPath: $0.containerPath, readOnly: $0.readOnly ?? false) },
-            slice: record.slice, requestId: record.requestId, runtime: runtime.runtime, runtimePath: runtime.path,
+            slice: record.slice,
+            isolation: record.isolatedUID.map {
+                ContainerIsolation(uid: $0, gid: $0, initScriptPath: layout.container(id).initScript,
+                                   cmdScriptPath: layout.container(id).cmdScript)
+            },
+            requestId: record.requestId, runtime: runtime.runtime, runtimePath: runtime.path,
             shape: record.backendPorts == nil ? .simple : .socketActivated, dockerHost: runtime.runtime == .docker ? runtime.dockerHost : nil,
             socketActivation: record.backendPorts.map { SocketActivation(backendPorts: $0) },
             wantedBy: SharedUnits.activeTarget,
@@ -82,6 +93,29 @@ public actor ContainerEngine {
             }
         }
         return changed
+    }
+
+    /// The texts of an isolated container's init and cmd scripts; nil when it is not isolated.
+    func isolationScripts(for record: ContainerRecord) throws(RenderError) -> (initScript: String, cmdScript: String)? {
+        guard record.isolatedUID != nil, let id = Identifier(rawValue: record.id) else { return nil }
+        return (try ContainerScripts.initScript(id: id), try ContainerScripts.cmdScript(id: id, argv: record.command))
+    }
+
+    /// An isolated container's init and cmd scripts (in runDir, so rewritten after every boot by
+    /// `open()`) and its home, owned by its uid. Nothing for a container that is not isolated.
+    func writeIsolationFiles(for record: ContainerRecord) throws {
+        guard let uid = record.isolatedUID, let (initText, cmdText) = try isolationScripts(for: record) else { return }
+        let id = try Identifier(record.id)
+        let paths = layout.container(id)
+        try FileSystem.createDirectory(layout.runContainersDir, mode: 0o755)
+        try FileSystem.createDirectory(paths.runDir, mode: 0o755)
+        for (path, text) in [(paths.initScript, initText), (paths.cmdScript, cmdText)]
+        where try FileSystem.readIfExists(path, limit: 1 << 20) != Array(text.utf8) {
+            try FileSystem.writeAtomically(Array(text.utf8), to: path, mode: 0o755)
+        }
+        try FileSystem.createDirectory(layout.homesDir, mode: 0o755)
+        try FileSystem.createDirectory(paths.homeDir, mode: 0o700)
+        guard chown(paths.homeDir, uid, uid) == 0 else { throw SystemError("chown", path: paths.homeDir) }
     }
 
     /// The units that make a container "started": its service, or its sockets when socket-activated.
@@ -138,7 +172,8 @@ public actor ContainerEngine {
             id: record.id, image: record.image, state: ContainerStatus.states.contains(state) ? state : "unknown",
             subState: loaded ? properties?["SubState"] : nil, ports: record.ports,
             enabled: id.map { startsOnBoot($0) } ?? false, socketActivated: record.backendPorts != nil,
-            mainPID: pid == 0 ? nil : pid, environmentNames: record.environmentNames, links: [])
+            mainPID: pid == 0 ? nil : pid, environmentNames: record.environmentNames, links: [],
+            isolatedUID: record.isolatedUID)
     }
 
     func currentStatus(_ id: Identifier) async throws -> ContainerStatus {

@@ -22,9 +22,12 @@ public struct ContainerRecord: Codable, Hashable, Sendable {
     public var backendPorts: [UInt16: UInt16]?
     /// The install params as given, to tell a retried request from a different one with the same id.
     public var installParams: JSONValue?
+    /// `isolate: true`: the uid (also the gid) the container runs as, claimed in `UIDAllocator`.
+    /// Nil for a container that is not isolated.
+    public var isolatedUID: UInt32?
 
     enum CodingKeys: String, CodingKey {
-        case id, image, command, ports, environmentNames, environmentSource, volumes, slice, requestId, runtime, backendPorts, installParams
+        case id, image, command, ports, environmentNames, environmentSource, volumes, slice, requestId, runtime, backendPorts, installParams, isolatedUID
     }
 }
 

@@ -8,9 +8,13 @@ public struct EngineConfiguration: Sendable {
     public var portRange: ClosedRange<UInt16>
     /// fsync port claims (off only for throwaway benchmark state).
     public var durablePorts: Bool
+    /// The uids (and gids) isolated containers run as, one each.
+    public var uidRange: ClosedRange<UInt32>
 
     public init(layout: Layout, manager: ServiceManagerHandle, runtime: RuntimeConfiguration,
-                portRange: ClosedRange<UInt16> = PortAllocator.defaultRange, durablePorts: Bool = true) {
+                portRange: ClosedRange<UInt16> = PortAllocator.defaultRange, durablePorts: Bool = true,
+                uidRange: ClosedRange<UInt32> = UIDAllocator.defaultRange) {
+        self.uidRange = uidRange
         self.layout = layout
         self.manager = manager
         self.runtime = runtime

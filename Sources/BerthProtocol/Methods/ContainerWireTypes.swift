@@ -71,9 +71,12 @@ public struct ContainerStatus: Codable, Hashable, Sendable {
     /// Names of the container's environment variables (values via `container.env.get`).
     public var environmentNames: [String]?
     public var links: [LinkSpec]?
+    /// The uid (and gid) an isolated container runs as; absent when it is not isolated.
+    public var isolatedUID: UInt32?
     public init(id: String, image: String, state: String, subState: String? = nil, ports: [PortMapping] = [],
                 enabled: Bool = false, socketActivated: Bool = false, mainPID: Int? = nil,
-                environmentNames: [String]? = nil, links: [LinkSpec]? = nil) {
+                environmentNames: [String]? = nil, links: [LinkSpec]? = nil, isolatedUID: UInt32? = nil) {
+        self.isolatedUID = isolatedUID
         self.mainPID = mainPID
         self.environmentNames = environmentNames
         self.links = links
@@ -86,7 +89,7 @@ public struct ContainerStatus: Codable, Hashable, Sendable {
         self.socketActivated = socketActivated
     }
     enum CodingKeys: String, CodingKey {
-        case id, image, state, subState, ports, enabled, socketActivated, mainPID, environmentNames, links
+        case id, image, state, subState, ports, enabled, socketActivated, mainPID, environmentNames, links, isolatedUID
     }
 
     /// The `state` values a node reports (and `container.list` filters on).

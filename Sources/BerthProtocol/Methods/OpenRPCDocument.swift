@@ -1531,6 +1531,11 @@ public enum OpenRPCDocument {
             "type": "integer",
             "description": "The unit's main process (the runtime CLI or conmon), when running."
           },
+          "isolatedUID": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "The uid and gid an isolated container runs as; absent when not isolated."
+          },
           "environmentNames": {
             "type": "array",
             "items": {
