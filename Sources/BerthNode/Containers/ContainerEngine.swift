@@ -179,7 +179,11 @@ public actor ContainerEngine {
     func currentStatus(_ id: Identifier) async throws -> ContainerStatus {
         guard let record = records[id] else { throw ContainerEngine.notFound(id) }
         let unit = ContainerUnitNames.service(id)
-        let props = try? await systemd.show([unit], properties: ContainerEngine.statusProperties)[unit]
+        // An unreachable systemd is an error the caller sees, not a silent "unknown" state.
+        let props: [String: String]?
+        do { props = try await systemd.show([unit], properties: ContainerEngine.statusProperties)[unit] } catch {
+            throw ContainerEngine.systemdFailed(error, "show \(unit)")
+        }
         return status(of: record, properties: props)
     }
 

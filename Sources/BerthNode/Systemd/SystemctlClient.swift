@@ -46,10 +46,14 @@ public struct SystemctlClient: SystemdClient {
         return result
     }
 
-    public func listUnits(matching pattern: String) async throws(SystemdError) -> [String] {
+    public func listUnits(matching pattern: String) async throws(SystemdError) -> [UnitListing] {
+        // --plain --no-legend: "UNIT LOAD ACTIVE SUB DESCRIPTION..." per line, no bullets.
         let output = try await run(["list-units", "--all", "--plain", "--no-legend", "--full", "--", pattern])
         return output.split(separator: "\n").compactMap { line in
-            line.split(separator: " ", omittingEmptySubsequences: true).first.map(String.init)
+            let columns = line.split(separator: " ", maxSplits: 4, omittingEmptySubsequences: true)
+            guard columns.count >= 4 else { return nil }
+            return UnitListing(name: String(columns[0]), loadState: String(columns[1]),
+                               activeState: String(columns[2]), subState: String(columns[3]))
         }
     }
 

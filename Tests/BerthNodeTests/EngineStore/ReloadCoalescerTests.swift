@@ -16,7 +16,7 @@ final class CountingSystemd: SystemdClient, @unchecked Sendable {
     func show(_ units: [String], properties: [String]) async throws(SystemdError) -> [String: [String: String]] {
         Dictionary(uniqueKeysWithValues: units.map { ($0, ["LoadState": "loaded", "ActiveState": "inactive", "SubState": "dead", "MainPID": "0"]) })
     }
-    func listUnits(matching pattern: String) async throws(SystemdError) -> [String] { [] }
+    func listUnits(matching pattern: String) async throws(SystemdError) -> [UnitListing] { [] }
 }
 
 import Synchronization
