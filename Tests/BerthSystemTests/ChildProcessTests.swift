@@ -7,30 +7,28 @@ import Testing
 extension SystemTests {
     @Suite struct ChildProcessTests {
         @Test func talksOverTheSocketAndIsReapedByTerminate() async throws {
-            try await expectNoDescriptorLeak {
-                let (ours, theirs) = try Socket.pair()
-                // The child reports its descriptors, then echoes its standard input until killed.
-                let script = "ls /proc/$$/fd; exec cat"
-                let child: ChildProcess
-                do {
-                    defer { theirs.close() }
-                    child = try ChildProcess.spawn(ProcessRequest("sh", ["-c", script], environment: ["PATH": "/usr/bin:/bin"]),
-                                                   standardInputOutput: theirs)
-                }
-                let connection = try Connection(ours)
-                defer { connection.close() }
-                var listing: [UInt8] = []
-                while !listing.ends(with: Array("2\n".utf8)) { listing += try await connection.read() }
-                // Only 0, 1 and 2: none of the test's own descriptors leaked into the child.
-                #expect(String(decoding: listing, as: UTF8.self).split(separator: "\n") == ["0", "1", "2"])
-                try await connection.write(Array("ping\n".utf8))
-                #expect(try await connection.read() == Array("ping\n".utf8))
-
-                await child.terminate()
-                var status: CInt = 0
-                #expect(waitpid(child.processID, &status, WNOHANG) == -1 && errno == ECHILD)  // already reaped
-                #expect(try await connection.read() == [])  // its end of the socket closed with it
+            let (ours, theirs) = try Socket.pair()
+            // The child reports its descriptors, then echoes its standard input until killed.
+            let script = "ls /proc/$$/fd; exec cat"
+            let request = ProcessRequest("sh", ["-c", script], environment: ["PATH": "/usr/bin:/bin"])
+            let child = try theirs.descriptor.closeAfter { try ChildProcess.spawn(request, standardInputOutput: theirs) }
+            let connection = try Connection(ours)
+            defer { connection.close() }
+            var listing: [UInt8] = []
+            while !listing.ends(with: Array("2\n".utf8)) {
+                let bytes = try await connection.read()
+                try #require(!bytes.isEmpty, "the child closed the socket after \(listing)")
+                listing += bytes
             }
+            // Only 0, 1 and 2: none of the test's own descriptors leaked into the child.
+            #expect(String(decoding: listing, as: UTF8.self).split(separator: "\n") == ["0", "1", "2"])
+            try await connection.write(Array("ping\n".utf8))
+            #expect(try await connection.read() == Array("ping\n".utf8))
+
+            await child.terminate()
+            var status: CInt = 0
+            #expect(waitpid(child.processID, &status, WNOHANG) == -1 && errno == ECHILD)  // already reaped
+            #expect(try await connection.read() == [])  // its end of the socket closed with it
         }
 
         @Test func badRequestsFailBeforeAnythingRuns() throws {
