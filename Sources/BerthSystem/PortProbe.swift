@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CBerthShims
 
 /// Asks the kernel whether a TCP port is free on this host, by binding it.
 public enum PortProbe {
@@ -13,36 +12,21 @@ public enum PortProbe {
     /// handed out when it is known to be free.
     public static func isFree(_ port: UInt16) -> Bool {
         guard port != 0 else { return false }
-        return canBind(port, family: AF_INET) && canBind(port, family: AF_INET6)
+        return canBind(.ipv4(.any, port: port)) && canBind(.ipv6(.any, port: port))
     }
 
-    private static func canBind(_ port: UInt16, family: CInt) -> Bool {
-        let fd = berth_socket(family, BERTH_SOCK_STREAM, 0, 0)
-        if fd < 0 { return family == AF_INET6 && errno == EAFNOSUPPORT }
-        defer { _ = close(fd) }
-        var one: CInt = 1
-        let size = socklen_t(MemoryLayout<CInt>.size)
-        guard setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, size) == 0 else { return false }
-        if family == AF_INET6 {
-            guard setsockopt(fd, CInt(IPPROTO_IPV6), IPV6_V6ONLY, &one, size) == 0 else { return false }
-            var address = sockaddr_in6()
-            address.sin6_family = sa_family_t(AF_INET6)
-            address.sin6_port = port.bigEndian
-            address.sin6_addr = in6addr_any
-            return withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) == 0
-                }
-            }
-        }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr = in_addr(s_addr: INADDR_ANY)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
+    private static func canBind(_ address: SocketAddress) -> Bool {
+        let socket: Socket
+        do { socket = try Socket.stream(family: address.family, nonBlocking: false) } catch let error as SystemError {
+            return address.family == AF_INET6 && error.errno.rawValue == EAFNOSUPPORT
+        } catch { return false }
+        defer { socket.close() }
+        do {
+            try socket.setOption(SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR")
+            if address.family == AF_INET6 { try socket.setOption(CInt(IPPROTO_IPV6), IPV6_V6ONLY, 1, "IPV6_V6ONLY") }
+            return try address.withSockAddr { bind(socket.descriptor.rawValue, $0, $1) == 0 }
+        } catch {
+            return false
         }
     }
 }

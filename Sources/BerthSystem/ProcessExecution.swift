@@ -32,7 +32,7 @@ struct ProcessExecution {
         try Socket(FileDescriptor(rawValue: outRead)).setNonBlocking(true)
         try Socket(FileDescriptor(rawValue: errRead)).setNonBlocking(true)
 
-        let pid = try spawn(path: path, stdin: inChild, stdout: outWrite, stderr: errWrite)
+        let pid = try ChildProcess.spawn(request, path: path, stdin: inChild, stdout: outWrite, stderr: errWrite)
         // The child has its copies; ours would keep the pipes open after it exits.
         cleanup.close(outWrite)
         cleanup.close(errWrite)
@@ -61,25 +61,6 @@ struct ProcessExecution {
         if state.cancelled { throw CancellationError() }
         return ProcessResult(processID: pid, status: state.status!, stdout: state.stdout, stderr: state.stderr,
                              timedOut: state.timedOut, truncated: state.truncated)
-    }
-
-    private func spawn(path: String, stdin: CInt, stdout: CInt, stderr: CInt) throws -> pid_t {
-        let argv = [request.executable] + request.arguments
-        let envp = request.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        var pid: pid_t = 0
-        let rc = withCStringArray(argv) { argvPointer in
-            withCStringArray(envp) { envpPointer in
-                if let dir = request.workingDirectory {
-                    return berth_spawn(&pid, path, argvPointer, envpPointer, dir, stdin, stdout, stderr, request.newProcessGroup ? 1 : 0)
-                }
-                return berth_spawn(&pid, path, argvPointer, envpPointer, nil, stdin, stdout, stderr, request.newProcessGroup ? 1 : 0)
-            }
-        }
-        guard rc == 0 else {
-            let detail = request.workingDirectory.map { " (in \($0))" } ?? ""
-            throw ProcessRunnerError("cannot run \(path)\(detail): \(Errno(rawValue: rc))")
-        }
-        return pid
     }
 
     private struct LoopState {
@@ -237,11 +218,4 @@ private struct Descriptors {
         for fd in open { Glibc.close(fd) }
         open = []
     }
-}
-
-/// Calls `body` with a NULL-terminated array of C strings that live for the call.
-private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-    let pointers = strings.map { strdup($0) } + [nil]
-    defer { for pointer in pointers { free(pointer) } }
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

@@ -81,20 +81,7 @@ public struct Socket: Hashable, Sendable {
     /// Receives up to `count` bytes: empty at end of stream, nil when a non-blocking socket has nothing.
     /// The corresponding C function is `recv`.
     public func receive(upTo count: Int) throws -> [UInt8]? {
-        var failure: CInt = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            initialized = 0
-            while true {
-                let n = recv(descriptor.rawValue, buffer.baseAddress, count, 0)
-                if n >= 0 { initialized = n; return }
-                if errno == EINTR { continue }
-                failure = errno
-                return
-            }
-        }
-        if failure == EAGAIN { return nil }
-        if failure != 0 { throw SystemError("recv", errno: Errno(rawValue: failure)) }
-        return bytes
+        try readAvailable("recv", upTo: count) { recv(descriptor.rawValue, $0, $1, 0) }
     }
 
     /// Shuts down one or both directions; errors (the peer already went) are ignored because the
@@ -151,11 +138,17 @@ extension Socket {
     /// Reads up to `count` bytes from any descriptor (a pipe too): empty at end of file, nil when a
     /// non-blocking descriptor has nothing. The corresponding C function is `read`.
     func readAvailable(upTo count: Int) throws -> [UInt8]? {
+        try readAvailable("read", upTo: count) { Glibc.read(descriptor.rawValue, $0, $1) }
+    }
+
+    /// One read through `call` into a fresh buffer, retried on EINTR: empty at end of stream, nil on EAGAIN.
+    private func readAvailable(_ call: String, upTo count: Int,
+                               _ body: (UnsafeMutableRawPointer?, Int) -> Int) throws -> [UInt8]? {
         var failure: CInt = 0
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             initialized = 0
             while true {
-                let n = Glibc.read(descriptor.rawValue, buffer.baseAddress, count)
+                let n = body(buffer.baseAddress, count)
                 if n >= 0 { initialized = n; return }
                 if errno == EINTR { continue }
                 failure = errno
@@ -163,7 +156,7 @@ extension Socket {
             }
         }
         if failure == EAGAIN { return nil }
-        if failure != 0 { throw SystemError("read", errno: Errno(rawValue: failure)) }
+        if failure != 0 { throw SystemError(call, errno: Errno(rawValue: failure)) }
         return bytes
     }
 }

@@ -1,8 +1,7 @@
-// Compiled with _GNU_SOURCE (Package.swift), so accept4, pipe2, struct ucred and setns are visible.
+// Compiled with _GNU_SOURCE (Package.swift), so accept4, pipe2 and struct ucred are visible.
 #include "CBerthShims.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -16,8 +15,6 @@
 const int BERTH_SOCK_STREAM = SOCK_STREAM;
 const int BERTH_SOCK_DGRAM = SOCK_DGRAM;
 const int BERTH_MSG_NOSIGNAL = MSG_NOSIGNAL;
-const int BERTH_SOCK_CLOEXEC = SOCK_CLOEXEC;
-const int BERTH_SOCK_NONBLOCK = SOCK_NONBLOCK;
 const uint32_t BERTH_EPOLLIN = EPOLLIN;
 const uint32_t BERTH_EPOLLOUT = EPOLLOUT;
 const uint32_t BERTH_EPOLLERR = EPOLLERR;
@@ -78,8 +75,6 @@ int berth_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
 ssize_t berth_send_nosignal(int fd, const void *buf, size_t len) {
     return send(fd, buf, len, MSG_NOSIGNAL);
 }
-
-int berth_setns_net(int fd) { return setns(fd, CLONE_NEWNET); }
 
 int berth_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 

@@ -20,6 +20,7 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:]) async ->
         ["install", "busybox", "web", "-p", "x"], ["install", "busybox", "web", "-e", "NOEQUALS"],
         ["install", "busybox", "web", "-e", "1BAD=x"], ["install", "busybox", "web", "-v", "rel:/data"],
         ["install", "busybox", "web", "-v", "/a:/b:rx"], ["install", "busybox", "web", "-v", "/a/../etc:/b"],
+        ["install", "busybox", "web", "-v", "/a/:/b"], ["install", "busybox", "web", "-v", "/a:/"], ["install", "a//b", "web"],
         ["install", "busybox", "web", "--env-file", "/nonexistent/env"], ["install", "busybox", "web", "--"],
         ["install", "busybox", "web", "--start=yes"], ["install", "busybox", "web", "--slice", "a", "--slice", "b"],
         ["install", "-bad", "web"], ["install", "busybox", "web", "--request-id", String(repeating: "r", count: 129)],

@@ -27,9 +27,7 @@ extension SystemTests {
         @Test func echoesAndSeesEndOfStream() async throws {
             let server = try Server()
             defer { server.finish() }
-            async let accepted = server.listener.accept()
-            let client = try await Connection.connect(to: server.address)
-            let peer = try await accepted
+            let (client, peer) = try await server.listener.connectedPair()
             try await client.write(Array("hello\n".utf8))
             #expect(try await peer.read() == Array("hello\n".utf8))
             try await peer.write(Array("world".utf8)[...])
@@ -49,9 +47,7 @@ extension SystemTests {
         @Test func largeWritesWaitForTheReaderAndArriveIntact() async throws {
             let server = try Server()
             defer { server.finish() }
-            async let accepted = server.listener.accept()
-            let client = try await Connection.connect(to: server.address)
-            let peer = try await accepted
+            let (client, peer) = try await server.listener.connectedPair()
             defer { client.close(); peer.close() }
             // 4 MiB is far past the socket buffers, so the writer must wait for space many times.
             let payload = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 13) }
@@ -71,9 +67,7 @@ extension SystemTests {
         @Test func cancellingAReadAbortsOnlyTheWait() async throws {
             let server = try Server()
             defer { server.finish() }
-            async let accepted = server.listener.accept()
-            let client = try await Connection.connect(to: server.address)
-            let peer = try await accepted
+            let (client, peer) = try await server.listener.connectedPair()
             defer { client.close(); peer.close() }
             let reader = Task { try await peer.read() }
             try await Task.sleep(for: .milliseconds(50))
@@ -87,9 +81,7 @@ extension SystemTests {
         @Test func closeWakesAPendingReadAndAccept() async throws {
             let server = try Server()
             defer { server.finish() }
-            async let accepted = server.listener.accept()
-            let client = try await Connection.connect(to: server.address)
-            let peer = try await accepted
+            let (client, peer) = try await server.listener.connectedPair()
             defer { client.close() }
             let reader = Task { try await peer.read() }
             try await Task.sleep(for: .milliseconds(50))
@@ -107,9 +99,7 @@ extension SystemTests {
         @Test func twoConcurrentReadersAreRefused() async throws {
             let server = try Server()
             defer { server.finish() }
-            async let accepted = server.listener.accept()
-            let client = try await Connection.connect(to: server.address)
-            let peer = try await accepted
+            let (client, peer) = try await server.listener.connectedPair()
             defer { client.close(); peer.close() }
             let first = Task { try await peer.read() }
             try await Task.sleep(for: .milliseconds(50))

@@ -16,9 +16,7 @@ extension SystemTests {
             #expect(mode & S_IFMT == S_IFSOCK)
             #expect(mode & 0o777 == 0o660)
 
-            async let accepted = listener.accept()
-            let client = try await Connection.connect(to: .unix(path: path), timeout: .seconds(2))
-            let server = try await accepted
+            let (client, server) = try await listener.connectedPair()
             defer { client.close(); server.close() }
             let credentials = try server.peerCredentials()
             #expect(credentials == PeerCredentials(processID: getpid(), userID: getuid(), groupID: getgid()))
@@ -68,9 +66,7 @@ extension SystemTests {
                 let bound = try listener.localAddress()
                 let port = try #require(bound.port)
                 #expect(port != 0)
-                async let accepted = listener.accept()
-                let client = try await Connection.connect(to: bound, timeout: .seconds(2))
-                let server = try await accepted
+                let (client, server) = try await listener.connectedPair()
                 try await client.write(Array("ping".utf8))
                 #expect(try await server.read() == Array("ping".utf8))
                 #expect(try server.localAddress() == bound)
@@ -101,9 +97,7 @@ extension SystemTests {
             let listener = try Listener.inherited(FileDescriptor(rawValue: copy))
             defer { listener.close() }
             #expect(try FileDescriptor(rawValue: copy).isCloseOnExec())
-            async let accepted = listener.accept()
-            let client = try await Connection.connect(to: try listener.localAddress())
-            let server = try await accepted
+            let (client, server) = try await listener.connectedPair()
             client.close()
             server.close()
 

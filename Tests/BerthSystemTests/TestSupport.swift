@@ -44,3 +44,12 @@ func fileMode(_ path: String) -> mode_t? {
     guard lstat(path, &st) == 0 else { return nil }
     return st.st_mode
 }
+
+extension Listener {
+    /// The two ends of one connection to this listener: a client connects while the listener accepts.
+    func connectedPair(timeout: Duration? = .seconds(2)) async throws -> (client: Connection, server: Connection) {
+        async let accepted = accept()
+        let client = try await Connection.connect(to: localAddress(), timeout: timeout)
+        return (client, try await accepted)
+    }
+}

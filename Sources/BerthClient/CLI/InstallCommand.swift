@@ -109,7 +109,7 @@ public struct InstallCommand: BerthCommand {
             requestId: scalars["--request-id"])
     }
 
-    /// `HOST:CTR` or `HOST:CTR:ro`, both absolute paths.
+    /// `HOST:CTR` or `HOST:CTR:ro`, checked with the node's own rule (`BerthCore.VolumeMount.validate`).
     static func volume(_ text: String) throws(UsageError) -> BerthProtocol.VolumeMount {
         var parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         var readOnly: Bool?
@@ -120,17 +120,16 @@ public struct InstallCommand: BerthCommand {
             readOnly = parts.removeLast() == "ro" ? true : nil
         }
         guard parts.count == 2 else { throw UsageError("-v \(String(reflecting: text)): expected HOST:CONTAINER[:ro]") }
-        for path in parts where !path.hasPrefix("/") || path.split(separator: "/").contains("..") {
-            throw UsageError("-v \(String(reflecting: text)): \(String(reflecting: path)) must be an absolute path without '..'")
-        }
+        do {
+            try BerthCore.VolumeMount(hostPath: parts[0], containerPath: parts[1]).validate()
+        } catch { throw UsageError("-v \(String(reflecting: text)): \(error.description)") }
         return BerthProtocol.VolumeMount(hostPath: parts[0], containerPath: parts[1], readOnly: readOnly)
     }
 
     public func validate() throws(UsageError) {
         try arguments.validate(minimum: 1, maximum: 1)
-        if params.image.isEmpty || params.image.hasPrefix("-") || params.image.contains(where: { $0.isWhitespace }) {
-            throw UsageError("\(String(reflecting: params.image)) is not an image name")
-        }
+        // The node's own rule, so nothing it would refuse is sent.
+        do { try ImageReference.validate(params.image) } catch { throw UsageError(error.description) }
         if let requestId = params.requestId, !(1...128).contains(requestId.count) {
             throw UsageError("--request-id must be 1 to 128 characters")
         }

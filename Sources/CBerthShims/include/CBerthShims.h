@@ -39,9 +39,6 @@ int berth_eventfd(void);
 /// send(..., MSG_NOSIGNAL): a closed peer yields EPIPE instead of killing the process.
 ssize_t berth_send_nosignal(int fd, const void *buf, size_t len);
 
-/// setns(fd, CLONE_NEWNET).
-int berth_setns_net(int fd);
-
 /// pidfd_open(pid, 0): a close-on-exec descriptor that becomes readable when `pid` exits.
 int berth_pidfd_open(pid_t pid);
 
@@ -63,13 +60,9 @@ int berth_signal_default(int sig);
 void berth_set_thread_name(const char *name);
 
 /// Constants whose Glibc definitions import badly into Swift.
+extern const int BERTH_SOCK_STREAM;
 extern const int BERTH_SOCK_DGRAM;
 extern const int BERTH_MSG_NOSIGNAL;
-
-/// Constants whose Glibc definitions import badly into Swift.
-extern const int BERTH_SOCK_STREAM;
-extern const int BERTH_SOCK_CLOEXEC;
-extern const int BERTH_SOCK_NONBLOCK;
 extern const uint32_t BERTH_EPOLLIN;
 extern const uint32_t BERTH_EPOLLOUT;
 extern const uint32_t BERTH_EPOLLERR;
