@@ -52,6 +52,12 @@ import Testing
         #expect(!HostSyntax.isIPv4("192.168.1"))
         #expect(!HostSyntax.isIPv4("0x7f.0.0.1"))
         #expect(HostSyntax.isIPv6("::ffff:1.2.3.4"))
+        // The C parser stops at a NUL; what follows it must not ride along into a stored link.
+        #expect(!HostSyntax.isIPv4("127.0.0.1\u{0}x"))
+        #expect(!HostSyntax.isIPv6("::1\u{0}x"))
+        #expect(throws: NetworkLinkError.self) {
+            try NetworkLink(fromHost: "127.0.0.1\u{0} -j ACCEPT", fromPort: 80, toHost: "10.0.0.1", toPort: 80).validate()
+        }
         #expect(HostSyntax.isHostName("a-b.example.com"))
         #expect(HostSyntax.isHostName("1a.example"))
         #expect(!HostSyntax.isHostName("example.123"))

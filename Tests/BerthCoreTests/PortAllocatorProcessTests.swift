@@ -113,7 +113,10 @@ import Testing
         defer { base.remove() }
         let layout = try Layout(stateDir: base.path + "/state", runDir: base.path + "/run", unitDir: base.path + "/units")
         for round in 0..<6 {
-            let (process, _) = try start([base.path, "43200", "43999", "r\(round)", "2", "200"])
+            let (process, pipe) = try start([base.path, "43200", "43999", "r\(round)", "2", "200"])
+            // Kill it while it allocates, not while it starts (a loaded machine can take longer
+            // than the whole sleep to start a process).
+            #expect(readLine(pipe).hasPrefix("r\(round)-1 "))
             usleep(UInt32.random(in: 5_000...60_000))
             killAndReap(process)
         }

@@ -1,23 +1,20 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthSystem
 
 /// Hands out one uid (used as the gid too) per isolated container, from a configurable range,
 /// durably and safely across processes and crashes.
 ///
-/// The same design as `PortAllocator`: one file per claimed uid, `<stateDir>/uids/<uid>`, holding
-/// the owner's id. A claim writes a complete temporary file (`.claim-<pid>-<random>`, fsynced) and
-/// `link(2)`s it to the uid's name, which is atomic and exclusive: of two claimers one wins, and a
-/// claim file exists whole or not at all. A crash leaves either an unlinked temporary file (claims
-/// nothing) or a claim whose install did not finish; `recover(keeping:)` removes both, and a retried
-/// `reserve` for the same owner reuses the claim instead.
+/// Like `PortAllocator`, a `ClaimDirectory`: one file per claimed uid, `<stateDir>/uids/<uid>`,
+/// holding the owner's id and a newline, claimed exclusively and whole. A crash leaves either an
+/// unlinked temporary file (claims nothing) or a claim whose install did not finish;
+/// `recover(keeping:)` removes both, and a retried `reserve` for the same owner reuses the claim
+/// instead.
 ///
 /// Callers serialise operations for one owner (the node holds the container's lock).
 public struct UIDAllocator: Sendable {
     public let directory: String
     public let range: ClosedRange<UInt32>
     public let durable: Bool
+    let claimFiles: ClaimDirectory
 
     /// 200000-299999: above the ids distributions hand to people and services and to the usual
     /// /etc/subuid ranges of the first users (100000-165535), so no isolated container shares a uid
@@ -25,14 +22,15 @@ public struct UIDAllocator: Sendable {
     public static let defaultRange: ClosedRange<UInt32> = 200000...299999
 
     public init(layout: Layout, range: ClosedRange<UInt32> = UIDAllocator.defaultRange, durable: Bool = true) {
-        self.directory = "\(layout.stateDir)/uids"
+        self.directory = layout.uidsDir
         self.range = range.lowerBound == 0 ? 1...max(1, range.upperBound) : range
         self.durable = durable
+        self.claimFiles = ClaimDirectory(path: layout.uidsDir, durable: durable)
     }
 
     /// The uid `owner` holds, claiming the lowest free one of the range if it holds none.
     public func reserve(for owner: Identifier) throws(UIDAllocationError) -> UInt32 {
-        try storage { try FileSystem.createDirectory(directory, mode: 0o700) }
+        try storage { try claimFiles.create() }
         let all = try claims()
         if let mine = all.first(where: { $0.owner == owner }) { return mine.uid }
         let taken = Set(all.map(\.uid))
@@ -49,7 +47,7 @@ public struct UIDAllocator: Sendable {
     @discardableResult
     public func releaseAll(for owner: Identifier) throws(UIDAllocationError) -> [UInt32] {
         let mine = try claims().filter { $0.owner == owner }.map(\.uid)
-        for uid in mine { try storage { try FileSystem.remove(path(of: uid)) } }
+        for uid in mine { try storage { try claimFiles.release(String(uid)) } }
         if !mine.isEmpty { try syncDirectory() }
         return mine
     }
@@ -61,10 +59,7 @@ public struct UIDAllocator: Sendable {
 
     /// Every claim, by uid. Unreadable files are skipped (`recover` removes them).
     public func claims() throws(UIDAllocationError) -> [(uid: UInt32, owner: Identifier)] {
-        let names = try storage { () throws -> [String] in
-            guard FileSystem.exists(directory) else { return [] }
-            return try FileSystem.list(directory)
-        }
+        let names = try storage { try claimFiles.names() }
         var out: [(uid: UInt32, owner: Identifier)] = []
         for uid in names.compactMap({ UInt32($0) }).sorted() {
             if let owner = try owner(of: uid) { out.append((uid, owner)) }
@@ -77,16 +72,13 @@ public struct UIDAllocator: Sendable {
     @discardableResult
     public func recover(keeping owners: Set<Identifier>) throws(UIDAllocationError) -> [UInt32] {
         guard try storage({ FileSystem.exists(directory) }) else { return [] }
+        _ = try storage { try claimFiles.removeAbandonedTemporaries() }
         var released: [UInt32] = []
-        for name in try storage({ try FileSystem.list(directory).sorted() }) {
-            if name.hasPrefix(UIDAllocator.temporaryPrefix) {
-                if !PortAllocator.isClaimerAlive(name) { try storage { try FileSystem.remove("\(directory)/\(name)") } }
-                continue
-            }
+        for name in try storage({ try claimFiles.names().sorted() }) {
             guard let uid = UInt32(name) else { continue }
             let owner = try owner(of: uid)
             if owner.map({ !owners.contains($0) }) ?? true {
-                try storage { try FileSystem.remove(path(of: uid)) }
+                try storage { try claimFiles.release(name) }
                 if owner != nil { released.append(uid) }
             }
         }
@@ -95,7 +87,7 @@ public struct UIDAllocator: Sendable {
     }
 
     func owner(of uid: UInt32) throws(UIDAllocationError) -> Identifier? {
-        guard let bytes = try storage({ try FileSystem.readIfExists(path(of: uid), limit: 4096) }) else { return nil }
+        guard let bytes = try storage({ try claimFiles.contents(of: String(uid)) }) else { return nil }
         var text = String(decoding: bytes, as: UTF8.self)
         guard text.hasSuffix("\n") else { return nil }  // a claim is written whole with its newline
         text.removeLast()
@@ -103,27 +95,15 @@ public struct UIDAllocator: Sendable {
     }
 
     func claim(_ uid: UInt32, for owner: Identifier) throws(UIDAllocationError) -> Bool {
-        let temporary = "\(directory)/\(UIDAllocator.temporaryPrefix)\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        try storage {
-            let fd = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
-            try fd.closeAfter {
-                try fd.writeAll(Array((owner.rawValue + "\n").utf8))
-                if durable { try fd.sync() }
-            }
+        guard try storage({ try claimFiles.claim(String(uid), contents: Array((owner.rawValue + "\n").utf8)) }) else {
+            return false
         }
-        defer { unlink(temporary) }
-        if link(temporary, path(of: uid)) == 0 {
-            try syncDirectory()
-            return true
-        }
-        if errno == EEXIST { return false }
-        throw UIDAllocationError("\(SystemError("link", path: path(of: uid)))")
+        try syncDirectory()
+        return true
     }
 
-    func path(of uid: UInt32) -> String { "\(directory)/\(uid)" }
-
     func syncDirectory() throws(UIDAllocationError) {
-        if durable { try storage { try FileSystem.syncDirectory(directory) } }
+        try storage { try claimFiles.sync() }
     }
 
     func storage<R>(_ body: () throws -> R) throws(UIDAllocationError) -> R {
@@ -131,8 +111,6 @@ public struct UIDAllocator: Sendable {
             throw UIDAllocationError("uids directory \(directory): \(error)")
         }
     }
-
-    static let temporaryPrefix = ".claim-"
 }
 
 /// Why a uid could not be claimed or released.

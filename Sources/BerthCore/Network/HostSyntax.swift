@@ -1,23 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// What a host in a link may be: an IP literal, or an RFC 1123 host name. Nothing else, so no text
 /// from a link can carry blanks, shell or iptables syntax, or an option (`-x`) into a rule.
 public enum HostSyntax {
     /// A dotted-quad IPv4 literal, as `inet_pton(AF_INET)` reads it (no octal, hex or short forms).
-    public static func isIPv4(_ s: String) -> Bool {
-        var address = in_addr()
-        return s.utf8.count <= 15 && inet_pton(AF_INET, s, &address) == 1
-    }
+    public static func isIPv4(_ s: String) -> Bool { IPLiteral(s)?.family == .ipv4 }
 
     /// An IPv6 literal without brackets or zone, as `inet_pton(AF_INET6)` reads it.
-    public static func isIPv6(_ s: String) -> Bool {
-        var address = in6_addr()
-        return s.utf8.count <= 45 && inet_pton(AF_INET6, s, &address) == 1
-    }
+    public static func isIPv6(_ s: String) -> Bool { IPLiteral(s)?.family == .ipv6 }
 
-    public static func isIPLiteral(_ s: String) -> Bool { isIPv4(s) || isIPv6(s) }
+    public static func isIPLiteral(_ s: String) -> Bool { IPLiteral(s) != nil }
 
     /// An RFC 1123 host name: dot-separated labels of 1-63 letters, digits and '-', neither starting
     /// nor ending with '-', at most 253 bytes, no trailing dot. The last label may not be all digits:

@@ -43,6 +43,8 @@ public struct Layout: Hashable, Sendable {
     public var idleDir: String { "\(stateDir)/idle" }
     /// One file per reserved host port, named by the port (see PortAllocator).
     public var portsDir: String { "\(stateDir)/ports" }
+    /// One file per uid claimed for an isolated container (`UIDAllocator`).
+    public var uidsDir: String { "\(stateDir)/uids" }
     /// One record per mutation `requestId`, so a retried request returns the first result.
     public var requestsDir: String { "\(stateDir)/requests" }
     /// Per-container run directories (init and cmd scripts).

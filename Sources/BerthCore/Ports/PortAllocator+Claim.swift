@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthSystem
 import FoundationEssentials
 
@@ -34,37 +31,25 @@ extension PortAllocator {
         throw PortAllocationError(.exhausted, message: "no free port left in \(range.lowerBound)-\(range.upperBound)")
     }
 
-    /// The claim protocol: write the whole reservation to a private temporary file, then link it to
-    /// the port's name. Returns false if the port was already claimed.
+    /// Claims the port of `reservation` with the whole reservation as its file. Returns false if
+    /// the port was already claimed.
     func claim(_ reservation: PortReservation) throws(PortAllocationError) -> Bool {
-        let temporary = "\(directory)/\(PortAllocator.temporaryPrefix)\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        try storage {
-            let fd = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
-            try fd.closeAfter {
-                try fd.writeAll(reservation.encoded())
-                if durable { try fd.sync() }
-            }
+        let port = reservation.external
+        let won = try storage {
+            try claims.claim(String(port), contents: reservation.encoded(),
+                             beforeLink: { hooks.afterTemporaryWrite?(port) })
         }
-        defer { unlink(temporary) }
-        hooks.afterTemporaryWrite?(reservation.external)
-        if link(temporary, path(of: reservation.external)) == 0 {
-            hooks.afterClaim?(reservation.external)
-            return true
-        }
-        if errno == EEXIST { return false }
-        throw PortAllocationError(.storage, port: reservation.external,
-                                  message: "\(SystemError("link", path: path(of: reservation.external)))")
+        if won { hooks.afterClaim?(port) }
+        return won
     }
 
     /// Replaces the owner's own reservation (a new internal port for the same external one).
     func rewrite(_ reservation: PortReservation) throws(PortAllocationError) {
-        try storage {
-            try FileSystem.writeAtomically(reservation.encoded(), to: path(of: reservation.external), mode: 0o600)
-        }
+        try storage { try claims.replace(String(reservation.external), contents: reservation.encoded()) }
     }
 
     func syncDirectory() throws(PortAllocationError) {
-        if durable { try storage { try FileSystem.syncDirectory(directory) } }
+        try storage { try claims.sync() }
     }
 
     /// Runs a file operation, reporting any failure as a storage error.
@@ -73,8 +58,6 @@ extension PortAllocator {
             throw PortAllocationError(.storage, message: "ports directory \(directory): \(error)")
         }
     }
-
-    static let temporaryPrefix = ".claim-"
 }
 
 extension PortReservation {

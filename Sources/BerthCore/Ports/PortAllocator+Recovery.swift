@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthSystem
 
 /// What `PortAllocator.recover` cleaned up.
@@ -23,27 +20,21 @@ extension PortAllocator {
     public func recover(keeping owners: Set<Identifier>? = nil) throws(PortAllocationError) -> PortRecoveryReport {
         try storage {
             try FileSystem.createDirectory(FileSystem.directoryName(of: lockPath), mode: 0o700)
-            try FileSystem.createDirectory(directory, mode: 0o700)
+            try claims.create()
         }
         return try storage {
             try FileLock.withLock(lockPath) { () throws -> PortRecoveryReport in
                 var report = PortRecoveryReport()
-                for name in try FileSystem.list(directory).sorted() {
-                    if name.hasPrefix(PortAllocator.temporaryPrefix) {
-                        if !PortAllocator.isClaimerAlive(name) {
-                            try FileSystem.remove("\(directory)/\(name)")
-                            report.removedTemporaryFiles.append(name)
-                        }
-                        continue
-                    }
+                report.removedTemporaryFiles = try claims.removeAbandonedTemporaries()
+                for name in try claims.names().sorted() {
                     guard let port = UInt16(name) else { continue }
                     guard let reservation = try self.reservation(of: port) else {
-                        try FileSystem.remove(path(of: port))
+                        try claims.release(name)
                         report.removedDamagedFiles.append(name)
                         continue
                     }
                     if let owners, !owners.contains(reservation.owner) {
-                        try FileSystem.remove(path(of: port))
+                        try claims.release(name)
                         report.releasedOrphans.append(reservation)
                     }
                 }
@@ -51,13 +42,5 @@ extension PortAllocator {
                 return report
             }
         }
-    }
-
-    /// `.claim-<pid>-<random>`: alive if that process still exists (kill with signal 0 succeeds or is
-    /// refused for permission, which also means it exists).
-    static func isClaimerAlive(_ name: String) -> Bool {
-        let rest = name.dropFirst(temporaryPrefix.count)
-        guard let dash = rest.firstIndex(of: "-"), let pid = pid_t(rest[..<dash]), pid > 0 else { return false }
-        return kill(pid, 0) == 0 || errno == EPERM
     }
 }

@@ -3,12 +3,9 @@ import BerthSystem
 /// Reserves host ports for containers, from a configurable range, safely across threads, processes
 /// and crashes.
 ///
-/// Storage: one file per reserved port, `<portsDir>/<port>`, holding a `PortReservation` (owner,
-/// internal, external) as JSON. A reservation is *claimed* by writing a complete temporary file
-/// (`.claim-<pid>-<random>`, fsynced) and `link(2)`-ing it to the port's name: the kernel makes
-/// that atomic and exclusive, so of two claimers exactly one wins (the other gets EEXIST and moves
-/// on), and a reservation file exists either whole or not at all. No global lock is needed to
-/// allocate: the directory listing only suggests candidates and the link decides.
+/// Storage: a `ClaimDirectory` with one file per reserved port, `<portsDir>/<port>`, holding a
+/// `PortReservation` (owner, internal, external) as JSON. Claims are exclusive and whole (a
+/// temporary file linked to the port's name), so no global lock is needed to allocate.
 ///
 /// A crash can leave (a) a temporary file that was never linked, which reserves nothing, or
 /// (b) complete reservations for an owner whose install did not finish. `recover(keeping:)` removes
@@ -27,6 +24,7 @@ public struct PortAllocator: Sendable {
     /// Fault-injection points for crash tests; empty in production.
     public let hooks: PortAllocatorHooks
     let lockPath: String
+    let claims: ClaimDirectory
 
     /// 20000-29999: below Linux's ephemeral range (32768-60999), so outgoing connections never sit on
     /// a port Berth hands out.
@@ -41,6 +39,7 @@ public struct PortAllocator: Sendable {
         self.isPortFree = isPortFree
         self.durable = durable
         self.hooks = hooks
+        self.claims = ClaimDirectory(path: layout.portsDir, durable: durable)
     }
 
     /// Reserves the external ports of `pairs` for `owner` and returns the pairs with every external
@@ -55,7 +54,7 @@ public struct PortAllocator: Sendable {
     ///   succeeded; on failure the ports claimed by this call are released and nothing else changes.
     public func reserve(for owner: Identifier, _ pairs: [PortPair]) throws(PortAllocationError) -> [PortPair] {
         do { try pairs.validate() } catch { throw PortAllocationError(.invalid, message: error.description) }
-        try storage { try FileSystem.createDirectory(directory, mode: 0o700) }
+        try storage { try claims.create() }
         let existing = try reservations(for: owner)
         let owned = Dictionary(existing.map { ($0.external, $0) }, uniquingKeysWith: { a, _ in a })
         var result = pairs
@@ -73,7 +72,7 @@ public struct PortAllocator: Sendable {
                 }
                 result[i] = wanted.pair
             }
-            var taken = try storage { try Set(FileSystem.list(directory).compactMap { UInt16($0) }) }
+            var taken = try storage { try Set(claims.names().compactMap { UInt16($0) }) }
             var candidate = range.lowerBound
             for (i, pair) in pairs.enumerated() where pair.external == 0 {
                 let explicit = Set(pairs.map(\.external))
@@ -89,11 +88,11 @@ public struct PortAllocator: Sendable {
                 result[i] = PortPair(internal: pair.internal, external: port)
             }
         } catch {
-            for port in claimed { try? FileSystem.remove(path(of: port)) }
+            for port in claimed { try? claims.release(String(port)) }
             throw error
         }
         for old in existing where !kept.contains(old.external) && !claimed.contains(old.external) {
-            try storage { try FileSystem.remove(path(of: old.external)) }
+            try storage { try claims.release(String(old.external)) }
         }
         try syncDirectory()
         return result
@@ -104,7 +103,7 @@ public struct PortAllocator: Sendable {
     @discardableResult
     public func release(_ port: UInt16, for owner: Identifier) throws(PortAllocationError) -> Bool {
         guard let reservation = try reservation(of: port), reservation.owner == owner else { return false }
-        try storage { try FileSystem.remove(path(of: port)) }
+        try storage { try claims.release(String(port)) }
         try syncDirectory()
         return true
     }
@@ -113,17 +112,14 @@ public struct PortAllocator: Sendable {
     @discardableResult
     public func releaseAll(for owner: Identifier) throws(PortAllocationError) -> [UInt16] {
         let mine = try reservations(for: owner).map(\.external)
-        for port in mine { try storage { try FileSystem.remove(path(of: port)) } }
+        for port in mine { try storage { try claims.release(String(port)) } }
         if !mine.isEmpty { try syncDirectory() }
         return mine
     }
 
     /// Every reservation, by port. Unreadable files (see `recover`) are skipped.
     public func reservations() throws(PortAllocationError) -> [PortReservation] {
-        let names = try storage { () throws -> [String] in
-            guard FileSystem.exists(directory) else { return [] }
-            return try FileSystem.list(directory)
-        }
+        let names = try storage { try claims.names() }
         var out: [PortReservation] = []
         for port in names.compactMap({ UInt16($0) }).sorted() {
             if let r = try reservation(of: port) { out.append(r) }
@@ -138,12 +134,10 @@ public struct PortAllocator: Sendable {
 
     /// The reservation of `port`, or nil if it is free (or its file is unreadable).
     public func reservation(of port: UInt16) throws(PortAllocationError) -> PortReservation? {
-        guard let bytes = try storage({ try FileSystem.readIfExists(path(of: port), limit: 4096) }) else { return nil }
+        guard let bytes = try storage({ try claims.contents(of: String(port)) }) else { return nil }
         guard let r = PortReservation.decode(bytes), r.external == port else { return nil }
         return r
     }
-
-    func path(of port: UInt16) -> String { "\(directory)/\(port)" }
 }
 
 /// Points where a crash test can stop an allocation (see PortAllocatorTests).

@@ -74,8 +74,8 @@ public struct ContainerUnitMetadata: Hashable, Sendable {
                 continue
             }
             guard inSection, let eq = line.firstIndex(of: "=") else { continue }
-            let key = String(line[..<eq]).trimmingSpaces()
-            let value = SystemdEscaping.unescapePlainValue(String(line[line.index(after: eq)...]).trimmingSpaces())
+            let key = String(line[..<eq]).trimmingBlanks
+            let value = SystemdEscaping.unescapePlainValue(String(line[line.index(after: eq)...]).trimmingBlanks)
             values.append((key, value))
         }
         func one(_ key: String) -> String? { values.last(where: { $0.0 == key })?.1 }
@@ -109,14 +109,5 @@ public struct ContainerUnitMetadata: Hashable, Sendable {
         }
         self.init(id: id, image: image, requestId: one(Key.requestId), isolated: typeText == "isolated",
                   shape: shape, runtime: runtime, ports: ports, socketActivation: socket)
-    }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        let scalars = unicodeScalars
-        guard let start = scalars.firstIndex(where: { $0 != " " && $0 != "\t" }),
-              let end = scalars.lastIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
-        return String(scalars[start...end])
     }
 }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import BerthSystem
 
 /// An address family of the iptables plan.
 public enum IPFamily: String, Hashable, Sendable, Codable, CaseIterable {
@@ -11,41 +7,32 @@ public enum IPFamily: String, Hashable, Sendable, Codable, CaseIterable {
 }
 
 /// An IP address literal, checked and in canonical text form (what `inet_ntop` prints), so the
-/// same address always renders the same rule.
+/// same address always renders the same rule. The one reader of IP text in BerthCore: `HostSyntax`
+/// (link validation) and `IptablesPlanner` both go through it.
 struct IPLiteral: Hashable, Sendable {
     let family: IPFamily
     let text: String
     let bytes: [UInt8]
 
-    init(_ string: String, field: String) throws(RenderError) {
-        func fail() -> RenderError {
-            RenderError(field: field, value: string, reason: "must be an IPv4 or IPv6 address literal (resolve host names first; no brackets, no zone)")
-        }
-        if string.isEmpty || string.utf8.count > 45 || string.utf8.contains(where: { $0 == 0 }) { throw fail() }
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        if inet_pton(AF_INET, string, &v4) == 1 {
-            family = .ipv4
-            bytes = withUnsafeBytes(of: v4) { Array($0) }
-            text = IPLiteral.format(AF_INET, bytes, length: socklen_t(INET_ADDRSTRLEN))
-        } else if inet_pton(AF_INET6, string, &v6) == 1 {
-            family = .ipv6
-            bytes = withUnsafeBytes(of: v6) { Array($0) }
-            text = IPLiteral.format(AF_INET6, bytes, length: socklen_t(INET6_ADDRSTRLEN))
+    /// nil unless `string` is a dotted-quad IPv4 address or an IPv6 address without brackets or
+    /// zone (BerthSystem's `IPv4Address`/`IPv6Address`, i.e. `inet_pton`).
+    init?(_ string: String) {
+        // inet_pton reads a C string: it would stop at a NUL and accept "1.2.3.4\0anything".
+        guard !string.utf8.contains(0) else { return nil }
+        if let v4 = IPv4Address(string) {
+            (family, text, bytes) = (.ipv4, v4.description, v4.bytes)
+        } else if let v6 = IPv6Address(string) {
+            (family, text, bytes) = (.ipv6, v6.description, v6.bytes)
         } else {
-            throw fail()
+            return nil
         }
     }
 
-    private static func format(_ af: Int32, _ address: [UInt8], length: socklen_t) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(length))
-        let ok = address.withUnsafeBytes { raw in
-            buffer.withUnsafeMutableBufferPointer { out in
-                inet_ntop(af, raw.baseAddress, out.baseAddress, length) != nil
-            }
+    init(_ string: String, field: String) throws(RenderError) {
+        guard let literal = IPLiteral(string) else {
+            throw RenderError(field: field, value: string, reason: "must be an IPv4 or IPv6 address literal (resolve host names first; no brackets, no zone)")
         }
-        precondition(ok, "inet_ntop failed on an address inet_pton accepted")
-        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        self = literal
     }
 
     var isUnspecified: Bool { bytes.allSatisfy { $0 == 0 } }

@@ -52,15 +52,12 @@ public enum SystemdEscaping {
     /// A whole Exec line value: the executable (an absolute path of safe characters) and its
     /// arguments, each escaped with `execArgument`. `ignoreFailure` adds systemd's `-` prefix.
     public static func commandLine(_ argv: [String], ignoreFailure: Bool = false) throws(RenderError) -> String {
-        guard let executable = argv.first else {
+        guard !argv.isEmpty else {
             throw RenderError(field: "command", value: "", reason: "a command needs at least the executable")
         }
-        try validateExecutablePath(executable)
-        var line = (ignoreFailure ? "-" : "") + escapeSpecifiers(executable)
-        for argument in argv.dropFirst() {
-            line += " " + (try execArgument(argument))
-        }
-        return line
+        var line = ExecLine(argv: argv)
+        line.ignoreFailure = ignoreFailure
+        return try line.render()
     }
 
     /// A plain single-line setting value (`Description=`, the `X-` metadata lines): taken literally by
@@ -111,17 +108,10 @@ public enum SystemdEscaping {
         }
     }
 
-    /// `[A-Za-z_][A-Za-z0-9_]*`, what systemd and every shell accept as a variable name.
+    /// `[A-Za-z_][A-Za-z0-9_]*`, what systemd and every shell accept as a variable name (the rule of
+    /// `EnvironmentVariable.isValidName`, so a unit never names a variable the env file cannot hold).
     public static func validateEnvironmentName(_ name: String) throws(RenderError) {
-        let bytes = Array(name.utf8)
-        func ok(_ b: UInt8, first: Bool) -> Bool {
-            switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"): true
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): !first
-            default: false
-            }
-        }
-        guard let first = bytes.first, ok(first, first: true), bytes.dropFirst().allSatisfy({ ok($0, first: false) }) else {
+        guard EnvironmentVariable.isValidName(name) else {
             throw RenderError(field: "environment name", value: name, reason: "must match [A-Za-z_][A-Za-z0-9_]*")
         }
     }

@@ -79,6 +79,7 @@ import Testing
         ResolvedLink(fromAddress: "127.0.0.1", fromPort: 80, toAddress: "example.com", toPort: 80),
         ResolvedLink(fromAddress: "127.0.0.1 -j ACCEPT", fromPort: 80, toAddress: "198.18.0.2", toPort: 80),
         ResolvedLink(fromAddress: "127.0.0.1\n-A OUTPUT", fromPort: 80, toAddress: "198.18.0.2", toPort: 80),
+        ResolvedLink(fromAddress: "127.0.0.1\u{0}-A OUTPUT", fromPort: 80, toAddress: "198.18.0.2", toPort: 80),
         ResolvedLink(fromAddress: "[::1]", fromPort: 80, toAddress: "198.18.0.2", toPort: 80),
         ResolvedLink(fromAddress: "127.0.0.1", fromPort: 0, toAddress: "198.18.0.2", toPort: 80),
         ResolvedLink(fromAddress: "127.0.0.1", fromPort: 80, toAddress: "198.18.0.2", toPort: 0),
