@@ -48,6 +48,7 @@ private func failure(_ arguments: [String], files: [String: String] = [:]) -> St
         #expect(failure(["--listen", "tcp://localhost:80", "--secret-file", "/s"])?.contains("tcp://localhost:80") == true)
         #expect(failure(["--listen", "tcp://::1:80", "--secret-file", "/s"]) != nil)
         #expect(failure(["--listen", "tcp://127.0.0.1:99999", "--secret-file", "/s"]) != nil)
+        #expect(failure(["--listen", "tcp:///run/x.sock", "--secret-file", "/s"])?.contains("not a path") == true)
         #expect(failure(["--listen", "http://x"])?.contains("expected unix:PATH or tcp://ADDR:PORT") == true)
         #expect(failure(["--listen", "unix:/" + String(repeating: "x", count: 200)])?.contains("longer than") == true)
     }
