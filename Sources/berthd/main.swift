@@ -50,18 +50,16 @@ case .run(let configuration):
         if let unitDirectory = configuration.unitDirectory { handle.unitDir = unitDirectory }
 
         let runtime: RuntimeConfiguration = switch configuration.runtime {
-        case .auto: RuntimeConfiguration.detect(containersConf: containersConf)
-        case .podman: RuntimeConfiguration(runtime: .podman, containersConf: containersConf)
+        case .auto: RuntimeConfiguration.detect()
+        case .podman: RuntimeConfiguration(runtime: .podman)
         case .docker:
             RuntimeConfiguration(
                 runtime: .docker,
                 dockerHost: environment["DOCKER_HOST"]
-                    ?? (handle.mode == .embedded ? "unix://\(configuration.runDirectory)/podman-api.sock" : nil),
-                containersConf: containersConf)
+                    ?? (handle.mode == .embedded ? "unix://\(configuration.runDirectory)/podman-api.sock" : nil))
         }
         let layout = try Layout(stateDir: configuration.stateDirectory, runDir: configuration.runDirectory,
                                 unitDir: handle.unitDir)
-        try layout.prepare()
         var engineConfiguration = EngineConfiguration(layout: layout, manager: handle, runtime: runtime)
         if let range = configuration.portRange {
             engineConfiguration.portRange = UInt16(range.lowerBound)...UInt16(range.upperBound)
