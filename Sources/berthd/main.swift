@@ -37,22 +37,16 @@ case .run(let configuration):
         let environment = ProcessRequest.inheritedEnvironment
         let containersConf = environment["CONTAINERS_CONF"]
             ?? (FileSystem.exists("/etc/berth/containers.conf") ? "/etc/berth/containers.conf" : nil)
-        let requestedMode: ManagerMode? = switch configuration.manager {
-        case .auto: nil
-        case .system: .system
-        case .user: .user
-        case .embedded: .embedded
-        }
         let opened = try await ServiceManagerLauncher.open(
-            requestedMode, embeddedDirectory: configuration.runDirectory + "-manager", containersConf: containersConf)
+            configuration.manager, embeddedDirectory: configuration.runDirectory + "-manager", containersConf: containersConf)
         embedded = opened.embedded
         var handle = opened.handle
         if let unitDirectory = configuration.unitDirectory { handle.unitDir = unitDirectory }
 
         let runtime: RuntimeConfiguration = switch configuration.runtime {
-        case .auto: RuntimeConfiguration.detect()
-        case .podman: RuntimeConfiguration(runtime: .podman)
-        case .docker:
+        case nil: RuntimeConfiguration.detect()
+        case .podman?: RuntimeConfiguration(runtime: .podman)
+        case .docker?:
             RuntimeConfiguration(
                 runtime: .docker,
                 dockerHost: environment["DOCKER_HOST"]
