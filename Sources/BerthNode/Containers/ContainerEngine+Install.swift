@@ -114,7 +114,7 @@ extension ContainerEngine {
             try writeIsolationFiles(for: record)
             try writeUnits(for: record)
             if params.start == true { try setStartOnBoot(id, true) }
-            do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
+            try await reloadSystemd()
             if params.start == true {
                 for unit in activationUnits(id) {
                     do { try await systemd.start(unit) } catch {
@@ -151,7 +151,7 @@ extension ContainerEngine {
             }
             try? await systemd.resetFailed(unit)
             try removeUnits(of: id)
-            do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
+            try await reloadSystemd()
             try store.remove(id)
             records[id] = nil
             _ = try ports.releaseAll(for: id)
