@@ -16,6 +16,8 @@
 # user's ~/.config/systemd/user. Clients need the same XDG_CONFIG_HOME and SYSTEMD_UNIT_PATH, or
 # systemctl's client-side lookups (enable, cat, ...) say the unit does not exist.
 # See shared/REAL-STACK.md. Environment passed through to units: CONTAINERS_CONF, PATH.
+# berthd carries the same recipe in Swift (Sources/BerthNode/Manager/EmbeddedManager.swift): change
+# both. Tests/BerthNodeTests/EngineRealStack/EmbeddedManagerRecipeTests.swift runs one against the other.
 
 manager_start() {
     local dir=$1

@@ -37,31 +37,23 @@ case .run(let configuration):
         let environment = ProcessRequest.inheritedEnvironment
         let containersConf = environment["CONTAINERS_CONF"]
             ?? (FileSystem.exists("/etc/berth/containers.conf") ? "/etc/berth/containers.conf" : nil)
-        let requestedMode: ManagerMode? = switch configuration.manager {
-        case .auto: nil
-        case .system: .system
-        case .user: .user
-        case .embedded: .embedded
-        }
         let opened = try await ServiceManagerLauncher.open(
-            requestedMode, embeddedDirectory: configuration.runDirectory + "-manager", containersConf: containersConf)
+            configuration.manager, embeddedDirectory: configuration.runDirectory + "-manager", containersConf: containersConf)
         embedded = opened.embedded
         var handle = opened.handle
         if let unitDirectory = configuration.unitDirectory { handle.unitDir = unitDirectory }
 
         let runtime: RuntimeConfiguration = switch configuration.runtime {
-        case .auto: RuntimeConfiguration.detect(containersConf: containersConf)
-        case .podman: RuntimeConfiguration(runtime: .podman, containersConf: containersConf)
-        case .docker:
+        case nil: RuntimeConfiguration.detect()
+        case .podman?: RuntimeConfiguration(runtime: .podman)
+        case .docker?:
             RuntimeConfiguration(
                 runtime: .docker,
                 dockerHost: environment["DOCKER_HOST"]
-                    ?? (handle.mode == .embedded ? "unix://\(configuration.runDirectory)/podman-api.sock" : nil),
-                containersConf: containersConf)
+                    ?? (handle.mode == .embedded ? "unix://\(configuration.runDirectory)/podman-api.sock" : nil))
         }
         let layout = try Layout(stateDir: configuration.stateDirectory, runDir: configuration.runDirectory,
                                 unitDir: handle.unitDir)
-        try layout.prepare()
         var engineConfiguration = EngineConfiguration(layout: layout, manager: handle, runtime: runtime)
         if let range = configuration.portRange {
             engineConfiguration.portRange = UInt16(range.lowerBound)...UInt16(range.upperBound)

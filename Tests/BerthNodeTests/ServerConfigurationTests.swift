@@ -29,7 +29,7 @@ private func failure(_ arguments: [String], files: [String: String] = [:]) -> St
         #expect(c.effectiveListen == [.unix(path: "/run/berth/berthd.sock")])
         #expect(c.stateDirectory == "/var/lib/berth")
         #expect(c.maxConnections == 1024 && c.maxLineBytes == 1 << 20 && c.idleTimeoutSeconds == 300)
-        #expect(c.manager == .auto && c.runtime == .auto && c.logLevel == .info)
+        #expect(c.manager == nil && c.runtime == nil && c.logLevel == .info)
         #expect(try configuration(["--run-dir", "/tmp/r"]).effectiveListen == [.unix(path: "/tmp/r/berthd.sock")])
     }
 
@@ -48,6 +48,7 @@ private func failure(_ arguments: [String], files: [String: String] = [:]) -> St
         #expect(failure(["--listen", "tcp://localhost:80", "--secret-file", "/s"])?.contains("tcp://localhost:80") == true)
         #expect(failure(["--listen", "tcp://::1:80", "--secret-file", "/s"]) != nil)
         #expect(failure(["--listen", "tcp://127.0.0.1:99999", "--secret-file", "/s"]) != nil)
+        #expect(failure(["--listen", "tcp:///run/x.sock", "--secret-file", "/s"])?.contains("not a path") == true)
         #expect(failure(["--listen", "http://x"])?.contains("expected unix:PATH or tcp://ADDR:PORT") == true)
         #expect(failure(["--listen", "unix:/" + String(repeating: "x", count: 200)])?.contains("longer than") == true)
     }
@@ -97,6 +98,9 @@ private func failure(_ arguments: [String], files: [String: String] = [:]) -> St
                                            files: ["/etc/x.conf": file])
         #expect(overridden.manager == .system)
         #expect(overridden.listen == [.unix(path: "/tmp/flag.sock")])
+        let auto = try configuration(["--config", "/etc/x.conf", "--manager", "auto", "--runtime", "auto"],
+                                     files: ["/etc/x.conf": "manager = user\nruntime = docker\n"])
+        #expect(auto.manager == nil && auto.runtime == nil, "auto on the command line undoes the file's choice")
         #expect(overridden.maxLineBytes == 4096)
     }
 

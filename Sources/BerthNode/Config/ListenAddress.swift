@@ -17,14 +17,13 @@ public enum ListenAddress: Hashable, Sendable, CustomStringConvertible {
             }
             self = .unix(path: path)
         } else if text.hasPrefix("tcp://") {
-            let rest = String(text.dropFirst("tcp://".count))
-            do {
-                let address = try SocketAddress(parsing: rest)
-                guard address.family != AF_UNIX_VALUE else { throw ConfigurationError("") }
-                self = .tcp(address)
-            } catch {
-                throw ConfigurationError("--listen \(text): expected tcp://IPV4:PORT or tcp://[IPV6]:PORT (a numeric address; \(error))")
+            let expected = "--listen \(text): expected tcp://IPV4:PORT or tcp://[IPV6]:PORT (a numeric address"
+            let address: SocketAddress
+            do { address = try SocketAddress(parsing: String(text.dropFirst("tcp://".count))) } catch {
+                throw ConfigurationError("\(expected); \(error))")
             }
+            if case .unix = address { throw ConfigurationError("\(expected), not a path)") }
+            self = .tcp(address)
         } else {
             throw ConfigurationError("--listen \(text): expected unix:PATH or tcp://ADDR:PORT")
         }
@@ -42,8 +41,3 @@ public enum ListenAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-let AF_UNIX_VALUE = AF_UNIX
-#endif

@@ -1,7 +1,7 @@
+import BerthCore
+
 /// Everything berthd is told at start-up, from flags and the config file (flags win).
 public struct NodeConfiguration: Hashable, Sendable {
-    public enum ManagerMode: String, Hashable, Sendable, CaseIterable { case system, user, embedded, auto }
-    public enum RuntimeChoice: String, Hashable, Sendable, CaseIterable { case podman, docker, auto }
 
     public static let defaultStateDirectory = "/var/lib/berth"
     public static let defaultRunDirectory = "/run/berth"
@@ -19,8 +19,10 @@ public struct NodeConfiguration: Hashable, Sendable {
     public var maxConnections = 1024
     public var maxLineBytes = 1 << 20
     public var idleTimeoutSeconds = 300
-    public var manager: ManagerMode = .auto
-    public var runtime: RuntimeChoice = .auto
+    /// The service manager; nil (`auto`) detects one (`ManagerMode.detect`).
+    public var manager: ManagerMode?
+    /// The container runtime; nil (`auto`) detects one (`RuntimeConfiguration.detect`).
+    public var runtime: ContainerRuntime?
     public var portRange: ClosedRange<Int>?
     public var logLevel: LogLevel = .info
     /// The config file that was read, if any.
@@ -55,9 +57,11 @@ public struct NodeConfiguration: Hashable, Sendable {
             }
             return n
         }
-        func choice<E: RawRepresentable & CaseIterable>(_ type: E.Type) throws(ConfigurationError) -> E where E.RawValue == String {
+        func choice<E: RawRepresentable & CaseIterable>(_ type: E.Type, orAuto: Bool = false) throws(ConfigurationError) -> E?
+        where E.RawValue == String {
+            if orAuto && value == "auto" { return nil }
             guard let e = E(rawValue: value) else {
-                let all = E.allCases.map(\.rawValue).joined(separator: "|")
+                let all = (E.allCases.map(\.rawValue) + (orAuto ? ["auto"] : [])).joined(separator: "|")
                 throw ConfigurationError("--\(key) must be one of \(all), got '\(value)'")
             }
             return e
@@ -76,9 +80,9 @@ public struct NodeConfiguration: Hashable, Sendable {
         case "max-connections": maxConnections = try number(1...1_000_000)
         case "max-line-bytes": maxLineBytes = try number(1024...(256 << 20))
         case "idle-timeout": idleTimeoutSeconds = try number(1...86_400)
-        case "manager": manager = try choice(ManagerMode.self)
-        case "runtime": runtime = try choice(RuntimeChoice.self)
-        case "log-level": logLevel = try choice(LogLevel.self)
+        case "manager": manager = try choice(ManagerMode.self, orAuto: true)
+        case "runtime": runtime = try choice(ContainerRuntime.self, orAuto: true)
+        case "log-level": logLevel = try choice(LogLevel.self) ?? logLevel  // never nil without orAuto
         case "port-range":
             let parts = value.split(separator: "-", omittingEmptySubsequences: false)
             guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), 1 <= a, a <= b, b <= 65535 else {

@@ -15,7 +15,7 @@ extension ContainerEngine {
         }
         var environment = try InstallValidation.environment(params.environment ?? [])
         let pairs = try InstallValidation.ports(params.ports ?? [])
-        let volumes = try InstallValidation.volumes(params.volumes ?? [])
+        _ = try InstallValidation.volumes(params.volumes ?? [])  // checked; the record keeps the wire form
         let slice = try InstallValidation.slice(params.slice)
         if !(params.links ?? []).isEmpty {
             throw RPCError(.invalidParams, "links are not served by this node yet", details: ["field": "links"])
@@ -94,7 +94,6 @@ extension ContainerEngine {
                 volumes: params.volumes ?? [], slice: slice, requestId: params.requestId,
                 runtime: configuration.runtime.runtime, backendPorts: backendPorts, installParams: paramsValue,
                 isolatedUID: isolatedUID)
-            _ = volumes
             do {
                 _ = try ContainerUnitRenderer.render(try spec(for: record))
                 _ = try isolationScripts(for: record)
@@ -115,7 +114,7 @@ extension ContainerEngine {
             try writeIsolationFiles(for: record)
             try writeUnits(for: record)
             if params.start == true { try setStartOnBoot(id, true) }
-            do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
+            try await reloadSystemd()
             if params.start == true {
                 for unit in activationUnits(id) {
                     do { try await systemd.start(unit) } catch {
@@ -152,7 +151,7 @@ extension ContainerEngine {
             }
             try? await systemd.resetFailed(unit)
             try removeUnits(of: id)
-            do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
+            try await reloadSystemd()
             try store.remove(id)
             records[id] = nil
             _ = try ports.releaseAll(for: id)

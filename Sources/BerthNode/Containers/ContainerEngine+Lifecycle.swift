@@ -9,15 +9,24 @@ extension ContainerEngine {
         return id
     }
 
+    /// A coalesced daemon-reload (`ReloadCoalescer`); its failure is `systemd_failed`.
+    func reloadSystemd() async throws {
+        do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
+    }
+
+    /// Sets start-on-boot, with the reload that lets systemd see it; nothing when it is already so.
+    func markStartOnBoot(_ id: Identifier, _ active: Bool) async throws {
+        guard startsOnBoot(id) != active else { return }
+        try setStartOnBoot(id, active)
+        try await reloadSystemd()
+    }
+
     /// `container.start`: marks start-on-boot and starts the unit.
     public func start(_ params: ContainerRefParams) async throws -> ContainerStatus {
         let id = try installedId(params.id)
         return try await withLock(id) {
             let unit = ContainerUnitNames.service(id)
-            if !startsOnBoot(id) {
-                try setStartOnBoot(id, true)
-                do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
-            }
+            try await markStartOnBoot(id, true)
             try? await systemd.resetFailed(unit)
             for unit in activationUnits(id) {
                 do { try await systemd.start(unit) } catch { throw ContainerEngine.systemdFailed(error, "starting \(unit)") }
@@ -31,10 +40,7 @@ extension ContainerEngine {
         let id = try installedId(params.id)
         return try await withLock(id) {
             let unit = ContainerUnitNames.service(id)
-            if startsOnBoot(id) {
-                try setStartOnBoot(id, false)
-                do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
-            }
+            try await markStartOnBoot(id, false)
             for unit in activationUnits(id) + (records[id]?.backendPorts == nil ? [] : [unit]) {
                 do { try await systemd.stop(unit, wait: params.wait ?? true) } catch {
                     throw ContainerEngine.systemdFailed(error, "stopping \(unit)")
@@ -49,10 +55,7 @@ extension ContainerEngine {
         let id = try installedId(params.id)
         return try await withLock(id) {
             let unit = ContainerUnitNames.service(id)
-            if !startsOnBoot(id) {
-                try setStartOnBoot(id, true)
-                do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
-            }
+            try await markStartOnBoot(id, true)
             try? await systemd.resetFailed(unit)
             if records[id]?.backendPorts != nil {
                 // The container starts again on the next connection; its sockets stay up.
@@ -136,7 +139,7 @@ extension ContainerEngine {
                 try store.update(record)
                 records[id] = record
                 try writeUnits(for: record)
-                do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
+                try await reloadSystemd()
             }
             return ContainerEnvResult(id: id.rawValue, environment: env.variables.map { EnvironmentEntry(name: $0.name, value: $0.value) },
                                       environmentSource: record.environmentSource, appliesOnNextStart: true)

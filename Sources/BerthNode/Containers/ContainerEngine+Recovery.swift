@@ -49,7 +49,7 @@ extension ContainerEngine {
         do { report.releasedUIDs = try uids.recover(keeping: Set(loaded.keys)) } catch {
             throw RPCError(.internal, "uid recovery: \(error)")
         }
-        do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
+        try await reloadSystemd()
         // The shared targets: enabled (a wants link under the manager's root target) and started.
         try? await systemd.start(SharedUnits.target)
         if let socket = podmanAPISocket {

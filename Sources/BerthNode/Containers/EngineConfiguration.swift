@@ -6,7 +6,7 @@ public struct EngineConfiguration: Sendable {
     public var manager: ServiceManagerHandle
     public var runtime: RuntimeConfiguration
     public var portRange: ClosedRange<UInt16>
-    /// fsync port claims (off only for throwaway benchmark state).
+    /// fsync port and uid claims (off only for throwaway benchmark state).
     public var durablePorts: Bool
     /// The uids (and gids) isolated containers run as, one each.
     public var uidRange: ClosedRange<UInt32>

@@ -5,14 +5,18 @@ import BerthCore
 import BerthSystem
 
 /// Applies a container's iptables plans inside its network namespace, entered with
-/// `nsenter --target PID --net`:
+/// `nsenter --target PID --net`. Per family:
 ///
-/// 1. the plan's sysctls (`sysctl -w`), only when it has links;
-/// 2. the plan as ONE `iptables-restore --noflush` (`ip6tables-restore`) transaction on standard
+/// 1. one `iptables -t nat -S` (`ip6tables`): which of our chains and jumps exist. A plan without
+///    links for a namespace that has none of our chains stops here (nothing to add or empty);
+/// 2. the plan's sysctls (`sysctl -w`), only when it has links;
+/// 3. the plan as ONE `iptables-restore --noflush` (`ip6tables-restore`) transaction on standard
 ///    input: declaring our chains empties them, so this replaces the previous rules atomically and an
 ///    empty plan removes them;
-/// 3. the jumps from the built-in chains, each checked (`-C`) and appended (`-A`) only when missing.
+/// 4. the jumps from the built-in chains that step 1 did not see, appended in one more restore
+///    (only the first time: appending them on every apply would duplicate them).
 ///
+/// So a steady-state apply is two or three tool runs per family, not one per jump on top.
 /// Applying is idempotent. Any tool failing is a `LinkError` carrying its stderr. Applies to one
 /// namespace are serialised within the process (two concurrent jump checks could both append).
 public struct LinkApplier: Sendable {
@@ -62,11 +66,8 @@ public struct LinkApplier: Sendable {
     /// `-A` lines of our chains and the jumps into them, in table order. Empty when there are none.
     public func currentRules(pid: Int32, family: IPFamily) async throws(LinkError) -> [String] {
         try checkNamespace(pid)
-        let program = family == .ipv4 ? "iptables" : "ip6tables"
-        let result = try await run(pid: pid, program, ["-t", "nat", "-S"])
-        guard result.succeeded else { throw failure(of: [program, "-t", "nat", "-S"], pid: pid, result) }
-        let ours = ["BERTH-PRE", "BERTH-OUT", "BERTH-POST"]
-        return result.stdoutText.split(separator: "\n").map(String.init).filter { line in
+        let ours = Set(IptablesPlan.jumpRules.map(\.target))
+        return try await natRules(pid: pid, program: family == .ipv4 ? "iptables" : "ip6tables").filter { line in
             let words = line.split(separator: " ").map(String.init)
             guard words.count >= 2, words[0] == "-A" else { return false }
             if ours.contains(words[1]) { return true }
@@ -77,6 +78,9 @@ public struct LinkApplier: Sendable {
     // MARK: - Steps
 
     private func apply(_ plan: IptablesPlan, checkedPID pid: Int32) async throws(LinkError) {
+        let existing = try await natRules(pid: pid, program: plan.iptablesProgram)
+        let haveChains = plan.jumps.contains { existing.contains("-N \($0.target)") }
+        if !haveChains, plan == (try? IptablesPlanner.plan(plan.family, for: [])) { return }
         if !plan.sysctls.isEmpty {
             let argv = ["-w", "-q"] + plan.sysctls.map { "\($0.key)=\($0.value)" }
             let result = try await run(pid: pid, sysctl, argv)
@@ -84,16 +88,19 @@ public struct LinkApplier: Sendable {
         }
         let restore = try await run(pid: pid, plan.restoreProgram, plan.restoreArguments, input: Array(plan.restoreInput.utf8))
         guard restore.succeeded else { throw failure(of: [plan.restoreProgram] + plan.restoreArguments, pid: pid, restore) }
-        for jump in plan.jumps {
-            let check = try await run(pid: pid, plan.iptablesProgram, jump.checkArguments)
-            if check.succeeded { continue }
-            // `-C` exits 1 for "no such rule"; anything else is a real failure.
-            guard check.status == .exited(1), !check.timedOut else {
-                throw failure(of: [plan.iptablesProgram] + jump.checkArguments, pid: pid, check)
-            }
-            let append = try await run(pid: pid, plan.iptablesProgram, jump.appendArguments)
-            guard append.succeeded else { throw failure(of: [plan.iptablesProgram] + jump.appendArguments, pid: pid, append) }
-        }
+        // `-S` prints a jump as `-A PREROUTING -j BERTH-PRE`, the very line a restore appends.
+        let missing = plan.jumps.map { "-A \($0.builtinChain) -j \($0.target)" }.filter { !existing.contains($0) }
+        guard !missing.isEmpty else { return }
+        let input = (["*nat"] + missing + ["COMMIT"]).joined(separator: "\n") + "\n"
+        let jumps = try await run(pid: pid, plan.restoreProgram, plan.restoreArguments, input: Array(input.utf8))
+        guard jumps.succeeded else { throw failure(of: [plan.restoreProgram] + plan.restoreArguments, pid: pid, jumps) }
+    }
+
+    /// `iptables -t nat -S` (or `ip6tables`) in the namespace of `pid`, one line per rule or chain.
+    private func natRules(pid: Int32, program: String) async throws(LinkError) -> [String] {
+        let result = try await run(pid: pid, program, ["-t", "nat", "-S"])
+        guard result.succeeded else { throw failure(of: [program, "-t", "nat", "-S"], pid: pid, result) }
+        return result.stdoutText.split(separator: "\n").map(String.init)
     }
 
     private func run(pid: Int32, _ program: String, _ arguments: [String], input: [UInt8]? = nil) async throws(LinkError) -> ProcessResult {

@@ -52,7 +52,7 @@ public struct Logger: Sendable {
     static func quote(_ value: String) -> String {
         let clean = sanitize(value)
         if !clean.isEmpty && !clean.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" }) { return clean }
-        return "\"" + sanitize(value.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"")) + "\""
+        return "\"" + sanitize(value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")) + "\""
     }
 
     static func sanitize(_ text: String) -> String {
@@ -77,13 +77,5 @@ public struct Logger: Sendable {
         let millis = Int(now.tv_nsec / 1_000_000)
         let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
-    }
-}
-
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        for c in self { if c == target { out += replacement } else { out.append(c) } }
-        return out
     }
 }

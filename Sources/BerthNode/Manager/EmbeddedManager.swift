@@ -4,7 +4,9 @@ import Glibc
 import BerthSystem
 
 /// A private systemd manager (`systemd --user`, isolated) that berthd starts, owns and stops, for
-/// hosts where PID 1 is not systemd. The recipe of Scripts/lib/manager.sh, exactly:
+/// hosts where PID 1 is not systemd. The recipe of Scripts/lib/manager.sh (berthd ships without
+/// that file, hence this copy; change both: EmbeddedManagerRecipeTests stops a manager started here
+/// with the script, through the same directory layout, pid and cgroup files and client environment):
 ///
 /// - its own child cgroup in every hierarchy, entered before systemd starts (never the root
 ///   cgroup: systemd would take `/` as its root and move every process of the host into
@@ -13,6 +15,8 @@ import BerthSystem
 ///   `systemd --user` exits at once), propagation unchanged so podman's `/run/netns` mounts stay
 ///   visible on the host;
 /// - a private unit directory, `XDG_RUNTIME_DIR` and `XDG_CONFIG_HOME`.
+///
+/// One difference: units get the fixed `ServiceManagerHandle.path` as `PATH`, not the caller's.
 ///
 /// The scripts are constant text: the directory and cgroup name arrive as positional arguments.
 public final class EmbeddedManager: Sendable {
@@ -133,11 +137,8 @@ public final class EmbeddedManager: Sendable {
     }
 
     static func writeControl(_ path: String, _ bytes: [UInt8]) throws {
-        let fd = open(path, O_WRONLY)
-        guard fd >= 0 else { throw ManagerError("cannot open \(path): errno \(errno)") }
-        defer { close(fd) }
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count else { throw ManagerError("cannot write \(path): errno \(errno)") }
+        let fd = try FileDescriptor.open(path, O_WRONLY)
+        try fd.closeAfter { try fd.writeAll(bytes) }
     }
 
     static func safePathByte(_ b: UInt8) -> Bool {

@@ -9,20 +9,18 @@ public struct RuntimeConfiguration: Hashable, Sendable {
     public var path: String
     /// Docker only: written into each unit as `Environment=DOCKER_HOST=...`.
     public var dockerHost: String?
-    /// Passed to podman through the units' environment (the manager passes it on), when set.
-    public var containersConf: String?
+    // No CONTAINERS_CONF here: it reaches podman through the manager's environment
+    // (`EmbeddedManager.start(containersConf:)`), not through the units.
 
-    public init(runtime: ContainerRuntime, path: String? = nil, dockerHost: String? = nil, containersConf: String? = nil) {
+    public init(runtime: ContainerRuntime, path: String? = nil, dockerHost: String? = nil) {
         self.runtime = runtime
         self.path = path ?? ContainerUnitSpec.defaultRuntimePath(runtime)
         self.dockerHost = dockerHost
-        self.containersConf = containersConf
     }
 
     /// podman when `/usr/bin/podman` exists, else docker.
-    public static func detect(containersConf: String? = nil) -> RuntimeConfiguration {
-        if FileSystem.exists("/usr/bin/podman") { return RuntimeConfiguration(runtime: .podman, containersConf: containersConf) }
-        return RuntimeConfiguration(runtime: .docker, containersConf: containersConf)
+    public static func detect() -> RuntimeConfiguration {
+        RuntimeConfiguration(runtime: FileSystem.exists("/usr/bin/podman") ? .podman : .docker)
     }
 
     /// The unit that serves podman's Docker API on `socketPath`, for the docker runtime on hosts

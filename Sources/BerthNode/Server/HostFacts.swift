@@ -13,6 +13,8 @@ public enum HostFacts {
     }
 
     /// Every up, non-loopback IPv4 and IPv6 address, as text (IPv6 link-local ones with their zone).
+    /// `getifaddrs` stays here (its only caller); the addresses are read and printed by BerthSystem's
+    /// `SocketAddress`, as every other address of the node is.
     public static func addresses() -> [String] {
         var first: UnsafeMutablePointer<ifaddrs>?
         guard getifaddrs(&first) == 0 else { return [] }
@@ -23,18 +25,19 @@ public enum HostFacts {
             cursor = entry.ifa_next
             guard let addr = entry.ifa_addr, entry.ifa_flags & UInt32(IFF_UP) != 0,
                   entry.ifa_flags & UInt32(IFF_LOOPBACK) == 0 else { continue }
-            var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
-            switch Int32(addr.pointee.sa_family) {
-            case AF_INET:
-                var sin = sockaddr_in()
-                memcpy(&sin, addr, MemoryLayout<sockaddr_in>.size)
-                guard inet_ntop(AF_INET, &sin.sin_addr, &buffer, socklen_t(buffer.count)) != nil else { continue }
-                out.append(String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))
-            case AF_INET6:
-                var sin6 = sockaddr_in6()
-                memcpy(&sin6, addr, MemoryLayout<sockaddr_in6>.size)
-                guard inet_ntop(AF_INET6, &sin6.sin6_addr, &buffer, socklen_t(buffer.count)) != nil else { continue }
-                var text = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let length: Int
+            switch CInt(addr.pointee.sa_family) {
+            case AF_INET: length = MemoryLayout<sockaddr_in>.size
+            case AF_INET6: length = MemoryLayout<sockaddr_in6>.size
+            default: continue
+            }
+            var storage = sockaddr_storage()
+            withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: addr, count: length)) }
+            switch try? SocketAddress(storage: storage, length: socklen_t(length)) {
+            case .ipv4(let address, _)?:
+                out.append(address.description)
+            case .ipv6(let address, _, _)?:
+                var text = address.description
                 if text.hasPrefix("fe80:"), let name = entry.ifa_name { text += "%" + String(cString: name) }
                 out.append(text)
             default:

@@ -125,8 +125,9 @@ public final class NodeServer: Sendable {
     private func accepted(_ connection: Connection, on bound: Bound, shared: ServerShared) async {
         var context = RequestContext(transport: bound.transport)
         if bound.transport == .unix {
-            guard let peer = try? connection.peerCredentials(), policy.allows(peer) else {
-                let who = (try? connection.peerCredentials()).map { "uid \($0.userID) pid \($0.processID)" } ?? "unknown peer"
+            let peer = try? connection.peerCredentials()
+            guard let peer, policy.allows(peer) else {
+                let who = peer.map { "uid \($0.userID) pid \($0.processID)" } ?? "unknown peer"
                 logger.warning("peer_refused", ["address": bound.name, "peer": who])
                 try? await connection.write(RPCFrame.encode(.failure(id: .null, error: .unauthorized(
                     "\(who) may not use this socket: only root, uid \(policy.ownUID)\(policy.groupID.map { " or members of group \($0)" } ?? "") may"))))

@@ -98,6 +98,11 @@ struct EngineBadInputTests {
             #expect(reservations.map(\.owner) == [survivor])
             #expect(try await second.list(ContainerListParams()).containers.map(\.id) == ["survivor"])
             #expect(try stack.show("ctr-survivor.service", "LoadState") == "loaded")
+            // A start-up with nothing to repair writes nothing (every berthd start runs open()).
+            let unitText = try FileSystem.read(layout.container(survivor).unitFile)
+            let third = try await stack.engine().open()
+            #expect(third == EngineRecoveryReport(), "a clean start repaired something: \(third)")
+            #expect(try FileSystem.read(layout.container(survivor).unitFile) == unitText)
             #expect(try await second.delete(ContainerRefParams(id: "survivor")))
         } catch {
             await stack.tearDown(containerNames: ["ctr-survivor"])

@@ -43,7 +43,7 @@ struct EngineCrashTests {
                 print("round \(round): killed after \(killAfter) ms, \(acks) installs acknowledged")
 
                 let engine = stack.engine()
-                let report = try await engine.open()
+                try await engine.open()
                 let listed = try await engine.list(ContainerListParams())
                 let installed = Set(listed.containers.map(\.id))
                 // Every acknowledged install is there, with the port it was given.
@@ -65,7 +65,6 @@ struct EngineCrashTests {
                             == container.ports.map(\.external))
                 }
                 #expect(Set(reservations.map(\.external)).count == reservations.count)
-                _ = report
                 // A retry of an acknowledged request answers the first result.
                 if let (id, port) = acked.first {
                     let again = try await engine.install(ContainerInstallParams(

@@ -12,7 +12,7 @@ import BerthSystem
 struct EngineRealStackTests {
     @Test func lifecycleOfAnHttpdContainer() async throws {
         let stack = try await RealStack.start()
-        var names = ["ctr-web", "ctr-again"]
+        let names = ["ctr-web", "ctr-again"]
         do {
             let engine = stack.engine()
             try await engine.open()
@@ -63,7 +63,6 @@ struct EngineRealStackTests {
             #expect(await RealStack.curlEventually(port)?.contains("berth-httpd") == true)
             #expect(try await engine.delete(ContainerRefParams(id: "again")))
         } catch {
-            names += []
             await stack.tearDown(containerNames: names)
             throw error
         }

@@ -77,7 +77,7 @@ struct LinkApplierTests {
 
         try await applier.remove(pid: ns.pid)
         #expect(try await applier.currentRules(pid: ns.pid, family: .ipv4) == jumps, "only the jumps into empty chains remain")
-        #expect(try await applier.currentRules(pid: ns.pid, family: .ipv6) == jumps)
+        #expect(try await applier.currentRules(pid: ns.pid, family: .ipv6) == [], "a family that never had links is left alone")
     }
 
     @Test func ipv6LinksGoToIp6tables() async throws {
@@ -87,8 +87,16 @@ struct LinkApplierTests {
         let v6 = try await applier.currentRules(pid: ns.pid, family: .ipv6)
         #expect(v6.contains("-A BERTH-OUT -d 2001:2::1/128 -p tcp -m tcp --dport 80 -j DNAT --to-destination [2001:2::2]:8080"))
         #expect(v6.count == 6)
-        #expect(try await applier.currentRules(pid: ns.pid, family: .ipv4) == jumps, "no v4 rules for a v6 link")
+        #expect(try await applier.currentRules(pid: ns.pid, family: .ipv4) == [], "no v4 chains or jumps for a v6 link")
         #expect(try await ns.sysctl("net.ipv6.conf.all.forwarding") == "1")
+    }
+
+    @Test func removingFromANamespaceWithoutLinksAddsNothing() async throws {
+        let ns = try NamespaceProcess()
+        defer { ns.stop() }
+        try await applier.remove(pid: ns.pid)
+        #expect(try await applier.currentRules(pid: ns.pid, family: .ipv4) == [])
+        #expect(try await applier.currentRules(pid: ns.pid, family: .ipv6) == [])
     }
 
     @Test func anInvalidPlanChangesNothing() async throws {
