@@ -109,6 +109,20 @@ private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
     }
 }
 
+/// The node.* results name exactly the members the Swift result types encode, so a member the node
+/// adds (or drops) cannot go unnoticed in the contract.
+@Test func nodeResultSchemasMatchTheSwiftResults() throws {
+    let documented = try methods(document())
+    func properties(_ method: MethodName) -> Set<String> {
+        Set(documented[method.rawValue]?["result"]?["schema"]?["properties"]?.objectValue?.keys ?? [:].keys)
+    }
+    func keys(_ value: some Encodable) throws -> Set<String> { Set(try JSONValueEncoder().encode(value).objectValue?.keys ?? [:].keys) }
+    let info = NodeInfo(version: "v", hostname: "h", addresses: [], protocols: [1], capabilities: [], uptimeSeconds: 0,
+                        managerMode: "embedded", runtime: "podman", stateDir: "/s")
+    #expect(try keys(info) == properties(.nodeInfo))
+    #expect(try keys(HelloResult(protocol: 1, node: NodeIdentity(version: "v", hostname: "h"), capabilities: [])) == properties(.nodeHello))
+}
+
 @Test func schemaFilesParseAndFitWhatWeEmit() throws {
     let files = try listRepoDirectory("Protocol/schemas")
     #expect(files.contains("request.schema.json") && files.contains("response.schema.json") && files.contains("error.schema.json"))
