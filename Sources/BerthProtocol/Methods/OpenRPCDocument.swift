@@ -429,7 +429,8 @@ public enum OpenRPCDocument {
               "$ref": "#/components/schemas/LinkSpec"
             }
           },
-          "required": false
+          "required": false,
+          "description": "Not served yet: a non-empty list is refused with invalid_params (see container.links.set)."
         },
         {
           "name": "slice",
