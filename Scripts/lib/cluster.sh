@@ -22,6 +22,8 @@
 CLUSTER_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=manager.sh
 source "$CLUSTER_LIB_DIR/manager.sh"
+# shellcheck source=berthd.sh
+source "$CLUSTER_LIB_DIR/berthd.sh"
 
 CLUSTER_PORT=${CLUSTER_PORT:-7420}
 
@@ -45,7 +47,7 @@ _cluster_stop_berthd() {
 
 # Starts berthd for host $1 (index $2) in its namespace; fails if it does not listen within 10 s.
 _cluster_start_berthd() {
-    local host=$1 dir=$CLUSTER_STATE/$1 ns=$2 addr=$3 binary=$4 i=0
+    local host=$1 dir=$CLUSTER_STATE/$1 ns=$2 addr=$3 binary=$4
     mkdir -p "$dir/state" "$dir/run"
     env -i PATH="$PATH" HOME="${HOME:-/root}" CONTAINERS_CONF="${CONTAINERS_CONF:-}" \
         XDG_RUNTIME_DIR="$dir/sd/xdg" XDG_CONFIG_HOME="$dir/sd/config" SYSTEMD_UNIT_PATH="$dir/sd/units:" \
@@ -55,15 +57,7 @@ _cluster_start_berthd() {
         </dev/null >"$dir/berthd.log" 2>&1 &
     local pid=$!
     _cluster_record "berthd $pid $dir"
-    until [ -S "$dir/berthd.sock" ]; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            echo "cluster: berthd of $host exited before listening; its log ($dir/berthd.log):" >&2
-            sed 's/^/    /' "$dir/berthd.log" >&2
-            return 1
-        fi
-        [ $i -ge 500 ] && { echo "cluster: berthd of $host did not listen within 10 s (see $dir/berthd.log)" >&2; return 1; }
-        sleep 0.02; i=$((i + 1))
-    done
+    berthd_wait_listening "$dir/berthd.sock" "$pid" "$dir/berthd.log" 10 || { echo "cluster: berthd of $host failed" >&2; return 1; }
 }
 
 cluster_up() {

@@ -8,42 +8,33 @@ extension SystemdManagerBus {
 
     /// Every JobRemoved signal from now on (call `subscribe()` once first).
     public func jobRemovedEvents() -> AsyncStream<SystemdJobRemoved> {
-        let messages = connection.messages(matching: DBusMatchRule(interface: Self.managerInterface, member: "JobRemoved",
-                                                                   path: SystemdPath.manager))
-        return AsyncStream { continuation in
-            let task = Task {
-                for await message in messages {
-                    if let job = SystemdJobRemoved(message) { continuation.yield(job) }
-                }
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        signals(Self.jobRemovedRule) { SystemdJobRemoved($0) }
     }
 
     /// Every PropertiesChanged signal of a unit object from now on (call `subscribe()` once first).
     public func unitStateChanges() -> AsyncStream<SystemdUnitStateChange> {
-        let messages = connection.messages(matching: DBusMatchRule(interface: Self.propertiesInterface, member: "PropertiesChanged",
-                                                                   pathNamespace: "/org/freedesktop/systemd1/unit"))
-        return AsyncStream { continuation in
-            let task = Task {
-                for await message in messages {
-                    if let change = SystemdUnitStateChange(message) { continuation.yield(change) }
-                }
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        signals(DBusMatchRule(interface: Self.propertiesInterface, member: "PropertiesChanged",
+                              pathNamespace: "/org/freedesktop/systemd1/unit")) { SystemdUnitStateChange($0) }
     }
 
     /// Every UnitRemoved signal's unit name from now on (call `subscribe()` once first).
     public func unitRemovedEvents() -> AsyncStream<String> {
-        let messages = connection.messages(matching: DBusMatchRule(interface: Self.managerInterface, member: "UnitRemoved",
-                                                                   path: SystemdPath.manager))
+        signals(DBusMatchRule(interface: Self.managerInterface, member: "UnitRemoved", path: SystemdPath.manager)) {
+            if case .string(let name)? = $0.body.first { name } else { nil }
+        }
+    }
+
+    static let jobRemovedRule = DBusMatchRule(interface: managerInterface, member: "JobRemoved", path: SystemdPath.manager)
+
+    /// The messages matching `rule` that `decode` accepts, as a stream that ends with the connection
+    /// and stops listening when its consumer goes away.
+    private func signals<Event: Sendable>(_ rule: DBusMatchRule,
+                                          _ decode: @escaping @Sendable (DBusMessage) -> Event?) -> AsyncStream<Event> {
+        let messages = connection.messages(matching: rule)
         return AsyncStream { continuation in
             let task = Task {
                 for await message in messages {
-                    if case .string(let name)? = message.body.first { continuation.yield(name) }
+                    if let event = decode(message) { continuation.yield(event) }
                 }
                 continuation.finish()
             }
@@ -56,8 +47,7 @@ extension SystemdManagerBus {
     /// a job that finishes before the call's reply arrives is not missed.
     public func runJob(_ operation: JobOperation, unit: String, mode: SystemdJobMode = .replace,
                        timeout: Duration = .seconds(90)) async throws -> SystemdJobRemoved {
-        let messages = connection.messages(matching: DBusMatchRule(interface: Self.managerInterface, member: "JobRemoved",
-                                                                   path: SystemdPath.manager))
+        let messages = connection.messages(matching: Self.jobRemovedRule)
         let job = try objectPath(try await callManager(operation.rawValue, [.string(unit), .string(mode.rawValue)]),
                                  operation.rawValue)
         let removed = try await withThrowingTaskGroup(of: SystemdJobRemoved?.self) { group in

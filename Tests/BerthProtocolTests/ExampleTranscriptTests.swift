@@ -85,7 +85,8 @@ struct ReferenceNode {
             case .nodeInfo:
                 _ = try r.decodeParams(EmptyParams.self)
                 outcome = .result(encode(NodeInfo(version: "0.0.0", hostname: "ref", addresses: [], protocols: Array(ProtocolVersion.supported),
-                                                  capabilities: [], uptimeSeconds: 1, managerMode: "user", runtime: "podman")))
+                                                  capabilities: [], uptimeSeconds: 1, managerMode: "user", runtime: "podman",
+                                                  stateDir: "/var/lib/berth")))
             case .rpcDiscover:
                 outcome = .result(OpenRPCDocument.value)
             default:

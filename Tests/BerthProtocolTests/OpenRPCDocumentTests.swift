@@ -109,6 +109,47 @@ private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
     }
 }
 
+/// The node.* results name exactly the members the Swift result types encode, so a member the node
+/// adds (or drops) cannot go unnoticed in the contract.
+@Test func nodeResultSchemasMatchTheSwiftResults() throws {
+    let documented = try methods(document())
+    func properties(_ method: MethodName) -> Set<String> {
+        Set(documented[method.rawValue]?["result"]?["schema"]?["properties"]?.objectValue?.keys ?? [:].keys)
+    }
+    func keys(_ value: some Encodable) throws -> Set<String> { Set(try JSONValueEncoder().encode(value).objectValue?.keys ?? [:].keys) }
+    let info = NodeInfo(version: "v", hostname: "h", addresses: [], protocols: [1], capabilities: [], uptimeSeconds: 0,
+                        managerMode: "embedded", runtime: "podman", stateDir: "/s")
+    #expect(try keys(info) == properties(.nodeInfo))
+    #expect(try keys(HelloResult(protocol: 1, node: NodeIdentity(version: "v", hostname: "h"), capabilities: [])) == properties(.nodeHello))
+}
+
+/// The shared schemas name exactly what the Swift wire types encode (every optional member set).
+@Test func componentSchemasMatchTheSwiftTypes() throws {
+    let doc = try document()
+    func properties(_ name: String) -> Set<String> {
+        Set(doc["components"]?["schemas"]?[name]?["properties"]?.objectValue?.keys ?? [:].keys)
+    }
+    func keys(_ value: some Encodable) throws -> Set<String> { Set(try JSONValueEncoder().encode(value).objectValue?.keys ?? [:].keys) }
+    let link = LinkSpec(fromHost: "127.0.0.1", fromPort: 1, toHost: "h", toPort: 2)
+    let status = ContainerStatus(id: "a", image: "i", state: "active", subState: "running", ports: [PortMapping(internal: 1)],
+                                 enabled: true, socketActivated: false, mainPID: 1, environmentNames: ["A"], links: [link],
+                                 isolatedUID: 1)
+    let cases: [(String, any Encodable)] = [
+        ("PortMapping", PortMapping(internal: 1, external: 2)),
+        ("EnvironmentEntry", EnvironmentEntry(name: "A", value: "b")),
+        ("VolumeMount", VolumeMount(hostPath: "/a", containerPath: "/b", readOnly: true)),
+        ("LinkSpec", link),
+        ("ContainerStatus", status),
+        ("EventCursor", EventCursor(epoch: "e", seq: 1)),
+        ("EventNotification", EventNotification(type: "change", subscription: "s", cursor: EventCursor(epoch: "e", seq: 1),
+                                                id: "a", event: "started", status: status)),
+        ("NodeIdentity", NodeIdentity(version: "v", hostname: "h")),
+    ]
+    for (name, value) in cases {
+        #expect(try keys(value) == properties(name), "\(name)")
+    }
+}
+
 @Test func schemaFilesParseAndFitWhatWeEmit() throws {
     let files = try listRepoDirectory("Protocol/schemas")
     #expect(files.contains("request.schema.json") && files.contains("response.schema.json") && files.contains("error.schema.json"))

@@ -57,7 +57,7 @@ import BerthProtocol
 
 @Test func clientsReadResponsesAndNotifications() throws {
     let info = NodeInfo(version: "0.1.0", hostname: "h1", addresses: ["198.18.0.1"], protocols: [1], capabilities: [Capability.events],
-                        uptimeSeconds: 12, managerMode: "user", runtime: "podman")
+                        uptimeSeconds: 12, managerMode: "user", runtime: "podman", stateDir: "/var/lib/berth")
     let line = RPCFrame.encode(.success(id: "a", encoding: info))
     guard case .response(let r) = try RPCFrame.decodeFromNode(Array(line.dropLast())) else {
         Issue.record("not a response")

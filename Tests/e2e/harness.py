@@ -186,6 +186,15 @@ def http_get(host, port, path="/", timeout=5.0):
         conn.close()
 
 
+def local_page(port, timeout=2.0):
+    """The body 127.0.0.1:PORT serves, or None when nothing answers (for `eventually` and for
+    checking that a stopped container's port refuses)."""
+    try:
+        return http_get("127.0.0.1", port, timeout=timeout)[1]
+    except OSError:
+        return None
+
+
 def tail(path, lines=30):
     try:
         with open(path, "rb") as f:

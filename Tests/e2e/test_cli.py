@@ -7,7 +7,7 @@ import os
 import subprocess
 
 import harness
-from harness import check, check_equal, check_in, eventually
+from harness import check, check_equal, check_in, eventually, local_page
 
 HTTPD = "localhost/berth-httpd:latest"
 
@@ -21,13 +21,6 @@ def start(cu):
     mgr = harness.Manager.start_new(cu)
     node = harness.Node.start_new(cu, manager=mgr)
     return mgr, node, ["--node", f"unix:{node.socket_path}"]
-
-
-def page(port):
-    try:
-        return harness.http_get("127.0.0.1", port, timeout=2)[1]
-    except OSError:
-        return None
 
 
 def test_install_ps_stop_rm_through_the_cli(cu):
@@ -45,7 +38,7 @@ def test_install_ps_stop_rm_through_the_cli(cu):
     check_equal(r.returncode, 0, "ports exit status", stderr=r.stderr)
     ports = json.loads(r.stdout)
     port = next(p["external"] for p in ports["ports"] if p["internal"] == 8080)
-    body = eventually(lambda: page(port), "the page", timeout=10)
+    body = eventually(lambda: local_page(port), "the page", timeout=10)
     check_in("from the cli $HOME %n", body, "the environment value arrives as typed")
     check_equal(mgr.show("ctr-cli-web.service")["ActiveState"], "active", "systemctl show after install --start")
 
@@ -57,7 +50,7 @@ def test_install_ps_stop_rm_through_the_cli(cu):
     r = berth(at, "stop", "--wait", "cli-web")
     check_equal(r.returncode, 0, "stop exit status", stderr=r.stderr)
     check_equal(mgr.show("ctr-cli-web.service")["ActiveState"], "inactive", "systemctl show after stop")
-    check(page(port) is None, "the port refuses after stop")
+    check(local_page(port) is None, "the port refuses after stop")
     r = berth(at, "ps")
     check("cli-web" not in r.stdout, "ps hides inactive containers", stdout=r.stdout)
     r = berth(at, "ps", "--all")
@@ -65,7 +58,7 @@ def test_install_ps_stop_rm_through_the_cli(cu):
 
     r = berth(at, "start", "cli-web")
     check_equal(r.returncode, 0, "start exit status", stderr=r.stderr)
-    eventually(lambda: page(port), "the page after start", timeout=10)
+    eventually(lambda: local_page(port), "the page after start", timeout=10)
 
     r = berth(at, "rm", "cli-web")
     check_equal(r.returncode, 0, "rm exit status", stderr=r.stderr)

@@ -10,7 +10,7 @@ import threading
 import time
 
 import harness
-from harness import check, check_equal, check_in, eventually, RpcError
+from harness import check, check_equal, check_in, eventually, local_page, RpcError
 
 HTTPD = "localhost/berth-httpd:latest"
 BUSYBOX = "localhost/busybox:latest"
@@ -35,13 +35,6 @@ def kind_of(rpc, method, params):
     return None
 
 
-def page(port):
-    try:
-        return harness.http_get("127.0.0.1", port, timeout=2)[1]
-    except OSError:
-        return None
-
-
 def test_httpd_lifecycle(cu):
     mgr, node, rpc = start(cu)
     cu.container("ctr-web")
@@ -50,20 +43,20 @@ def test_httpd_lifecycle(cu):
     check_equal(status["state"], "active", "state after install --start")
     port = status["ports"][0]["external"]
     check(port != 0, "port allocated", status=status)
-    body = eventually(lambda: page(port), "the page", timeout=10)
+    body = eventually(lambda: local_page(port), "the page", timeout=10)
     check_in("hello", body, "page")
     check_equal(mgr.show("ctr-web.service")["ActiveState"], "active", "systemctl show")
 
     status = rpc.call("container.stop", {"id": "web", "wait": True})
     check_equal(status["state"], "inactive", "state after stop")
     check_equal(mgr.show("ctr-web.service")["ActiveState"], "inactive", "systemctl show after stop")
-    check(page(port) is None, "the port refuses after stop")
+    check(local_page(port) is None, "the port refuses after stop")
     listed = rpc.call("container.list", {})["containers"]
     check_equal([(c["id"], c["state"]) for c in listed], [("web", "inactive")], "list after stop")
 
     status = rpc.call("container.restart", {"id": "web"})
     check_equal(status["state"], "active", "state after restart")
-    check_in("hello", eventually(lambda: page(port), "the page after restart"), "page")
+    check_in("hello", eventually(lambda: local_page(port), "the page after restart"), "page")
     for c in rpc.call("container.list", {})["containers"]:
         check_equal(c["state"], mgr.show(f"ctr-{c['id']}.service")["ActiveState"], "list agrees with systemctl")
 

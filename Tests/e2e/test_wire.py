@@ -238,6 +238,12 @@ def test_node_hello_and_info_describe_the_node(cu):
     discover = rpc.call("rpc.discover")
     names = {m["name"] for m in discover["methods"]}
     check({"node.hello", "node.info", "node.ping", "rpc.discover"} <= names, "OpenRPC lists the node methods", names=names)
+    # x-berth-served is a promise: a served method knows its params (an unknown one is invalid_params,
+    # so nothing runs), one not served is method_not_found. Checked against the running node, not the file.
+    for method in discover["methods"]:
+        kind = error_kind(rpc.request(method["name"], {"noSuchParam": 1}))
+        expected = "invalid_params" if method["x-berth-served"] else "method_not_found"
+        check_equal(kind, expected, f"{method['name']} is served as x-berth-served says")
     check_equal(os.stat(node.socket_path).st_mode & 0o777, 0o660, "socket mode")
 
 

@@ -25,11 +25,11 @@ public struct BasicMethods: MethodProvider {
             let elapsed = ContinuousClock.now - started
             let info = NodeInfo(version: d.version, hostname: d.hostname, addresses: d.addresses(),
                                 protocols: Array(ProtocolVersion.supported), capabilities: d.capabilities,
-                                uptimeSeconds: elapsed.components.seconds, managerMode: d.managerMode, runtime: d.runtime)
+                                uptimeSeconds: elapsed.components.seconds, managerMode: d.managerMode, runtime: d.runtime,
+                                stateDir: d.stateDirectory)
             guard case .object(var members) = try JSONValueEncoder().encode(info) else {
                 throw RPCError.internal("node.info did not encode to an object")
             }
-            members["stateDir"] = .string(d.stateDirectory)
             if let extra = d.extraInfo {
                 for (key, value) in await extra() where members[key] == nil { members[key] = value }
             }

@@ -61,12 +61,14 @@ public struct NodeInfo: Codable, Hashable, Sendable {
     public var protocols: [Int]
     public var capabilities: [String]
     public var uptimeSeconds: Int64
-    /// "system" (root's systemd) or "user" (a user manager).
+    /// "system" (root's systemd), "user" (a user manager) or "embedded" (a private manager the node runs).
     public var managerMode: String
     /// "podman" or "docker".
     public var runtime: String
+    /// The node's state directory (containers, ports, request records).
+    public var stateDir: String
     public init(version: String, hostname: String, addresses: [String], protocols: [Int], capabilities: [String],
-                uptimeSeconds: Int64, managerMode: String, runtime: String) {
+                uptimeSeconds: Int64, managerMode: String, runtime: String, stateDir: String) {
         self.version = version
         self.hostname = hostname
         self.addresses = addresses
@@ -75,9 +77,10 @@ public struct NodeInfo: Codable, Hashable, Sendable {
         self.uptimeSeconds = uptimeSeconds
         self.managerMode = managerMode
         self.runtime = runtime
+        self.stateDir = stateDir
     }
     enum CodingKeys: String, CodingKey {
-        case version, hostname, addresses, protocols, capabilities, uptimeSeconds, managerMode, runtime
+        case version, hostname, addresses, protocols, capabilities, uptimeSeconds, managerMode, runtime, stateDir
     }
 }
 

@@ -144,8 +144,10 @@ public enum OpenRPCDocument {
               "type": "string",
               "enum": [
                 "system",
-                "user"
-              ]
+                "user",
+                "embedded"
+              ],
+              "description": "Which systemd manager runs the containers: the host's, a user manager, or a private one the node starts itself."
             },
             "runtime": {
               "type": "string",
@@ -153,6 +155,10 @@ public enum OpenRPCDocument {
                 "podman",
                 "docker"
               ]
+            },
+            "stateDir": {
+              "type": "string",
+              "description": "The node's state directory (containers, ports, request records)."
             }
           },
           "required": [
@@ -163,7 +169,8 @@ public enum OpenRPCDocument {
             "capabilities",
             "uptimeSeconds",
             "managerMode",
-            "runtime"
+            "runtime",
+            "stateDir"
           ]
         }
       },
@@ -422,7 +429,8 @@ public enum OpenRPCDocument {
               "$ref": "#/components/schemas/LinkSpec"
             }
           },
-          "required": false
+          "required": false,
+          "description": "Not served yet: a non-empty list is refused with invalid_params (see container.links.set)."
         },
         {
           "name": "slice",
