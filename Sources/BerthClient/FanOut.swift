@@ -16,8 +16,15 @@ public enum FanOut {
     public static func run<Value: Sendable>(_ addresses: [NodeAddress], options: ConnectOptions = ConnectOptions(),
                                             timeout: Duration,
                                             _ body: @escaping @Sendable (NodeClient) async throws -> Value) async -> [NodeOutcome<Value>] {
-        await withTaskGroup(of: (Int, Result<Value, any Error>).self) { group in
-            for (index, address) in addresses.enumerated() {
+        await run(addresses.map { ($0, options) }, timeout: timeout, body)
+    }
+
+    /// The same, with each node's own connect options (its own secret).
+    public static func run<Value: Sendable>(_ nodes: [(address: NodeAddress, options: ConnectOptions)], timeout: Duration,
+                                            _ body: @escaping @Sendable (NodeClient) async throws -> Value) async -> [NodeOutcome<Value>] {
+        let addresses = nodes.map(\.address)
+        return await withTaskGroup(of: (Int, Result<Value, any Error>).self) { group in
+            for (index, (address, options)) in nodes.enumerated() {
                 group.addTask {
                     do {
                         let value = try await withDeadline(timeout, address: address) {

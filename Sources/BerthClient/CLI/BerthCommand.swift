@@ -49,11 +49,19 @@ extension CommandContext {
     func runOnNodes(_ options: GlobalOptions,
                     _ work: @escaping @Sendable (NodeClient) async throws -> [CallOutcome],
                     render: (JSONValue, _ label: String?, _ node: NodeAddress?) throws -> [String]) async -> ExitCode {
-        let addresses: [NodeAddress]
-        let connect: ConnectOptions
+        await runOnNodes(options, locators: nil, { client, _ in try await work(client) }, render: render)
+    }
+
+    /// The same for commands over container locators: each `NODE/ID` goes to its node only, bare
+    /// ids to the `--node` nodes; `work` gets the ids meant for its node, in command-line order.
+    func runOnNodes(_ options: GlobalOptions, locators: [Locator]?,
+                    _ work: @escaping @Sendable (NodeClient, [String]) async throws -> [CallOutcome],
+                    render: (JSONValue, _ label: String?, _ node: NodeAddress?) throws -> [String]) async -> ExitCode {
+        let plan: [(target: NodeTarget, ids: [String])]
+        var nodes: [(address: NodeAddress, options: ConnectOptions)] = []
         do {
-            addresses = try options.addresses(environment: environment)
-            connect = try options.connectOptions()
+            plan = try Self.assign(locators, options: options, environment: environment)
+            for (target, _) in plan { nodes.append((target.address, try options.connectOptions(for: target))) }
         } catch let error as UsageError {
             output.printError("berth: \(error.message)")
             return .usage
@@ -64,7 +72,13 @@ extension CommandContext {
             output.printError("berth: \(error)")
             return .failure
         }
-        let outcomes = await FanOut.run(addresses, options: connect, timeout: options.timeout + .seconds(1), work)
+        let addresses = nodes.map(\.address)
+        var idsByNode: [NodeAddress: [String]] = [:]
+        for (target, ids) in plan { idsByNode[target.address] = ids }
+        let assigned = idsByNode
+        let outcomes = await FanOut.run(nodes, timeout: options.timeout + .seconds(1)) { client in
+            try await work(client, assigned[client.address] ?? [])
+        }
         let several = addresses.count > 1
         var codes: [ExitCode] = []
         var jsonItems: [JSONValue] = []
@@ -114,6 +128,32 @@ extension CommandContext {
             return
         }
         output.print(JSONValue.array(items).description)
+    }
+
+    /// Which ids go to which node (see `runOnNodes(_:locators:_:render:)`).
+    static func assign(_ locators: [Locator]?, options: GlobalOptions,
+                       environment: [String: String]) throws -> [(target: NodeTarget, ids: [String])] {
+        var directory = NodeDirectory(environment: environment)
+        guard let locators else { return try options.targets(environment: environment, directory: &directory).map { ($0, []) } }
+        var plan: [(target: NodeTarget, ids: [String])] = []
+        func add(_ target: NodeTarget, _ id: String) {
+            if let index = plan.firstIndex(where: { $0.target.address == target.address }) {
+                plan[index].ids.append(id)
+            } else {
+                plan.append((target, [id]))
+            }
+        }
+        // Bare ids go to the --node nodes only when some are given: `berth start h1/web` alone
+        // must not also reach the default node.
+        let defaults = locators.contains { $0.node == nil } ? try options.targets(environment: environment, directory: &directory) : []
+        for locator in locators {
+            if let node = locator.node {
+                do { add(try directory.resolve(node), locator.id) } catch { throw UsageError("\(locator): \(error.message)") }
+            } else {
+                for target in defaults { add(target, locator.id) }
+            }
+        }
+        return plan
     }
 
     static func worst(_ codes: [ExitCode]) -> ExitCode {

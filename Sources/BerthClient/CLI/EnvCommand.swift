@@ -53,10 +53,10 @@ public struct EnvCommand: BerthCommand {
     }
 
     public func run(_ context: CommandContext) async -> ExitCode {
-        let id = arguments.ids[0]
+        let id = arguments.locators[0].id
         let patch = set.isEmpty && unset.isEmpty ? nil
             : ContainerEnvPatchParams(id: id, set: set.isEmpty ? nil : set, unset: unset.isEmpty ? nil : unset)
-        return await context.runOnNodes(arguments.options, { client in
+        return await context.runOnNodes(arguments.options, locators: arguments.locators, { client, _ in
             if let patch { return [try await client.outcome(.containerEnvPatch, params: encodeParams(patch))] }
             return [try await client.outcome(.containerEnvGet, params: encodeParams(ContainerRefParams(id: id)))]
         }, render: { value, _, node in

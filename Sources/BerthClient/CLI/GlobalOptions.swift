@@ -14,7 +14,8 @@ public struct GlobalOptions: Hashable, Sendable {
 
     static let helpText = """
         NODE OPTIONS:
-          --node ADDR          unix:PATH, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]; repeat for several
+          --node ADDR|ALIAS    unix:PATH, tcp://HOST:PORT, ssh://[USER@]HOST[:PORT] or an alias of the node
+                               config ($BERTH_CONFIG, else ~/.config/berth/nodes); repeat for several
                                nodes (default: $BERTH_NODE, else unix:/run/berth/berthd.sock)
           --secret-file FILE   shared secret for tcp:// nodes
           --timeout SECONDS    per node and per call (default 30)
@@ -39,35 +40,58 @@ public struct GlobalOptions: Hashable, Sendable {
         return true
     }
 
-    /// Every `--node` parses.
+    /// Every `--node` parses as an address or is a plausible alias name (aliases are looked up
+    /// when the command runs).
     func validate() throws(UsageError) {
         for node in nodes {
-            do { _ = try NodeAddress(parsing: node) } catch { throw UsageError(error.description) }
+            if NodeTarget.looksLikeAddress(node) {
+                do { _ = try NodeAddress(parsing: node) } catch { throw UsageError(error.description) }
+            } else if !NodeAliases.isValidName(node) {
+                throw UsageError("--node \(String(reflecting: node)) is neither a node address (unix:PATH, tcp://HOST:PORT, ssh://[USER@]HOST[:PORT]) nor an alias name")
+            }
         }
     }
 
-    /// The nodes to talk to.
-    func addresses(environment: [String: String]) throws(UsageError) -> [NodeAddress] {
-        if nodes.isEmpty {
-            do { return [try NodeAddress.defaultAddress(environment: environment)] } catch {
-                throw UsageError(error.description + " (from BERTH_NODE)")
+    /// The nodes to talk to: `--node` values (addresses or aliases), else `BERTH_NODE`, else the
+    /// default socket. The same address named twice is asked once.
+    func targets(environment: [String: String], directory: inout NodeDirectory) throws(UsageError) -> [NodeTarget] {
+        var texts = nodes
+        if texts.isEmpty {
+            guard let text = environment["BERTH_NODE"], !text.isEmpty else {
+                return [NodeTarget(name: "unix:" + NodeAddress.defaultSocketPath, address: .unix(path: NodeAddress.defaultSocketPath))]
             }
+            texts = [text]
         }
         var seen = Set<NodeAddress>()
-        var addresses: [NodeAddress] = []
-        for node in nodes {
+        var targets: [NodeTarget] = []
+        for text in texts {
             do {
-                let address = try NodeAddress(parsing: node)
-                if seen.insert(address).inserted { addresses.append(address) }
-            } catch { throw UsageError(error.description) }
+                let target = try directory.resolve(text)
+                if seen.insert(target.address).inserted { targets.append(target) }
+            } catch { throw UsageError(error.description + (nodes.isEmpty ? " (from BERTH_NODE)" : "")) }
         }
-        return addresses
+        return targets
+    }
+
+    /// The addresses of `targets(environment:directory:)`.
+    func addresses(environment: [String: String]) throws(UsageError) -> [NodeAddress] {
+        var directory = NodeDirectory(environment: environment)
+        return try targets(environment: environment, directory: &directory).map(\.address)
     }
 
     var timeout: Duration { .milliseconds(Int64(timeoutSeconds * 1000)) }
 
     /// Connect options with the secret read from `--secret-file`.
     func connectOptions() throws(CommandFailure) -> ConnectOptions {
+        try connectOptions(secretFile: secretFile)
+    }
+
+    /// Connect options for one node: its alias's secret file wins over `--secret-file`.
+    func connectOptions(for target: NodeTarget) throws(CommandFailure) -> ConnectOptions {
+        try connectOptions(secretFile: target.secretFile ?? secretFile)
+    }
+
+    private func connectOptions(secretFile: String?) throws(CommandFailure) -> ConnectOptions {
         var options = ConnectOptions(connectTimeout: timeout, callTimeout: timeout)
         if let secretFile {
             do {

@@ -98,7 +98,7 @@ public struct InstallCommand: BerthCommand {
         self.arguments.options = options
         self.arguments.ids = [positionals[1]]
         self.params = ContainerInstallParams(
-            id: positionals[1], image: positionals[0], command: command,
+            id: try Locator(parsing: positionals[1]).id, image: positionals[0], command: command,
             ports: mappings.isEmpty ? nil : mappings,
             environment: environment.isEmpty ? nil : environment.variables.map { EnvironmentEntry(name: $0.name, value: $0.value) },
             environmentSource: scalars["--env-source"], volumes: mounts.isEmpty ? nil : mounts,
@@ -138,7 +138,7 @@ public struct InstallCommand: BerthCommand {
 
     public func run(_ context: CommandContext) async -> ExitCode {
         let params = self.params
-        return await context.runOnNodes(arguments.options, { client in
+        return await context.runOnNodes(arguments.options, locators: arguments.locators, { client, _ in
             [try await client.outcome(.containerInstall, params: encodeParams(params))]
         }, render: { value, _, node in
             let status = try JSONValueDecoder().decode(ContainerStatus.self, from: value)

@@ -4,8 +4,7 @@ import BerthProtocol
 /// follows the command line, and one failing id does not stop the rest.
 func runPerID(_ context: CommandContext, _ arguments: IDArguments, verb: String,
               _ call: @escaping @Sendable (NodeClient, String) async throws -> CallOutcome) async -> ExitCode {
-    let ids = arguments.ids
-    return await context.runOnNodes(arguments.options, { client in
+    return await context.runOnNodes(arguments.options, locators: arguments.locators, { client, ids in
         var outcomes: [CallOutcome] = []
         for id in ids { outcomes.append(try await call(client, id)) }
         return outcomes

@@ -23,8 +23,11 @@ struct IDArguments: Hashable, Sendable {
         try options.validate()
         if ids.count < minimum { throw UsageError(minimum == 1 && maximum == 1 ? "missing the container ID" : "missing container IDs") }
         if ids.count > maximum { throw UsageError("expected one container ID, got \(ids.count)") }
-        for id in ids { try ContainerID.validate(id) }
+        for id in ids { try Locator(parsing: id).validate() }
     }
+
+    /// The ids as locators (`ID` or `NODE/ID`); call after `validate`.
+    var locators: [Locator] { ids.map { (try? Locator(parsing: $0)) ?? Locator(node: nil, id: $0) } }
 }
 
 /// `berth ping`: round trip to every node.

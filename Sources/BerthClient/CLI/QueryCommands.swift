@@ -92,8 +92,8 @@ public struct StatusCommand: BerthCommand {
     public init(arguments: [String]) throws(UsageError) { self.arguments = try IDArguments(arguments) }
     public func validate() throws(UsageError) { try arguments.validate(minimum: 1, maximum: 1) }
     public func run(_ context: CommandContext) async -> ExitCode {
-        let id = arguments.ids[0]
-        return await context.runOnNodes(arguments.options, { client in
+        let id = arguments.locators[0].id
+        return await context.runOnNodes(arguments.options, locators: arguments.locators, { client, _ in
             [try await client.outcome(.containerStatus, params: encodeParams(ContainerRefParams(id: id)))]
         }, render: { value, _, node in
             let status = try JSONValueDecoder().decode(ContainerStatus.self, from: value)
@@ -119,8 +119,8 @@ public struct PortsCommand: BerthCommand {
     public init(arguments: [String]) throws(UsageError) { self.arguments = try IDArguments(arguments) }
     public func validate() throws(UsageError) { try arguments.validate(minimum: 1, maximum: 1) }
     public func run(_ context: CommandContext) async -> ExitCode {
-        let id = arguments.ids[0]
-        return await context.runOnNodes(arguments.options, { client in
+        let id = arguments.locators[0].id
+        return await context.runOnNodes(arguments.options, locators: arguments.locators, { client, _ in
             [try await client.outcome(.containerPorts, params: encodeParams(ContainerRefParams(id: id)))]
         }, render: { value, _, node in
             let result = try JSONValueDecoder().decode(ContainerPortsResult.self, from: value)

@@ -1,0 +1,142 @@
+import BerthProtocol
+
+/// `berth link NODE/ID --to NODE/ID:PORT [--as ADDR:PORT]`
+public struct LinkCommand: BerthCommand {
+    public static let name = "link"
+    public static let abstract = "Link a container to a container on another node (live; kept across restarts)."
+    public static let usage = "berth link [NODE/]ID --to [NODE/]ID:PORT [--as ADDR:PORT] [--node ADDR] [--json]"
+    public static let details = """
+        ARGUMENTS:
+          [NODE/]ID              the container that connects (NODE: an alias or address; default --node)
+
+        OPTIONS:
+          --to [NODE/]ID:PORT    the container it reaches and its internal PORT (default node: the source's)
+          --as ADDR:PORT         the address the source connects to (default 127.0.0.1:PORT)
+
+        Asks the target's node which host port publishes PORT (container.ports) and the address other
+        hosts reach that node by (the alias's host=, the tcp:// host, else node.info's first address),
+        then sets the link on the source's node (container.links.set), replacing a link from the same
+        ADDR:PORT and keeping the others. A running source gets it at once.
+
+        """ + GlobalOptions.helpText
+    var options = GlobalOptions()
+    var source: Locator
+    var target: Locator
+    var targetPort: UInt16
+    var from: (host: String, port: UInt16)?
+
+    public init(arguments: [String]) throws(UsageError) {
+        var positionals: [String] = []
+        var to: String?
+        var asText: String?
+        var scanner = ArgumentScanner(arguments)
+        while let token = scanner.next() {
+            switch token {
+            case .option(let name):
+                if try options.consume(name, &scanner) { continue }
+                switch name {
+                case "--to": to = try scanner.value()
+                case "--as": asText = try scanner.value()
+                default: throw UsageError("unknown option \(name)")
+                }
+            case .positional(let value): positionals.append(value)
+            case .rest(let values): positionals += values
+            }
+        }
+        guard positionals.count == 1 else {
+            throw UsageError(positionals.isEmpty ? "missing the container to link ([NODE/]ID)" : "expected one container, got \(positionals.count)")
+        }
+        guard let to else { throw UsageError("missing --to [NODE/]ID:PORT") }
+        source = try Locator(parsing: positionals[0])
+        guard let colon = to.lastIndex(of: ":"), let port = UInt16(to[to.index(after: colon)...]), port != 0,
+              !to[to.index(after: colon)...].contains("/")
+        else { throw UsageError("--to \(String(reflecting: to)): expected [NODE/]ID:PORT with PORT from 1 to 65535") }
+        target = try Locator(parsing: String(to[..<colon]))
+        targetPort = port
+        if let asText {
+            guard let parsed = LinkTarget.parseSource(asText) else {
+                throw UsageError("--as \(String(reflecting: asText)): expected ADDR:PORT with an IP address ([v6]:PORT for IPv6) and a port from 1 to 65535")
+            }
+            from = parsed
+        }
+    }
+
+    public func validate() throws(UsageError) {
+        try options.validate()
+        try source.validate()
+        try target.validate()
+        if source.node == nil && options.nodes.count > 1 {
+            throw UsageError("link acts on one source node: write it as NODE/ID, or give one --node")
+        }
+    }
+
+    public func run(_ context: CommandContext) async -> ExitCode {
+        let output = context.output
+        var directory = NodeDirectory(environment: context.environment)
+        let sourceNode: NodeTarget
+        let targetNode: NodeTarget
+        let sourceOptions: ConnectOptions
+        let targetOptions: ConnectOptions
+        do {
+            sourceNode = try source.node == nil ? options.targets(environment: context.environment, directory: &directory)[0]
+                : source.resolve(&directory)
+            targetNode = try target.node == nil ? sourceNode : target.resolve(&directory)
+            sourceOptions = try options.connectOptions(for: sourceNode)
+            targetOptions = try options.connectOptions(for: targetNode)
+        } catch let error as UsageError {
+            output.printError("berth link: \(error.message)")
+            return .usage
+        } catch let error as CommandFailure {
+            output.printError("berth link: \(error.message)")
+            return error.code
+        } catch {
+            output.printError("berth link: \(error)")
+            return .failure
+        }
+
+        let targetID = target.id, port = targetPort
+        let resolved: (host: String, port: UInt16)
+        do {
+            resolved = try await NodeClient.withConnection(to: targetNode.address, options: targetOptions) { client in
+                let ports: ContainerPortsResult = try await client.call(MethodName.containerPorts.rawValue, params: ContainerRefParams(id: targetID))
+                let external = try LinkTarget.externalPort(of: port, in: ports.ports, id: targetID, node: targetNode)
+                var info: NodeInfo?
+                if LinkTarget.needsInfo(targetNode) { info = try await client.call(MethodName.nodeInfo.rawValue) }
+                guard let host = LinkTarget.reachHost(targetNode, info: info) else {
+                    throw ClientError(.unsupported, "\(targetNode.name) reports no address other hosts can reach it by; give its alias host=ADDR in the node config")
+                }
+                return (host, external)
+            }
+        } catch {
+            return fail(error, node: targetNode, output)
+        }
+
+        let from = self.from ?? ("127.0.0.1", targetPort)
+        let link = LinkSpec(fromHost: from.host, fromPort: from.port, toHost: resolved.host, toPort: resolved.port)
+        let sourceID = source.id
+        let result: ContainerLinksResult
+        do {
+            result = try await NodeClient.withConnection(to: sourceNode.address, options: sourceOptions) { client in
+                let current: ContainerLinksResult = try await client.call(MethodName.containerLinksGet.rawValue, params: ContainerRefParams(id: sourceID))
+                let links = LinkTarget.merge(link, into: current.links)
+                return try await client.call(MethodName.containerLinksSet.rawValue, params: ContainerLinksSetParams(id: sourceID, links: links))
+            }
+        } catch {
+            return fail(error, node: sourceNode, output)
+        }
+        if options.json {
+            output.print(encodeParams(result).description)
+        } else {
+            output.print("linked \(sourceNode.name)/\(sourceID) \(LinkCommand.hostPort(from.host, from.port)) -> \(LinkCommand.hostPort(resolved.host, resolved.port)) (\(targetNode.name)/\(targetID):\(targetPort))")
+        }
+        return .success
+    }
+
+    private func fail(_ error: any Error, node: NodeTarget, _ output: CommandOutput) -> ExitCode {
+        let message = CommandContext.describe(error)
+        output.printError("berth link: " + (message.contains(node.address.description) ? "" : "\(node.name): ") + message)
+        return CommandContext.exitCode(for: error)
+    }
+
+    static func hostPort(_ host: String, _ port: UInt16) -> String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
