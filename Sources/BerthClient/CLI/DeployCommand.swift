@@ -1,0 +1,110 @@
+import BerthProtocol
+import BerthSystem
+
+/// `berth deploy FILE [--plan] [--state FILE]`
+public struct DeployCommand: BerthCommand {
+    public static let name = "deploy"
+    public static let abstract = "Deploy an application descriptor across nodes; a redeploy changes only what changed."
+    public static let usage = "berth deploy FILE [--plan] [--state STATEFILE] [--node ADDR|ALIAS]... [--json]"
+    public static let details = """
+        ARGUMENTS:
+          FILE               the descriptor (JSON; docs/deploy.md, Protocol/deploy.schema.json)
+
+        OPTIONS:
+          --plan             print the changes (one a line) and make none
+          --state STATEFILE  what the last deploy made (default: FILE without .json, plus .state.json)
+          --node ADDR|ALIAS  place services on these nodes instead of the descriptor's top-level nodes
+
+        Changes run in phases: remove, install, link, start; nodes in parallel within a phase. The state
+        file is rewritten after each phase; after a failure, running the deploy again does what is left.
+
+        """ + GlobalOptions.helpText
+    var options = GlobalOptions()
+    var file: String
+    var statePath: String
+    var planOnly = false
+
+    public init(arguments: [String]) throws(UsageError) {
+        var positionals: [String] = []
+        var state: String?
+        var scanner = ArgumentScanner(arguments)
+        while let token = scanner.next() {
+            switch token {
+            case .option(let name):
+                if try options.consume(name, &scanner) { continue }
+                switch name {
+                case "--plan": planOnly = try scanner.flag()
+                case "--state": state = try scanner.value()
+                default: throw UsageError("unknown option \(name)")
+                }
+            case .positional(let value): positionals.append(value)
+            case .rest(let values): positionals += values
+            }
+        }
+        guard positionals.count == 1 else {
+            throw UsageError(positionals.isEmpty ? "missing the descriptor FILE" : "expected one descriptor FILE, got \(positionals.count)")
+        }
+        file = positionals[0]
+        statePath = state ?? DeployCommand.defaultStatePath(for: positionals[0])
+        if statePath.isEmpty { throw UsageError("--state needs a file name") }
+    }
+
+    public func validate() throws(UsageError) { try options.validate() }
+
+    /// `app.json` -> `app.state.json`; anything else gets `.state.json` appended.
+    static func defaultStatePath(for file: String) -> String {
+        (file.hasSuffix(".json") ? String(file.dropLast(5)) : file) + ".state.json"
+    }
+
+    public func run(_ context: CommandContext) async -> ExitCode {
+        let output = context.output
+        let descriptor: DeployDescriptor
+        let state: DeployState
+        do {
+            let bytes: [UInt8]
+            do { bytes = try FileSystem.read(file, limit: 4 << 20) } catch { throw DeployError("cannot read \(file): \(error)") }
+            descriptor = try DeployDescriptor.parse(bytes, nodesGiven: !options.nodes.isEmpty)
+            state = try DeployState.load(statePath)
+        } catch {
+            output.printError("berth deploy: \(file): \(error)")
+            return .noInput
+        }
+        let plan = DeployPlan(descriptor: descriptor, state: state, nodes: options.nodes.isEmpty ? nil : options.nodes)
+        if planOnly {
+            if options.json {
+                output.print(JSONValue.object(["actions": encodeParams(plan.actions)]).description)
+            } else {
+                plan.render().forEach(output.print)
+            }
+            return .success
+        }
+        if plan.isEmpty {
+            if options.json { output.print(encodeParams(state).description) } else { output.print("no changes") }
+            return .success
+        }
+        var directory = NodeDirectory(environment: context.environment)
+        var nodes: [String: (target: NodeTarget, options: ConnectOptions)] = [:]
+        do {
+            for name in Set(plan.actions.map(\.node) + state.instances.map(\.node)) where nodes[name] == nil {
+                let target: NodeTarget
+                do { target = try directory.resolve(name) } catch { throw UsageError("node \(String(reflecting: name)): \(error.message)") }
+                nodes[name] = (target, try options.connectOptions(for: target))
+            }
+        } catch let error as CommandFailure {
+            output.printError("berth deploy: \(error.message)")
+            return error.code
+        } catch {
+            output.printError("berth deploy: \(error)")
+            return .usage
+        }
+        let path = statePath
+        let json = options.json
+        let executor = DeployExecutor(nodes: nodes, timeout: options.timeout)
+        let (final, ok) = await executor.run(plan, from: state, save: { try $0.save(path) },
+                                             say: { if !json { output.print($0) } },
+                                             complain: { output.printError("berth deploy: \($0)") })
+        if json { output.print(encodeParams(final).description) }
+        if !ok { output.printError("berth deploy: stopped; the state file \(path) records what was done, and running the deploy again does the rest") }
+        return ok ? .success : .failure
+    }
+}
