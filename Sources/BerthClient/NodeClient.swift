@@ -74,12 +74,26 @@ public actor NodeClient {
         do { value = try JSONValueEncoder().encode(params) } catch {
             throw ClientError(.protocolViolation, "cannot encode the params of \(method): \(error)")
         }
-        return try await send(method, params: value, timeout: timeout).decodeResult(R.self)
+        return try NodeClient.decode(try await send(method, params: value, timeout: timeout), as: R.self)
     }
 
     /// Calls a method that takes no params.
     public func call<R: Decodable>(_ method: String, as type: R.Type = R.self, timeout: Duration? = nil) async throws -> R {
-        try await send(method, params: nil, timeout: timeout).decodeResult(R.self)
+        try NodeClient.decode(try await send(method, params: nil, timeout: timeout), as: R.self)
+    }
+
+    /// The result of `response`, or its error. Untyped throws on purpose: `decodeResult`'s
+    /// `throws(RPCError)` inlined into async callers crashed the optimizer's coroutine splitting
+    /// (swift-frontend signal 11 in `swift build -c release`, Swift 6.x).
+    @inline(never)
+    nonisolated static func decode<R: Decodable>(_ response: RPCResponse, as type: R.Type) throws -> R {
+        switch response.outcome {
+        case .error(let error): throw error
+        case .result(let value):
+            do { return try JSONValueDecoder().decode(R.self, from: value) } catch {
+                throw RPCError(.internal, "unexpected result: \(DecodingPath.describe(error))")
+            }
+        }
     }
 
     /// Sends one request and waits for its response (result or error), for callers that want the

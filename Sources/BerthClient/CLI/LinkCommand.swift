@@ -95,34 +95,33 @@ public struct LinkCommand: BerthCommand {
         }
 
         let targetID = target.id, port = targetPort
+        // FanOut with one node: the same per-node deadline as every other command.
+        let asked = await FanOut.run([(targetNode.address, targetOptions)], timeout: options.timeout + .seconds(1)) { client in
+            try await LinkCommand.endpoint(of: targetID, port: port, on: targetNode, client: client)
+        }
         let resolved: (host: String, port: UInt16)
-        do {
-            resolved = try await NodeClient.withConnection(to: targetNode.address, options: targetOptions) { client in
-                let ports: ContainerPortsResult = try await client.call(MethodName.containerPorts.rawValue, params: ContainerRefParams(id: targetID))
-                let external = try LinkTarget.externalPort(of: port, in: ports.ports, id: targetID, node: targetNode)
-                var info: NodeInfo?
-                if LinkTarget.needsInfo(targetNode) { info = try await client.call(MethodName.nodeInfo.rawValue) }
-                guard let host = LinkTarget.reachHost(targetNode, info: info) else {
-                    throw ClientError(.unsupported, "\(targetNode.name) reports no address other hosts can reach it by; give its alias host=ADDR in the node config")
-                }
-                return (host, external)
+        switch asked[0].result {
+        case .success(let endpoint):
+            guard let host = endpoint.host else {
+                return fail(ClientError(.unsupported, "\(targetNode.name) reports no address other hosts can reach it by; give its alias host=ADDR in the node config"),
+                            node: targetNode, output)
             }
-        } catch {
-            return fail(error, node: targetNode, output)
+            resolved = (host, endpoint.port)
+        case .failure(let error): return fail(error, node: targetNode, output)
         }
 
         let from = self.from ?? ("127.0.0.1", targetPort)
         let link = LinkSpec(fromHost: from.host, fromPort: from.port, toHost: resolved.host, toPort: resolved.port)
         let sourceID = source.id
+        let set = await FanOut.run([(sourceNode.address, sourceOptions)], timeout: options.timeout + .seconds(1)) { client in
+            let current = try await client.ask(.containerLinksGet, ContainerRefParams(id: sourceID), as: ContainerLinksResult.self)
+            let links = LinkTarget.merge(link, into: current.links)
+            return try await client.ask(.containerLinksSet, ContainerLinksSetParams(id: sourceID, links: links), as: ContainerLinksResult.self)
+        }
         let result: ContainerLinksResult
-        do {
-            result = try await NodeClient.withConnection(to: sourceNode.address, options: sourceOptions) { client in
-                let current: ContainerLinksResult = try await client.call(MethodName.containerLinksGet.rawValue, params: ContainerRefParams(id: sourceID))
-                let links = LinkTarget.merge(link, into: current.links)
-                return try await client.call(MethodName.containerLinksSet.rawValue, params: ContainerLinksSetParams(id: sourceID, links: links))
-            }
-        } catch {
-            return fail(error, node: sourceNode, output)
+        switch set[0].result {
+        case .success(let value): result = value
+        case .failure(let error): return fail(error, node: sourceNode, output)
         }
         if options.json {
             output.print(encodeParams(result).description)
@@ -130,6 +129,22 @@ public struct LinkCommand: BerthCommand {
             output.print("linked \(sourceNode.name)/\(sourceID) \(LinkCommand.hostPort(from.host, from.port)) -> \(LinkCommand.hostPort(resolved.host, resolved.port)) (\(targetNode.name)/\(targetID):\(targetPort))")
         }
         return .success
+    }
+
+    /// Where a link reaches a container's internal port from another host (no host: the node
+    /// reported none other hosts can use).
+    struct Endpoint: Sendable {
+        var host: String?
+        var port: UInt16
+    }
+
+    /// Asks the target's node for the host port of `port` and, when needed, its addresses.
+    static func endpoint(of id: String, port: UInt16, on node: NodeTarget, client: NodeClient) async throws -> Endpoint {
+        let ports = try await client.ask(.containerPorts, ContainerRefParams(id: id), as: ContainerPortsResult.self)
+        let external = try LinkTarget.externalPort(of: port, in: ports.ports, id: id, node: node)
+        guard LinkTarget.needsInfo(node) else { return Endpoint(host: LinkTarget.reachHost(node, info: nil), port: external) }
+        let info = try await client.ask(.nodeInfo, NoParams(), as: NodeInfo.self)
+        return Endpoint(host: LinkTarget.reachHost(node, info: info), port: external)
     }
 
     private func fail(_ error: any Error, node: NodeTarget, _ output: CommandOutput) -> ExitCode {

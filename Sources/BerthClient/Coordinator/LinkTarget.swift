@@ -27,7 +27,7 @@ public enum LinkTarget {
     }
 
     /// The host port `port` of `ports` is published on; errors name the container and port.
-    public static func externalPort(of port: UInt16, in ports: [PortMapping], id: String, node: NodeTarget) throws(ClientError) -> UInt16 {
+    public static func externalPort(of port: UInt16, in ports: [PortMapping], id: String, node: NodeTarget) throws -> UInt16 {
         guard let mapping = ports.first(where: { $0.internal == port }) else {
             let published = ports.map { String($0.internal) }.joined(separator: ", ")
             throw ClientError(.protocolViolation, "\(node.name)/\(id) does not publish port \(port) (it publishes: \(published.isEmpty ? "none" : published))")

@@ -96,7 +96,7 @@ public struct DeployExecutor: Sendable {
             if LinkTarget.needsInfo(target) { asking.append(name) } else if let host = LinkTarget.reachHost(target, info: nil) { hosts[name] = host }
         }
         let outcomes = await FanOut.run(asking.compactMap { nodes[$0].map { ($0.target.address, $0.options) } }, timeout: timeout) { client in
-            try await client.call(MethodName.nodeInfo.rawValue, as: NodeInfo.self)
+            try await client.ask(.nodeInfo, NoParams(), as: NodeInfo.self)
         }
         for (name, outcome) in zip(asking, outcomes) {
             switch outcome.result {
@@ -130,39 +130,33 @@ public struct DeployExecutor: Sendable {
         return (resolved, errors)
     }
 
-    /// Runs `actions` (one kind), every node in parallel, each node's steps in order.
+    /// Runs `actions` (one kind), every node in parallel, each node's steps in order. Steps are
+    /// grouped by address, so two names for one node share its connection and its order.
     func perform(_ actions: [DeployAction], resolved: [String: [ResolvedDeployLink]]) async -> [(DeployAction, Result<Outcome, any Error>)] {
-        var order: [String] = []
-        var byNode: [String: [DeployAction]] = [:]
-        for action in actions {
-            if byNode[action.node] == nil { order.append(action.node) }
-            byNode[action.node, default: []].append(action)
-        }
         var results: [(DeployAction, Result<Outcome, any Error>)] = []
-        var reachable: [String] = []
-        for name in order {
-            if nodes[name] == nil {
-                for action in byNode[name] ?? [] { results.append((action, .failure(DeployError("unknown node \(name)")))) }
-            } else {
-                reachable.append(name)
+        var order: [(address: NodeAddress, options: ConnectOptions)] = []
+        var byAddress: [NodeAddress: [DeployAction]] = [:]
+        for action in actions {
+            guard let node = nodes[action.node] else {
+                results.append((action, .failure(DeployError("unknown node \(action.node)"))))
+                continue
             }
+            if byAddress[node.target.address] == nil { order.append((node.target.address, node.options)) }
+            byAddress[node.target.address, default: []].append(action)
         }
-        let asked = reachable
-        let most = reachable.map { byNode[$0]?.count ?? 0 }.max() ?? 1
-        let work = byNode
-        let outcomes = await FanOut.run(reachable.compactMap { nodes[$0].map { ($0.target.address, $0.options) } },
-                                        timeout: timeout * (most + 1)) { client in
-            let name = asked.first { nodes[$0]?.target.address == client.address } ?? ""
+        let most = byAddress.values.map(\.count).max() ?? 1
+        let work = byAddress
+        let outcomes = await FanOut.run(order, timeout: timeout * (most + 1)) { client in
             var done: [Result<Outcome, any Error>] = []
-            for action in work[name] ?? [] {
+            for action in work[client.address] ?? [] {
                 do { done.append(.success(try await step(action, client: client, links: resolved[action.id] ?? []))) } catch {
                     done.append(.failure(error))
                 }
             }
             return done
         }
-        for (name, outcome) in zip(reachable, outcomes) {
-            let steps = byNode[name] ?? []
+        for outcome in outcomes {
+            let steps = byAddress[outcome.address] ?? []
             switch outcome.result {
             case .success(let done): results += zip(steps, done).map { ($0, $1) }
             case .failure(let error): results += steps.map { ($0, .failure(error)) }
@@ -176,7 +170,7 @@ public struct DeployExecutor: Sendable {
         switch action.kind {
         case .remove:
             do {
-                let _: JSONValue = try await client.call(MethodName.containerDelete.rawValue, params: ref)
+                _ = try await client.ask(.containerDelete, ref, as: JSONValue.self)
             } catch let error as RPCError where error.kind == .notFound {
                 // Already gone (deleted by hand, or an earlier run got this far): the goal is met.
             }
@@ -186,15 +180,14 @@ public struct DeployExecutor: Sendable {
             let params = ContainerInstallParams(id: action.id, image: spec.image, command: spec.command,
                                                 ports: spec.ports.isEmpty ? nil : spec.ports,
                                                 environment: spec.environment.isEmpty ? nil : spec.environment)
-            let result: ContainerStatus = try await client.call(MethodName.containerInstall.rawValue, params: params)
+            let result = try await client.ask(.containerInstall, params, as: ContainerStatus.self)
             return .installed(result)
         case .link:
             let specs = links.map { LinkSpec(fromHost: $0.link.fromHost, fromPort: $0.link.fromPort, toHost: $0.toHost, toPort: $0.toPort) }
-            let _: ContainerLinksResult = try await client.call(MethodName.containerLinksSet.rawValue,
-                                                                params: ContainerLinksSetParams(id: action.id, links: specs))
+            _ = try await client.ask(.containerLinksSet, ContainerLinksSetParams(id: action.id, links: specs), as: ContainerLinksResult.self)
             return .linked(links)
         case .start:
-            let _: JSONValue = try await client.call(MethodName.containerStart.rawValue, params: ref)
+            _ = try await client.ask(.containerStart, ref, as: JSONValue.self)
             return .started
         }
     }
