@@ -30,7 +30,13 @@ case .version:
 case .linksApply(let command):
     // A container unit's ExecStartPost=: its failure fails the start, and says why in the journal.
     do {
-        let applied = try await command.run(environment: ProcessRequest.inheritedEnvironment)
+        let errorFile = LinkApplyCommand.errorFile(forLinksFile: command.linksFile)
+        let applied: [ResolvedLink]
+        do { applied = try await command.run(environment: ProcessRequest.inheritedEnvironment) } catch {
+            try? FileSystem.writeAtomically(Array("\(error)".utf8), to: errorFile, mode: 0o600)
+            throw error
+        }
+        try? FileSystem.remove(errorFile)
         print("berthd links-apply: \(command.container): \(applied.count) link(s) applied")
         exit(0)
     } catch {
@@ -79,7 +85,7 @@ case .run(let configuration):
             hostAddressIPv4: configuration.linkHostIPv4.resolved(family: .ipv4, detected: detected),
             hostAddressIPv6: configuration.linkHostIPv6.resolved(family: .ipv6, detected: detected)))
         engineConfiguration.runtimeEnvironment = LinkApplyCommand.runtimeEnvironment(from: environment)
-        if let containersConf { engineConfiguration.runtimeEnvironment["CONTAINERS_CONF"] = containersConf }
+        if let containersConf, !containersConf.isEmpty { engineConfiguration.runtimeEnvironment["CONTAINERS_CONF"] = containersConf }
         if let executable = LinkApplyCommand.currentExecutable() {
             engineConfiguration.linkApplier = [executable]
         } else {

@@ -117,7 +117,7 @@ extension ContainerEngine {
             if params.start == true {
                 for unit in activationUnits(id) {
                     do { try await systemd.start(unit) } catch {
-                        throw ContainerEngine.systemdFailed(error, "container \(id.rawValue) is installed but \(unit) did not start")
+                        throw startFailure(id, error, "container \(id.rawValue) is installed but \(unit) did not start")
                     }
                 }
             }

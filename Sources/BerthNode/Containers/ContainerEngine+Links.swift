@@ -121,6 +121,22 @@ extension ContainerEngine {
         }
     }
 
+    /// The error for a unit that did not start: `link_failed` with the hook's reason when its links
+    /// hook failed (it leaves the reason beside the links file), otherwise `systemd_failed`.
+    func startFailure(_ id: Identifier, _ error: any Error, _ what: String) -> RPCError {
+        let file = LinkApplyCommand.errorFile(forLinksFile: layout.container(id).linksFile)
+        if linkSets[id] != nil, let bytes = try? FileSystem.readIfExists(file, limit: 64 << 10) {
+            return RPCError(.linkFailed, "\(what): its links could not be applied: \(String(decoding: bytes, as: UTF8.self))",
+                            details: ["id": .string(id.rawValue)])
+        }
+        return ContainerEngine.systemdFailed(error, what)
+    }
+
+    /// Forgets the hook's last failure before a start, so only this start's can be reported.
+    func clearLinkFailure(_ id: Identifier) {
+        try? FileSystem.remove(LinkApplyCommand.errorFile(forLinksFile: layout.container(id).linksFile))
+    }
+
     /// The PID of the container's first process when its unit is running; nil when it is not.
     func runningPID(_ id: Identifier) async throws -> Int32? {
         let unit = ContainerUnitNames.service(id)

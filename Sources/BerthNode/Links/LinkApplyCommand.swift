@@ -102,10 +102,15 @@ public struct LinkApplyCommand: Hashable, Sendable {
     public static func runtimeEnvironment(from inherited: [String: String]) -> [String: String] {
         var environment = LinkApplier.defaultEnvironment
         for name in ["CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "DOCKER_HOST"] {
-            if let value = inherited[name] { environment[name] = value }
+            if let value = inherited[name], !value.isEmpty { environment[name] = value }
         }
         return environment
     }
+
+    /// Where a failed run leaves its reason for the node (`<links file>.error`), so that a start
+    /// that failed because of its links is reported as `link_failed` with the reason, not only as
+    /// systemd's "control process exited". A successful run removes it.
+    public static func errorFile(forLinksFile path: String) -> String { path + ".error" }
 
     /// Applies the stored links; throws the first failure.
     public func run(environment inherited: [String: String]) async throws(LinkError) -> [ResolvedLink] {
