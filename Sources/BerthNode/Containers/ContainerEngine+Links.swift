@@ -28,6 +28,11 @@ extension ContainerEngine {
                                       environment: environment)
     }
 
+    /// The cross-process lock of a container's links (see `LinkFileLock`); close it to release.
+    func lockLinks(_ id: Identifier) async throws -> FileDescriptor {
+        do { return try await LinkFileLock.acquire(linksFile: layout.container(id).linksFile) } catch { throw error.rpcError }
+    }
+
     /// A `LinkError` as the caller sees it; anything else unchanged.
     static func linkFailure(_ error: any Error) -> any Error {
         (error as? LinkError)?.rpcError ?? error
@@ -94,6 +99,8 @@ extension ContainerEngine {
         return try await withLock(id) {
             guard let record = records[id] else { throw ContainerEngine.notFound(id) }
             let previous = linkSets[id] ?? []
+            let lock = try await lockLinks(id)
+            defer { lock.close() }
             let pid = try await runningPID(id)
             var resolved: [ResolvedLink] = []
             if pid != nil {
@@ -154,7 +161,10 @@ extension ContainerEngine {
     /// Before a delete stops the container: empties our chains in its namespace (which may outlive
     /// it when shared). A container that is not running has nothing to remove.
     func removeLiveLinks(_ id: Identifier) async throws {
-        guard linkSets[id] != nil, let pid = try await runningPID(id) else { return }
+        guard linkSets[id] != nil else { return }
+        let lock = try await lockLinks(id)
+        defer { lock.close() }
+        guard let pid = try await runningPID(id) else { return }
         do { try await configuration.links.applier.remove(pid: pid) } catch {
             if (error as LinkError).kind != .noProcess { throw ContainerEngine.linkFailure(error) }
         }

@@ -114,9 +114,7 @@ public struct LinkApplyCommand: Hashable, Sendable {
 
     /// Applies the stored links; throws the first failure.
     public func run(environment inherited: [String: String]) async throws(LinkError) -> [ResolvedLink] {
-        let links = try LinkStoreFile.read(linksFile)
         let containerLinks = ContainerLinks(resolver: LinkResolver(hostAddressIPv4: hostAddressIPv4, hostAddressIPv6: hostAddressIPv6))
-        let resolved = try await containerLinks.resolver.resolve(links)
         let lookup = ContainerProcessLookup(runtime: runtime, executable: runtimePath,
                                             environment: LinkApplyCommand.runtimeEnvironment(from: inherited))
         let deadline = ContinuousClock.now + .seconds(waitSeconds)
@@ -129,6 +127,11 @@ public struct LinkApplyCommand: Hashable, Sendable {
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
+        // Read and apply under the lock the node's live changes take, so a change made while this
+        // start runs is never undone by an older file read here.
+        let lock = try await LinkFileLock.acquire(linksFile: linksFile)
+        defer { lock.close() }
+        let resolved = try await containerLinks.resolver.resolve(try LinkStoreFile.read(linksFile))
         try await containerLinks.applier.apply(resolved, pid: pid)
         return resolved
     }

@@ -185,6 +185,18 @@ import BerthSystem
         #expect(LinkHostAddress.none.resolved(family: .ipv4, detected: [.ipv4: "10.88.0.1"]) == nil)
     }
 
+    @Test func theLinksLockExcludesASecondHolderUntilReleased() async throws {
+        let dir = "/tmp/berth-links-lock-\(UInt32.random(in: 0...UInt32.max))"
+        try FileSystem.createDirectory(dir)
+        defer { try? FileSystem.removeTree(dir) }
+        let first = try await LinkFileLock.acquire(linksFile: dir + "/links.json")
+        await #expect(throws: LinkError.self) { _ = try await LinkFileLock.acquire(linksFile: dir + "/links.json", timeout: .milliseconds(100)) }
+        first.close()
+        let second = try await LinkFileLock.acquire(linksFile: dir + "/links.json", timeout: .milliseconds(100))
+        second.close()
+        #expect(FileSystem.exists(dir + "/links.lock"))
+    }
+
     @Test func runtimeEnvironmentKeepsOnlyWhatLocatesContainers() {
         let env = LinkApplyCommand.runtimeEnvironment(from: ["PATH": "/evil", "LD_PRELOAD": "/x.so", "CONTAINERS_CONF": "/c.conf",
                                                               "GREETING": "hi", "DOCKER_HOST": "unix:///d.sock"])
