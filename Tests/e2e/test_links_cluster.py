@@ -6,7 +6,8 @@ client container (`podman exec`, run in the host's namespace as berthd's podman 
 - a client container on h1 linked as 127.0.0.1:8080 to h2's backend reaches h2's page; the link
   changed live to h3's backend reaches h3's page without restarting the client (same PID); after
   container.restart and after systemd's own restart (systemctl, not berthd) the link still works;
-  container.delete empties our chains in its namespace (kept alive by a sleeper for the check).
+  container.delete empties our chains in its namespace (kept alive by a sleeper for the check);
+  after kill -9 of the node and a restart, the links are still stored and served.
 - IPv6 links are applied (ip6tables) by the start hook and live, and removed. Traffic cannot be
   checked here: podman's default network gives containers no IPv6 address or route, and a published
   port is IPv4 only; v6 traffic through our rules is checked in test_links.py between plain
@@ -18,6 +19,7 @@ client container (`podman exec`, run in the host's namespace as berthd's podman 
 Root only; needs berthd built (BERTH_BIN_DIR or the SwiftPM bin path), Scripts/image's images."""
 
 import os
+import signal
 import subprocess
 import time
 
@@ -70,6 +72,41 @@ class Cluster:
     def systemctl(self, host, *args):
         env = dict(self.env, XDG_RUNTIME_DIR=self.var(host, "XDG"))
         return run(["systemctl", "--user", *args], env=env)
+
+
+    def kill9_and_restart_node(self, host):
+        """kill -9 HOST's berthd, then start the same command line in the same namespace and
+        environment (stopped by PID by the cleanup stack, before `cluster down`)."""
+        with open(os.path.join(self.state, "resources")) as f:
+            pid = next(int(w[1]) for w in (line.split() for line in f)
+                       if w[0] == "berthd" and w[2].rstrip("/").endswith("/" + host))
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = [a.decode() for a in f.read().split(b"\0")[:-1]]
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            env = dict(kv.decode().split("=", 1) for kv in f.read().split(b"\0") if b"=" in kv)
+        check("berthd" in argv[0], f"pid {pid} is berthd: {argv}")
+        os.kill(pid, signal.SIGKILL)
+        eventually(lambda: not os.path.exists(f"/proc/{pid}"), "the killed berthd is gone")
+        log = open(os.path.join(self.state, host, "berthd-restarted.log"), "w")
+        self.cu.push("close log", log.close)
+        proc = subprocess.Popen(["nsenter", f"--net=/run/netns/{self.var(host, 'NS')}", "--", *argv], env=env,
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        self.cu.process(proc, f"restarted berthd of {host}")
+
+        def answers():
+            try:
+                client = harness.RpcClient.unix(self.var(host, "SOCKET"), timeout=5)
+            except OSError:
+                return False
+            try:
+                client.call("node.ping")
+                return True
+            except Exception:
+                return False
+            finally:
+                client.close()
+        eventually(answers, f"the restarted berthd of {host} answers", timeout=30)
+        return self.rpc(host)
 
 
 def kind_of(rpc, method, params):
@@ -140,6 +177,12 @@ def test_link_follows_live_change_restart_and_delete(cu):
     rules = nat_rules(pid)
     check(any(f"--to-destination {to_h3['toHost']}:{port3}" in r for r in rules), f"DNAT to h3 in the namespace: {rules}")
     check(not any(to_h2["toHost"] in r for r in rules), f"nothing of the old link is left: {rules}")
+
+    # kill -9 the node and start it again: the links are read back from disk and still served.
+    rpc = cluster.kill9_and_restart_node("h1")
+    check_equal(rpc.call("container.links.get", {"id": cid}), {"id": cid, "links": [to_h3]}, "links after kill -9 and restart")
+    check_in("page-of-h3", fetch(cluster, "h1", name), "the link still works after the node's restart")
+    check_equal(container_pid(cluster, "h1", name), pid, "a node restart leaves the container running")
 
     rpc.call("container.restart", {"id": cid})
     pid2 = container_pid(cluster, "h1", name)
