@@ -8,6 +8,10 @@ import BerthSystem
 extension ContainerEngine {
     /// The unit's `ExecStartPost=` argv for a container with `links`; nil without links (a
     /// container without links pays nothing at start) or without an applier.
+    ///
+    /// It runs through `env -i` with the node's runtime environment only: every command of the unit
+    /// gets the container's variables (`EnvironmentFile=`), and those are user-supplied values that
+    /// must not steer a root process of the node (`SWIFT_BACKTRACE`, `GCONV_PATH`, `HOSTALIASES`, ...).
     func linkHook(for id: Identifier, links: [NetworkLink]) -> [String]? {
         guard let prefix = configuration.linkApplier, !links.isEmpty else { return nil }
         let resolver = configuration.links.resolver
@@ -15,8 +19,12 @@ extension ContainerEngine {
             linksFile: layout.container(id).linksFile, container: ContainerUnitNames.containerName(id),
             runtime: configuration.runtime.runtime, runtimePath: configuration.runtime.path,
             hostAddressIPv4: resolver.hostAddressIPv4, hostAddressIPv6: resolver.hostAddressIPv6)
-        return prefix + [LinkApplyCommand.subcommand] + command.arguments
+        let environment = processLookup.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return [ContainerEngine.envPath, "-i"] + environment + prefix + [LinkApplyCommand.subcommand] + command.arguments
     }
+
+    static let envPath = "/usr/bin/env"
+
 
     /// How the node finds a container's first process (the runtime it renders units for).
     var processLookup: ContainerProcessLookup {

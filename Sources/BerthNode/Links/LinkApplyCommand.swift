@@ -96,9 +96,8 @@ public struct LinkApplyCommand: Hashable, Sendable {
     }
 
     /// The runtime CLI's environment: a fixed `PATH`, and only the variables that tell the runtime
-    /// where its containers are. The hook's own environment also holds the container's variables
-    /// (the unit's `EnvironmentFile=`), which must not steer the runtime; the names passed on are
-    /// ones a container's environment may not set (`InstallValidation.isReservedName`).
+    /// where its containers are. The unit starts the hook with exactly these (`env -i`, see
+    /// `ContainerEngine.linkHook`); filtering again keeps anything else out should it be run otherwise.
     public static func runtimeEnvironment(from inherited: [String: String]) -> [String: String] {
         var environment = LinkApplier.defaultEnvironment
         for name in ["CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "DOCKER_HOST"] {

@@ -24,9 +24,10 @@ enum RenderFixtures {
             socketActivation: activation)
     }
 
-    /// The node's links hook as BerthNode's `LinkApplyCommand` renders it.
+    /// The node's links hook as BerthNode's `ContainerEngine.linkHook` renders it.
     static func linksHook(_ runtime: ContainerRuntime, linksFile: String, container: String) -> [String] {
-        [berthd, "links-apply", "--links-file", linksFile, "--container", container, "--runtime", runtime.rawValue,
+        ["/usr/bin/env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "CONTAINERS_CONF=/etc/berth/containers.conf",
+         berthd, "links-apply", "--links-file", linksFile, "--container", container, "--runtime", runtime.rawValue,
          "--runtime-path", ContainerUnitSpec.defaultRuntimePath(runtime), "--host-ipv4", "10.88.0.1"]
     }
 

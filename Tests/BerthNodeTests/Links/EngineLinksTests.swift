@@ -56,7 +56,7 @@ import BerthSystem
         #expect(try await engine.links(ContainerRefParams(id: "web")) == ContainerLinksResult(id: "web", links: [wire]))
         #expect(try node.linksFile("web") == #"[{"fromHost":"127.0.0.1","fromPort":8080,"toHost":"198.18.0.2","toPort":9000}]"# + "\n")
         let file = node.layout.container(try Identifier("web")).linksFile
-        let hook = "ExecStartPost=/usr/local/bin/berthd links-apply --links-file \(file) --container ctr-web --runtime podman --runtime-path /usr/bin/podman --host-ipv4 10.88.0.1"
+        let hook = "ExecStartPost=/usr/bin/env -i PATH=\(LinkApplier.defaultEnvironment["PATH"]!) /usr/local/bin/berthd links-apply --links-file \(file) --container ctr-web --runtime podman --runtime-path /usr/bin/podman --host-ipv4 10.88.0.1"
         #expect(try node.unitText("web").split(separator: "\n").contains { $0 == hook })
         // A container without links gets no hook: starting it costs nothing extra.
         _ = try await engine.install(ContainerInstallParams(id: "plain", image: "localhost/berth-httpd"))
