@@ -18,6 +18,8 @@ public actor ContainerEngine {
     let ports: PortAllocator
     let uids: UIDAllocator
     var records: [Identifier: ContainerRecord] = [:]
+    /// Each container's stored links (`links.json`); absent means none.
+    var linkSets: [Identifier: [NetworkLink]] = [:]
     private var locked: Set<Identifier> = []
     private var waiters: [Identifier: [CheckedContinuation<Void, Never>]] = [:]
 
@@ -59,7 +61,8 @@ public actor ContainerEngine {
 
     // MARK: Rendering
 
-    func spec(for record: ContainerRecord) throws -> ContainerUnitSpec {
+    /// The unit spec of `record`; `links` stands in for its stored links (an install not yet committed).
+    func spec(for record: ContainerRecord, links: [NetworkLink]? = nil) throws -> ContainerUnitSpec {
         let id = try Identifier(record.id)
         let runtime = configuration.runtime
         return ContainerUnitSpec(
@@ -73,7 +76,8 @@ public actor ContainerEngine {
                                    cmdScriptPath: layout.container(id).cmdScript)
             },
             requestId: record.requestId, runtime: runtime.runtime, runtimePath: runtime.path,
-            shape: record.backendPorts == nil ? .simple : .socketActivated, dockerHost: runtime.runtime == .docker ? runtime.dockerHost : nil,
+            shape: record.backendPorts == nil ? .simple : .socketActivated,
+            postStartCommand: linkHook(for: id, links: links ?? linkSets[id] ?? []), dockerHost: runtime.runtime == .docker ? runtime.dockerHost : nil,
             socketActivation: record.backendPorts.map { SocketActivation(backendPorts: $0) },
             wantedBy: SharedUnits.activeTarget,
             after: configuration.manager.mode == .system ? nil : [], wants: configuration.manager.mode == .system ? nil : [])
@@ -172,7 +176,8 @@ public actor ContainerEngine {
             id: record.id, image: record.image, state: ContainerStatus.states.contains(state) ? state : "unknown",
             subState: loaded ? properties?["SubState"] : nil, ports: record.ports,
             enabled: id.map { startsOnBoot($0) } ?? false, socketActivated: record.backendPorts != nil,
-            mainPID: pid == 0 ? nil : pid, environmentNames: record.environmentNames, links: [],
+            mainPID: pid == 0 ? nil : pid, environmentNames: record.environmentNames,
+            links: id.map { (linkSets[$0] ?? []).map(ContainerEngine.wire) } ?? [],
             isolatedUID: record.isolatedUID)
     }
 

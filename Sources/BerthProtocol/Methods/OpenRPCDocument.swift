@@ -430,7 +430,7 @@ public enum OpenRPCDocument {
             }
           },
           "required": false,
-          "description": "Not served yet: a non-empty list is refused with invalid_params (see container.links.set)."
+          "description": "Stored with the container and applied in its network namespace by the unit's ExecStartPost hook on every start (before it counts as started). Checked before anything is written: an invalid or hostile link is invalid_params naming it, and nothing is installed."
         },
         {
           "name": "slice",
@@ -1209,7 +1209,8 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": false
+      "x-berth-served": true,
+      "description": "The stored links, in the order given, fromHost filled in (default 127.0.0.1). Incomplete links (toHost \"\" or toPort 0) are listed too; they are stored but not applied."
     },
     {
       "name": "container.links.set",
@@ -1291,7 +1292,8 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/link_failed"
         }
       ],
-      "x-berth-served": false
+      "x-berth-served": true,
+      "description": "Replaces all links (an empty list removes them). Checked first (syntax, duplicates, loopback targets without a node host address, IPv6 from ::1): invalid_params and nothing changes. On a running container the targets are resolved, then stored, then applied live in its namespace without a restart; if applying fails the previous links are put back and the error is link_failed (data.stderr carries the tool's words). A stopped container gets them at its next start. With a requestId a retry answers the first result."
     },
     {
       "name": "events.subscribe",
