@@ -110,6 +110,7 @@ extension ContainerEngine {
                 throw error
             }
             records[id] = record
+            observer?(ContainerEvent(id: id, type: .installed))
             // Committed: a failure from here on is repaired by `open()`, which writes these again.
             try writeIsolationFiles(for: record)
             try writeUnits(for: record)
@@ -154,6 +155,7 @@ extension ContainerEngine {
             try await reloadSystemd()
             try store.remove(id)
             records[id] = nil
+            observer?(ContainerEvent(id: id, type: .deleted))
             _ = try ports.releaseAll(for: id)
             try? FileSystem.removeTree(layout.container(id).runDir)
             try? FileSystem.removeTree(layout.container(id).homeDir)

@@ -19,6 +19,8 @@ public actor ContainerEngine {
     let uids: UIDAllocator
     var records: [Identifier: ContainerRecord] = [:]
     private var locked: Set<Identifier> = []
+    /// Told of installs and deletes (the event hub); systemd reports every other state change.
+    var observer: (@Sendable (ContainerEvent) -> Void)?
     private var waiters: [Identifier: [CheckedContinuation<Void, Never>]] = [:]
 
     public init(configuration: EngineConfiguration, systemd: any SystemdClient) {
@@ -33,6 +35,12 @@ public actor ContainerEngine {
     }
 
     var layout: Layout { configuration.layout }
+
+    /// Sets who hears of installs and deletes (once committed), replacing any earlier observer.
+    public func setObserver(_ observer: (@Sendable (ContainerEvent) -> Void)?) { self.observer = observer }
+
+    /// The installed containers, sorted.
+    public func installedIdentifiers() -> [Identifier] { records.keys.sorted() }
 
     // MARK: Per-container lock
 
