@@ -26,6 +26,10 @@ struct ContainerStates: Sendable {
 
     struct Units: Sendable {
         var service: UnitState?
+        /// A stop was asked for (the service went through ExecStop/SIGTERM, not straight from running
+        /// to stop-post): a `failed` after it is a stop. Podman units end `failed` (exit-code) even
+        /// after a clean `systemctl stop`; only a failure nobody asked for is `errored`.
+        var stopping = false
         /// Socket unit name -> its state (socket-activated containers).
         var sockets: [String: UnitState] = [:]
     }
@@ -64,7 +68,7 @@ struct ContainerStates: Sendable {
         let service = units?.service ?? .gone
         switch service.active {
         case "active": return .started
-        case "failed": return .errored
+        case "failed": return units?.stopping == true ? .stopped : .errored
         // The main process died and systemd will start it again: that is a crash, not a start.
         case "activating" where service.sub == "auto-restart": return .errored
         case "inactive":
@@ -85,7 +89,16 @@ struct ContainerStates: Sendable {
     mutating func apply(unit: String, active: String, sub: String) -> Change? {
         guard let (id, socket) = Self.classify(unit) else { return nil }
         let state = UnitState(active: active, sub: sub)
-        if socket { units[id, default: Units()].sockets[unit] = state } else { units[id, default: Units()].service = state }
+        if socket {
+            units[id, default: Units()].sockets[unit] = state
+        } else {
+            units[id, default: Units()].service = state
+            switch active {
+            case "active", "activating": units[id]?.stopping = false
+            case "deactivating" where sub != "stop-post": units[id]?.stopping = true
+            default: break
+            }
+        }
         return reassess(id)
     }
 
