@@ -3,9 +3,11 @@
 containers, berthd. State changes are made behind Berth's back with systemctl and kill(2); the
 stream must report each one, in order, exactly once, and resume without gaps or repeats."""
 
+import json
 import os
 import signal
 import socket
+import subprocess
 import time
 
 import harness
@@ -168,6 +170,49 @@ def test_resume_replays_exactly_what_was_missed(cu):
     check(fresh["cursor"]["epoch"] != cursor["epoch"], "a new epoch after restart", fresh=fresh, old=cursor)
     snap = events(restarted, 2, kinds=("snapshot", "synced"))
     check_equal((snap[0]["id"], snap[0]["event"]), ("evres", "started"), "the snapshot after a restart")
+
+
+def berth(*args, timeout=60):
+    argv = [os.path.join(harness.bin_dir(), "berth"), "events", *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def test_cli_events_over_two_nodes(cu):
+    mgr_a, node_a, rpc_a = start(cu)
+    mgr_b, node_b, rpc_b = start(cu)
+    install(rpc_a, "cliaa", start=True)
+    install(rpc_b, "clibb")
+    a, b = f"unix:{node_a.socket_path}", f"unix:{node_b.socket_path}"
+    done = berth("--node", a, "--node", b)
+    check_equal(done.returncode, 0, "berth events exit status", stderr=done.stderr)
+    lines = done.stdout.splitlines()
+    check_equal(len(lines), 2, "one snapshot line per container", out=done.stdout)
+    rows = sorted(line.split("  ") for line in lines)
+    check_equal([(r[1], r[2], r[3], r[4]) for r in rows],
+                [(a, "cliaa", "(started)", "active (running)"), (b, "clibb", "(stopped)", "inactive (dead)")], "snapshot lines")
+
+    follow = subprocess.Popen([os.path.join(harness.bin_dir(), "berth"), "events", "--follow", "--json", "--node", a, "--node", b],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    cu.push("stop berth events --follow", harness.stop_process, follow)
+    first = [json.loads(follow.stdout.readline()) for _ in range(2)]
+    check_equal(sorted((e["node"], e["type"], e["id"]) for e in first), [(a, "snapshot", "cliaa"), (b, "snapshot", "clibb")],
+                "--follow starts with the snapshot")
+    cursor_b = next(e["cursor"] for e in first if e["node"] == b)
+    mgr_b.systemctl("start", "ctr-clibb.service")
+    mgr_a.systemctl("stop", "ctr-cliaa.service")
+    changes = [json.loads(follow.stdout.readline()) for _ in range(2)]
+    check_equal(sorted((e["node"], e["id"], e["event"]) for e in changes), [(a, "cliaa", "stopped"), (b, "clibb", "started")],
+                "--follow streams the changes of both nodes")
+    harness.stop_process(follow)
+
+    since = berth("--node", b, "--since", f"{cursor_b['epoch']}.{cursor_b['seq']}")
+    check_equal(since.returncode, 0, "--since exit status", stderr=since.stderr)
+    check_equal([line.split("  ")[3] for line in since.stdout.splitlines()], ["started"], "--since prints what followed the cursor")
+    stale = berth("--node", b, "--since", f"{cursor_b['epoch']}x.{cursor_b['seq']}")
+    check_equal(stale.returncode, 1, "a foreign cursor fails")
+    check_in("cursor_expired", stale.stderr, "the error names cursor_expired")
+    both = berth("--node", a, "--node", b, "--since", "e.1")
+    check_equal(both.returncode, 64, "--since with two nodes is a usage error")
 
 
 def rss_kib(pid):
