@@ -77,8 +77,9 @@ case .run(let configuration):
         let providers: [any MethodProvider] = [ContainerMethodProvider(engine: engine), EventMethodProvider(hub: hub)]
         var methods = MethodTable()
         for provider in providers { provider.register(into: &methods) }
-        let info = NodeDescription(managerMode: handle.mode.rawValue, runtime: runtime.runtime.rawValue,
+        var info = NodeDescription(managerMode: handle.mode.rawValue, runtime: runtime.runtime.rawValue,
                                    stateDirectory: configuration.stateDirectory)
+        info.capabilities.append(Capability.events)
         let server = try NodeServer(configuration: configuration, methods: methods, info: info, logger: logger)
         logger.info("starting", ["version": NodeDescription.version, "pid": getpid(),
                                  "config": configuration.configFile ?? "none"])

@@ -63,6 +63,7 @@ def check_seqs(changes, first, what):
 
 def test_snapshot_then_systemctl_changes_exactly_once(cu):
     mgr, node, rpc = start(cu)
+    check_in("events", rpc.call("node.hello", {"protocols": [1]})["capabilities"], "berthd announces events")
     install(rpc, "evone")
     install(rpc, "evtwo", start=True)
     watcher = node.connect(cu)
