@@ -176,6 +176,24 @@ def test_resume_replays_exactly_what_was_missed(cu):
     check_equal((snap[0]["id"], snap[0]["event"]), ("evres", "started"), "the snapshot after a restart")
 
 
+def test_events_survive_a_systemd_reexec(cu):
+    mgr, node, rpc = start(cu)
+    install(rpc, "evrx")
+    watcher = node.connect(cu)
+    sub = subscribe(watcher)
+    events(watcher, 2, kinds=("snapshot", "synced"))
+    # daemon-reexec drops every client of the private socket: the hub must reconnect and re-list.
+    mgr.systemctl("daemon-reexec")
+    mgr.systemctl("start", "ctr-evrx.service")
+    eventually(lambda: "events_synced" in node.log() and "reconnect=true" in node.log(), "the hub re-synced", timeout=20)
+    changes = events(watcher, 1, timeout=30)
+    check_equal((changes[0]["id"], changes[0]["event"]), ("evrx", "started"), "a change after the reexec")
+    check_equal(changes[0]["cursor"]["seq"], sub["cursor"]["seq"] + 1, "seq continues across the reconnect")
+    mgr.systemctl("stop", "ctr-evrx.service")
+    check_equal([c["event"] for c in events(watcher, 1, timeout=30)], ["stopped"], "and the next")
+    check_equal(quiet(watcher, 1.0), [], "nothing twice")
+
+
 def berth(*args, timeout=60):
     argv = [os.path.join(harness.bin_dir(), "berth"), "events", *args]
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
