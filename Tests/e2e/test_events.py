@@ -209,7 +209,7 @@ def test_cli_events_over_two_nodes(cu):
     check_equal(done.returncode, 0, "berth events exit status", stderr=done.stderr)
     lines = done.stdout.splitlines()
     check_equal(len(lines), 2, "one snapshot line per container", out=done.stdout)
-    rows = sorted(line.split("  ") for line in lines)
+    rows = sorted((line.split("  ") for line in lines), key=lambda r: r[2])
     check_equal([(r[1], r[2], r[3], r[4]) for r in rows],
                 [(a, "cliaa", "(started)", "active (running)"), (b, "clibb", "(stopped)", "inactive (dead)")], "snapshot lines")
 
@@ -217,13 +217,15 @@ def test_cli_events_over_two_nodes(cu):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
     cu.push("stop berth events --follow", harness.stop_process, follow)
     first = [json.loads(follow.stdout.readline()) for _ in range(2)]
-    check_equal(sorted((e["node"], e["type"], e["id"]) for e in first), [(a, "snapshot", "cliaa"), (b, "snapshot", "clibb")],
+    check_equal(sorted(((e["node"], e["type"], e["id"]) for e in first), key=lambda t: t[2]),
+                [(a, "snapshot", "cliaa"), (b, "snapshot", "clibb")],
                 "--follow starts with the snapshot")
     cursor_b = next(e["cursor"] for e in first if e["node"] == b)
     mgr_b.systemctl("start", "ctr-clibb.service")
     mgr_a.systemctl("stop", "ctr-cliaa.service")
     changes = [json.loads(follow.stdout.readline()) for _ in range(2)]
-    check_equal(sorted((e["node"], e["id"], e["event"]) for e in changes), [(a, "cliaa", "stopped"), (b, "clibb", "started")],
+    check_equal(sorted(((e["node"], e["id"], e["event"]) for e in changes), key=lambda t: t[1]),
+                [(a, "cliaa", "stopped"), (b, "clibb", "started")],
                 "--follow streams the changes of both nodes")
     harness.stop_process(follow)
 
