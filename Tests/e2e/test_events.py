@@ -176,6 +176,29 @@ def test_resume_replays_exactly_what_was_missed(cu):
     check_equal((snap[0]["id"], snap[0]["event"]), ("evres", "started"), "the snapshot after a restart")
 
 
+def test_socket_activated_container_idles(cu):
+    mgr, node, rpc = start(cu)
+    watcher = node.connect(cu)
+    subscribe(watcher)
+    events(watcher, 1, kinds=("synced",))
+    status = rpc.call("container.install", {"id": "evsock", "image": "localhost/berth-httpd:latest",
+                                            "ports": [{"internal": 8080, "external": 0}], "socketActivated": True,
+                                            "start": True}, timeout=120)
+    port = status["ports"][0]["external"]
+    check_equal([c["event"] for c in events(watcher, 2, timeout=60)], ["installed", "idled"],
+                "installed with its socket listening, the service down")
+    page = eventually(lambda: harness.local_page(port, timeout=10), "a page through the activated socket", timeout=60)
+    check(page, "the socket started the container")
+    check_equal([c["event"] for c in events(watcher, 1, timeout=60)], ["started"], "the first connection starts it")
+    mgr.systemctl("stop", "ctr-evsock.service")
+    check_equal([c["event"] for c in events(watcher, 1, timeout=60)], ["idled"], "stopped behind Berth's back, socket still listening")
+    units = [u for u in os.listdir(os.path.join(node.manager.dir, "config", "systemd", "user")) if u.startswith("ctr-evsock@") and u.endswith(".socket")]
+    check_equal(len(units), 1, "one socket unit", units=units)
+    mgr.systemctl("stop", units[0])
+    check_equal([c["event"] for c in events(watcher, 1, timeout=60)], ["stopped"], "and with its socket stopped too")
+    check_equal(quiet(watcher, 1.0), [], "nothing twice")
+
+
 def test_events_survive_a_systemd_reexec(cu):
     mgr, node, rpc = start(cu)
     install(rpc, "evrx")
