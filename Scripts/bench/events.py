@@ -119,7 +119,7 @@ def main():
                 try:
                     systemctl(verb, unit)
                 except RuntimeError as error:
-                    # podman's `run` sometimes exits 143 at once (seen here about once in 5-10 starts,
+                    # podman's `run` sometimes exits 143 at once (seen here on 2-4 starts of 30,
                     # not caused by the stream): count it, clean up, and leave the round out.
                     failures[label] += 1
                     print(f"bench: round {round_}: {str(error).splitlines()[0]}", file=sys.stderr)
@@ -134,8 +134,8 @@ def main():
                 issued[verb].append((at - t0) * 1000)
                 returned[verb].append((at - t1) * 1000)
                 if label == "podman" and verb == "stop":
-                    # Started again right after its stop, the podman container's `run --replace`
-                    # exits 143 (seen here): let podman's own cleanup finish first.
+                    # Give podman's own cleanup (conmon's exit command) time before the next start;
+                    # the occasional 143 above happens with or without this pause.
                     time.sleep(0.5)
         for verb in ("start", "stop"):
             stats(f"{label}_{verb}_issued_to_event", issued[verb])
