@@ -98,16 +98,33 @@ case .run(let configuration):
                                      "link_host_ipv6": engineConfiguration.links.resolver.hostAddressIPv6 ?? "none",
                                      "unit_dir": handle.unitDir, "recovery": "\(report)"])
 
-        let providers: [any MethodProvider] = [ContainerMethodProvider(engine: engine)]
+        // Events: the hub hears installs and deletes from the engine and everything else from systemd
+        // over its own D-Bus connection. A manager that cannot be reached yet is retried by run().
+        let hub = EventHub(runtimeDirectory: handle.userScope ? (handle.environment["XDG_RUNTIME_DIR"] ?? "/run") : "/run",
+                           logger: logger)
+        hub.seed(installed: await engine.installedIdentifiers())
+        await engine.setObserver { hub.containerChanged($0) }
+        var feed: EventHub.Feed?
+        do { feed = try await hub.connect() } catch {
+            logger.warning("events_connect_failed", ["error": "\(error)", "retry": "in the background"])
+        }
+
+        let providers: [any MethodProvider] = [ContainerMethodProvider(engine: engine), EventMethodProvider(hub: hub)]
         var methods = MethodTable()
         for provider in providers { provider.register(into: &methods) }
         var info = NodeDescription(managerMode: handle.mode.rawValue, runtime: runtime.runtime.rawValue,
                                    stateDirectory: configuration.stateDirectory)
         if engineConfiguration.linkApplier != nil { info.capabilities += [Capability.links, Capability.ipv6Links] }
+        info.capabilities.append(Capability.events)
         let server = try NodeServer(configuration: configuration, methods: methods, info: info, logger: logger)
         logger.info("starting", ["version": NodeDescription.version, "pid": getpid(),
                                  "config": configuration.configFile ?? "none"])
-        try await server.run()
+        let firstFeed = feed
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await hub.run(first: firstFeed) }
+            try await server.run()
+            group.cancelAll()
+        }
         await embedded?.stop()
         exit(0)
     } catch let error as ConfigurationError {

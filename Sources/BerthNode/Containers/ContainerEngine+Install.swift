@@ -109,6 +109,7 @@ extension ContainerEngine {
             }
             records[id] = record
             linkSets[id] = links.isEmpty ? nil : links
+            observer?(ContainerEvent(id: id, type: .installed))
             // Committed: a failure from here on is repaired by `open()`, which writes these again.
             try writeIsolationFiles(for: record)
             try writeUnits(for: record)
@@ -155,6 +156,7 @@ extension ContainerEngine {
             try store.remove(id)
             records[id] = nil
             linkSets[id] = nil
+            observer?(ContainerEvent(id: id, type: .deleted))
             _ = try ports.releaseAll(for: id)
             try? FileSystem.removeTree(layout.container(id).runDir)
             try? FileSystem.removeTree(layout.container(id).homeDir)

@@ -21,6 +21,8 @@ public actor ContainerEngine {
     /// Each container's stored links (`links.json`); absent means none.
     var linkSets: [Identifier: [NetworkLink]] = [:]
     private var locked: Set<Identifier> = []
+    /// Told of installs and deletes (the event hub); systemd reports every other state change.
+    var observer: (@Sendable (ContainerEvent) -> Void)?
     private var waiters: [Identifier: [CheckedContinuation<Void, Never>]] = [:]
 
     public init(configuration: EngineConfiguration, systemd: any SystemdClient) {
@@ -35,6 +37,12 @@ public actor ContainerEngine {
     }
 
     var layout: Layout { configuration.layout }
+
+    /// Sets who hears of installs and deletes (once committed), replacing any earlier observer.
+    public func setObserver(_ observer: (@Sendable (ContainerEvent) -> Void)?) { self.observer = observer }
+
+    /// The installed containers, sorted.
+    public func installedIdentifiers() -> [Identifier] { records.keys.sorted() }
 
     // MARK: Per-container lock
 
