@@ -19,6 +19,11 @@ public actor NodeClient {
     /// Waiters by request id, and the failure that ended the connection. Behind a lock rather than
     /// actor isolation so a cancellation handler (synchronous) can fail its waiter on the spot.
     private nonisolated let waiters = Mutex<Waiters>(Waiters())
+    private nonisolated let notificationStream: AsyncStream<RPCRequest>
+    private nonisolated let notificationSink: AsyncStream<RPCRequest>.Continuation
+    /// The notifications the node sends on this connection (`events.event`), in order; the stream
+    /// ends with the connection. Unbounded: a caller that subscribes must consume it.
+    public nonisolated var notifications: AsyncStream<RPCRequest> { notificationStream }
     private var nextID: Int64 = 1
     private let defaultTimeout: Duration?
 
@@ -27,6 +32,7 @@ public actor NodeClient {
         self.connection = connection
         self.defaultTimeout = defaultTimeout
         (outgoingStream, outgoing) = AsyncStream.makeStream(of: [UInt8].self)
+        (notificationStream, notificationSink) = AsyncStream.makeStream(of: RPCRequest.self)
     }
 
     /// Connects, runs the handshake (`node.hello` when asked or on TCP, then auth when the node
@@ -215,7 +221,7 @@ public actor NodeClient {
         switch decoded {
         case .response(let response): resolve(response)
         case .batch(let responses): responses.forEach(resolve)
-        case .notification: break  // events are not consumed by this client yet
+        case .notification(let notification): notificationSink.yield(notification)
         }
     }
 
@@ -235,6 +241,7 @@ public actor NodeClient {
             return state.pending
         }
         for (_, waiter) in doomed { waiter.resume(throwing: error) }
+        notificationSink.finish()
     }
 
     private nonisolated func writeLoop() async {

@@ -27,6 +27,22 @@ case .help:
 case .version:
     print("berthd \(NodeDescription.version) (protocol \(ProtocolVersion.supported.lowerBound)...\(ProtocolVersion.supported.upperBound))")
     exit(0)
+case .linksApply(let command):
+    // A container unit's ExecStartPost=: its failure fails the start, and says why in the journal.
+    do {
+        let errorFile = LinkApplyCommand.errorFile(forLinksFile: command.linksFile)
+        let applied: [ResolvedLink]
+        do { applied = try await command.run(environment: ProcessRequest.inheritedEnvironment) } catch {
+            try? FileSystem.writeAtomically(Array("\(error)".utf8), to: errorFile, mode: 0o600)
+            throw error
+        }
+        try? FileSystem.remove(errorFile)
+        print("berthd links-apply: \(command.container): \(applied.count) link(s) applied")
+        exit(0)
+    } catch {
+        try? FileDescriptor.standardError.writeAll(Array("berthd links-apply: \(command.container): \(error)\n".utf8))
+        exit(1)
+    }
 case .run(let configuration):
     let logger = Logger.fromEnvironment(minimumLevel: configuration.logLevel)
 
@@ -58,20 +74,57 @@ case .run(let configuration):
         if let range = configuration.portRange {
             engineConfiguration.portRange = UInt16(range.lowerBound)...UInt16(range.upperBound)
         }
+        // Links: loopback targets mean the host as containers reach it; the units' hook is this
+        // very executable (`links-apply`), so it always matches the node that rendered the unit.
+        var detected: [IPFamily: String] = [:]
+        if configuration.linkHostIPv4 == .auto || configuration.linkHostIPv6 == .auto, runtime.runtime == .podman {
+            detected = await LinkHostAddress.detectPodmanGateways(
+                podman: runtime.path, environment: LinkApplyCommand.runtimeEnvironment(from: environment))
+        }
+        engineConfiguration.links = ContainerLinks(resolver: LinkResolver(
+            hostAddressIPv4: configuration.linkHostIPv4.resolved(family: .ipv4, detected: detected),
+            hostAddressIPv6: configuration.linkHostIPv6.resolved(family: .ipv6, detected: detected)))
+        engineConfiguration.runtimeEnvironment = LinkApplyCommand.runtimeEnvironment(from: environment)
+        if let containersConf, !containersConf.isEmpty { engineConfiguration.runtimeEnvironment["CONTAINERS_CONF"] = containersConf }
+        if let executable = LinkApplyCommand.currentExecutable() {
+            engineConfiguration.linkApplier = [executable]
+        } else {
+            logger.warning("links_unavailable", ["reason": "berthd's own path cannot be a unit's ExecStartPost="])
+        }
         let engine = ContainerEngine(configuration: engineConfiguration, systemd: SystemctlClient(handle: handle))
         let report = try await engine.open()
         logger.info("engine_ready", ["manager": handle.mode.rawValue, "runtime": runtime.runtime.rawValue,
+                                     "link_host_ipv4": engineConfiguration.links.resolver.hostAddressIPv4 ?? "none",
+                                     "link_host_ipv6": engineConfiguration.links.resolver.hostAddressIPv6 ?? "none",
                                      "unit_dir": handle.unitDir, "recovery": "\(report)"])
 
-        let providers: [any MethodProvider] = [ContainerMethodProvider(engine: engine)]
+        // Events: the hub hears installs and deletes from the engine and everything else from systemd
+        // over its own D-Bus connection. A manager that cannot be reached yet is retried by run().
+        let hub = EventHub(runtimeDirectory: handle.userScope ? (handle.environment["XDG_RUNTIME_DIR"] ?? "/run") : "/run",
+                           logger: logger)
+        hub.seed(installed: await engine.installedIdentifiers())
+        await engine.setObserver { hub.containerChanged($0) }
+        var feed: EventHub.Feed?
+        do { feed = try await hub.connect() } catch {
+            logger.warning("events_connect_failed", ["error": "\(error)", "retry": "in the background"])
+        }
+
+        let providers: [any MethodProvider] = [ContainerMethodProvider(engine: engine), EventMethodProvider(hub: hub)]
         var methods = MethodTable()
         for provider in providers { provider.register(into: &methods) }
-        let info = NodeDescription(managerMode: handle.mode.rawValue, runtime: runtime.runtime.rawValue,
+        var info = NodeDescription(managerMode: handle.mode.rawValue, runtime: runtime.runtime.rawValue,
                                    stateDirectory: configuration.stateDirectory)
+        if engineConfiguration.linkApplier != nil { info.capabilities += [Capability.links, Capability.ipv6Links] }
+        info.capabilities.append(Capability.events)
         let server = try NodeServer(configuration: configuration, methods: methods, info: info, logger: logger)
         logger.info("starting", ["version": NodeDescription.version, "pid": getpid(),
                                  "config": configuration.configFile ?? "none"])
-        try await server.run()
+        let firstFeed = feed
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await hub.run(first: firstFeed) }
+            try await server.run()
+            group.cancelAll()
+        }
         await embedded?.stop()
         exit(0)
     } catch let error as ConfigurationError {

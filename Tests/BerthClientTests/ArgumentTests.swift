@@ -30,6 +30,9 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:]) async ->
         ["ps", "web"], ["ps", "--all=1"], ["status"], ["status", "a", "b"], ["ports"], ["ports", "a", "b"],
         ["env"], ["env", "web", "--set", "NOPE"], ["env", "web", "--unset", "1X"], ["env", "web", "--set", "A=1", "--unset", "A"],
         ["bridge", "x"], ["bridge", "--node", "unix:/a", "--node", "unix:/b"], ["bridge", "--json"],
+        ["events", "x"], ["events", "--since", "nodot"], ["events", "--since", "a.b"], ["events", "--since", "a.-1"],
+        ["events", "--since", "e.1", "--node", "unix:/a", "--node", "unix:/b"], ["events", "--heartbeat", "0"],
+        ["events", "--follow=1"],
         ["nonsense"], [],
     ])
     func usageErrorsExit64WithTheUsageLine(_ arguments: [String]) async {

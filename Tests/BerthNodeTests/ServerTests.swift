@@ -20,6 +20,17 @@ private struct TestProvider: MethodProvider {
             struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }
             throw Boom()
         }
+        // Replies, then sends three notifications and keeps its stream open until the connection ends.
+        table.register("test.stream") { (_: NoParams, context: RequestContext) -> String in
+            guard let channel = context.notifications else { return "no channel" }
+            channel.afterReply { sink in
+                for k: Int64 in 1...3 { await sink.send("test.note", params: .object(["k": .int(k)])) }
+                let (ended, end) = AsyncStream.makeStream(of: Void.self)
+                sink.onConnectionEnd { end.finish() }
+                for await _ in ended {}
+            }
+            return "streaming"
+        }
         table.register("test.context") { (_: NoParams, context: RequestContext) -> String in
             "\(context.transport.rawValue) uid=\(context.peer.map { String($0.userID) } ?? "none")"
         }
@@ -176,6 +187,29 @@ private func request(_ id: Int, _ method: String, _ params: String? = nil) -> [U
             var buffer: [UInt8] = []
             let lines = try await readLines(busy, count: 1, buffer: &buffer)
             #expect(lines[0]["result"]?["slept"]?.intValue == 2500)
+        }
+    }
+
+    @Test func aHandlerStreamsAfterItsReplyUntilTheConnectionEnds() async throws {
+        try await withServer(["--idle-timeout", "1"]) { s in
+            let c = try await Connection.connect(to: .unix(path: s.socketPath))
+            defer { c.close() }
+            try await c.write(request(1, "test.stream"))
+            var buffer: [UInt8] = []
+            let lines = try await readLines(c, count: 4, buffer: &buffer)
+            #expect(lines[0]["id"]?.intValue == 1 && lines[0]["result"]?.stringValue == "streaming", "the reply comes first")
+            #expect(lines.dropFirst().map { $0["params"]?["k"]?.intValue } == [1, 2, 3])
+            #expect(lines.dropFirst().allSatisfy { $0["method"]?.stringValue == "test.note" && $0["id"] == nil })
+            // An open stream keeps the connection from the idle reaper (1 s here).
+            try await Task.sleep(for: .milliseconds(1600))
+            try await c.write(Array(#"[{"jsonrpc":"2.0","id":2,"method":"test.stream"}]"#.utf8) + [0x0A])
+            let batch = try await readLines(c, count: 1, buffer: &buffer)
+            #expect(batch[0][0]?["result"]?.stringValue == "no channel", "a batched request cannot stream")
+            // Shutdown does not wait for the stream.
+            let t0 = ContinuousClock.now
+            s.server.stop()
+            #expect(try await c.read().isEmpty)
+            #expect(ContinuousClock.now - t0 < .seconds(5))
         }
     }
 }

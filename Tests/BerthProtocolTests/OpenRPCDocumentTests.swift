@@ -95,7 +95,7 @@ private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
         (.containerEnvSet, ContainerEnvSetParams(id: "a", environment: env, environmentSource: "u", requestId: "r")),
         (.containerEnvPatch, ContainerEnvPatchParams(id: "a", set: env, unset: ["B"], requestId: "r")),
         (.containerLinksSet, ContainerLinksSetParams(id: "a", links: link, requestId: "r")),
-        (.eventsSubscribe, EventsSubscribeParams(cursor: EventCursor(epoch: "e", seq: 1), ids: ["a"])),
+        (.eventsSubscribe, EventsSubscribeParams(cursor: EventCursor(epoch: "e", seq: 1), ids: ["a"], heartbeatSeconds: 1)),
         (.eventsUnsubscribe, EventsUnsubscribeParams(subscription: "s")),
     ]
     for (method, params) in cases {
@@ -142,7 +142,8 @@ private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
         ("ContainerStatus", status),
         ("EventCursor", EventCursor(epoch: "e", seq: 1)),
         ("EventNotification", EventNotification(type: "change", subscription: "s", cursor: EventCursor(epoch: "e", seq: 1),
-                                                id: "a", event: "started", status: status)),
+                                                time: 1, id: "a", event: "started", status: status,
+                                                state: "active", subState: "running", reason: "r")),
         ("NodeIdentity", NodeIdentity(version: "v", hostname: "h")),
     ]
     for (name, value) in cases {

@@ -3,6 +3,8 @@ public enum NodeCommand: Hashable, Sendable {
     case run(NodeConfiguration)
     case help
     case version
+    /// `berthd links-apply ...`: a container unit's hook (see `LinkApplyCommand`).
+    case linksApply(LinkApplyCommand)
 }
 
 extension NodeConfiguration {
@@ -12,6 +14,9 @@ extension NodeConfiguration {
     /// Parses berthd's arguments (without argv[0]). `readFile` returns a config file's text, or nil
     /// when it does not exist; the default config file is read only if present, an explicit one must be.
     public static func parse(arguments: [String], readFile: (String) throws -> String?) throws(ConfigurationError) -> NodeCommand {
+        if arguments.first == LinkApplyCommand.subcommand {
+            return .linksApply(try LinkApplyCommand(parsing: Array(arguments.dropFirst())))
+        }
         var flags: [(key: String, value: String)] = []
         var configPath: String?
         var k = 0

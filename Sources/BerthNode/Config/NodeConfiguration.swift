@@ -25,6 +25,9 @@ public struct NodeConfiguration: Hashable, Sendable {
     public var runtime: ContainerRuntime?
     public var portRange: ClosedRange<Int>?
     public var logLevel: LogLevel = .info
+    /// What a loopback link target means (`--link-host-ipv4`, `--link-host-ipv6`): see `LinkHostAddress`.
+    public var linkHostIPv4: LinkHostAddress = .auto
+    public var linkHostIPv6: LinkHostAddress = .auto
     /// The config file that was read, if any.
     public var configFile: String?
 
@@ -82,6 +85,8 @@ public struct NodeConfiguration: Hashable, Sendable {
         case "idle-timeout": idleTimeoutSeconds = try number(1...86_400)
         case "manager": manager = try choice(ManagerMode.self, orAuto: true)
         case "runtime": runtime = try choice(ContainerRuntime.self, orAuto: true)
+        case "link-host-ipv4": linkHostIPv4 = try LinkHostAddress(parsing: value, family: .ipv4)
+        case "link-host-ipv6": linkHostIPv6 = try LinkHostAddress(parsing: value, family: .ipv6)
         case "log-level": logLevel = try choice(LogLevel.self) ?? logLevel  // never nil without orAuto
         case "port-range":
             let parts = value.split(separator: "-", omittingEmptySubsequences: false)
@@ -97,6 +102,6 @@ public struct NodeConfiguration: Hashable, Sendable {
     /// Every key `set` accepts; all take a value.
     public static let keys: [String] = [
         "listen", "state-dir", "run-dir", "unit-dir", "secret-file", "group", "max-connections", "max-line-bytes",
-        "idle-timeout", "manager", "runtime", "port-range", "log-level",
+        "idle-timeout", "manager", "runtime", "port-range", "log-level", "link-host-ipv4", "link-host-ipv6",
     ]
 }

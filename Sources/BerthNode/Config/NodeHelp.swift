@@ -37,6 +37,14 @@ public enum NodeHelp {
       --log-level LEVEL           debug|info|notice|warning|error (default info). One line per event;
                                   under systemd with journald <N> priorities and no timestamps.
 
+    Links
+      --link-host-ipv4 ADDR       what a loopback link target (localhost, 127.0.0.1) means: the address by
+                                  which containers reach this host. auto (default): the gateway of podman's
+                                  default network (`podman network inspect podman`, usually 10.88.0.1);
+                                  none: such links are refused (invalid_params); or an IPv4 address
+      --link-host-ipv6 ADDR       the same for IPv6 links (::1 targets); auto finds a v6 gateway only when
+                                  podman's default network has a v6 subnet
+
     Config file
       --config FILE               read settings from FILE (default /etc/berth/berthd.conf when present).
                                   Lines `key = value` with the option names above as keys (listen may
@@ -46,6 +54,8 @@ public enum NodeHelp {
     Other
       --help, -h                  this text
       --version                   the version and protocol range
+      links-apply ...             (run by container units as ExecStartPost=, not by people) applies a
+                                  container's stored links in its network namespace
 
     Signals: SIGTERM or SIGINT stops accepting, lets requests in flight finish (up to 10 s), closes, and
     exits 0. With NOTIFY_SOCKET set it sends READY=1 once listening and STOPPING=1 on shutdown.

@@ -17,9 +17,7 @@ extension ContainerEngine {
         let pairs = try InstallValidation.ports(params.ports ?? [])
         _ = try InstallValidation.volumes(params.volumes ?? [])  // checked; the record keeps the wire form
         let slice = try InstallValidation.slice(params.slice)
-        if !(params.links ?? []).isEmpty {
-            throw RPCError(.invalidParams, "links are not served by this node yet", details: ["field": "links"])
-        }
+        let links = try await checkedLinks(params.links ?? [])
         let isolate = params.isolate == true
         if isolate && (params.command ?? []).isEmpty {
             throw RPCError(.invalidParams, "an isolated container needs its command (the image's entrypoint is replaced)",
@@ -95,7 +93,7 @@ extension ContainerEngine {
                 runtime: configuration.runtime.runtime, backendPorts: backendPorts, installParams: paramsValue,
                 isolatedUID: isolatedUID)
             do {
-                _ = try ContainerUnitRenderer.render(try spec(for: record))
+                _ = try ContainerUnitRenderer.render(try spec(for: record, links: links))
                 _ = try isolationScripts(for: record)
             } catch {
                 _ = try? ports.releaseAll(for: id)
@@ -103,13 +101,15 @@ extension ContainerEngine {
                 throw RPCError(.invalidParams, "\(error)")
             }
             do {
-                try store.create(record, environment: environment)
+                try store.create(record, environment: environment, links: links)
             } catch {
                 _ = try? ports.releaseAll(for: id)
                 _ = try? uids.releaseAll(for: id)
                 throw error
             }
             records[id] = record
+            linkSets[id] = links.isEmpty ? nil : links
+            observer?(ContainerEvent(id: id, type: .installed))
             // Committed: a failure from here on is repaired by `open()`, which writes these again.
             try writeIsolationFiles(for: record)
             try writeUnits(for: record)
@@ -118,7 +118,7 @@ extension ContainerEngine {
             if params.start == true {
                 for unit in activationUnits(id) {
                     do { try await systemd.start(unit) } catch {
-                        throw ContainerEngine.systemdFailed(error, "container \(id.rawValue) is installed but \(unit) did not start")
+                        throw startFailure(id, error, "container \(id.rawValue) is installed but \(unit) did not start")
                     }
                 }
             }
@@ -138,6 +138,7 @@ extension ContainerEngine {
         return try await withLock(id) {
             guard records[id] != nil || store.exists(id) else { throw ContainerEngine.notFound(id) }
             let unit = ContainerUnitNames.service(id)
+            try await removeLiveLinks(id)
             for extra in activationUnits(id) where extra != unit {
                 try? await systemd.stop(extra, wait: true)
                 if let port = ContainerEngine.port(ofSocket: extra) {
@@ -154,6 +155,8 @@ extension ContainerEngine {
             try await reloadSystemd()
             try store.remove(id)
             records[id] = nil
+            linkSets[id] = nil
+            observer?(ContainerEvent(id: id, type: .deleted))
             _ = try ports.releaseAll(for: id)
             try? FileSystem.removeTree(layout.container(id).runDir)
             try? FileSystem.removeTree(layout.container(id).homeDir)

@@ -28,8 +28,9 @@ extension ContainerEngine {
             let unit = ContainerUnitNames.service(id)
             try await markStartOnBoot(id, true)
             try? await systemd.resetFailed(unit)
+            clearLinkFailure(id)
             for unit in activationUnits(id) {
-                do { try await systemd.start(unit) } catch { throw ContainerEngine.systemdFailed(error, "starting \(unit)") }
+                do { try await systemd.start(unit) } catch { throw startFailure(id, error, "starting \(unit)") }
             }
             return try await currentStatus(id)
         }
@@ -57,6 +58,7 @@ extension ContainerEngine {
             let unit = ContainerUnitNames.service(id)
             try await markStartOnBoot(id, true)
             try? await systemd.resetFailed(unit)
+            clearLinkFailure(id)
             if records[id]?.backendPorts != nil {
                 // The container starts again on the next connection; its sockets stay up.
                 do { try await systemd.stop(unit, wait: true) } catch { throw ContainerEngine.systemdFailed(error, "stopping \(unit)") }
@@ -64,7 +66,7 @@ extension ContainerEngine {
                     do { try await systemd.start(socket) } catch { throw ContainerEngine.systemdFailed(error, "starting \(socket)") }
                 }
             } else {
-                do { try await systemd.restart(unit) } catch { throw ContainerEngine.systemdFailed(error, "restarting \(unit)") }
+                do { try await systemd.restart(unit) } catch { throw startFailure(id, error, "restarting \(unit)") }
             }
             return try await currentStatus(id)
         }

@@ -26,6 +26,15 @@ extension ContainerEngine {
         let (loaded, damaged) = try store.readAll()
         report.damagedRecords = damaged
         records = loaded
+        linkSets = [:]
+        for id in loaded.keys {
+            do {
+                let links = try store.readLinks(id)
+                if !links.isEmpty { linkSets[id] = links }
+            } catch {
+                report.damagedRecords.append("\(id.rawValue)/links.json")
+            }
+        }
         try writeSharedUnits()
         for record in loaded.values.sorted(by: { $0.id < $1.id }) { try writeIsolationFiles(for: record) }
         for record in loaded.values.sorted(by: { $0.id < $1.id }) where try writeUnits(for: record) {

@@ -18,7 +18,11 @@ public actor ContainerEngine {
     let ports: PortAllocator
     let uids: UIDAllocator
     var records: [Identifier: ContainerRecord] = [:]
+    /// Each container's stored links (`links.json`); absent means none.
+    var linkSets: [Identifier: [NetworkLink]] = [:]
     private var locked: Set<Identifier> = []
+    /// Told of installs and deletes (the event hub); systemd reports every other state change.
+    var observer: (@Sendable (ContainerEvent) -> Void)?
     private var waiters: [Identifier: [CheckedContinuation<Void, Never>]] = [:]
 
     public init(configuration: EngineConfiguration, systemd: any SystemdClient) {
@@ -33,6 +37,12 @@ public actor ContainerEngine {
     }
 
     var layout: Layout { configuration.layout }
+
+    /// Sets who hears of installs and deletes (once committed), replacing any earlier observer.
+    public func setObserver(_ observer: (@Sendable (ContainerEvent) -> Void)?) { self.observer = observer }
+
+    /// The installed containers, sorted.
+    public func installedIdentifiers() -> [Identifier] { records.keys.sorted() }
 
     // MARK: Per-container lock
 
@@ -59,7 +69,8 @@ public actor ContainerEngine {
 
     // MARK: Rendering
 
-    func spec(for record: ContainerRecord) throws -> ContainerUnitSpec {
+    /// The unit spec of `record`; `links` stands in for its stored links (an install not yet committed).
+    func spec(for record: ContainerRecord, links: [NetworkLink]? = nil) throws -> ContainerUnitSpec {
         let id = try Identifier(record.id)
         let runtime = configuration.runtime
         return ContainerUnitSpec(
@@ -73,7 +84,8 @@ public actor ContainerEngine {
                                    cmdScriptPath: layout.container(id).cmdScript)
             },
             requestId: record.requestId, runtime: runtime.runtime, runtimePath: runtime.path,
-            shape: record.backendPorts == nil ? .simple : .socketActivated, dockerHost: runtime.runtime == .docker ? runtime.dockerHost : nil,
+            shape: record.backendPorts == nil ? .simple : .socketActivated,
+            postStartCommand: linkHook(for: id, links: links ?? linkSets[id] ?? []), dockerHost: runtime.runtime == .docker ? runtime.dockerHost : nil,
             socketActivation: record.backendPorts.map { SocketActivation(backendPorts: $0) },
             wantedBy: SharedUnits.activeTarget,
             after: configuration.manager.mode == .system ? nil : [], wants: configuration.manager.mode == .system ? nil : [])
@@ -172,7 +184,8 @@ public actor ContainerEngine {
             id: record.id, image: record.image, state: ContainerStatus.states.contains(state) ? state : "unknown",
             subState: loaded ? properties?["SubState"] : nil, ports: record.ports,
             enabled: id.map { startsOnBoot($0) } ?? false, socketActivated: record.backendPorts != nil,
-            mainPID: pid == 0 ? nil : pid, environmentNames: record.environmentNames, links: [],
+            mainPID: pid == 0 ? nil : pid, environmentNames: record.environmentNames,
+            links: id.map { (linkSets[$0] ?? []).map(ContainerEngine.wire) } ?? [],
             isolatedUID: record.isolatedUID)
     }
 

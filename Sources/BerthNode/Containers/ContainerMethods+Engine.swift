@@ -20,6 +20,8 @@ public struct ContainerMethodProvider: MethodProvider {
         table.register("container.ports") { (p: ContainerRefParams, _) in try await engine.ports(p) }
         table.register("container.env.get") { (p: ContainerRefParams, _) in try await engine.environment(p) }
         table.register("container.env.set") { (p: ContainerEnvSetParams, _) in try await engine.setEnvironment(p) }
+        table.register("container.links.get") { (p: ContainerRefParams, _) in try await engine.links(p) }
+        table.register("container.links.set") { (p: ContainerLinksSetParams, _) in try await engine.setLinks(p) }
         table.register("container.env.patch") { (p: ContainerEnvPatchParams, _) in try await engine.patchEnvironment(p) }
     }
 }

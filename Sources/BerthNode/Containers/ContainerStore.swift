@@ -25,14 +25,17 @@ public struct ContainerStore: Sendable {
 
     public func exists(_ id: Identifier) -> Bool { FileSystem.exists(layout.container(id).directory) }
 
-    /// Commits a new container: record and environment appear together or not at all.
-    public func create(_ record: ContainerRecord, environment: Environment) throws {
+    /// Commits a new container: record, environment and links appear together or not at all.
+    public func create(_ record: ContainerRecord, environment: Environment, links: [NetworkLink] = []) throws {
         let id = try Identifier(record.id)
         let staging = "\(layout.containersDir)/\(ContainerStore.stagingPrefix)\(id.rawValue)-\(UInt32.random(in: 0...UInt32.max))"
         try FileSystem.createDirectory(layout.containersDir, mode: 0o700)
         try FileSystem.createDirectory(staging, mode: 0o700)
         do {
             try FileSystem.writeAtomically(Array(EnvironmentFile.render(environment).utf8), to: "\(staging)/environment", mode: 0o600)
+            if !links.isEmpty {
+                try FileSystem.writeAtomically(try LinkStoreFile.encode(links), to: "\(staging)/links.json", mode: 0o600)
+            }
             try FileSystem.writeAtomically(try ContainerStore.encode(record), to: "\(staging)/container.json", mode: 0o600)
             // rename(2) onto an existing empty directory would succeed: the caller checked `exists`
             // under the container's lock; a non-empty one fails with ENOTEMPTY.
@@ -55,6 +58,22 @@ public struct ContainerStore: Sendable {
     public func writeEnvironment(_ environment: Environment, for id: Identifier) throws {
         try FileSystem.writeAtomically(Array(EnvironmentFile.render(environment).utf8),
                                        to: layout.container(id).environmentFile, mode: 0o600)
+    }
+
+    /// Replaces the stored links (atomically: temp file, fsync, rename); no links removes the file.
+    public func writeLinks(_ links: [NetworkLink], for id: Identifier) throws {
+        let path = layout.container(id).linksFile
+        if links.isEmpty {
+            try FileSystem.remove(path)
+            try FileSystem.syncDirectory(layout.container(id).directory)
+        } else {
+            try FileSystem.writeAtomically(try LinkStoreFile.encode(links), to: path, mode: 0o600)
+        }
+    }
+
+    /// The stored links of a container; none when it has no links file.
+    public func readLinks(_ id: Identifier) throws -> [NetworkLink] {
+        try LinkStoreFile.read(layout.container(id).linksFile)
     }
 
     public func readEnvironment(_ id: Identifier) throws -> Environment {

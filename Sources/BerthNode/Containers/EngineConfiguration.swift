@@ -10,10 +10,22 @@ public struct EngineConfiguration: Sendable {
     public var durablePorts: Bool
     /// The uids (and gids) isolated containers run as, one each.
     public var uidRange: ClosedRange<UInt32>
+    /// How links resolve (the host addresses loopback targets mean) and are applied.
+    public var links: ContainerLinks
+    /// The command a container's unit runs as `ExecStartPost=` to apply its stored links before it
+    /// counts as started (berthd's own executable and `links-apply`; see `LinkApplyCommand`). Nil:
+    /// this engine cannot serve links, and installing or setting any is refused.
+    public var linkApplier: [String]?
+    /// The environment the node runs the runtime CLI with to find a container's process (`PATH`,
+    /// and `CONTAINERS_CONF` when the units' podman gets one through the manager).
+    public var runtimeEnvironment: [String: String] = LinkApplier.defaultEnvironment
 
     public init(layout: Layout, manager: ServiceManagerHandle, runtime: RuntimeConfiguration,
                 portRange: ClosedRange<UInt16> = PortAllocator.defaultRange, durablePorts: Bool = true,
-                uidRange: ClosedRange<UInt32> = UIDAllocator.defaultRange) {
+                uidRange: ClosedRange<UInt32> = UIDAllocator.defaultRange,
+                links: ContainerLinks = ContainerLinks(), linkApplier: [String]? = nil) {
+        self.links = links
+        self.linkApplier = linkApplier
         self.uidRange = uidRange
         self.layout = layout
         self.manager = manager

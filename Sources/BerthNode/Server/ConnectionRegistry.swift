@@ -8,6 +8,9 @@ final class ConnectionRegistry: Sendable {
         let connection: Connection
         var lastActive: ContinuousClock.Instant
         var inFlight = 0
+        /// Streams running after their reply (subscriptions): they keep an idle connection open,
+        /// but not a draining one.
+        var streams = 0
     }
 
     private struct State {
@@ -58,6 +61,14 @@ final class ConnectionRegistry: Sendable {
         close?.close()
     }
 
+    func streamStarted(_ id: Int) {
+        state.withLock { $0.entries[id]?.streams += 1 }
+    }
+
+    func streamFinished(_ id: Int) {
+        state.withLock { $0.entries[id]?.streams -= 1 }
+    }
+
     var count: Int { state.withLock { $0.entries.count } }
     var inFlight: Int { state.withLock { $0.entries.values.reduce(0) { $0 + $1.inFlight } } }
 
@@ -65,7 +76,7 @@ final class ConnectionRegistry: Sendable {
     func closeIdle(olderThan timeout: Duration) -> Int {
         let now = ContinuousClock.now
         let idle: [Connection] = state.withLock { s in
-            s.entries.values.filter { $0.inFlight == 0 && now - $0.lastActive >= timeout }.map(\.connection)
+            s.entries.values.filter { $0.inFlight == 0 && $0.streams == 0 && now - $0.lastActive >= timeout }.map(\.connection)
         }
         for c in idle { c.close() }
         return idle.count

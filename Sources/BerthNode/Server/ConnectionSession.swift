@@ -35,6 +35,8 @@ struct ConnectionSession: Sendable {
 
     func serve() async {
         let writer = ResponseWriter(connection)
+        let lifetime = ConnectionLifetime()
+        let sink = NotificationSink(writer: writer, connection: connection, lifetime: lifetime, connectionID: id)
         var framer = LineFramer(limit: shared.maxLineBytes)
         var auth = context.transport == .tcp && shared.secret != nil ? AuthSession(requiring: shared.secret!) : .preauthorized
         await withTaskGroup(of: Void.self) { group in
@@ -68,13 +70,22 @@ struct ConnectionSession: Sendable {
                     running += 1
                     shared.registry.requestStarted(id)
                     group.addTask {
-                        let reply = await run(job)
+                        let channel: NotificationChannel? = if case .single = job { NotificationChannel(sink: sink) } else { nil }
+                        let reply = await run(job, channel: channel)
                         await writer.send(reply)
                         shared.registry.requestFinished(id)
+                        // A stream (events.subscribe) goes on after its reply, in this same task.
+                        if let stream = channel?.takeFollowUp() {
+                            shared.registry.streamStarted(id)
+                            await stream(sink)
+                            shared.registry.streamFinished(id)
+                        }
                     }
                 }
                 if closeAfter { break }
             }
+            // No more input: streams end now (nobody asks for them any more), requests finish.
+            lifetime.end()
         }
         connection.close()
     }
@@ -152,10 +163,12 @@ struct ConnectionSession: Sendable {
         }
     }
 
-    private func run(_ job: Job) async -> [UInt8] {
+    private func run(_ job: Job, channel: NotificationChannel?) async -> [UInt8] {
         switch job {
         case .single(let request):
-            let outcome = await call(request)
+            var context = context
+            context.notifications = channel
+            let outcome = await call(request, context: context)
             guard let id = request.id else { return [] }
             return RPCFrame.encode(RPCResponse(id: id, outcome: outcome))
         case .batch(let slots):
@@ -163,7 +176,7 @@ struct ConnectionSession: Sendable {
                 for (k, slot) in slots.enumerated() {
                     guard case .pending(let request) = slot else { continue }
                     group.addTask {
-                        let outcome = await call(request)
+                        let outcome = await call(request, context: context)
                         return (k, request.id.map { RPCResponse(id: $0, outcome: outcome) })
                     }
                 }
@@ -183,7 +196,7 @@ struct ConnectionSession: Sendable {
         }
     }
 
-    private func call(_ request: RPCRequest) async -> RPCResponse.Outcome {
+    private func call(_ request: RPCRequest, context: RequestContext) async -> RPCResponse.Outcome {
         guard let handler = shared.methods.handler(for: request.method) else {
             return .error(.methodNotFound(request.method))
         }

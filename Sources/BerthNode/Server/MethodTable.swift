@@ -9,10 +9,15 @@ public struct RequestContext: Sendable {
     public var peer: PeerCredentials?
     /// The remote address of a TCP peer, as text.
     public var remoteAddress: String?
-    public init(transport: Transport, peer: PeerCredentials? = nil, remoteAddress: String? = nil) {
+    /// For a single request on a connection: lets the handler stream notifications after its reply
+    /// (`events.subscribe`). Nil inside batches and in process.
+    public var notifications: NotificationChannel?
+    public init(transport: Transport, peer: PeerCredentials? = nil, remoteAddress: String? = nil,
+                notifications: NotificationChannel? = nil) {
         self.transport = transport
         self.peer = peer
         self.remoteAddress = remoteAddress
+        self.notifications = notifications
     }
 }
 

@@ -26,7 +26,7 @@ public enum OpenRPCDocument {
       "versioning": "The protocol has a major version (this document: 1). node.hello {protocols:[majors]} negotiates it; unsupported_version names the supported range in data.supported {min, max}. Within a major, changes are additive only: new methods, new optional params, new result members, new error kinds, new capabilities. Clients ignore unknown result members.",
       "auth": "Unix socket: peers are authorized by uid (SO_PEERCRED). TCP: before auth only node.hello, auth.challenge and auth.response run; anything else answers unauthorized. auth.challenge gives a fresh 32-byte nonce; auth.response sends clientNonce and hex(HMAC-SHA256(secret, \"berth-auth-v1\\n\" + nonce + \"\\n\" + clientNonce)); the node answers with proof = hex(HMAC-SHA256(secret, \"berth-auth-v1 node\\n\" + nonce + \"\\n\" + clientNonce)). Nonces are hex strings as sent; each node nonce is good for one response. The secret never crosses the wire; this authenticates, it does not encrypt.",
       "idempotency": "Mutations take an optional requestId; a retry with the same requestId returns the first result instead of acting twice, across node restarts. Reusing a requestId for a different request answers conflict.",
-      "events": "events.subscribe streams events.event notifications on the same connection, each with cursor {epoch, seq}. seq increases by one per event within an epoch; epoch changes when the node's history is reset. Resuming with a cursor replays what was missed or answers cursor_expired."
+      "events": "events.subscribe streams events.event notifications on the same connection, each with cursor {epoch, seq} (or its text form \"<epoch>.<seq>\" when sent back). seq increases by one per event within an epoch; epoch is random per node start. Resuming with a cursor replays exactly what was missed or answers cursor_expired. A subscriber that does not read gets a bounded buffer, then a closed notification with reason slow_consumer and the connection is closed."
     }
   },
   "methods": [
@@ -430,7 +430,7 @@ public enum OpenRPCDocument {
             }
           },
           "required": false,
-          "description": "Not served yet: a non-empty list is refused with invalid_params (see container.links.set)."
+          "description": "Stored with the container and applied in its network namespace by the unit's ExecStartPost hook on every start (before it counts as started). Checked before anything is written: an invalid or hostile link is invalid_params naming it, and nothing is installed."
         },
         {
           "name": "slice",
@@ -1209,7 +1209,8 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": false
+      "x-berth-served": true,
+      "description": "The stored links, in the order given, fromHost filled in (default 127.0.0.1). Incomplete links (toHost \"\" or toPort 0) are listed too; they are stored but not applied."
     },
     {
       "name": "container.links.set",
@@ -1291,7 +1292,8 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/link_failed"
         }
       ],
-      "x-berth-served": false
+      "x-berth-served": true,
+      "description": "Replaces all links (an empty list removes them). Checked first (syntax, duplicates, loopback targets without a node host address, IPv6 from ::1): invalid_params and nothing changes. On a running container the targets are resolved, then stored, then applied live in its namespace without a restart; if applying fails the previous links are put back and the error is link_failed (data.stderr carries the tool's words). A stopped container gets them at its next start. With a requestId a retry answers the first result."
     },
     {
       "name": "events.subscribe",
@@ -1301,7 +1303,16 @@ public enum OpenRPCDocument {
         {
           "name": "cursor",
           "schema": {
-            "$ref": "#/components/schemas/EventCursor"
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/EventCursor"
+              },
+              {
+                "type": "string",
+                "pattern": "^[^.]+\\.[0-9]+$",
+                "description": "The text form <epoch>.<seq>."
+              }
+            ]
           },
           "required": false,
           "description": "Resume after this event; omit for a snapshot first."
@@ -1316,6 +1327,16 @@ public enum OpenRPCDocument {
           },
           "required": false,
           "description": "Only these containers."
+        },
+        {
+          "name": "heartbeatSeconds",
+          "schema": {
+            "type": "number",
+            "minimum": 0.1,
+            "maximum": 3600
+          },
+          "required": false,
+          "description": "Seconds between heartbeat notifications when nothing else was sent; default 15."
         }
       ],
       "result": {
@@ -1353,8 +1374,8 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": false,
-      "description": "Without a cursor: one `snapshot` notification per container, then `synced`, then `change` notifications. With a cursor: the changes after it, then live changes; or cursor_expired when the epoch differs or the history no longer reaches back (relist, then subscribe without a cursor). Never a silent gap."
+      "x-berth-served": true,
+      "description": "Replies first, then streams on this connection. Without a cursor: one `snapshot` notification per container (its current state), then `synced`, then `change` notifications. With a cursor of this epoch still in the node's history (the last 4096 events): exactly the changes after it, then live changes; otherwise cursor_expired (relist, then subscribe without a cursor). Never a silent gap. `heartbeat` notifications carry the latest cursor when nothing else was sent. At most 1024 notifications wait for a subscriber that does not read; beyond that it gets `closed` with reason slow_consumer (if it can still take it within a second) and the connection is closed. A client that closes or half-closes the connection ends its subscriptions."
     },
     {
       "name": "events.unsubscribe",
@@ -1389,7 +1410,8 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": false
+      "x-berth-served": true,
+      "description": "Ends a subscription of this connection; it gets a `closed` notification with reason unsubscribed. A subscription of another connection is not_found."
     }
   ],
   "components": {
@@ -1593,7 +1615,9 @@ public enum OpenRPCDocument {
             "enum": [
               "snapshot",
               "synced",
-              "change"
+              "change",
+              "heartbeat",
+              "closed"
             ]
           },
           "subscription": {
@@ -1601,6 +1625,10 @@ public enum OpenRPCDocument {
           },
           "cursor": {
             "$ref": "#/components/schemas/EventCursor"
+          },
+          "time": {
+            "type": "integer",
+            "description": "When the node saw the event, milliseconds since 1970 UTC."
           },
           "id": {
             "$ref": "#/components/schemas/Identifier"
@@ -1619,6 +1647,18 @@ public enum OpenRPCDocument {
           },
           "status": {
             "$ref": "#/components/schemas/ContainerStatus"
+          },
+          "state": {
+            "type": "string",
+            "description": "systemd's ActiveState of the container's service after the event."
+          },
+          "subState": {
+            "type": "string",
+            "description": "systemd's SubState of the container's service after the event."
+          },
+          "reason": {
+            "type": "string",
+            "description": "Why a closed subscription ended: slow_consumer, unsubscribed."
           }
         },
         "required": [

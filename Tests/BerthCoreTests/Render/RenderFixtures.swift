@@ -19,9 +19,16 @@ enum RenderFixtures {
             ports: ports, environmentFilePath: "/var/lib/berth/env/web", environmentNames: ["GREETING", "PATH_EXTRA"],
             volumes: [VolumeMount(hostPath: "/var/lib/berth/volumes/web", containerPath: "/var/www", readOnly: true)],
             slice: SharedUnits.smallSlice, requestId: "req-0001", runtime: runtime, shape: shape,
-            postStartCommand: [berthd, "apply-links", "web"],
+            postStartCommand: linksHook(runtime, linksFile: "/var/lib/berth/containers/web/links.json", container: "ctr-web"),
             dockerHost: runtime == .docker ? "unix:///run/berth/podman.sock" : nil,
             socketActivation: activation)
+    }
+
+    /// The node's links hook as BerthNode's `ContainerEngine.linkHook` renders it.
+    static func linksHook(_ runtime: ContainerRuntime, linksFile: String, container: String) -> [String] {
+        ["/usr/bin/env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "CONTAINERS_CONF=/etc/berth/containers.conf",
+         berthd, "links-apply", "--links-file", linksFile, "--container", container, "--runtime", runtime.rawValue,
+         "--runtime-path", ContainerUnitSpec.defaultRuntimePath(runtime), "--host-ipv4", "10.88.0.1"]
     }
 
     static func isolated(_ runtime: ContainerRuntime) -> ContainerUnitSpec {
@@ -41,7 +48,8 @@ enum RenderFixtures {
                         "line\nExecStartPre=/bin/false", "tab\tand\u{1B}esc", "%%", "$$", ""]
         spec.requestId = "100%-sure"
         spec.environmentFilePath = "/var/lib/berth/env/evil 1;$x%y"
-        spec.postStartCommand = [berthd, "apply-links", "--", "$(id)", "%i"]
+        spec.postStartCommand = linksHook(.podman, linksFile: "/var/lib/berth/containers/evil 1;$x%y/links.json",
+                                          container: "ctr-evil.1_x-y") + ["--", "$(id)", "%i"]
         return spec
     }
 }

@@ -1,0 +1,199 @@
+import BerthProtocol
+
+/// `berth events [--follow] [--since CURSOR]`
+public struct EventsCommand: BerthCommand {
+    public static let name = "events"
+    public static let abstract = "Show container events: every container's state, or what changed since a cursor; --follow streams."
+    public static let usage = "berth events [--follow] [--since CURSOR] [--id ID]... [--node ADDR]... [--json]"
+    public static let details = """
+        Without --since: each container's current state (a snapshot), one line each. With --since: the
+        events after CURSOR (as printed in the CURSOR column; one node only). --follow then keeps
+        printing changes as they happen until interrupted. Lines from several nodes are merged in time
+        order (with --follow, in the order they arrive) and name their node.
+
+        Lines: TIME NODE ID EVENT STATE CURSOR; a snapshot line's EVENT is in parentheses (a state,
+        not a change). --json prints each events.event notification's event object with a "node"
+        member, one per line.
+
+        OPTIONS:
+          -f, --follow      keep streaming changes
+          --since CURSOR    resume after CURSOR (<epoch>.<seq>); fails with cursor_expired when the node
+                            restarted or no longer has it: run without --since to relist
+          --id ID           only this container (repeatable)
+          --heartbeat SECS  heartbeat interval asked of the node (default 15)
+
+        """ + GlobalOptions.helpText
+    var options = GlobalOptions()
+    var follow = false
+    var since: EventCursor?
+    var ids: [String] = []
+    var heartbeat: Double?
+
+    public init(arguments: [String]) throws(UsageError) {
+        var scanner = ArgumentScanner(arguments)
+        while let token = scanner.next() {
+            switch token {
+            case .option(let name):
+                if try options.consume(name, &scanner) { continue }
+                switch name {
+                case "--follow", "-f": follow = try scanner.flag()
+                case "--since":
+                    let text = try scanner.value()
+                    guard let cursor = EventCursor(text: text) else {
+                        throw UsageError("--since takes a cursor <epoch>.<seq> as printed by berth events, got \(String(reflecting: text))")
+                    }
+                    since = cursor
+                case "--id": ids.append(try scanner.value())
+                case "--heartbeat":
+                    let text = try scanner.value()
+                    guard let seconds = Double(text), seconds >= 0.1, seconds <= 3600 else {
+                        throw UsageError("--heartbeat must be between 0.1 and 3600 seconds, got \(String(reflecting: text))")
+                    }
+                    heartbeat = seconds
+                default: throw UsageError("unknown option \(name)")
+                }
+            case .positional(let value): throw UsageError("unexpected argument \(String(reflecting: value))")
+            case .rest: throw UsageError("events takes no arguments after --")
+            }
+        }
+    }
+
+    public func validate() throws(UsageError) {
+        try options.validate()
+        if since != nil && options.nodes.count > 1 {
+            throw UsageError("--since names a position in one node's history: give one --node")
+        }
+    }
+
+    /// One event as a node sent it.
+    struct Line: Sendable {
+        var node: NodeAddress
+        var event: EventNotification
+    }
+
+    public func run(_ context: CommandContext) async -> ExitCode {
+        let nodes: [(address: NodeAddress, options: ConnectOptions)]
+        do {
+            var directory = NodeDirectory(environment: context.environment)
+            // Each node with its own options: an alias's secret-file wins over --secret-file.
+            var found: [(address: NodeAddress, options: ConnectOptions)] = []
+            for target in try options.targets(environment: context.environment, directory: &directory) {
+                found.append((target.address, try options.connectOptions(for: target)))
+            }
+            nodes = found
+        } catch let error as UsageError {
+            context.output.printError("berth: \(error.message)")
+            return .usage
+        } catch let error as CommandFailure {
+            context.output.printError("berth: \(error.message)")
+            return error.code
+        } catch {
+            context.output.printError("berth: \(error)")
+            return .failure
+        }
+        let addresses = nodes.map(\.address)
+        let params = EventsSubscribeParams(cursor: since, ids: ids.isEmpty ? nil : ids, heartbeatSeconds: heartbeat)
+        let follow = follow
+        let timeout = options.timeout
+        let (lines, sink) = AsyncStream.makeStream(of: Line.self)
+        // A follower runs until interrupted; otherwise each node has the usual deadline.
+        let deadline: Duration = follow ? .seconds(100 * 365 * 86_400) : timeout + .seconds(1)
+        let json = options.json
+        return await withTaskGroup(of: [NodeOutcome<Void>]?.self) { group in
+            group.addTask {
+                defer { sink.finish() }
+                return await FanOut.run(nodes, timeout: deadline) { client in
+                    try await EventsCommand.stream(client, params: params, follow: follow, timeout: timeout) {
+                        sink.yield(Line(node: client.address, event: $0))
+                    }
+                }
+            }
+            group.addTask {
+                var collected: [Line] = []
+                for await line in lines {
+                    if follow { EventsCommand.print(line, json: json, context.output) } else { collected.append(line) }
+                }
+                // Merged in time order; a node's own events keep their seq order on equal times.
+                collected.sort { ($0.event.time ?? 0, $0.node.description, $0.event.cursor.seq)
+                    < ($1.event.time ?? 0, $1.node.description, $1.event.cursor.seq) }
+                for line in collected { EventsCommand.print(line, json: json, context.output) }
+                return nil
+            }
+            var codes: [ExitCode] = []
+            for await outcomes in group {
+                for outcome in outcomes ?? [] {
+                    guard case .failure(let error) = outcome.result else { codes.append(.success); continue }
+                    codes.append(CommandContext.exitCode(for: error))
+                    let message = CommandContext.describe(error)
+                    let prefix = addresses.count > 1 && !message.contains(outcome.address.description) ? "\(outcome.address): " : ""
+                    context.output.printError("berth: " + prefix + message)
+                }
+            }
+            return CommandContext.worst(codes)
+        }
+    }
+
+    /// Subscribes and hands over events until the snapshot (or the replay) is complete, or, when
+    /// following, until the node ends the stream.
+    static func stream(_ client: NodeClient, params: EventsSubscribeParams, follow: Bool, timeout: Duration,
+                       _ emit: @Sendable (EventNotification) -> Void) async throws {
+        let notifications = client.notifications
+        let subscribed: EventsSubscribeResult = try await client.call(MethodName.eventsSubscribe.rawValue, params: params, timeout: timeout)
+        if !follow, let since = params.cursor, since.seq >= subscribed.cursor.seq { return }
+        for await notification in notifications where notification.method == MethodName.eventsEvent.rawValue {
+            guard let value = notification.params?["event"],
+                  let event = try? JSONValueDecoder().decode(EventNotification.self, from: value),
+                  event.subscription == subscribed.subscription else { continue }
+            switch event.type {
+            case "snapshot", "change":
+                emit(event)
+                if !follow, params.cursor != nil, event.cursor.seq >= subscribed.cursor.seq { return }
+            case "synced":
+                if !follow { return }
+            case "closed":
+                throw ClientError(.closed, "\(client.address) ended the event stream: \(event.reason ?? "no reason given")")
+            default:
+                continue  // heartbeats, and types a newer node may add
+            }
+        }
+        throw ClientError(.closed, "\(client.address) closed the connection")
+    }
+
+    static func print(_ line: Line, json: Bool, _ output: CommandOutput) {
+        if json {
+            guard case .object(var members)? = try? JSONValueEncoder().encode(line.event) else { return }
+            members["node"] = .string(line.node.description)
+            output.print(JSONValue.object(members).description)
+            return
+        }
+        let event = line.event
+        let what = event.type == "snapshot" ? "(\(event.event ?? "?"))" : (event.event ?? "?")
+        let state = event.subState.map { "\(event.state ?? "?") (\($0))" } ?? (event.state ?? "?")
+        output.print([EventsCommand.timeText(event.time ?? 0), line.node.description, event.id ?? "-", what, state,
+                      event.cursor.text].joined(separator: "  "))
+    }
+
+    /// `2026-11-29T10:30:01.123Z` from milliseconds since 1970 UTC.
+    static func timeText(_ milliseconds: Int64) -> String {
+        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+        let ms = milliseconds - seconds * 1000
+        var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        // Days to a civil date (proleptic Gregorian), Howard Hinnant's algorithm.
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let dayOfEra = days - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay % 3600 / 60, 2))"
+            + ":\(pad(secondOfDay % 60, 2)).\(pad(ms, 3))Z"
+    }
+}

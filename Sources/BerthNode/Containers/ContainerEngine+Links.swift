@@ -1,0 +1,180 @@
+import BerthCore
+import BerthProtocol
+import BerthSystem
+
+/// Links: stored in `links.json` beside the record, applied by the unit's `ExecStartPost=` hook on
+/// every start (see `LinkApplyCommand`), applied live by `container.links.set` on a running
+/// container, removed from the namespace by `container.delete` before the container stops.
+extension ContainerEngine {
+    /// The unit's `ExecStartPost=` argv for a container with `links`; nil without links (a
+    /// container without links pays nothing at start) or without an applier.
+    ///
+    /// It runs through `env -i` with the node's runtime environment only: every command of the unit
+    /// gets the container's variables (`EnvironmentFile=`), and those are user-supplied values that
+    /// must not steer a root process of the node (`SWIFT_BACKTRACE`, `GCONV_PATH`, `HOSTALIASES`, ...).
+    func linkHook(for id: Identifier, links: [NetworkLink]) -> [String]? {
+        guard let prefix = configuration.linkApplier, !links.isEmpty else { return nil }
+        let resolver = configuration.links.resolver
+        let command = LinkApplyCommand(
+            linksFile: layout.container(id).linksFile, container: ContainerUnitNames.containerName(id),
+            runtime: configuration.runtime.runtime, runtimePath: configuration.runtime.path,
+            hostAddressIPv4: resolver.hostAddressIPv4, hostAddressIPv6: resolver.hostAddressIPv6)
+        let environment = processLookup.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return [ContainerEngine.envPath, "-i"] + environment + prefix + [LinkApplyCommand.subcommand] + command.arguments
+    }
+
+    static let envPath = "/usr/bin/env"
+
+
+    /// How the node finds a container's first process (the runtime it renders units for).
+    var processLookup: ContainerProcessLookup {
+        var environment = configuration.runtimeEnvironment
+        if let dockerHost = configuration.runtime.dockerHost, configuration.runtime.runtime == .docker {
+            environment["DOCKER_HOST"] = dockerHost
+        }
+        return ContainerProcessLookup(runtime: configuration.runtime.runtime, executable: configuration.runtime.path,
+                                      environment: environment)
+    }
+
+    /// The cross-process lock of a container's links (see `LinkFileLock`); close it to release.
+    func lockLinks(_ id: Identifier) async throws -> FileDescriptor {
+        do { return try await LinkFileLock.acquire(linksFile: layout.container(id).linksFile) } catch { throw error.rpcError }
+    }
+
+    /// A `LinkError` as the caller sees it; anything else unchanged.
+    static func linkFailure(_ error: any Error) -> any Error {
+        (error as? LinkError)?.rpcError ?? error
+    }
+
+    static func wire(_ link: NetworkLink) -> LinkSpec {
+        LinkSpec(fromHost: link.fromHost, fromPort: link.fromPort, toHost: link.toHost, toPort: link.toPort)
+    }
+
+    /// Wire links checked as far as they can be without a lookup: syntax (IP literal or RFC 1123
+    /// name; anything with blanks, shell or iptables syntax is refused), duplicates, loopback
+    /// targets without a host address, and what the planner refuses (v6 from `::1`, mixed
+    /// families). Names stand in for an address of their family here; they are resolved when
+    /// applied. Every failure is `invalid_params` naming the link; nothing is stored or applied.
+    func checkedLinks(_ specs: [LinkSpec]) async throws(RPCError) -> [NetworkLink] {
+        func invalid(_ reason: String) -> RPCError {
+            RPCError(.invalidParams, "links: \(reason)", details: ["field": "links"])
+        }
+        guard !specs.isEmpty else { return [] }
+        guard configuration.linkApplier != nil else {
+            throw invalid("this node has no link applier configured, so it cannot keep links applied")
+        }
+        if specs.count > 1024 { throw invalid("at most 1024 links per container") }
+        let links = specs.map { NetworkLink(fromHost: $0.fromHost ?? NetworkLink.defaultFromHost, fromPort: $0.fromPort,
+                                            toHost: $0.toHost, toPort: $0.toPort) }
+        do { try links.validate() } catch { throw invalid(error.description) }
+        let stand = configuration.links.resolver
+        for link in links where link.isComplete {
+            // The real resolver's rules, with a documentation address standing in for each name.
+            let probe = LinkResolver(hostAddressIPv4: stand.hostAddressIPv4, hostAddressIPv6: stand.hostAddressIPv6,
+                                     lookup: { _ in ["192.0.2.1", "2001:db8::1"] })
+            let resolved: ResolvedLink?
+            do { resolved = try await probe.resolve(link) } catch { throw invalid(error.description) }
+            if let resolved {
+                do { _ = try IptablesPlanner.plans(for: [resolved]) } catch { throw invalid("link \(link.displayForm): \(error)") }
+            }
+        }
+        return links
+    }
+
+    /// `container.links.get`: the stored links, `fromHost` filled in.
+    public func links(_ params: ContainerRefParams) throws -> ContainerLinksResult {
+        let id = try installedId(params.id)
+        return ContainerLinksResult(id: id.rawValue, links: (linkSets[id] ?? []).map(ContainerEngine.wire))
+    }
+
+    /// `container.links.set`: replaces the links. Checked before anything changes; on a running
+    /// container the targets are resolved first, then the file is replaced and the rules are
+    /// applied live (no restart); if applying fails the previous file and rules are put back and
+    /// the caller gets `link_failed`. The unit is re-rendered (one coalesced reload) only when the
+    /// container gains its first link or loses its last (the hook comes or goes).
+    public func setLinks(_ params: ContainerLinksSetParams) async throws -> ContainerLinksResult {
+        let id = try InstallValidation.identifier(params.id)
+        try InstallValidation.requestId(params.requestId, layout: layout)
+        let links = try await checkedLinks(params.links)
+        let paramsValue = try JSONValueEncoder().encode(params)
+        if let requestId = params.requestId, let previous = try store.readRequest(requestId) {
+            guard previous.method == "container.links.set", previous.params == paramsValue else {
+                throw RPCError(.conflict, "requestId \(String(reflecting: requestId)) was used for a different request",
+                               details: ["requestId": .string(requestId)])
+            }
+            return try JSONValueDecoder().decode(ContainerLinksResult.self, from: previous.result)
+        }
+        return try await withLock(id) {
+            guard let record = records[id] else { throw ContainerEngine.notFound(id) }
+            let previous = linkSets[id] ?? []
+            let lock = try await lockLinks(id)
+            defer { lock.close() }
+            let pid = try await runningPID(id)
+            var resolved: [ResolvedLink] = []
+            if pid != nil {
+                do { resolved = try await configuration.links.resolver.resolve(links) } catch { throw ContainerEngine.linkFailure(error) }
+            }
+            try store.writeLinks(links, for: id)
+            linkSets[id] = links.isEmpty ? nil : links
+            if let pid {
+                do { try await configuration.links.applier.apply(resolved, pid: pid) } catch {
+                    try? store.writeLinks(previous, for: id)
+                    linkSets[id] = previous.isEmpty ? nil : previous
+                    if let old = try? await configuration.links.resolver.resolve(previous) {
+                        try? await configuration.links.applier.apply(old, pid: pid)
+                    }
+                    throw ContainerEngine.linkFailure(error)
+                }
+            }
+            if previous.isEmpty != links.isEmpty, try writeUnits(for: record) { try await reloadSystemd() }
+            let result = ContainerLinksResult(id: id.rawValue, links: links.map(ContainerEngine.wire))
+            if let requestId = params.requestId {
+                try store.writeRequest(requestId, RequestRecord(method: "container.links.set", params: paramsValue,
+                                                                result: try JSONValueEncoder().encode(result)))
+            }
+            return result
+        }
+    }
+
+    /// The error for a unit that did not start: `link_failed` with the hook's reason when its links
+    /// hook failed (it leaves the reason beside the links file), otherwise `systemd_failed`.
+    func startFailure(_ id: Identifier, _ error: any Error, _ what: String) -> RPCError {
+        let file = LinkApplyCommand.errorFile(forLinksFile: layout.container(id).linksFile)
+        if linkSets[id] != nil, let bytes = try? FileSystem.readIfExists(file, limit: 64 << 10) {
+            return RPCError(.linkFailed, "\(what): its links could not be applied: \(String(decoding: bytes, as: UTF8.self))",
+                            details: ["id": .string(id.rawValue)])
+        }
+        return ContainerEngine.systemdFailed(error, what)
+    }
+
+    /// Forgets the hook's last failure before a start, so only this start's can be reported.
+    func clearLinkFailure(_ id: Identifier) {
+        try? FileSystem.remove(LinkApplyCommand.errorFile(forLinksFile: layout.container(id).linksFile))
+    }
+
+    /// The PID of the container's first process when its unit is running; nil when it is not.
+    func runningPID(_ id: Identifier) async throws -> Int32? {
+        let unit = ContainerUnitNames.service(id)
+        let state: String?
+        do { state = try await systemd.show([unit], properties: ["ActiveState"])[unit]?["ActiveState"] } catch {
+            throw ContainerEngine.systemdFailed(error, "show \(unit)")
+        }
+        guard let state, ["active", "activating", "reloading"].contains(state) else { return nil }
+        do { return try await processLookup.pid(ofContainer: ContainerUnitNames.containerName(id)) } catch {
+            if (error as LinkError).kind == .noProcess { return nil }
+            throw ContainerEngine.linkFailure(error)
+        }
+    }
+
+    /// Before a delete stops the container: empties our chains in its namespace (which may outlive
+    /// it when shared). A container that is not running has nothing to remove.
+    func removeLiveLinks(_ id: Identifier) async throws {
+        guard linkSets[id] != nil else { return }
+        let lock = try await lockLinks(id)
+        defer { lock.close() }
+        guard let pid = try await runningPID(id) else { return }
+        do { try await configuration.links.applier.remove(pid: pid) } catch {
+            if (error as LinkError).kind != .noProcess { throw ContainerEngine.linkFailure(error) }
+        }
+    }
+}

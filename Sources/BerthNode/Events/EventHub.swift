@@ -1,0 +1,119 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthCore
+import BerthProtocol
+import Synchronization
+
+/// The node's container events: turns systemd's unit signals (see `EventHub+Systemd`) and the
+/// engine's installs and deletes into events, numbers them (`epoch`, `seq`), keeps the recent ones
+/// for resuming subscribers, and fans them out to `events.subscribe` streams without ever waiting
+/// for a subscriber.
+public final class EventHub: Sendable {
+    struct State {
+        var containers = ContainerStates()
+        var history: EventHistory
+        var subscribers: [String: EventSubscriber] = [:]
+        var nextSubscriber = 0
+        /// Whether the first listing from systemd has been applied.
+        var synced = false
+    }
+
+    /// Random per node start: a cursor from another run of the node is expired, never misread.
+    public let epoch: String
+    /// systemd's runtime directory (`$XDG_RUNTIME_DIR` of a user manager, `/run` for the system one).
+    public let runtimeDirectory: String
+    let logger: Logger
+    let subscriberBuffer: Int
+    /// How long a slow consumer's writer may stay stuck before its connection is closed.
+    let slowConsumerGrace: Duration
+    let state: Mutex<State>
+
+    /// - Parameters:
+    ///   - historyCapacity: events kept for resuming subscribers.
+    ///   - subscriberBuffer: notifications that may wait for one subscriber before it is dropped.
+    public init(runtimeDirectory: String, logger: Logger, historyCapacity: Int = 4096, subscriberBuffer: Int = 1024,
+                slowConsumerGrace: Duration = .seconds(1)) {
+        self.runtimeDirectory = runtimeDirectory
+        self.logger = logger
+        self.subscriberBuffer = subscriberBuffer
+        self.slowConsumerGrace = slowConsumerGrace
+        var random = SystemRandomNumberGenerator()
+        epoch = String(random.next() as UInt64, radix: 16)
+        state = Mutex(State(history: EventHistory(capacity: historyCapacity)))
+    }
+
+    /// The cursor of the newest event.
+    public var cursor: EventCursor { EventCursor(epoch: epoch, seq: state.withLock { $0.history.lastSeq }) }
+
+    /// Containers installed before the node started (their current state is the epoch's start).
+    public func seed(installed ids: [Identifier]) {
+        state.withLock { $0.containers.seed(ids) }
+    }
+
+    /// The engine's observer: `installed` and `deleted` come from it, everything else from systemd.
+    public func containerChanged(_ event: ContainerEvent) {
+        publish { containers in
+            switch event.type {
+            case .installed: containers.install(event.id)
+            case .deleted: containers.delete(event.id).map { [$0] } ?? []
+            default: []
+            }
+        }
+    }
+
+    /// Applies `body` to the container states under the lock and publishes the changes it returns,
+    /// in order, with consecutive seqs.
+    func publish(_ body: (inout ContainerStates) -> [ContainerStates.Change]) {
+        let time = Self.nowMilliseconds()
+        let dropped: [EventSubscriber] = state.withLock { s in
+            let changes = body(&s.containers)
+            var dropped: [EventSubscriber] = []
+            for change in changes {
+                let event = NodeEvent(seq: s.history.lastSeq + 1, time: time, id: change.id, type: change.type,
+                                      activeState: change.service.active, subState: change.service.sub)
+                s.history.append(event)
+                for subscriber in s.subscribers.values where subscriber.wants(event.id) {
+                    if !subscriber.offer(.change(event)) { dropped.append(subscriber) }
+                }
+            }
+            return dropped
+        }
+        for subscriber in dropped { drop(subscriber, .slowConsumer) }
+    }
+
+    /// Ends a subscription; it stays in `subscribers` (skipped by `publish`) until its writer has
+    /// finished, so `tick` can still close a stuck writer's connection.
+    func drop(_ subscriber: EventSubscriber, _ reason: EventSubscriber.EndReason) {
+        guard subscriber.end(reason) else { return }
+        let level: LogLevel = reason == .slowConsumer ? .warning : .info
+        logger.log(level, "subscriber_ended", ["subscription": subscriber.name, "connection": subscriber.connectionID,
+                                              "reason": reason.rawValue])
+    }
+
+    /// The subscriber's writer is done.
+    func finished(_ subscriber: EventSubscriber) {
+        subscriber.markFinished()
+        state.withLock { _ = $0.subscribers.removeValue(forKey: subscriber.name) }
+    }
+
+    /// Heartbeats for quiet subscribers, and closing the connections of slow consumers whose writer
+    /// stayed stuck past the grace period (a client that never reads). Runs until cancelled.
+    func tick() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: .milliseconds(100)) } catch { return }
+            let now = ContinuousClock.now
+            let (all, seq) = state.withLock { s in (Array(s.subscribers.values), s.history.lastSeq) }
+            for subscriber in all {
+                if subscriber.heartbeatDue(at: now), !subscriber.offer(.heartbeat(seq: seq)) { drop(subscriber, .slowConsumer) }
+                if subscriber.stuck(at: now, grace: slowConsumerGrace) { subscriber.closeConnection() }
+            }
+        }
+    }
+
+    static func nowMilliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}
