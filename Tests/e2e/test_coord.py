@@ -254,6 +254,16 @@ def test_deploy_two_tier_then_redeploy(cu):
     r = berth(["deploy", app, "--plan"], env=env)
     check_equal(r.stdout, "no changes\n", "nothing left to do after the redeploy")
 
+    # berth link by hand: frontend-1 (h1) to backend-2 (h3), replacing its link from 127.0.0.1:9000.
+    r = berth(["link", "h1/e2e-frontend-1", "--to", "h3/e2e-backend-2:8080", "--as", "127.0.0.1:9000"], env=env)
+    check_equal(r.returncode, 0, "berth link", stdout=r.stdout, stderr=r.stderr)
+    check_in(f"-> {cluster.host('h3', 'ADDR')}:", r.stdout, "the link points at h3's address")
+    page = eventually(lambda: (p := _page_from("ctr-e2e-frontend-1")) and backend2 in p and p, "frontend-1 reaches backend-2", timeout=20)
+    check_in(backend2, page, "berth link moved frontend-1 live")
+    r = berth(["link", "h1/e2e-frontend-1", "--to", "h3/e2e-backend-2:8081"], env=env)
+    check_equal(r.returncode, 1, "a port the target does not publish", stderr=r.stderr)
+    check_in("does not publish port 8081", r.stderr, "the error says why")
+
 
 if __name__ == "__main__":
     harness.main()
