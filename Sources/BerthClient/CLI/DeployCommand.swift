@@ -85,9 +85,15 @@ public struct DeployCommand: BerthCommand {
         var directory = NodeDirectory(environment: context.environment)
         var nodes: [String: (target: NodeTarget, options: ConnectOptions)] = [:]
         do {
-            for name in Set(plan.actions.map(\.node) + state.instances.map(\.node)) where nodes[name] == nil {
+            // Nodes with steps must resolve; the others are only needed as link targets, and a
+            // missing one there is reported by the link step that needs it.
+            let needed = Set(plan.actions.map(\.node))
+            for name in needed.union(state.instances.map(\.node)) where nodes[name] == nil {
                 let target: NodeTarget
-                do { target = try directory.resolve(name) } catch { throw UsageError("node \(String(reflecting: name)): \(error.message)") }
+                do { target = try directory.resolve(name) } catch {
+                    if needed.contains(name) { throw UsageError("node \(String(reflecting: name)): \(error.message)") }
+                    continue
+                }
                 nodes[name] = (target, try options.connectOptions(for: target))
             }
         } catch let error as CommandFailure {

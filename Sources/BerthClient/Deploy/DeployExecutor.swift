@@ -115,7 +115,9 @@ public struct DeployExecutor: Sendable {
                     errors.append("\(action.id): its link target \(link.target) is not installed"); continue actions
                 }
                 guard let host = hosts[target.node] else {
-                    if !unanswered.contains(target.node) {
+                    if nodes[target.node] == nil {
+                        errors.append("\(action.id): its link target \(link.target) is on \(target.node), which is neither an address nor a known alias")
+                    } else if !unanswered.contains(target.node) {
                         errors.append("\(action.id): no address to reach \(nodeName(target.node)) by; give its alias host=ADDR in the node config")
                     }
                     continue actions
