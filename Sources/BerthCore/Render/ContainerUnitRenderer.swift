@@ -51,6 +51,10 @@ public enum ContainerUnitRenderer {
         // Image pulls happen on first start; give them time, but bound the stop.
         unit.set("TimeoutStartSec", "300")
         unit.set("TimeoutStopSec", "\(spec.stopTimeoutSeconds + 20)")
+        // A container that ends on the stop signal hands conmon (or `docker run`) 128+15 as an exit
+        // code, not as a signal, and systemd counts only the signal as clean: without this a clean
+        // stop leaves the unit `failed`. 137 (the grace ran out and the runtime KILLed) stays a failure.
+        unit.set("SuccessExitStatus", "143")
 
         for line in try commands(spec, name: name, notify: notify) {
             unit.set(line.key, try line.exec.render())
