@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "BerthCore", dependencies: ["BerthSystem"], swiftSettings: strict),
         .target(name: "BerthProtocol", swiftSettings: strict),
         .target(name: "BerthDBus", dependencies: ["BerthSystem"], swiftSettings: strict),
-        .target(name: "BerthNode", dependencies: ["BerthCore", "BerthProtocol", "BerthSystem"], swiftSettings: strict),
+        .target(name: "BerthNode", dependencies: ["BerthCore", "BerthDBus", "BerthProtocol", "BerthSystem"], swiftSettings: strict),
         .target(name: "BerthClient", dependencies: ["BerthCore", "BerthProtocol", "BerthSystem"], swiftSettings: strict),
         .executableTarget(name: "berthd", dependencies: ["BerthNode", "BerthCore", "BerthSystem", "BerthProtocol"], swiftSettings: strict),
         .executableTarget(name: "berth", dependencies: ["BerthClient"], swiftSettings: strict),

@@ -58,9 +58,10 @@ case .run(let configuration):
         if let range = configuration.portRange {
             engineConfiguration.portRange = UInt16(range.lowerBound)...UInt16(range.upperBound)
         }
-        let engine = ContainerEngine(configuration: engineConfiguration, systemd: SystemctlClient(handle: handle))
+        let engine = ContainerEngine(configuration: engineConfiguration, systemd: configuration.systemdClient.client(for: handle))
         let report = try await engine.open()
-        logger.info("engine_ready", ["manager": handle.mode.rawValue, "runtime": runtime.runtime.rawValue,
+        logger.info("engine_ready", ["manager": handle.mode.rawValue, "systemd_client": configuration.systemdClient.rawValue,
+                                     "runtime": runtime.runtime.rawValue,
                                      "unit_dir": handle.unitDir, "recovery": "\(report)"])
 
         let providers: [any MethodProvider] = [ContainerMethodProvider(engine: engine)]

@@ -1,0 +1,15 @@
+/// Which `SystemdClient` the node uses (`--systemd-client`, config key `systemd-client`).
+public enum SystemdClientKind: String, Hashable, Sendable, Codable, CaseIterable {
+    /// D-Bus on the manager's private socket (`DBusSystemdClient`), the default.
+    case dbus
+    /// The `systemctl` CLI (`SystemctlClient`), kept for comparison and as a fallback.
+    case systemctl
+
+    /// A client of this kind for the manager `handle` reaches.
+    public func client(for handle: ServiceManagerHandle) -> any SystemdClient {
+        switch self {
+        case .dbus: DBusSystemdClient(handle: handle)
+        case .systemctl: SystemctlClient(handle: handle)
+        }
+    }
+}
