@@ -17,27 +17,25 @@ public final class DBusSystemdClient: SystemdClient {
     public let callTimeout: Duration
     /// How long a reconnect keeps trying after the connection dropped.
     public let reconnectWindow: Duration
+    /// Fed from this client's connection; answers `listUnits(matching: cache.pattern)` and `show` of
+    /// `MainPID` without asking systemd once its snapshot is in.
+    public let cache: UnitStateCache?
     let slot: SystemdBusSlot
 
     /// A client of the manager at `socketPath`. Nothing connects until the first call.
-    public init(socketPath: String, jobTimeout: Duration = .seconds(120), callTimeout: Duration = .seconds(120),
-                reconnectWindow: Duration = .seconds(10)) {
+    public init(socketPath: String, cache: UnitStateCache? = nil, jobTimeout: Duration = .seconds(120),
+                callTimeout: Duration = .seconds(120), reconnectWindow: Duration = .seconds(10)) {
         self.socketPath = socketPath
+        self.cache = cache
         self.jobTimeout = jobTimeout
         self.callTimeout = callTimeout
         self.reconnectWindow = reconnectWindow
-        self.slot = SystemdBusSlot(socketPath: socketPath)
+        self.slot = SystemdBusSlot(socketPath: socketPath, handlers: cache.map { cache in [{ bus in cache.follow(bus) }] } ?? [])
     }
 
     /// A client of the manager `handle` reaches, on its private socket.
-    public convenience init(handle: ServiceManagerHandle) {
-        self.init(socketPath: handle.privateSocket)
-    }
-
-    /// Called with every new connection, after `Subscribe` and before any call runs on it; a unit
-    /// state cache takes its snapshot here (see `UnitStateCache`).
-    public func onConnect(_ handler: @escaping @Sendable (SystemdManagerBus) async -> Void) async {
-        await slot.addConnectHandler(handler)
+    public convenience init(handle: ServiceManagerHandle, cache: UnitStateCache? = nil) {
+        self.init(socketPath: handle.privateSocket, cache: cache)
     }
 
     /// The current connection, connecting if needed (for callers that want signals of their own).
@@ -71,13 +69,21 @@ public final class DBusSystemdClient: SystemdClient {
     }
 
     public func show(_ units: [String], properties: [String]) async throws(SystemdError) -> [String: [String: String]] {
+        // A unit the cache does not have loaded has no main process: the same answer systemd gives.
+        if let cache, Set(properties).isSubset(of: ["MainPID", "Id"]), units.allSatisfy(cache.covers),
+           let states = cache.states(units) {
+            return Dictionary(uniqueKeysWithValues: units.map { unit in
+                (unit, ["Id": unit, "MainPID": "\((states[unit] ?? nil)?.mainPID ?? 0)"])
+            })
+        }
         let wanted = Array(Set(properties + ["Id"])).sorted()
         let what = units.count == 1 ? "show \(units[0])" : "show \(units.count) units"
         return try await withBus(what) { bus in try await DBusSystemdClient.show(units, wanted, on: bus) }
     }
 
     public func listUnits(matching pattern: String) async throws(SystemdError) -> [UnitListing] {
-        try await withBus("list-units \(pattern)") { bus in
+        if let cache, pattern == cache.pattern, let listing = cache.listing() { return listing }
+        return try await withBus("list-units \(pattern)") { bus in
             try await bus.listUnitsByPatterns(patterns: [pattern]).map {
                 UnitListing(name: $0.name, loadState: $0.loadState, activeState: $0.activeState, subState: $0.subState)
             }
@@ -98,11 +104,13 @@ public final class DBusSystemdClient: SystemdClient {
         // A restart whose connection dropped may or may not have happened (a restarted manager forgets
         // its queued jobs): a start afterwards leaves the unit running either way, never restarts it twice.
         let retry: SystemdManagerBus.JobOperation = operation == .restart ? .start : operation
-        let removed = try await withBus("\(verb) \(unit)", body: { bus in
-            try await bus.runJob(operation, unit: unit, timeout: timeout)
+        let (removed, serial) = try await withBus("\(verb) \(unit)", body: { bus in
+            try await DBusSystemdClient.job(operation, unit, on: bus, timeout: timeout)
         }, retry: { bus in
-            try await bus.runJob(retry, unit: unit, timeout: timeout)
+            try await DBusSystemdClient.job(retry, unit, on: bus, timeout: timeout)
         })
+        // Read your writes: a listing after this call sees what the job did.
+        await cache?.waitUntilApplied(serial)
         guard removed.result == "done" else {
             var why = "job \(removed.result)"
             if unit.hasSuffix(".service"), let bus = try? await slot.bus(window: .zero).bus,
@@ -112,6 +120,36 @@ public final class DBusSystemdClient: SystemdClient {
             }
             throw SystemdError("\(verb) \(unit): \(why)")
         }
+    }
+
+    static let jobRemovedRule = DBusMatchRule(interface: managerInterface, member: "JobRemoved", path: SystemdPath.manager)
+
+    /// Queues a job and waits for its JobRemoved, listening before the call so a job that ends before
+    /// the call's reply is not missed. Returns the signal and its serial.
+    static func job(_ operation: SystemdManagerBus.JobOperation, _ unit: String, on bus: SystemdManagerBus,
+                    timeout: Duration) async throws -> (SystemdJobRemoved, UInt32) {
+        let messages = bus.connection.messages(matching: jobRemovedRule)
+        let reply = try await bus.connection.call(path: SystemdPath.manager, interface: managerInterface, member: operation.rawValue,
+                                                  body: [.string(unit), .string(SystemdJobMode.replace.rawValue)])
+        guard case .objectPath(let job)? = reply.first else {
+            throw DBusError(name: "org.freedesktop.DBus.Error.InvalidSignature", message: "\(operation.rawValue) replied without a job path")
+        }
+        let found = try await withThrowingTaskGroup(of: (SystemdJobRemoved, UInt32)?.self) { group in
+            group.addTask {
+                for await message in messages {
+                    if let removed = SystemdJobRemoved(message), removed.jobPath == job { return (removed, message.serial) }
+                }
+                throw bus.connection.closeReason ?? DBusError(name: DBusError.disconnectedName, message: "signal stream ended")
+            }
+            group.addTask { try await Task.sleep(for: timeout); return nil }
+            let first = try await group.next()!
+            group.cancelAll()
+            return first
+        }
+        guard let found else {
+            throw DBusError(name: DBusError.noReplyName, message: "no JobRemoved for \(job) (\(operation.rawValue) \(unit)) within \(timeout)")
+        }
+        return found
     }
 
     // MARK: Connection and retry

@@ -8,12 +8,12 @@ actor SystemdBusSlot {
     private var current: (bus: SystemdManagerBus, generation: Int)?
     private var connecting: Task<(bus: SystemdManagerBus, generation: Int), any Error>?
     private var generation = 0
-    private var handlers: [@Sendable (SystemdManagerBus) async -> Void] = []
+    /// Run with every new connection, after Subscribe, before any caller gets it.
+    private let handlers: [@Sendable (SystemdManagerBus) -> Void]
 
-    init(socketPath: String) { self.socketPath = socketPath }
-
-    func addConnectHandler(_ handler: @escaping @Sendable (SystemdManagerBus) async -> Void) {
-        handlers.append(handler)
+    init(socketPath: String, handlers: [@Sendable (SystemdManagerBus) -> Void] = []) {
+        self.socketPath = socketPath
+        self.handlers = handlers
     }
 
     /// The open connection, or a new one; while the socket refuses, keeps trying for `window`.
@@ -31,7 +31,7 @@ actor SystemdBusSlot {
                         bus.connection.close()
                         throw error
                     }
-                    for handler in handlers { await handler(bus) }
+                    for handler in handlers { handler(bus) }
                     return (bus, number)
                 } catch {
                     // A restarting manager removes and recreates its socket: refusals are worth waiting out.
