@@ -226,6 +226,8 @@ public final class UnitStateCache: Sendable {
             }
         case "UnitNew":
             // systemd announces a newly loaded unit with UnitNew instead of a first PropertiesChanged.
+            // (Cost: one call per loaded unit; units come and go as `show` loads them and systemd
+            // unloads them again.)
             guard message.path == SystemdPath.manager, let name = message.body.first?.stringValue, covers(name) else { return }
             await fetchStates(name, bus: bus, generation: generation)
         case "UnitRemoved":
@@ -244,15 +246,38 @@ public final class UnitStateCache: Sendable {
         }
     }
 
+    /// Asks for one unit's states with `ListUnitsByPatterns`, which (unlike `GetAll` on its path) never
+    /// loads a unit: loading would announce it again with UnitNew, and a unit systemd unloads at once
+    /// (unused and inactive) would make that a loop.
     private func fetchStates(_ unit: String, bus: SystemdManagerBus, generation: Int) async {
         guard let reply = try? await bus.connection.call(.methodCall(
-            path: SystemdPath.unitPath(unit), interface: "org.freedesktop.DBus.Properties", member: "GetAll",
-            body: [.string("org.freedesktop.systemd1.Unit")])), let all = reply.body.first?.stringDictValue else { return }
-        update(generation) { inner in
-            Self.setStates(&inner.units[unit, default: Entry()], all["LoadState"]?.stringValue ?? "",
-                           all["ActiveState"]?.stringValue ?? "", all["SubState"]?.stringValue ?? "", serial: reply.serial)
+            path: SystemdPath.manager, interface: "org.freedesktop.systemd1.Manager", member: "ListUnitsByPatterns",
+            body: [.strings([]), .strings([Self.globEscaped(unit)])])) else { return }
+        let row = (reply.body.first?.arrayValue ?? []).compactMap(\.structValue).first { $0.first?.stringValue == unit }
+        let active = update(generation) { inner -> Bool in
+            if let f = row, f.count == 10, let load = f[2].stringValue, let active = f[3].stringValue, let sub = f[4].stringValue {
+                Self.setStates(&inner.units[unit, default: Entry()], load, active, sub, serial: reply.serial)
+                return !Self.isInactive(active)
+            }
+            var entry = inner.units[unit, default: Entry()]
+            if reply.serial > entry.stateSerial {
+                entry.removed = true
+                entry.stateSerial = reply.serial
+            }
+            inner.units[unit] = entry
+            return false
+        } ?? false
+        if active { await fetchMainPID(unit, bus: bus, generation: generation) }
+    }
+
+    /// `name` as a glob matching only itself (systemd's patterns are fnmatch globs).
+    static func globEscaped(_ name: String) -> String {
+        var out = ""
+        for c in name {
+            if "*?[]\\".contains(c) { out.append("\\") }
+            out.append(c)
         }
-        await fetchMainPID(unit, bus: bus, generation: generation)
+        return out
     }
 
     private func fetchMainPID(_ unit: String, bus: SystemdManagerBus, generation: Int) async {

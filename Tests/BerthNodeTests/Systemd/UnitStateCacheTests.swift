@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BerthDBus
 import BerthSystem
 import Testing
 @testable import BerthNode
@@ -41,6 +42,24 @@ struct UnitStateCacheTests {
         guard let cached = cache.listing() else { return false }
         let systemd = try await fresh(manager)
         return cached.sorted { $0.name < $1.name } == systemd
+    }
+
+    /// How many signals the client's connection receives during `duration`.
+    static func signalCount(on client: DBusSystemdClient, during duration: Duration) async throws -> Int {
+        let signals = try await client.bus().connection.messages(matching: DBusMatchRule(type: .signal))
+        return await withTaskGroup(of: Int?.self) { group in
+            group.addTask {
+                var count = 0
+                for await _ in signals { count += 1 }
+                return count
+            }
+            group.addTask { try? await Task.sleep(for: duration); return nil }
+            _ = await group.next()
+            group.cancelAll()
+            var counted = 0
+            while let next = await group.next() { counted = max(counted, next ?? 0) }
+            return counted
+        }
     }
 
     @Test func theCacheFollowsJobsSignalsAndReconnects() async throws {
@@ -88,6 +107,11 @@ struct UnitStateCacheTests {
             // A unit loaded without a job (systemd announces it with UnitNew, no PropertiesChanged).
             _ = try await client.show(["berth-uc-c.service"], properties: ["LoadState"])
             #expect(try await Self.eventually { try await Self.agrees(cache, manager) })
+            // Following it must not load it again (a GetAll by path would, and systemd, unloading the
+            // unused unit, would announce it anew: a loop of signals). Quiet means no signals at all.
+            try await Task.sleep(for: .milliseconds(300))
+            let quiet = try await Self.signalCount(on: client, during: .seconds(1))
+            #expect(quiet == 0, "\(quiet) signals in a second with nothing happening")
 
             // Re-executed manager: the connection drops, the next call reconnects and re-snapshots.
             #expect(try Manager.systemctl(manager, ["start", "berth-uc-a.service"]).succeeded)
