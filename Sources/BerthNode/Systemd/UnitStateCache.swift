@@ -39,6 +39,8 @@ public final class UnitStateCache: Sendable {
         var processed: UInt32 = 0
         var waiters: [(id: Int, serial: UInt32, continuation: CheckedContinuation<Void, Never>)] = []
         var nextWaiter = 0
+        /// Units announced by UnitNew and not yet asked about.
+        var announced: Set<String> = []
     }
 
     public let prefix: String
@@ -97,18 +99,30 @@ public final class UnitStateCache: Sendable {
             inner.generation += 1
             inner.ready = false
             inner.units = [:]
+            inner.announced = []
             inner.processed = 0
             defer { inner.waiters = [] }
             return (inner.generation, inner.waiters.map(\.continuation))
         }
         for waiter in waiters { waiter.resume() }
+        // Units announced by UnitNew are asked about by a task of their own, names deduplicated, so the
+        // signal loop never waits on systemd (busy in a reload, it would let signals pile up unread).
+        let (announced, announce) = AsyncStream.makeStream(of: String.self)
         let task = Task { [weak self] in
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { [weak self] in
                     for await message in signals {
-                        guard let self else { return }
-                        await self.apply(message, bus: bus, generation: generation)
+                        guard let self else { break }
+                        self.apply(message, generation: generation, announce: announce)
                         self.processed(message.serial, generation: generation)
+                    }
+                    announce.finish()
+                }
+                group.addTask { [weak self] in
+                    for await unit in announced {
+                        guard let self else { return }
+                        self.update(generation) { _ = $0.announced.remove(unit) }
+                        await self.fetchStates(unit, bus: bus, generation: generation)
                     }
                 }
                 group.addTask { [weak self] in await self?.snapshot(bus, generation: generation) }
@@ -200,7 +214,7 @@ public final class UnitStateCache: Sendable {
         update(generation) { $0.ready = true }
     }
 
-    private func apply(_ message: DBusMessage, bus: SystemdManagerBus, generation: Int) async {
+    private func apply(_ message: DBusMessage, generation: Int, announce: AsyncStream<String>.Continuation) {
         switch message.member {
         case "PropertiesChanged":
             guard let path = message.path, let unit = SystemdPath.unitName(fromPath: path), covers(unit), message.body.count == 3,
@@ -229,7 +243,7 @@ public final class UnitStateCache: Sendable {
             // (Cost: one call per loaded unit; units come and go as `show` loads them and systemd
             // unloads them again.)
             guard message.path == SystemdPath.manager, let name = message.body.first?.stringValue, covers(name) else { return }
-            await fetchStates(name, bus: bus, generation: generation)
+            if update(generation, { $0.announced.insert(name).inserted }) == true { announce.yield(name) }
         case "UnitRemoved":
             guard message.path == SystemdPath.manager, let name = message.body.first?.stringValue, covers(name) else { return }
             update(generation) { inner in
