@@ -227,7 +227,11 @@ public final class UnitStateCache: Sendable {
                     entry.pidSerial = message.serial
                 }
                 if interface == "org.freedesktop.systemd1.Unit", message.serial > entry.stateSerial {
-                    entry.state.loadState = changed["LoadState"]?.stringValue ?? entry.state.loadState
+                    // systemd's PropertiesChanged never carries LoadState (it comes from the snapshot
+                    // and UnitNew); a unit whose state moves before either answered is loaded, since
+                    // systemd runs jobs only for loaded units.
+                    entry.state.loadState = changed["LoadState"]?.stringValue
+                        ?? (entry.state.loadState.isEmpty ? "loaded" : entry.state.loadState)
                     entry.state.activeState = changed["ActiveState"]?.stringValue ?? entry.state.activeState
                     entry.state.subState = changed["SubState"]?.stringValue ?? entry.state.subState
                     entry.stateSerial = message.serial
