@@ -9,6 +9,10 @@
       prints "count=N median_ms=M min_ms=M max_ms=M bytes=B".
   containers.py call SOCKET METHOD [PARAMS-JSON]
       one call; prints the result as JSON.
+  containers.py startstop ID ROUNDS SOCKET...
+      ROUNDS rounds of container.start then container.stop (wait) of container ID on each node in turn
+      (interleaved, so all see the same load); per node prints
+      "socket=S rounds=N median_ms=M min_ms=M p90_ms=M" (one start+stop per round).
 """
 import json
 import socket
@@ -122,6 +126,34 @@ def call(path, method, params):
     print(json.dumps(response["result"]))
 
 
+def rpc_ok(sock, lines, rid, method, params):
+    sock.sendall(request(rid, method, params))
+    response = json.loads(lines.next())
+    if "error" in response:
+        print(f"{method}: {response['error']}", file=sys.stderr)
+        sys.exit(1)
+    return response["result"]
+
+
+def start_stop(name, rounds, paths):
+    conns = [(p, connect(p)) for p in paths]
+    conns = [(p, s, Lines(s)) for p, s in conns]
+    times = {p: [] for p in paths}
+    rid = 0
+    for _ in range(rounds):
+        for path, s, lines in conns:
+            start = time.monotonic()
+            rpc_ok(s, lines, rid, "container.start", {"id": name})
+            rpc_ok(s, lines, rid + 1, "container.stop", {"id": name, "wait": True})
+            times[path].append((time.monotonic() - start) * 1000)
+            rid += 2
+    for path, s, _ in conns:
+        s.close()
+        t = sorted(times[path])
+        print(f"socket={path} rounds={len(t)} median_ms={statistics.median(t):.2f} min_ms={t[0]:.2f} "
+              f"p90_ms={t[min(len(t) - 1, len(t) * 9 // 10)]:.2f}")
+
+
 def main(argv):
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
@@ -131,6 +163,8 @@ def main(argv):
         install(path, int(argv[3]), int(argv[4]), *(int(a) for a in argv[5:7]))
     elif command == "list":
         list_containers(path, int(argv[3]))
+    elif command == "startstop":
+        start_stop(argv[2], int(argv[3]), argv[4:])
     elif command == "call":
         call(path, argv[3], json.loads(argv[4]) if len(argv) > 4 else {})
     else:

@@ -91,9 +91,10 @@ case .run(let configuration):
         } else {
             logger.warning("links_unavailable", ["reason": "berthd's own path cannot be a unit's ExecStartPost="])
         }
-        let engine = ContainerEngine(configuration: engineConfiguration, systemd: SystemctlClient(handle: handle))
+        let engine = ContainerEngine(configuration: engineConfiguration, systemd: configuration.systemdClient.client(for: handle))
         let report = try await engine.open()
-        logger.info("engine_ready", ["manager": handle.mode.rawValue, "runtime": runtime.runtime.rawValue,
+        logger.info("engine_ready", ["manager": handle.mode.rawValue, "systemd_client": configuration.systemdClient.rawValue,
+                                     "runtime": runtime.runtime.rawValue,
                                      "link_host_ipv4": engineConfiguration.links.resolver.hostAddressIPv4 ?? "none",
                                      "link_host_ipv6": engineConfiguration.links.resolver.hostAddressIPv6 ?? "none",
                                      "unit_dir": handle.unitDir, "recovery": "\(report)"])

@@ -84,7 +84,8 @@ def test_environment_byte_exact(cu):
                                    "volumes": [{"hostPath": out, "containerPath": "/out"}], "start": True})
     for name, value in values.items():
         path = os.path.join(out, name)
-        eventually(lambda: os.path.exists(path), f"{name} written")
+        # `>` creates the file before printf fills it: wait for the whole value, not the name.
+        eventually(lambda: os.path.exists(path) and os.path.getsize(path) >= len(value.encode()), f"{name} written")
         with open(path, "rb") as f:
             check_equal(f.read(), value.encode(), f"{name} inside the container")
     rpc.call("container.delete", {"id": "envtest"})

@@ -500,7 +500,7 @@ def test_help_version_and_usage_errors(cu):
     done = run_berthd(["--help"])
     check_equal(done.returncode, 0, "--help")
     for flag in ("--listen", "--state-dir", "--run-dir", "--unit-dir", "--secret-file", "--group", "--max-connections",
-                 "--max-line-bytes", "--idle-timeout", "--manager", "--runtime", "--port-range", "--config",
+                 "--max-line-bytes", "--idle-timeout", "--manager", "--runtime", "--systemd-client", "--port-range", "--config",
                  "--log-level", "--version"):
         check_in(flag, done.stdout, "--help mentions every flag")
     check_in("berthd 0.", run_berthd(["--version"]).stdout, "--version")

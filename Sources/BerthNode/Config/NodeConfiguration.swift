@@ -23,6 +23,8 @@ public struct NodeConfiguration: Hashable, Sendable {
     public var manager: ManagerMode?
     /// The container runtime; nil (`auto`) detects one (`RuntimeConfiguration.detect`).
     public var runtime: ContainerRuntime?
+    /// How the node talks to systemd: D-Bus on the private socket (default) or `systemctl`.
+    public var systemdClient: SystemdClientKind = .dbus
     public var portRange: ClosedRange<Int>?
     public var logLevel: LogLevel = .info
     /// What a loopback link target means (`--link-host-ipv4`, `--link-host-ipv6`): see `LinkHostAddress`.
@@ -87,6 +89,7 @@ public struct NodeConfiguration: Hashable, Sendable {
         case "runtime": runtime = try choice(ContainerRuntime.self, orAuto: true)
         case "link-host-ipv4": linkHostIPv4 = try LinkHostAddress(parsing: value, family: .ipv4)
         case "link-host-ipv6": linkHostIPv6 = try LinkHostAddress(parsing: value, family: .ipv6)
+        case "systemd-client": systemdClient = try choice(SystemdClientKind.self) ?? systemdClient  // never nil without orAuto
         case "log-level": logLevel = try choice(LogLevel.self) ?? logLevel  // never nil without orAuto
         case "port-range":
             let parts = value.split(separator: "-", omittingEmptySubsequences: false)
@@ -102,6 +105,6 @@ public struct NodeConfiguration: Hashable, Sendable {
     /// Every key `set` accepts; all take a value.
     public static let keys: [String] = [
         "listen", "state-dir", "run-dir", "unit-dir", "secret-file", "group", "max-connections", "max-line-bytes",
-        "idle-timeout", "manager", "runtime", "port-range", "log-level", "link-host-ipv4", "link-host-ipv6",
+        "idle-timeout", "manager", "runtime", "systemd-client", "port-range", "log-level", "link-host-ipv4", "link-host-ipv6",
     ]
 }

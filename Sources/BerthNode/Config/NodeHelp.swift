@@ -33,6 +33,8 @@ public enum NodeHelp {
       --unit-dir DIR              where container units are written (default: by manager mode)
       --manager MODE              system|user|embedded|auto (default auto)
       --runtime NAME              podman|docker|auto (default auto)
+      --systemd-client KIND       dbus|systemctl (default dbus): D-Bus on the manager's private socket,
+                                  or one systemctl process per call (the old path, for comparison)
       --port-range A-B            host ports the node may allocate
       --log-level LEVEL           debug|info|notice|warning|error (default info). One line per event;
                                   under systemd with journald <N> priorities and no timestamps.

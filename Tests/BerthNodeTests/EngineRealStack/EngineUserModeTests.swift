@@ -23,7 +23,7 @@ struct EngineUserModeTests {
             let engine = ContainerEngine(
                 configuration: EngineConfiguration(layout: layout, manager: handle, runtime: RuntimeConfiguration(runtime: .podman),
                                                    portRange: stack.configuration.portRange),
-                systemd: SystemctlClient(handle: handle))
+                systemd: RealStack.clientKind.client(for: handle))
             try await engine.open()
             let status = try await engine.install(ContainerInstallParams(
                 id: "useronly", image: "localhost/berth-httpd:latest", ports: [PortMapping(internal: 8080, external: 0)], start: true))

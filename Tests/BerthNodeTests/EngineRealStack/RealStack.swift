@@ -24,18 +24,21 @@ final class RealStack: Sendable {
         return true
     }
 
+    static let clientKind = getenv("BERTH_SYSTEMD_CLIENT").flatMap { SystemdClientKind(rawValue: String(cString: $0)) } ?? .dbus
+
     static let podmanEnvironment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "CONTAINERS_CONF": containersConf]
 
     let directory: String
     let manager: EmbeddedManager
     let configuration: EngineConfiguration
-    let systemd: SystemctlClient
+    /// The engine's client: D-Bus unless BERTH_SYSTEMD_CLIENT=systemctl (to run the suites both ways).
+    let systemd: any SystemdClient
 
     private init(directory: String, manager: EmbeddedManager, configuration: EngineConfiguration) {
         self.directory = directory
         self.manager = manager
         self.configuration = configuration
-        self.systemd = SystemctlClient(handle: manager.handle)
+        self.systemd = RealStack.clientKind.client(for: manager.handle)
     }
 
     static func start(runtime: RuntimeConfiguration = RuntimeConfiguration(runtime: .podman)) async throws -> RealStack {

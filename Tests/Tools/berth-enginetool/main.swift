@@ -33,7 +33,8 @@ do {
     let engine = ContainerEngine(
         configuration: EngineConfiguration(layout: layout, manager: handle, runtime: RuntimeConfiguration(runtime: .podman),
                                            portRange: low...high),
-        systemd: SystemctlClient(handle: handle))
+        systemd: (getenv("BERTH_SYSTEMD_CLIENT").flatMap { SystemdClientKind(rawValue: String(cString: $0)) } ?? .dbus)
+            .client(for: handle))
     try await engine.open()
     say("opened")
     for i in 0..<count {

@@ -1,0 +1,125 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthDBus
+import BerthSystem
+import Testing
+@testable import BerthNode
+
+private let canStartManagers = getuid() == 0 && FileSystem.exists("/lib/systemd/systemd")
+
+/// `UnitStateCache` fed by a `DBusSystemdClient`, against a live private manager: after the client's own
+/// jobs it is exact at once; after changes made behind its back (systemctl, a killed process, a
+/// reload that unloads a unit, a re-executed manager) it converges on what systemd reports.
+@Suite(.serialized, .enabled(if: canStartManagers, "needs root and /lib/systemd/systemd"))
+struct UnitStateCacheTests {
+    typealias Manager = DBusSystemdClientTests
+
+    /// Waits (up to 5 s) until `condition` holds.
+    static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<100 {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return try await condition()
+    }
+
+    /// What systemd answers right now, through a client without a cache.
+    static func fresh(_ manager: EmbeddedManager) async throws -> [UnitListing] {
+        let plain = DBusSystemdClient(handle: manager.handle)
+        do {
+            let listed = try await plain.listUnits(matching: "berth-uc-*.service")
+            await plain.close()
+            return listed.sorted { $0.name < $1.name }
+        } catch {
+            await plain.close()
+            throw error
+        }
+    }
+
+    /// Whether the cache is ready and lists exactly what systemd lists now.
+    static func agrees(_ cache: UnitStateCache, _ manager: EmbeddedManager) async throws -> Bool {
+        guard let cached = cache.listing() else { return false }
+        let systemd = try await fresh(manager)
+        return cached.sorted { $0.name < $1.name } == systemd
+    }
+
+    /// How many signals the client's connection receives during `duration`.
+    static func signalCount(on client: DBusSystemdClient, during duration: Duration) async throws -> Int {
+        let signals = try await client.bus().connection.messages(matching: DBusMatchRule(type: .signal))
+        return await withTaskGroup(of: Int?.self) { group in
+            group.addTask {
+                var count = 0
+                for await _ in signals { count += 1 }
+                return count
+            }
+            group.addTask { try? await Task.sleep(for: duration); return nil }
+            _ = await group.next()
+            group.cancelAll()
+            var counted = 0
+            while let next = await group.next() { counted = max(counted, next ?? 0) }
+            return counted
+        }
+    }
+
+    @Test func theCacheFollowsJobsSignalsAndReconnects() async throws {
+        try await Manager.withManager { manager, _ in
+            let cache = UnitStateCache(prefix: "berth-uc-")
+            let client = DBusSystemdClient(handle: manager.handle, cache: cache)
+            for name in ["a", "b", "c"] {
+                try Manager.writeUnit(manager, "berth-uc-\(name).service", "[Service]\nExecStart=/bin/sleep 300\n")
+            }
+            try Manager.writeUnit(manager, "other-uc.service", "[Service]\nExecStart=/bin/sleep 300\n")
+            try await client.daemonReload()
+            #expect(try await Self.eventually { cache.isReady }, "the snapshot of the first connection")
+            #expect(cache.listing() == [], "no unit of the pattern is loaded yet")
+
+            // The client's own job: the listing reflects it as soon as the call returns.
+            try await client.start("berth-uc-a.service")
+            let listed = try await client.listUnits(matching: "berth-uc-*.service")
+            #expect(listed == [UnitListing(name: "berth-uc-a.service", loadState: "loaded", activeState: "active", subState: "running")])
+            let pid = try await client.show(["berth-uc-a.service"], properties: ["MainPID"])["berth-uc-a.service"]?["MainPID"]
+            #expect(pid == (try Manager.witness(manager, "berth-uc-a.service", "MainPID")) && pid != "0")
+
+            // Behind its back: systemctl starts b and another unit the cache does not cover.
+            #expect(try Manager.systemctl(manager, ["start", "berth-uc-b.service", "other-uc.service"]).succeeded)
+            #expect(try await Self.eventually { try await Self.agrees(cache, manager) })
+            #expect(cache.listing()?.contains { $0.name == "other-uc.service" } == false)
+            let bPID = try Manager.witness(manager, "berth-uc-b.service", "MainPID")
+            #expect(try await Self.eventually { cache.states(["berth-uc-b.service"])?["berth-uc-b.service"]??.mainPID.description == bPID })
+
+            // A crash: the main process killed; systemd marks the unit failed and the cache follows.
+            #expect(kill(try #require(pid_t(bPID)), SIGKILL) == 0)
+            #expect(try await Self.eventually {
+                let b = cache.states(["berth-uc-b.service"])?["berth-uc-b.service"] ?? nil
+                return b?.activeState == "failed" && b?.mainPID == 0
+            })
+            #expect(try Manager.witness(manager, "berth-uc-b.service", "ActiveState") == "failed")
+
+            // Stopped, failure reset and reloaded: systemd unloads the unused units (UnitRemoved).
+            try await client.stop("berth-uc-a.service", wait: true)
+            try await client.resetFailed("berth-uc-b.service")
+            try await client.daemonReload()
+            let unloaded = try await Self.eventually { try await Self.agrees(cache, manager) }
+            let systemdNow = try await Self.fresh(manager)
+            #expect(unloaded, "cache \(cache.listing() ?? []) vs systemd \(systemdNow)")
+
+            // A unit loaded without a job (systemd announces it with UnitNew, no PropertiesChanged).
+            _ = try await client.show(["berth-uc-c.service"], properties: ["LoadState"])
+            #expect(try await Self.eventually { try await Self.agrees(cache, manager) })
+            // Following it must not load it again (a GetAll by path would, and systemd, unloading the
+            // unused unit, would announce it anew: a loop of signals). Quiet means no signals at all.
+            try await Task.sleep(for: .milliseconds(300))
+            let quiet = try await Self.signalCount(on: client, during: .seconds(1))
+            #expect(quiet == 0, "\(quiet) signals in a second with nothing happening")
+
+            // Re-executed manager: the connection drops, the next call reconnects and re-snapshots.
+            #expect(try Manager.systemctl(manager, ["start", "berth-uc-a.service"]).succeeded)
+            #expect(try Manager.systemctl(manager, ["daemon-reexec"]).succeeded)
+            try await client.daemonReload()
+            #expect(try await Self.eventually { try await Self.agrees(cache, manager) })
+            #expect(cache.listing()?.contains { $0.name == "berth-uc-a.service" && $0.activeState == "active" } == true)
+            await client.close()
+        }
+    }
+}
