@@ -112,9 +112,11 @@ extension ContainerEngine {
             observer?(ContainerEvent(id: id, type: .installed))
             // Committed: a failure from here on is repaired by `open()`, which writes these again.
             try writeIsolationFiles(for: record)
+            // Checked before the files exist: systemd loads units it does not hold on first use.
+            let reloadNeeded = await unitsLoaded(id)
             try writeUnits(for: record)
             if params.start == true { try setStartOnBoot(id, true) }
-            try await reloadSystemd()
+            if reloadNeeded { try await reloadSystemd() }
             if params.start == true {
                 for unit in activationUnits(id) {
                     do { try await systemd.start(unit) } catch {

@@ -14,6 +14,19 @@ extension ContainerEngine {
         do { try await reloads.reload() } catch { throw ContainerEngine.systemdFailed(error, "daemon-reload") }
     }
 
+    /// Whether systemd holds any of the container's units loaded from a file, so that rewriting them
+    /// needs a daemon-reload. systemd (246 and later; 252 here) reads a unit it has not loaded, or
+    /// holds only as `not-found`, from disk when it is first needed (it rebuilds its map of unit files
+    /// when the unit directory changed), so a new container's units need no reload, and 1,000
+    /// installs are not 1,000 reloads that each re-read every unit file. The pattern may match a
+    /// longer id's units too (`ctr-a[.@]*` matches `ctr-a.b.service`): that only costs a reload.
+    /// When systemd cannot be asked, the answer is yes: reload, as always.
+    func unitsLoaded(_ id: Identifier) async -> Bool {
+        let pattern = Identifier.unitPrefix + id.rawValue + "[.@]*"
+        guard let listed = try? await systemd.listUnits(matching: pattern) else { return true }
+        return listed.contains { $0.loadState != "not-found" }
+    }
+
     /// Sets start-on-boot, with the reload that lets systemd see it; nothing when it is already so.
     func markStartOnBoot(_ id: Identifier, _ active: Bool) async throws {
         guard startsOnBoot(id) != active else { return }

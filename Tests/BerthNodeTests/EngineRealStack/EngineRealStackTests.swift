@@ -143,7 +143,8 @@ struct EngineRealStackTests {
             let ports = statuses.flatMap(\.ports).map(\.external)
             #expect(statuses.count == 32)
             #expect(Set(ports).count == 64)
-            #expect(reloads < 32, "32 installs caused \(reloads) reloads")
+            // New units: systemd reads them on first use, so no install needs a reload at all.
+            #expect(reloads == 0, "32 installs of new containers caused \(reloads) reloads")
             print("32 concurrent installs: \(reloads) daemon-reloads")
             #expect(try await engine.list(ContainerListParams()).containers.count == 32)
             #expect(try stack.show("ctr-many-7.service", "LoadState") == "loaded")

@@ -5,6 +5,8 @@ import Testing
 final class CountingSystemd: SystemdClient, @unchecked Sendable {
     let lock = NSLockish()
     var reloads = 0
+    /// What `listUnits` answers: the units systemd "holds", whatever the pattern.
+    var held: [UnitListing] = []
     func daemonReload() async throws(SystemdError) {
         try? await Task.sleep(for: .milliseconds(50))
         lock.with { reloads += 1 }
@@ -16,7 +18,7 @@ final class CountingSystemd: SystemdClient, @unchecked Sendable {
     func show(_ units: [String], properties: [String]) async throws(SystemdError) -> [String: [String: String]] {
         Dictionary(uniqueKeysWithValues: units.map { ($0, ["LoadState": "loaded", "ActiveState": "inactive", "SubState": "dead", "MainPID": "0"]) })
     }
-    func listUnits(matching pattern: String) async throws(SystemdError) -> [UnitListing] { [] }
+    func listUnits(matching pattern: String) async throws(SystemdError) -> [UnitListing] { lock.with { held } }
 }
 
 import Synchronization
