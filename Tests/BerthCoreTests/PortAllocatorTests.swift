@@ -125,6 +125,20 @@ struct Listener {
         #expect(try allocator.reservations(for: id) == [PortReservation(owner: id, internal: 8443, external: 101)])
     }
 
+    @Test func aNewOwnerTakesFreshPortsWithoutLookingUpItsOwn() throws {
+        let scratch = try ScratchLayout()
+        defer { scratch.remove() }
+        let allocator = PortAllocator(layout: scratch.layout, range: 100...200, isPortFree: { _ in true })
+        let other = try Identifier("other")
+        #expect(try allocator.reserve(for: other, [PortPair(internal: 80, external: 0)]).map(\.external) == [100])
+        // A new owner gets the next free ports, and nothing of another owner changes.
+        let fresh = try allocator.reserve(for: id, [PortPair(internal: 80, external: 0), PortPair(internal: 443, external: 0)],
+                                          ownerIsNew: true)
+        #expect(fresh.map(\.external) == [101, 102])
+        #expect(try allocator.reservations(for: other).map(\.external) == [100])
+        #expect(try allocator.reservations(for: id).map(\.external) == [101, 102])
+    }
+
     @Test func exhaustionIsAClearErrorAndChangesNothing() throws {
         let scratch = try ScratchLayout()
         defer { scratch.remove() }

@@ -52,10 +52,13 @@ public struct PortAllocator: Sendable {
     ///   process has bound.
     /// - The owner's reservations not in the result are released, but only after everything else
     ///   succeeded; on failure the ports claimed by this call are released and nothing else changes.
-    public func reserve(for owner: Identifier, _ pairs: [PortPair]) throws(PortAllocationError) -> [PortPair] {
+    /// - `ownerIsNew`: the caller knows `owner` holds nothing (a container the node has no record
+    ///   of, after recovery released every orphan), so the owner's reservations are not looked up:
+    ///   that lookup reads every claim file, a cost that grows with every container installed.
+    public func reserve(for owner: Identifier, _ pairs: [PortPair], ownerIsNew: Bool = false) throws(PortAllocationError) -> [PortPair] {
         do { try pairs.validate() } catch { throw PortAllocationError(.invalid, message: error.description) }
         try storage { try claims.create() }
-        let existing = try reservations(for: owner)
+        let existing = ownerIsNew ? [] : try reservations(for: owner)
         let owned = Dictionary(existing.map { ($0.external, $0) }, uniquingKeysWith: { a, _ in a })
         var result = pairs
         var kept = Set<UInt16>()

@@ -70,7 +70,7 @@ extension ContainerEngine {
                 requested += markers.map { PortPair(internal: $0, external: 0) }
             }
             let reserved: [PortPair]
-            do { reserved = try ports.reserve(for: id, requested) } catch {
+            do { reserved = try ports.reserve(for: id, requested, ownerIsNew: records[id] == nil) } catch {
                 throw RPCError(.portUnavailable, "\(error)", details: ["id": .string(id.rawValue)])
             }
             var isolatedUID: UInt32? = nil
@@ -124,7 +124,13 @@ extension ContainerEngine {
                     }
                 }
             }
-            let status = try await currentStatus(id)
+            // Units systemd did not hold and nobody started are not loaded: that is `inactive`, the
+            // answer `list` gives. Asking systemd would load the unit, and each load after the unit
+            // directory changed makes systemd rescan the whole directory (a cost growing with every
+            // container installed).
+            let status = reloadNeeded || params.start == true
+                ? try await currentStatus(id)
+                : status(of: record, properties: ["LoadState": "not-loaded"])
             if let requestId = params.requestId {
                 try store.writeRequest(requestId, RequestRecord(method: "container.install", params: paramsValue,
                                                                 result: try JSONValueEncoder().encode(status)))
