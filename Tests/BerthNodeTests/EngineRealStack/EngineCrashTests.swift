@@ -20,7 +20,9 @@ struct EngineCrashTests {
     }
 
     @Test func killNineDuringInstallsThenRecover() async throws {
-        let stack = try await RealStack.start()
+        // Installs of new containers need no daemon-reload and run at 100-150/s: each round must
+        // still be going when it is killed (up to 2.6 s), so the stream and the port range are large.
+        let stack = try await RealStack.start(ports: 5000)
         do {
             let layout = stack.configuration.layout
             let range = stack.configuration.portRange
@@ -29,7 +31,7 @@ struct EngineCrashTests {
                 let result = try await ProcessRunner.run(ProcessRequest(
                     EngineCrashTests.tool,
                     ["install-stream", stack.manager.directory, layout.stateDir, layout.runDir,
-                     "\(range.lowerBound)", "\(range.upperBound)", "200", "c\(round)"],
+                     "\(range.lowerBound)", "\(range.upperBound)", "1200", "c\(round)"],
                     environment: RealStack.podmanEnvironment, timeout: .milliseconds(killAfter),
                     terminationGracePeriod: .milliseconds(1)))
                 #expect(result.timedOut, "the tool finished before it was killed: \(result.stderrText)")

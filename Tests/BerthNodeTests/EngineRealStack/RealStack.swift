@@ -41,19 +41,20 @@ final class RealStack: Sendable {
         self.systemd = RealStack.clientKind.client(for: manager.handle)
     }
 
-    static func start(runtime: RuntimeConfiguration = RuntimeConfiguration(runtime: .podman)) async throws -> RealStack {
+    /// `ports`: how many host ports the engine may allocate (100 unless a test installs more).
+    static func start(runtime: RuntimeConfiguration = RuntimeConfiguration(runtime: .podman), ports: Int = 100) async throws -> RealStack {
         // One real stack at a time: suites run in parallel, and two managers with containers on
         // a 2-core machine make every timing flaky.
         let slot = await RealStackGate.shared.enter()
         do {
-            return try await start(runtime: runtime, slot: slot)
+            return try await start(runtime: runtime, slot: slot, ports: ports)
         } catch {
             await RealStackGate.shared.leave()
             throw error
         }
     }
 
-    private static func start(runtime: RuntimeConfiguration, slot: Int) async throws -> RealStack {
+    private static func start(runtime: RuntimeConfiguration, slot: Int, ports: Int) async throws -> RealStack {
         let directory = "/tmp/berth-engine-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileSystem.createDirectory(directory, mode: 0o700)
         let manager = try await EmbeddedManager.start(directory: "\(directory)/manager", containersConf: containersConf)
@@ -61,7 +62,7 @@ final class RealStack: Sendable {
         // A range of our own, so concurrent test runs of other parts rarely meet ours.
         let base = UInt16(30000 + Int(getpid() % 150) * 200 + (slot % 2) * 100)
         let configuration = EngineConfiguration(layout: layout, manager: manager.handle, runtime: runtime,
-                                                portRange: base...(base + 99))
+                                                portRange: base...(base + UInt16(min(ports, 5000) - 1)))
         return RealStack(directory: directory, manager: manager, configuration: configuration)
     }
 
