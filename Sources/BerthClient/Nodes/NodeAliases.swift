@@ -1,24 +1,9 @@
 import BerthCore
 import BerthSystem
 
-/// One alias of the node config file: a short name for a node address, with the node's own secret
-/// file and the host other nodes reach it by.
-public struct NodeAlias: Hashable, Sendable {
-    public var name: String
-    public var address: NodeAddress
-    /// The shared secret of this node (tcp://), instead of `--secret-file`.
-    public var secretFile: String?
-    /// The address other nodes' containers reach this node by (link targets), when the node
-    /// address does not say it (unix:, ssh:// with a name only this machine knows).
-    public var host: String?
-
-    public init(name: String, address: NodeAddress, secretFile: String? = nil, host: String? = nil) {
-        self.name = name
-        self.address = address
-        self.secretFile = secretFile
-        self.host = host
-    }
-}
+/// One alias of the node config file is the node it names: `NodeTarget` with the alias as its name
+/// (its own secret file, and the host other nodes' containers reach it by).
+public typealias NodeAlias = NodeTarget
 
 /// The node config file (`$BERTH_CONFIG`, else `$XDG_CONFIG_HOME/berth/nodes`, else
 /// `~/.config/berth/nodes`): one alias a line, `NAME = ADDRESS [secret-file=PATH] [host=ADDR]`;

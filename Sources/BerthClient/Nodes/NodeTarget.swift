@@ -49,6 +49,6 @@ public struct NodeDirectory: Sendable {
             let file = NodeAliases.path(environment: environment)?.path ?? "~/.config/berth/nodes"
             throw NodeAliasError("unknown node \(String(reflecting: text)): not an address, and no alias of that name in \(file)")
         }
-        return NodeTarget(name: alias.name, address: alias.address, secretFile: alias.secretFile, host: alias.host)
+        return alias
     }
 }
