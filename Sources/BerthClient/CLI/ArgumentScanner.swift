@@ -55,3 +55,26 @@ struct ArgumentScanner {
         return true
     }
 }
+
+extension ArgumentScanner {
+    /// The loop of commands that take positionals: the global options, then `extra` for the
+    /// command's own (true when it took the option; anything else is "unknown option"), and every
+    /// positional, those after `--` included, in order.
+    static func positionals(_ arguments: [String], options: inout GlobalOptions,
+                            extra: (String, inout ArgumentScanner) throws(UsageError) -> Bool = { _, _ in false })
+        throws(UsageError) -> [String] {
+        var positionals: [String] = []
+        var scanner = ArgumentScanner(arguments)
+        while let token = scanner.next() {
+            switch token {
+            case .option(let name):
+                if try options.consume(name, &scanner) { continue }
+                if try extra(name, &scanner) { continue }
+                throw UsageError("unknown option \(name)")
+            case .positional(let value): positionals.append(value)
+            case .rest(let values): positionals += values
+            }
+        }
+        return positionals
+    }
+}

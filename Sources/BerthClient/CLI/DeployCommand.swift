@@ -25,22 +25,17 @@ public struct DeployCommand: BerthCommand {
     var planOnly = false
 
     public init(arguments: [String]) throws(UsageError) {
-        var positionals: [String] = []
         var state: String?
-        var scanner = ArgumentScanner(arguments)
-        while let token = scanner.next() {
-            switch token {
-            case .option(let name):
-                if try options.consume(name, &scanner) { continue }
-                switch name {
-                case "--plan": planOnly = try scanner.flag()
-                case "--state": state = try scanner.value()
-                default: throw UsageError("unknown option \(name)")
-                }
-            case .positional(let value): positionals.append(value)
-            case .rest(let values): positionals += values
+        var plan = false
+        let positionals = try ArgumentScanner.positionals(arguments, options: &options) { name, scanner throws(UsageError) in
+            switch name {
+            case "--plan": plan = try scanner.flag()
+            case "--state": state = try scanner.value()
+            default: return false
             }
+            return true
         }
+        planOnly = plan
         guard positionals.count == 1 else {
             throw UsageError(positionals.isEmpty ? "missing the descriptor FILE" : "expected one descriptor FILE, got \(positionals.count)")
         }

@@ -26,22 +26,15 @@ public struct LinkCommand: BerthCommand {
     var from: (host: String, port: UInt16)?
 
     public init(arguments: [String]) throws(UsageError) {
-        var positionals: [String] = []
         var to: String?
         var asText: String?
-        var scanner = ArgumentScanner(arguments)
-        while let token = scanner.next() {
-            switch token {
-            case .option(let name):
-                if try options.consume(name, &scanner) { continue }
-                switch name {
-                case "--to": to = try scanner.value()
-                case "--as": asText = try scanner.value()
-                default: throw UsageError("unknown option \(name)")
-                }
-            case .positional(let value): positionals.append(value)
-            case .rest(let values): positionals += values
+        let positionals = try ArgumentScanner.positionals(arguments, options: &options) { name, scanner throws(UsageError) in
+            switch name {
+            case "--to": to = try scanner.value()
+            case "--as": asText = try scanner.value()
+            default: return false
             }
+            return true
         }
         guard positionals.count == 1 else {
             throw UsageError(positionals.isEmpty ? "missing the container to link ([NODE/]ID)" : "expected one container, got \(positionals.count)")

@@ -6,17 +6,7 @@ struct IDArguments: Hashable, Sendable {
     var ids: [String] = []
 
     init(_ arguments: [String], extra: (String, inout ArgumentScanner) throws(UsageError) -> Bool = { _, _ in false }) throws(UsageError) {
-        var scanner = ArgumentScanner(arguments)
-        while let token = scanner.next() {
-            switch token {
-            case .option(let name):
-                if try options.consume(name, &scanner) { continue }
-                if try extra(name, &scanner) { continue }
-                throw UsageError("unknown option \(name)")
-            case .positional(let value): ids.append(value)
-            case .rest(let values): ids += values
-            }
-        }
+        ids = try ArgumentScanner.positionals(arguments, options: &options, extra: extra)
     }
 
     func validate(minimum: Int = 1, maximum: Int = .max) throws(UsageError) {
