@@ -149,6 +149,15 @@ def stop_process(proc, timeout=10.0):
         proc.wait(5)
 
 
+def run(argv, check_ok=True, timeout=30, **kw):
+    """Runs argv (no shell, stdin closed, output captured as text); a non-zero exit is a TestFailure
+    naming the command and its stderr unless check_ok is False."""
+    done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, **kw)
+    if check_ok and done.returncode != 0:
+        raise TestFailure(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.strip()}")
+    return done
+
+
 def _run_quiet(argv):
     subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

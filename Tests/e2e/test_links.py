@@ -24,11 +24,7 @@ def linktool():
     return path
 
 
-def run(argv, check_ok=True, timeout=30, **kw):
-    done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, **kw)
-    if check_ok and done.returncode != 0:
-        raise harness.TestFailure(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.strip()}")
-    return done
+run = harness.run
 
 
 class Hosts:

@@ -32,10 +32,7 @@ BUSYBOX = "localhost/busybox:latest"
 
 
 def run(argv, check_ok=True, timeout=60, **kw):
-    done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, **kw)
-    if check_ok and done.returncode != 0:
-        raise harness.TestFailure(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.strip()}")
-    return done
+    return harness.run(argv, check_ok=check_ok, timeout=timeout, **kw)
 
 
 class Cluster:
