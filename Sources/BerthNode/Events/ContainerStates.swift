@@ -26,10 +26,6 @@ struct ContainerStates: Sendable {
 
     struct Units: Sendable {
         var service: UnitState?
-        /// A stop was asked for (the service went through ExecStop/SIGTERM, not straight from running
-        /// to stop-post): a `failed` after it is a stop. Podman units end `failed` (exit-code) even
-        /// after a clean `systemctl stop`; only a failure nobody asked for is `errored`.
-        var stopping = false
         /// Socket unit name -> its state (socket-activated containers).
         var sockets: [String: UnitState] = [:]
     }
@@ -68,7 +64,9 @@ struct ContainerStates: Sendable {
         let service = units?.service ?? .gone
         switch service.active {
         case "active": return .started
-        case "failed": return units?.stopping == true ? .stopped : .errored
+        // A clean stop ends `inactive` (units count the runtime's 143 as success); `failed` is
+        // always a failure, as `container.status` says too.
+        case "failed": return .errored
         // The main process died and systemd will start it again: that is a crash, not a start.
         case "activating" where service.sub == "auto-restart": return .errored
         case "inactive":
@@ -93,11 +91,6 @@ struct ContainerStates: Sendable {
             units[id, default: Units()].sockets[unit] = state
         } else {
             units[id, default: Units()].service = state
-            switch active {
-            case "active", "activating": units[id]?.stopping = false
-            case "deactivating" where sub != "stop-post": units[id]?.stopping = true
-            default: break
-            }
         }
         return reassess(id)
     }

@@ -22,8 +22,8 @@ import Testing
         var types: [EventType] = []
         let script: [(String, String)] = [
             ("activating", "start"), ("active", "running"),                       // start
-            ("deactivating", "stop"), ("deactivating", "stop-post"), ("failed", "failed"),  // podman's clean stop
-            ("inactive", "dead"),                                                 // reset-failed: still stopped
+            ("deactivating", "stop"), ("deactivating", "stop-post"), ("inactive", "dead"),  // a clean stop
+            ("inactive", "dead"),                                                 // a repeat: still stopped
             ("activating", "start"), ("active", "running"),
             ("deactivating", "stop-post"), ("failed", "failed"),                  // main process killed
             ("activating", "start"), ("active", "running"),
@@ -36,6 +36,19 @@ import Testing
         #expect(types == [.started, .stopped, .started, .errored, .started, .errored, .started])
         #expect(states.delete(web)?.type == .deleted)
         #expect(states.apply(unit: "ctr-web.service", active: "inactive", sub: "dead") == nil, "deleted: no events")
+    }
+
+    @Test func aStopThatEndsFailedIsAnError() {
+        // A clean stop ends inactive; a stop that ends failed (the runtime had to KILL: 137) is a
+        // failure, as container.status reports it.
+        var states = ContainerStates()
+        _ = states.install(web)
+        var types: [EventType] = []
+        for (active, sub) in [("active", "running"), ("deactivating", "stop"), ("deactivating", "stop-sigterm"),
+                              ("deactivating", "stop-post"), ("failed", "failed")] {
+            if let change = states.apply(unit: "ctr-web.service", active: active, sub: sub) { types.append(change.type) }
+        }
+        #expect(types == [.started, .errored])
     }
 
     @Test func socketActivatedContainerIdlesWhileItsSocketListens() {
