@@ -87,19 +87,23 @@ struct EngineRealStackTests {
             ]
             let out = "\(stack.directory)/out"
             try FileSystem.createDirectory(out, mode: 0o777)
-            let script = values.map { "printf %s \"$\($0.0)\" > /out/\($0.0)" }.joined(separator: "; ") + "; exec sleep 1000"
+            // The shell's `>` creates each file before printf fills it, so the test waits for a
+            // marker written after every value, not for the files themselves.
+            let script = values.map { "printf %s \"$\($0.0)\" > /out/\($0.0)" }.joined(separator: "; ")
+                + "; touch /out/.written; exec sleep 1000"
             let status = try await engine.install(ContainerInstallParams(
                 id: "envtest", image: "localhost/busybox:latest", command: ["sh", "-c", script],
                 environment: values.map { EnvironmentEntry(name: $0.0, value: $0.1) },
                 volumes: [BerthProtocol.VolumeMount(hostPath: out, containerPath: "/out")], start: true))
             #expect(status.state == "active")
+            var written = false
+            for _ in 0..<100 {
+                if try FileSystem.readIfExists("\(out)/.written") != nil { written = true; break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(written, "the container never wrote its values")
             for (name, value) in values {
-                var bytes: [UInt8]? = nil
-                for _ in 0..<50 {
-                    bytes = try FileSystem.readIfExists("\(out)/\(name)")
-                    if bytes != nil { break }
-                    try await Task.sleep(for: .milliseconds(100))
-                }
+                let bytes = try FileSystem.readIfExists("\(out)/\(name)")
                 #expect(bytes == Array(value.utf8), "\(name) arrived as \(String(decoding: bytes ?? [], as: UTF8.self).debugDescription)")
             }
             let env = try await engine.environment(ContainerRefParams(id: "envtest"))
