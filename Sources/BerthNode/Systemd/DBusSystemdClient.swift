@@ -48,7 +48,11 @@ public final class DBusSystemdClient: SystemdClient {
 
     public func daemonReload() async throws(SystemdError) {
         let timeout = callTimeout
-        try await withBus("daemon-reload") { try await $0.reload(timeout: timeout) }
+        let serial = try await withBus("daemon-reload") { try await $0.reload(timeout: timeout) }
+        // Read your writes: a listing after this call has seen the whole reload, including the units
+        // it unloaded (the cache takes a new snapshot when a reload ends).
+        await cache?.waitUntilApplied(serial)
+        await cache?.waitForSnapshot(after: serial)
     }
 
     public func start(_ unit: String) async throws(SystemdError) { try await runJob(.start, unit) }
@@ -88,6 +92,11 @@ public final class DBusSystemdClient: SystemdClient {
                 UnitListing(name: $0.name, loadState: $0.loadState, activeState: $0.activeState, subState: $0.subState)
             }
         }
+    }
+
+    public func unitStates(matching pattern: String) async throws(SystemdError) -> [String: UnitState] {
+        if let cache, pattern == cache.pattern, let states = cache.loadedStates() { return states }
+        return try await SystemdClientDefaults.unitStates(of: self, matching: pattern)
     }
 
     static let managerInterface = "org.freedesktop.systemd1.Manager"

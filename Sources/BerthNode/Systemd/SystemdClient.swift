@@ -16,6 +16,35 @@ public protocol SystemdClient: Sendable {
     /// their states. One cheap call: unlike `show`, it never makes systemd load a unit file, and a
     /// unit that is not loaded is, by systemd's own definition, inactive.
     func listUnits(matching pattern: String) async throws(SystemdError) -> [UnitListing]
+    /// The loaded units matching a glob with their states and main PIDs, by name: what
+    /// `container.list` needs in one call. The default asks `listUnits`, then `show` for the main
+    /// PIDs of the running ones (only those, as they are loaded already: `show` of a unit that is not
+    /// would make systemd load its file, about 13 ms apiece on a busy machine).
+    func unitStates(matching pattern: String) async throws(SystemdError) -> [String: UnitState]
+}
+
+/// What the node knows of one loaded unit.
+public typealias UnitState = UnitStateCache.UnitState
+
+extension SystemdClient {
+    public func unitStates(matching pattern: String) async throws(SystemdError) -> [String: UnitState] {
+        try await SystemdClientDefaults.unitStates(of: self, matching: pattern)
+    }
+}
+
+enum SystemdClientDefaults {
+    static func unitStates(of client: some SystemdClient, matching pattern: String) async throws(SystemdError) -> [String: UnitState] {
+        let listed = try await client.listUnits(matching: pattern)
+        let running = listed.filter { $0.activeState != "inactive" && $0.activeState != "failed" }.map(\.name)
+        let pids = running.isEmpty ? [:] : try await client.show(running, properties: ["MainPID"])
+        var states: [String: UnitState] = [:]
+        states.reserveCapacity(listed.count)
+        for unit in listed {
+            states[unit.name] = UnitState(loadState: unit.loadState, activeState: unit.activeState, subState: unit.subState,
+                                          mainPID: pids[unit.name]?["MainPID"].flatMap { UInt32($0) } ?? 0)
+        }
+        return states
+    }
 }
 
 /// One row of `list-units`: a loaded unit and its states.

@@ -11,6 +11,12 @@ import Synchronization
 /// (increasing on one connection), not by arrival at this type: a value only replaces one taken from
 /// an older message, so a signal queued before the snapshot's reply cannot undo it. A new connection
 /// starts from scratch (serials restart), and until its snapshot is in, `listing` answers nil.
+///
+/// A daemon-reload unloads and reloads every unit: systemd sends `Reloading(true)`, a UnitRemoved and
+/// a UnitNew for each loaded unit, then `Reloading(false)`. Taken one by one, those would show every
+/// running unit as gone until it had been asked about again (seconds with thousands of units). So
+/// inside that bracket UnitRemoved and UnitNew are set aside (a reload changes no unit's run state),
+/// and `Reloading(false)` brings one new snapshot, which also drops the units a reload did unload.
 public final class UnitStateCache: Sendable {
     /// What the cache knows of one loaded unit.
     public struct UnitState: Hashable, Sendable {
@@ -37,10 +43,15 @@ public final class UnitStateCache: Sendable {
         var follower: Task<Void, Never>?
         /// The serial of the last signal applied on this connection.
         var processed: UInt32 = 0
-        var waiters: [(id: Int, serial: UInt32, continuation: CheckedContinuation<Void, Never>)] = []
+        /// Callers waiting until `until` holds (checked after every signal and snapshot).
+        var waiters: [(id: Int, until: @Sendable (Inner) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
+        /// The reply serial of the last snapshot applied on this connection.
+        var snapshotSerial: UInt32 = 0
         var nextWaiter = 0
         /// Units announced by UnitNew and not yet asked about.
         var announced: Set<String> = []
+        /// Between `Reloading(true)` and `Reloading(false)` on this connection.
+        var reloading = false
     }
 
     public let prefix: String
@@ -77,6 +88,20 @@ public final class UnitStateCache: Sendable {
         }
     }
 
+    /// Every loaded unit the cache covers with its states and main PID, by name, or nil before the
+    /// first snapshot of the current connection.
+    public func loadedStates() -> [String: UnitState]? {
+        inner.withLock { inner in
+            guard inner.ready else { return nil }
+            var states: [String: UnitState] = [:]
+            states.reserveCapacity(inner.units.count)
+            for (name, entry) in inner.units where !entry.removed && entry.stateSerial != 0 {
+                states[name] = entry.state
+            }
+            return states
+        }
+    }
+
     /// The state of each unit asked for (nil for a unit that is not loaded), or nil before the snapshot.
     public func states(_ units: [String]) -> [String: UnitState?]? {
         inner.withLock { inner in
@@ -100,7 +125,9 @@ public final class UnitStateCache: Sendable {
             inner.ready = false
             inner.units = [:]
             inner.announced = []
+            inner.reloading = false
             inner.processed = 0
+            inner.snapshotSerial = 0
             defer { inner.waiters = [] }
             return (inner.generation, inner.waiters.map(\.continuation))
         }
@@ -108,15 +135,24 @@ public final class UnitStateCache: Sendable {
         // Units announced by UnitNew are asked about by a task of their own, names deduplicated, so the
         // signal loop never waits on systemd (busy in a reload, it would let signals pile up unread).
         let (announced, announce) = AsyncStream.makeStream(of: String.self)
+        // A reload's end asks for a new snapshot; several pending requests make one.
+        let (reloads, reloaded) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let task = Task { [weak self] in
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { [weak self] in
                     for await message in signals {
                         guard let self else { break }
-                        self.apply(message, generation: generation, announce: announce)
+                        self.apply(message, generation: generation, announce: announce, reloaded: reloaded)
                         self.processed(message.serial, generation: generation)
                     }
                     announce.finish()
+                    reloaded.finish()
+                }
+                group.addTask { [weak self] in
+                    for await _ in reloads {
+                        guard let self else { return }
+                        await self.snapshot(bus, generation: generation, afterReload: true)
+                    }
                 }
                 group.addTask { [weak self] in
                     for await unit in announced {
@@ -143,6 +179,17 @@ public final class UnitStateCache: Sendable {
     /// and everything before it has been applied, or the connection changed, or `timeout` passed.
     /// Then a listing reflects every change systemd reported up to that signal.
     public func waitUntilApplied(_ serial: UInt32, timeout: Duration = .seconds(2)) async {
+        await wait(timeout: timeout) { $0.processed >= serial }
+    }
+
+    /// Returns once a snapshot taken after the message with `serial` (the reply to a Reload) is
+    /// applied, or the connection changed, or `timeout` passed: then units the reload unloaded are gone.
+    public func waitForSnapshot(after serial: UInt32, timeout: Duration = .seconds(5)) async {
+        await wait(timeout: timeout) { $0.snapshotSerial > serial }
+    }
+
+    /// Waits until `condition` holds, the cache stops being ready (a new connection), or `timeout`.
+    private func wait(timeout: Duration, until condition: @escaping @Sendable (Inner) -> Bool) async {
         let id = inner.withLock { inner -> Int in
             inner.nextWaiter += 1
             return inner.nextWaiter
@@ -151,8 +198,8 @@ public final class UnitStateCache: Sendable {
             group.addTask {
                 await withCheckedContinuation { continuation in
                     let done = self.inner.withLock { inner -> Bool in
-                        if inner.processed >= serial || !inner.ready { return true }
-                        inner.waiters.append((id, serial, continuation))
+                        if !inner.ready || condition(inner) { return true }
+                        inner.waiters.append((id, condition, continuation))
                         return false
                     }
                     if done { continuation.resume() }
@@ -172,20 +219,28 @@ public final class UnitStateCache: Sendable {
         }
     }
 
+    /// Takes out the waiters whose condition now holds, for the caller to resume outside the lock.
+    private static func satisfied(_ inner: inout Inner) -> [CheckedContinuation<Void, Never>] {
+        let state = inner
+        let done = inner.waiters.filter { $0.until(state) }
+        inner.waiters.removeAll { $0.until(state) }
+        return done.map(\.continuation)
+    }
+
     private func processed(_ serial: UInt32, generation: Int) {
         let ready = inner.withLock { inner -> [CheckedContinuation<Void, Never>] in
             guard inner.generation == generation else { return [] }
             inner.processed = max(inner.processed, serial)
-            let (done, waiting) = (inner.waiters.filter { $0.serial <= inner.processed }, inner.waiters.filter { $0.serial > inner.processed })
-            inner.waiters = waiting
-            return done.map(\.continuation)
+            return Self.satisfied(&inner)
         }
         for waiter in ready { waiter.resume() }
     }
 
     // MARK: Feeding
 
-    private func snapshot(_ bus: SystemdManagerBus, generation: Int) async {
+    /// Lists every unit of the pattern and applies the answer. After a reload, main PIDs the cache
+    /// already holds are kept (a reload restarts nothing); only running units without one are asked.
+    private func snapshot(_ bus: SystemdManagerBus, generation: Int, afterReload: Bool = false) async {
         let reply: DBusMessage
         do {
             reply = try await bus.connection.call(.methodCall(
@@ -206,16 +261,28 @@ public final class UnitStateCache: Sendable {
                 inner.units[name]?.removed = true
                 inner.units[name]?.stateSerial = reply.serial
             }
-            return inner.units.filter { !$0.value.removed && !Self.isInactive($0.value.state.activeState) }.map(\.key)
+            return inner.units.filter {
+                !$0.value.removed && !Self.isInactive($0.value.state.activeState) && !(afterReload && $0.value.state.mainPID != 0)
+            }.map(\.key)
         } ?? []
         await withTaskGroup(of: Void.self) { group in
             for unit in running { group.addTask { await self.fetchMainPID(unit, bus: bus, generation: generation) } }
         }
-        update(generation) { $0.ready = true }
+        let waiters = update(generation) { inner -> [CheckedContinuation<Void, Never>] in
+            inner.ready = true
+            inner.snapshotSerial = max(inner.snapshotSerial, reply.serial)
+            return Self.satisfied(&inner)
+        } ?? []
+        for waiter in waiters { waiter.resume() }
     }
 
-    private func apply(_ message: DBusMessage, generation: Int, announce: AsyncStream<String>.Continuation) {
+    private func apply(_ message: DBusMessage, generation: Int, announce: AsyncStream<String>.Continuation,
+                       reloaded: AsyncStream<Void>.Continuation) {
         switch message.member {
+        case "Reloading":
+            guard message.path == SystemdPath.manager, let active = message.body.first?.boolValue else { return }
+            update(generation) { $0.reloading = active }
+            if !active { reloaded.yield() }
         case "PropertiesChanged":
             guard let path = message.path, let unit = SystemdPath.unitName(fromPath: path), covers(unit), message.body.count == 3,
                   let interface = message.body[0].stringValue, let changed = message.body[1].stringDictValue?.mapValues(\.unwrapped)
@@ -247,12 +314,12 @@ public final class UnitStateCache: Sendable {
             // (Cost: one call per loaded unit; units come and go as `show` loads them and systemd
             // unloads them again.)
             guard message.path == SystemdPath.manager, let name = message.body.first?.stringValue, covers(name) else { return }
-            if update(generation, { $0.announced.insert(name).inserted }) == true { announce.yield(name) }
+            if update(generation, { !$0.reloading && $0.announced.insert(name).inserted }) == true { announce.yield(name) }
         case "UnitRemoved":
             guard message.path == SystemdPath.manager, let name = message.body.first?.stringValue, covers(name) else { return }
             update(generation) { inner in
                 var entry = inner.units[name, default: Entry()]
-                guard message.serial > entry.stateSerial else { return }
+                guard !inner.reloading, message.serial > entry.stateSerial else { return }
                 entry.removed = true
                 entry.stateSerial = message.serial
                 entry.state.mainPID = 0

@@ -122,4 +122,57 @@ struct UnitStateCacheTests {
             await client.close()
         }
     }
+
+    /// A daemon-reload unloads and reloads every unit (UnitRemoved, then UnitNew, for each). Right after
+    /// each reload returns, the running units are still running in the cache, with their main PIDs:
+    /// a list made just after changing another container's unit never shows them inactive. And a unit
+    /// whose file the reload removed leaves the cache.
+    @Test func runningUnitsStayListedThroughReloads() async throws {
+        try await Manager.withManager { manager, _ in
+            let cache = UnitStateCache(prefix: "berth-uc-")
+            let client = DBusSystemdClient(handle: manager.handle, cache: cache)
+            let names = (0..<8).map { "berth-uc-r\($0).service" }
+            for name in names { try Manager.writeUnit(manager, name, "[Service]\nExecStart=/bin/sleep 300\n") }
+            try Manager.writeUnit(manager, "berth-uc-gone.service", "[Service]\nExecStart=/bin/true\n")
+            try await client.daemonReload()
+            #expect(try await Self.eventually { cache.isReady })
+            for name in names { try await client.start(name) }
+            _ = try await client.show(["berth-uc-gone.service"], properties: ["LoadState"])
+            #expect(try await Self.eventually { try await Self.agrees(cache, manager) })
+            let pids = try await client.unitStates(matching: "berth-uc-*.service").mapValues(\.mainPID)
+            // Another reader lists all the while (what `berth ps` does while an install reloads).
+            let watcher = Task { () -> (looks: Int, misses: [String]) in
+                var looks = 0
+                var misses: [String] = []
+                while !Task.isCancelled {
+                    if let states = cache.loadedStates() {
+                        looks += 1
+                        for name in names where states[name]?.activeState != "active" || states[name]?.mainPID != pids[name] {
+                            misses.append("\(name): \(states[name].map { "\($0)" } ?? "not listed")")
+                        }
+                    }
+                    try? await Task.sleep(for: .microseconds(200))
+                }
+                return (looks, misses)
+            }
+            for round in 0..<5 {
+                if round == 2 { try FileSystem.remove("\(manager.handle.unitDir)/berth-uc-gone.service") }
+                try await client.daemonReload()
+                let states = try await client.unitStates(matching: "berth-uc-*.service")
+                for name in names {
+                    #expect(states[name]?.activeState == "active", "round \(round): \(name) is \(states[name].map { "\($0)" } ?? "not listed")")
+                    #expect(states[name]?.mainPID == pids[name])
+                }
+            }
+            watcher.cancel()
+            let (looks, misses) = await watcher.value
+            #expect(looks > 50, "the watcher looked \(looks) times")
+            #expect(misses.isEmpty, "during reloads the cache lost running units \(misses.count) times, first: \(misses.first ?? "")")
+            #expect(try await Self.eventually {
+                (try await client.unitStates(matching: "berth-uc-*.service"))["berth-uc-gone.service"] == nil
+            }, "the unit whose file went away leaves the cache after the reload")
+            #expect(try await Self.eventually { try await Self.agrees(cache, manager) })
+            await client.close()
+        }
+    }
 }
