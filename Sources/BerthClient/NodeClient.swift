@@ -93,12 +93,17 @@ public actor NodeClient {
     /// (swift-frontend signal 11 in `swift build -c release`, Swift 6.x).
     @inline(never)
     nonisolated static func decode<R: Decodable>(_ response: RPCResponse, as type: R.Type) throws -> R {
+        let value: JSONValue
         switch response.outcome {
         case .error(let error): throw error
-        case .result(let value):
-            do { return try JSONValueDecoder().decode(R.self, from: value) } catch {
-                throw RPCError(.internal, "unexpected result: \(DecodingPath.describe(error))")
+        case .result(let result): value = result
+        case .encodedResult(let encoded):
+            do { value = try encoded.parsed() } catch {
+                throw RPCError(.internal, "unexpected result: \(error)")
             }
+        }
+        do { return try JSONValueDecoder().decode(R.self, from: value) } catch {
+            throw RPCError(.internal, "unexpected result: \(DecodingPath.describe(error))")
         }
     }
 

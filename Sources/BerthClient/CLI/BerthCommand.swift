@@ -195,10 +195,11 @@ extension CommandContext {
 extension NodeClient {
     func outcome(_ method: MethodName, params: JSONValue? = nil, label: String? = nil) async throws -> CallOutcome {
         let response = try await send(method.rawValue, params: params)
-        switch response.outcome {
-        case .result(let value): return CallOutcome(label: label, result: .success(value))
-        case .error(let error): return CallOutcome(label: label, result: .failure(error))
+        if let error = response.error { return CallOutcome(label: label, result: .failure(error)) }
+        guard let value = response.result else {
+            throw ClientError(.protocolViolation, "\(address) answered \(method.rawValue) with a result that is not JSON")
         }
+        return CallOutcome(label: label, result: .success(value))
     }
 }
 
@@ -213,12 +214,12 @@ extension NodeClient {
     /// naming the node and method. The node's errors are thrown as `RPCError`.
     func ask<R: Decodable>(_ method: MethodName, _ params: some Encodable & Sendable, as type: R.Type) async throws -> R {
         let response = try await send(method.rawValue, params: encodeParams(params))
-        switch response.outcome {
-        case .error(let error): throw error
-        case .result(let value):
-            do { return try JSONValueDecoder().decode(R.self, from: value) } catch {
-                throw ClientError(.protocolViolation, "\(address) answered \(method.rawValue) with an unexpected result: \(DecodingPath.describe(error))")
-            }
+        if let error = response.error { throw error }
+        guard let value = response.result else {
+            throw ClientError(.protocolViolation, "\(address) answered \(method.rawValue) with a result that is not JSON")
+        }
+        do { return try JSONValueDecoder().decode(R.self, from: value) } catch {
+            throw ClientError(.protocolViolation, "\(address) answered \(method.rawValue) with an unexpected result: \(DecodingPath.describe(error))")
         }
     }
 }

@@ -90,43 +90,6 @@ extension ContainerEngine {
         try await currentStatus(try installedId(params.id))
     }
 
-    /// `container.list`: every installed container (inactive ones too), sorted by id.
-    ///
-    /// States come from one `list-units` call, which only reports units systemd already has
-    /// loaded; `show` over every unit would make systemd load each never-started unit file (about
-    /// 13 ms apiece on a busy machine: 13 s for 1,000). A unit that is not loaded is inactive.
-    /// Only running units are asked for their main PID, and those are loaded already.
-    public func list(_ params: ContainerListParams) async throws -> ContainerListResult {
-        if let state = params.state, !ContainerStatus.states.contains(state) {
-            throw RPCError(.invalidParams, "state must be one of \(ContainerStatus.states.joined(separator: ", "))",
-                           details: ["field": "state"])
-        }
-        let wanted = params.ids.map(Set.init)
-        let selected = records.values.filter { wanted?.contains($0.id) ?? true }.sorted { $0.id < $1.id }
-        let listed: [String: UnitListing]
-        do {
-            listed = Dictionary(try await systemd.listUnits(matching: "\(Identifier.unitPrefix)*.service").map { ($0.name, $0) },
-                                uniquingKeysWith: { first, _ in first })
-        } catch { throw ContainerEngine.systemdFailed(error, "list-units") }
-        let unitName = { (record: ContainerRecord) in ContainerUnitNames.service(Identifier(rawValue: record.id)!) }
-        let running = selected.map(unitName).filter { listed[$0].map { $0.activeState != "inactive" && $0.activeState != "failed" } ?? false }
-        var pids: [String: [String: String]] = [:]
-        if !running.isEmpty {
-            do { pids = try await systemd.show(running, properties: ["MainPID"]) } catch {
-                throw ContainerEngine.systemdFailed(error, "show MainPID")
-            }
-        }
-        let statuses = selected.map { record in
-            let unit = unitName(record)
-            let properties: [String: String] = listed[unit].map {
-                ["LoadState": $0.loadState, "ActiveState": $0.activeState, "SubState": $0.subState,
-                 "MainPID": pids[unit]?["MainPID"] ?? "0"]
-            } ?? ["LoadState": "not-loaded"]
-            return status(of: record, properties: properties)
-        }
-        return ContainerListResult(containers: statuses.filter { params.state == nil || $0.state == params.state })
-    }
-
     /// `container.ports`.
     public func ports(_ params: ContainerRefParams) throws -> ContainerPortsResult {
         let id = try installedId(params.id)

@@ -17,7 +17,15 @@ public actor ContainerEngine {
     let store: ContainerStore
     let ports: PortAllocator
     let uids: UIDAllocator
-    var records: [Identifier: ContainerRecord] = [:]
+    var records: [Identifier: ContainerRecord] = [:] {
+        didSet { recordsGeneration &+= 1 }
+    }
+    /// Bumped on every change of `records`; `sortedIds` is current while it matches.
+    var recordsGeneration = 0
+    var sortedIds: (generation: Int, ids: [Identifier])?
+    /// `container.list`'s JSON of each container, with the status it was written from.
+    var encodedStatuses: [Identifier: EncodedStatus] = [:]
+    var startOnBoot: StartOnBootListing?
     /// Each container's stored links (`links.json`); absent means none.
     var linkSets: [Identifier: [NetworkLink]] = [:]
     private var locked: Set<Identifier> = []
@@ -175,16 +183,41 @@ public actor ContainerEngine {
 
     static let statusProperties = ["ActiveState", "SubState", "MainPID", "LoadState"]
 
+    /// What systemd said of a container's unit.
+    enum UnitView {
+        /// systemd could not be asked.
+        case unknown
+        /// The unit's states, or nil when systemd has not loaded it (so it is inactive).
+        case known(UnitState?)
+    }
+
     func status(of record: ContainerRecord, properties: [String: String]?) -> ContainerStatus {
         let id = Identifier(rawValue: record.id)
-        let loaded = properties?["LoadState"] == "loaded"
-        let state = loaded ? (properties?["ActiveState"] ?? "unknown") : (properties == nil ? "unknown" : "inactive")
-        let pid = properties?["MainPID"].flatMap { Int($0) }
+        let view: UnitView = properties.map { p in
+            guard p["LoadState"] == "loaded" else { return .known(nil) }
+            return .known(UnitState(loadState: "loaded", activeState: p["ActiveState"] ?? "unknown", subState: p["SubState"] ?? "",
+                                    mainPID: p["MainPID"].flatMap { UInt32($0) } ?? 0))
+        } ?? .unknown
+        return status(of: record, id: id, unit: view, enabled: id.map { startsOnBoot($0) } ?? false)
+    }
+
+    func status(of record: ContainerRecord, id: Identifier?, unit: UnitView, enabled: Bool) -> ContainerStatus {
+        let state: String
+        var subState: String?
+        var mainPID: Int?
+        switch unit {
+        case .unknown: state = "unknown"
+        case .known(nil): state = "inactive"
+        case .known(let unit?) where unit.loadState != "loaded": state = "inactive"
+        case .known(let unit?):
+            state = ContainerStatus.states.contains(unit.activeState) ? unit.activeState : "unknown"
+            subState = unit.subState
+            mainPID = unit.mainPID == 0 ? nil : Int(unit.mainPID)
+        }
         return ContainerStatus(
-            id: record.id, image: record.image, state: ContainerStatus.states.contains(state) ? state : "unknown",
-            subState: loaded ? properties?["SubState"] : nil, ports: record.ports,
-            enabled: id.map { startsOnBoot($0) } ?? false, socketActivated: record.backendPorts != nil,
-            mainPID: pid == 0 ? nil : pid, environmentNames: record.environmentNames,
+            id: record.id, image: record.image, state: state, subState: subState, ports: record.ports,
+            enabled: enabled, socketActivated: record.backendPorts != nil, mainPID: mainPID,
+            environmentNames: record.environmentNames,
             links: id.map { (linkSets[$0] ?? []).map(ContainerEngine.wire) } ?? [],
             isolatedUID: record.isolatedUID)
     }

@@ -16,7 +16,7 @@ public struct ContainerMethodProvider: MethodProvider {
             return ["done": true]
         }
         table.register("container.status") { (p: ContainerRefParams, _) in try await engine.status(p) }
-        table.register("container.list") { (p: ContainerListParams, _) in try await engine.list(p) }
+        table.registerEncoded("container.list") { (p: ContainerListParams, _) in try await engine.listEncoded(p) }
         table.register("container.ports") { (p: ContainerRefParams, _) in try await engine.ports(p) }
         table.register("container.env.get") { (p: ContainerRefParams, _) in try await engine.environment(p) }
         table.register("container.env.set") { (p: ContainerEnvSetParams, _) in try await engine.setEnvironment(p) }

@@ -153,7 +153,7 @@ struct ConnectionSession: Sendable {
                     throw error
                 }
             default:
-                if shared.methods.handler(for: request.method) == nil {
+                if !shared.methods.serves(request.method) {
                     return reply(.error(.methodNotFound(request.method)))
                 }
                 return .dispatch
@@ -197,11 +197,11 @@ struct ConnectionSession: Sendable {
     }
 
     private func call(_ request: RPCRequest, context: RequestContext) async -> RPCResponse.Outcome {
-        guard let handler = shared.methods.handler(for: request.method) else {
-            return .error(.methodNotFound(request.method))
-        }
         do {
-            return .result(try await handler(request, context))
+            guard let outcome = try await shared.methods.call(request, context: context) else {
+                return .error(.methodNotFound(request.method))
+            }
+            return outcome
         } catch let error as RPCError {
             return .error(error)
         } catch {

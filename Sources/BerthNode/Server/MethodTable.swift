@@ -28,14 +28,26 @@ public struct RequestContext: Sendable {
 /// through a `MethodProvider`; the server owns one table built at start-up and never mutated after.
 public struct MethodTable: Sendable {
     public typealias Handler = @Sendable (RPCRequest, RequestContext) async throws -> JSONValue
-    public private(set) var handlers: [String: Handler] = [:]
+    /// A handler that writes its result straight to bytes (`container.list`).
+    public typealias EncodedHandler = @Sendable (RPCRequest, RequestContext) async throws -> EncodedJSON
+
+    enum Entry: Sendable {
+        case value(Handler)
+        case encoded(EncodedHandler)
+    }
+
+    private var entries: [String: Entry] = [:]
 
     public init() {}
 
     /// Registers a raw handler. A method registered twice is a programming error.
     public mutating func register(_ method: String, _ handler: @escaping Handler) {
-        precondition(handlers[method] == nil, "method \(method) registered twice")
-        handlers[method] = handler
+        add(method, .value(handler))
+    }
+
+    /// Registers a raw handler whose result is already serialized.
+    public mutating func registerEncoded(_ method: String, _ handler: @escaping EncodedHandler) {
+        add(method, .encoded(handler))
     }
 
     /// Registers a typed handler: params decode strictly (unknown keys are `invalid_params`), the result
@@ -50,11 +62,35 @@ public struct MethodTable: Sendable {
         }
     }
 
-    public mutating func merge(_ other: MethodTable) {
-        for (name, handler) in other.handlers { register(name, handler) }
+    /// Registers a typed handler that serializes its own result.
+    public mutating func registerEncoded<P: Decodable & Sendable>(
+        _ method: String, _ body: @escaping @Sendable (P, RequestContext) async throws -> EncodedJSON
+    ) {
+        registerEncoded(method) { request, context in
+            try await body(try request.decodeParams(P.self), context)
+        }
     }
 
-    public func handler(for method: String) -> Handler? { handlers[method] }
+    public mutating func merge(_ other: MethodTable) {
+        for (name, entry) in other.entries { add(name, entry) }
+    }
+
+    private mutating func add(_ method: String, _ entry: Entry) {
+        precondition(entries[method] == nil, "method \(method) registered twice")
+        entries[method] = entry
+    }
+
+    /// Whether a handler is registered for `method`.
+    public func serves(_ method: String) -> Bool { entries[method] != nil }
+
+    /// Runs the handler of `request.method`: nil when there is none; throws what the handler throws.
+    public func call(_ request: RPCRequest, context: RequestContext) async throws -> RPCResponse.Outcome? {
+        switch entries[request.method] {
+        case nil: return nil
+        case .value(let handler): return .result(try await handler(request, context))
+        case .encoded(let handler): return .encodedResult(try await handler(request, context))
+        }
+    }
 }
 
 /// A part of the node that serves methods.

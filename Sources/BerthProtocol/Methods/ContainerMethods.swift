@@ -85,6 +85,11 @@ public struct ContainerListResult: Codable, Hashable, Sendable {
     public var containers: [ContainerStatus]
     public init(containers: [ContainerStatus]) { self.containers = containers }
     enum CodingKeys: String, CodingKey { case containers }
+
+    /// The result's JSON from its containers' JSON (each the canonical encoding of a `ContainerStatus`).
+    public static func encoded(_ containers: [EncodedJSON]) -> EncodedJSON {
+        EncodedJSON(member: CodingKeys.containers.rawValue, array: containers)
+    }
 }
 
 /// Result of `container.ports`.

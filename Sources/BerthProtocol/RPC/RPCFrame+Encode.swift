@@ -64,6 +64,12 @@ extension RPCFrame {
             JSONWriter.appendLiteral(",\"jsonrpc\":\"2.0\",\"result\":", to: &out)
             result.serialize(into: &out)
             out.append(UInt8(ascii: "}"))
+        case .encodedResult(let result):
+            JSONWriter.appendLiteral("{\"id\":", to: &out)
+            response.id.jsonValue.serialize(into: &out)
+            JSONWriter.appendLiteral(",\"jsonrpc\":\"2.0\",\"result\":", to: &out)
+            out.append(contentsOf: result.bytes)
+            out.append(UInt8(ascii: "}"))
         case .error(let error):
             JSONWriter.appendLiteral("{\"error\":", to: &out)
             error.jsonValue.serialize(into: &out)

@@ -2,6 +2,8 @@
 public struct RPCResponse: Hashable, Sendable {
     public enum Outcome: Hashable, Sendable {
         case result(JSONValue)
+        /// A result already serialized (`EncodedJSON`); on the wire the same as `.result`.
+        case encodedResult(EncodedJSON)
         case error(RPCError)
     }
 
@@ -37,8 +39,11 @@ public struct RPCResponse: Hashable, Sendable {
     }
 
     public var result: JSONValue? {
-        if case .result(let r) = outcome { return r }
-        return nil
+        switch outcome {
+        case .result(let r): return r
+        case .encodedResult(let e): return try? e.parsed()
+        case .error: return nil
+        }
     }
 
     /// The result decoded as `R` (unknown members ignored, so newer nodes can add fields), or the
@@ -46,6 +51,12 @@ public struct RPCResponse: Hashable, Sendable {
     public func decodeResult<R: Decodable>(_ type: R.Type = R.self) throws(RPCError) -> R {
         switch outcome {
         case .error(let e): throw e
+        case .encodedResult(let encoded):
+            do {
+                return try JSONValueDecoder().decode(R.self, from: try encoded.parsed())
+            } catch {
+                throw RPCError(.internal, "unexpected result: \(DecodingPath.describe(error))")
+            }
         case .result(let value):
             do {
                 return try JSONValueDecoder().decode(R.self, from: value)
