@@ -19,7 +19,7 @@ let package = Package(
         // defining it in the header would break Glibc's module map.
         .target(name: "CBerthShims", cSettings: [.define("_GNU_SOURCE")]),
         .target(name: "BerthSystem", dependencies: ["CBerthShims"], swiftSettings: strict),
-        .target(name: "BerthCore", dependencies: ["BerthSystem"], swiftSettings: strict),
+        .target(name: "BerthCore", dependencies: ["BerthSystem", "BerthProtocol"], swiftSettings: strict),
         .target(name: "BerthProtocol", swiftSettings: strict),
         .target(name: "BerthDBus", dependencies: ["BerthSystem"], swiftSettings: strict),
         .target(name: "BerthNode", dependencies: ["BerthCore", "BerthDBus", "BerthProtocol", "BerthSystem"], swiftSettings: strict),

@@ -117,6 +117,11 @@ s.serve_forever()
         await expectFailure(.httpStatus, server.url("/missing"))
         await expectFailure(.invalidContent, server.url("/bad"))
         await expectFailure(.invalidSource, server.url("/to-file"))
+        do {
+            _ = try await EnvironmentFetcher().fetch(server.url("/to-file"))
+        } catch {
+            #expect(error.message.contains("file:///etc/passwd"), "the refused redirect is named: \(error.message)")
+        }
         await expectFailure(.tooLarge, server.url("/big"), fetcher: EnvironmentFetcher(byteLimit: 50_000))
         await expectFailure(.tooLarge, server.url("/big-chunked"), fetcher: EnvironmentFetcher(byteLimit: 50_000))
         // Under the limit the same bodies pass.

@@ -174,7 +174,9 @@ extension SerializedTests {
                 try await Task.sleep(for: .milliseconds(20))
                 after = try FileDescriptor.openCount()
             }
-            #expect(after == before)
+            // Whole-process counts: other suites close their own descriptors meanwhile, so only a
+            // surplus that never drains is a leak.
+            #expect(after <= before, "\(after - before) descriptors more than before")
         }
     }
 }

@@ -35,7 +35,10 @@ func expectNoDescriptorLeak(_ sourceLocation: SourceLocation = #_sourceLocation,
         try await Task.sleep(for: .milliseconds(20))
         after = try FileDescriptor.openDescriptors()
     }
-    #expect(after.count == before.count, "leaked descriptors: \(Set(after).subtracting(before).sorted())",
+    // The count is the whole process's, and suites running alongside open and close their own (pipes
+    // to child processes, sockets): a leak shows as a surplus that never drains; fewer is someone
+    // else's close.
+    #expect(after.count <= before.count, "leaked descriptors: \(Set(after).subtracting(before).sorted())",
             sourceLocation: sourceLocation)
 }
 

@@ -1,5 +1,5 @@
+import BerthProtocol
 import BerthSystem
-import FoundationEssentials
 
 extension PortAllocator {
     /// Claims `reservation.external` exactly, or explains who has it.
@@ -61,13 +61,14 @@ extension PortAllocator {
 }
 
 extension PortReservation {
+    /// One line of JSON, members sorted: `{"external":40000,"internal":8080,"owner":"web"}`.
     func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Array((try? encoder.encode(self)) ?? Data()) + [0x0A]
+        // Three plain members always encode; the empty fallback reads back as "no reservation".
+        ((try? JSONValueEncoder().encode(self).serialized()) ?? []) + [0x0A]
     }
 
     static func decode(_ bytes: [UInt8]) -> PortReservation? {
-        try? JSONDecoder().decode(PortReservation.self, from: Data(bytes))
+        guard let value = try? JSONParser.parse(bytes) else { return nil }
+        return try? JSONValueDecoder().decode(PortReservation.self, from: value)
     }
 }
