@@ -6,8 +6,11 @@ import Glibc
 /// and a crash at any point leaves one of the two.
 public enum FileSystem {
     /// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename,
-    /// then fsync of the directory so the rename itself survives a crash.
-    public static func writeAtomically<C: Collection>(_ bytes: C, to path: String, mode: mode_t = 0o644) throws
+    /// then fsync of the directory so the rename itself survives a crash. `durable: false` keeps the
+    /// atomic replace (a reader never sees half a file) but skips both fsyncs, for files rebuilt from
+    /// durable ones after a crash anyway (systemd units rendered from a record).
+    public static func writeAtomically<C: Collection>(_ bytes: C, to path: String, mode: mode_t = 0o644,
+                                                     durable: Bool = true) throws
     where C.Element == UInt8 {
         let dir = directoryName(of: path)
         let tmp = "\(dir)/.\(baseName(of: path)).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -16,14 +19,27 @@ public enum FileSystem {
             try fd.closeAfter {
                 try fd.writeAll(bytes)
                 if fchmod(fd.rawValue, mode) != 0 { throw SystemError("fchmod", path: tmp) }
-                try fd.sync()
+                if durable { try fd.sync() }
             }
             guard rename(tmp, path) == 0 else { throw SystemError("rename", path: path) }
         } catch {
             unlink(tmp)
             throw error
         }
-        try syncDirectory(dir)
+        if durable { try syncDirectory(dir) }
+    }
+
+    /// Creates `path`, which must not exist, with `bytes`, and fsyncs it: for files in a directory
+    /// that only becomes visible afterwards (a staging directory renamed into place), which need
+    /// neither a temporary name nor a rename. The caller fsyncs the directory.
+    public static func writeNew<C: Collection>(_ bytes: C, to path: String, mode: mode_t = 0o600) throws
+    where C.Element == UInt8 {
+        let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
+        try fd.closeAfter {
+            try fd.writeAll(bytes)
+            if fchmod(fd.rawValue, mode) != 0 { throw SystemError("fchmod", path: path) }
+            try fd.sync()
+        }
     }
 
     /// Reads a whole file (up to `limit` bytes).

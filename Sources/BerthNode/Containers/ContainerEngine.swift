@@ -108,7 +108,9 @@ public actor ContainerEngine {
             let path = "\(layout.unitDir)/\(unit.name)"
             let current = try FileSystem.readIfExists(path, limit: 1 << 20)
             if current != Array(unit.text.utf8) {
-                try FileSystem.writeAtomically(Array(unit.text.utf8), to: path)
+                // Not fsynced: `open()` renders every record's units again and rewrites any that
+                // differ, so a unit lost or cut short by a crash is repaired before anything runs.
+                try FileSystem.writeAtomically(Array(unit.text.utf8), to: path, durable: false)
                 changed = true
             }
         }
@@ -131,7 +133,7 @@ public actor ContainerEngine {
         try FileSystem.createDirectory(paths.runDir, mode: 0o755)
         for (path, text) in [(paths.initScript, initText), (paths.cmdScript, cmdText)]
         where try FileSystem.readIfExists(path, limit: 1 << 20) != Array(text.utf8) {
-            try FileSystem.writeAtomically(Array(text.utf8), to: path, mode: 0o755)
+            try FileSystem.writeAtomically(Array(text.utf8), to: path, mode: 0o755, durable: false)  // rewritten by open()
         }
         try FileSystem.createDirectory(layout.homesDir, mode: 0o755)
         try FileSystem.createDirectory(paths.homeDir, mode: 0o700)

@@ -32,11 +32,14 @@ public struct ContainerStore: Sendable {
         try FileSystem.createDirectory(layout.containersDir, mode: 0o700)
         try FileSystem.createDirectory(staging, mode: 0o700)
         do {
-            try FileSystem.writeAtomically(Array(EnvironmentFile.render(environment).utf8), to: "\(staging)/environment", mode: 0o600)
+            // Nothing reads the staging directory: each file is written once in place, and one fsync
+            // of the directory makes all three durable before the rename publishes them.
+            try FileSystem.writeNew(Array(EnvironmentFile.render(environment).utf8), to: "\(staging)/environment", mode: 0o600)
             if !links.isEmpty {
-                try FileSystem.writeAtomically(try LinkStoreFile.encode(links), to: "\(staging)/links.json", mode: 0o600)
+                try FileSystem.writeNew(try LinkStoreFile.encode(links), to: "\(staging)/links.json", mode: 0o600)
             }
-            try FileSystem.writeAtomically(try ContainerStore.encode(record), to: "\(staging)/container.json", mode: 0o600)
+            try FileSystem.writeNew(try ContainerStore.encode(record), to: "\(staging)/container.json", mode: 0o600)
+            try FileSystem.syncDirectory(staging)
             // rename(2) onto an existing empty directory would succeed: the caller checked `exists`
             // under the container's lock; a non-empty one fails with ENOTEMPTY.
             guard rename(staging, layout.container(id).directory) == 0 else {
