@@ -69,6 +69,8 @@ extension ContainerEngine {
                 let markers = (UInt16(1)...UInt16.max).reversed().lazy.filter { !used.contains($0) }.prefix(pairs.count)
                 requested += markers.map { PortPair(internal: $0, external: 0) }
             }
+            // Ports are reserved on the actor, one install at a time: concurrent reservers would all
+            // try the same free ports and lose a claim (written and fsynced) on every collision.
             let reserved: [PortPair]
             do { reserved = try ports.reserve(for: id, requested, ownerIsNew: records[id] == nil) } catch {
                 throw RPCError(.portUnavailable, "\(error)", details: ["id": .string(id.rawValue)])
@@ -101,7 +103,11 @@ extension ContainerEngine {
                 throw RPCError(.invalidParams, "\(error)")
             }
             do {
-                try store.create(record, environment: environment, links: links)
+                // The record and the units are written on a thread of their own, so the actor serves
+                // other installs meanwhile and their fsyncs overlap. The id's lock is held.
+                let store = self.store
+                let environment = environment
+                try await ContainerEngine.blocking { try store.create(record, environment: environment, links: links) }
             } catch {
                 _ = try? ports.releaseAll(for: id)
                 _ = try? uids.releaseAll(for: id)
@@ -114,7 +120,9 @@ extension ContainerEngine {
             try writeIsolationFiles(for: record)
             // Checked before the files exist: systemd loads units it does not hold on first use.
             let reloadNeeded = await unitsLoaded(id)
-            try writeUnits(for: record)
+            let rendered = try ContainerUnitRenderer.render(try spec(for: record))
+            let unitDir = layout.unitDir
+            _ = try await ContainerEngine.blocking { try ContainerEngine.write(rendered, in: unitDir) }
             if params.start == true { try setStartOnBoot(id, true) }
             if reloadNeeded { try await reloadSystemd() }
             if params.start == true {

@@ -75,6 +75,11 @@ public actor ContainerEngine {
         return try await body()
     }
 
+    /// Runs blocking file work on a thread of its own, off the actor and the cooperative pool.
+    nonisolated static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await DedicatedThread.run(name: "berth-store", body)
+    }
+
     // MARK: Rendering
 
     /// The unit spec of `record`; `links` stands in for its stored links (an install not yet committed).
@@ -102,10 +107,14 @@ public actor ContainerEngine {
     /// Writes the record's unit files when their text differs; true when anything was written.
     @discardableResult
     func writeUnits(for record: ContainerRecord) throws -> Bool {
-        let units = try ContainerUnitRenderer.render(try spec(for: record))
+        try ContainerEngine.write(try ContainerUnitRenderer.render(try spec(for: record)), in: layout.unitDir)
+    }
+
+    /// Writes the units that differ from what `unitDir` holds; returns whether any did.
+    nonisolated static func write(_ units: ContainerUnits, in unitDir: String) throws -> Bool {
         var changed = false
         for unit in units.all {
-            let path = "\(layout.unitDir)/\(unit.name)"
+            let path = "\(unitDir)/\(unit.name)"
             let current = try FileSystem.readIfExists(path, limit: 1 << 20)
             if current != Array(unit.text.utf8) {
                 // Not fsynced: `open()` renders every record's units again and rewrites any that
