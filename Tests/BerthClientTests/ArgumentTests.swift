@@ -87,6 +87,15 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:]) async ->
         #expect(wire == .object(["id": "web", "image": "busybox"]))
     }
 
+    @Test func installNetwork() throws {
+        let command = try InstallCommand(arguments: ["busybox", "web", "--network", "berth-dual"])
+        try command.validate()
+        #expect(encodeParams(command.params) == .object(["id": "web", "image": "busybox", "network": "berth-dual"]))
+        for bad in ["host", "container:db", "a b"] {
+            #expect(throws: UsageError.self, "\(bad)") { _ = try InstallCommand(arguments: ["busybox", "web", "--network", bad]) }
+        }
+    }
+
     @Test func stopAndEnvOptions() throws {
         let stop = try StopCommand(arguments: ["a", "b", "--wait", "--stop-timeout", "20"])
         try stop.validate()

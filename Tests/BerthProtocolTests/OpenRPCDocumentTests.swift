@@ -86,7 +86,7 @@ private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
         (.authResponse, AuthResponseParams(clientNonce: "00", response: "00")),
         (.containerInstall, ContainerInstallParams(id: "a", image: "i", command: ["x"], ports: [PortMapping(internal: 1)], environment: env,
                                                    environmentSource: "u", volumes: [VolumeMount(hostPath: "/a", containerPath: "/b", readOnly: true)],
-                                                   links: link, slice: "s", socketActivated: true, isolate: true, start: true, requestId: "r")),
+                                                   links: link, slice: "s", socketActivated: true, isolate: true, start: true, requestId: "r", network: "n")),
         (.containerStart, ContainerRefParams(id: "a", requestId: "r")),
         (.containerRestart, ContainerRefParams(id: "a", requestId: "r")),
         (.containerDelete, ContainerRefParams(id: "a", requestId: "r")),

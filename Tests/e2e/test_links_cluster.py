@@ -8,10 +8,9 @@ client container (`podman exec`, run in the host's namespace as berthd's podman 
   container.restart and after systemd's own restart (systemctl, not berthd) the link still works;
   container.delete empties our chains in its namespace (kept alive by a sleeper for the check);
   after kill -9 of the node and a restart, the links are still stored and served.
-- IPv6 links are applied (ip6tables) by the start hook and live, and removed. Traffic cannot be
-  checked here: podman's default network gives containers no IPv6 address or route, and a published
-  port is IPv4 only; v6 traffic through our rules is checked in test_links.py between plain
-  namespaces.
+- IPv6 links are applied (ip6tables) by the start hook and live, and removed. On podman's default
+  network containers have no IPv6; on a dual-stack network (install's `network`) a request from
+  inside h1's container to the link's IPv6 address returns h2's page, then h3's after a live change.
 - hostile links are refused (invalid_params) with nothing stored and nothing applied; a link whose
   name does not resolve fails a start (link_failed, with the reason) and a live set (link_failed,
   previous links and rules kept).
@@ -118,10 +117,10 @@ def container_pid(cluster, host, name):
     return int(cluster.podman(host, "inspect", "--type", "container", "--format", "{{.State.Pid}}", name).stdout.strip())
 
 
-def fetch(cluster, host, name, port=8080):
-    """What 127.0.0.1:PORT answers from inside container NAME (busybox nc; its wget segfaults)."""
+def fetch(cluster, host, name, port=8080, address="127.0.0.1"):
+    """What ADDRESS:PORT answers from inside container NAME (busybox nc; its wget segfaults)."""
     done = cluster.podman(host, "exec", name, "sh", "-c",
-                          f"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | timeout 5 nc 127.0.0.1 {port}", check_ok=False)
+                          f"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | timeout 5 nc {address} {port}", check_ok=False)
     return done.stdout
 
 
@@ -131,23 +130,27 @@ def nat_rules(pid, program="iptables"):
     return [line for line in out.splitlines() if line.startswith("-A BERTH-")]
 
 
-def backend(cluster, host, page):
+def backend(cluster, host, page, network=None):
     rpc = cluster.rpc(host)
     cid = harness.unique_name(f"lkc-{host}")
     cluster.cu.container(f"ctr-{cid}")
-    status = rpc.call("container.install", {
-        "id": cid, "image": HTTPD, "ports": [{"internal": 8080, "external": 0}],
-        "environment": [{"name": "BERTH_PAGE", "value": page}], "start": True})
+    params = {"id": cid, "image": HTTPD, "ports": [{"internal": 8080, "external": 0}],
+              "environment": [{"name": "BERTH_PAGE", "value": page}], "start": True}
+    if network:
+        params["network"] = network
+    status = rpc.call("container.install", params)
     check_equal(status["state"], "active", f"backend on {host}")
     return status["ports"][0]["external"]
 
 
-def client(cluster, host, links):
+def client(cluster, host, links, network=None):
     rpc = cluster.rpc(host)
     cid = harness.unique_name(f"lkc-{host}-client")
     cluster.cu.container(f"ctr-{cid}")
-    status = rpc.call("container.install", {"id": cid, "image": BUSYBOX, "command": ["sleep", "100000"],
-                                            "links": links, "start": True})
+    params = {"id": cid, "image": BUSYBOX, "command": ["sleep", "100000"], "links": links, "start": True}
+    if network:
+        params["network"] = network
+    status = rpc.call("container.install", params)
     check_equal(status["state"], "active", "client started with its links")
     return rpc, cid, f"ctr-{cid}"
 
@@ -257,6 +260,39 @@ def test_ipv6_hostile_and_failing_links(cu):
     check_equal(rpc.call("container.start", {"id": cid})["state"], "active", "fixed links, the start succeeds")
     pid = container_pid(cluster, "h1", name)
     check(any(v6["toHost"] in r for r in nat_rules(pid, "ip6tables")), "v6 re-applied by the hook after the start")
+
+
+def test_ipv6_end_to_end_through_containers(cu):
+    """IPv6 traffic through a link, container to container across hosts: both on a dual-stack podman
+    network (`network` on install), the backend's port published on h2's IPv6 address too; from
+    inside h1's client, a request to the link's IPv6 address returns h2's page; changed live to a
+    second backend on h3, the next request returns h3's page. Addresses: the hosts' 2001:2::N
+    (RFC 5180, as 198.18/15), the containers' subnets inside each host's own namespace."""
+    cluster = Cluster(cu, 3)
+    network = harness.unique_name("berth-dual")
+    run(["podman", "network", "create", "--ipv6", "--subnet", "198.19.77.0/24", "--subnet", "2001:2:0:77::/64",
+         network], env=cluster.env)
+    cu.push(f"podman network rm {network}", lambda: run(["podman", "network", "rm", "-f", network], False, env=cluster.env))
+    port2 = backend(cluster, "h2", "v6-page-of-h2", network=network)
+    port3 = backend(cluster, "h3", "v6-page-of-h3", network=network)
+    front = "2001:2:0:ff::80"
+    to_h2 = {"fromHost": front, "fromPort": 8080, "toHost": cluster.var("h2", "ADDR6"), "toPort": port2}
+    to_h3 = {"fromHost": front, "fromPort": 8080, "toHost": cluster.var("h3", "ADDR6"), "toPort": port3}
+    rpc, cid, name = client(cluster, "h1", [to_h2], network=network)
+    addresses = cluster.podman("h1", "inspect", "--type", "container", "--format",
+                               "{{range .NetworkSettings.Networks}}{{.GlobalIPv6Address}} {{end}}", name).stdout
+    check_in("2001:2:0:77:", addresses, "the client has an address of the dual-stack network")
+    pid = container_pid(cluster, "h1", name)
+    check(any(f"--to-destination [{to_h2['toHost']}]:{port2}" in r for r in nat_rules(pid, "ip6tables")),
+          "the v6 link is in the client's ip6tables")
+    check_in("v6-page-of-h2", fetch(cluster, "h1", name, address=front), "h1's container reaches h2 over IPv6 through the link")
+    rpc.call("container.links.set", {"id": cid, "links": [to_h3]})
+    check_in("v6-page-of-h3", fetch(cluster, "h1", name, address=front), "the live change reaches h3 over IPv6")
+    check_equal(container_pid(cluster, "h1", name), pid, "the same container (not restarted)")
+    rpc.call("container.delete", {"id": cid})
+    # A network name that would put the container in the node's own namespace is refused.
+    check_equal(kind_of(rpc, "container.install", {"id": harness.unique_name("lkc-host"), "image": BUSYBOX,
+                                                   "network": "host"})[0], "invalid_params", "network host refused")
 
 
 if __name__ == "__main__":

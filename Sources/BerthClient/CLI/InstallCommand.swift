@@ -6,7 +6,7 @@ import BerthSystem
 public struct InstallCommand: BerthCommand {
     public static let name = "install"
     public static let abstract = "Install a container as a systemd unit (and start it with --start)."
-    public static let usage = "berth install IMAGE ID [-p PORT[:HOSTPORT]]... [-e NAME=VALUE]... [--env-file FILE] [--env-source URL] [-v HOST:CTR[:ro]]... [--slice S] [--socket-activated] [--isolate] [--start] [--request-id X] [-- COMMAND ARGS...]"
+    public static let usage = "berth install IMAGE ID [-p PORT[:HOSTPORT]]... [-e NAME=VALUE]... [--env-file FILE] [--env-source URL] [-v HOST:CTR[:ro]]... [--slice S] [--network NET] [--socket-activated] [--isolate] [--start] [--request-id X] [-- COMMAND ARGS...]"
     public static let details = """
         ARGUMENTS:
           IMAGE                    the image to run
@@ -20,6 +20,7 @@ public struct InstallCommand: BerthCommand {
           --env-source URL         where the node fetches more environment from
           -v, --volume HOST:CTR[:ro]  bind-mount an absolute host path (read-only with :ro)
           --slice SLICE            the systemd slice to run in
+          --network NET            attach to this runtime network (podman network create ...)
           --socket-activated       start on the first connection to a published port
           --isolate                run in its own network namespace
           --start                  start it now (and on boot)
@@ -49,7 +50,7 @@ public struct InstallCommand: BerthCommand {
                 case "-e", "--env": env.append(try scanner.value())
                 case "--env-file": envFile = try scanner.value()
                 case "-v", "--volume": volumes.append(try scanner.value())
-                case "--env-source", "--slice", "--request-id":
+                case "--env-source", "--slice", "--network", "--request-id":
                     guard scalars[name] == nil else { throw UsageError("\(name) given twice") }
                     scalars[name] = try scanner.value()
                 case "--socket-activated", "--isolate", "--start": if try scanner.flag() { flags.insert(name) }
@@ -106,7 +107,10 @@ public struct InstallCommand: BerthCommand {
             socketActivated: flags.contains("--socket-activated") ? true : nil,
             isolate: flags.contains("--isolate") ? true : nil,
             start: flags.contains("--start") ? true : nil,
-            requestId: scalars["--request-id"])
+            requestId: scalars["--request-id"], network: scalars["--network"])
+        if let network = params.network {
+            do { try ContainerUnitSpec.validateNetwork(network) } catch { throw UsageError("--network: \(error.reason)") }
+        }
     }
 
     /// `HOST:CTR` or `HOST:CTR:ro`, checked with the node's own rule (`BerthCore.VolumeMount.validate`).

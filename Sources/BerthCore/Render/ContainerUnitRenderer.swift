@@ -98,6 +98,7 @@ public enum ContainerUnitRenderer {
         }
         run.add("--name=" + name, "--label=io.berth.id=" + spec.id.rawValue)
         if spec.useInit { run.add("--init") }
+        if let network = spec.network { run.add("--network=" + network) }
         for name in spec.environmentNames { run.add("--env=" + name) }
         for pair in spec.ports {
             if spec.shape == .socketActivated, let backend = spec.socketActivation?.backendPorts[pair.external] {

@@ -28,6 +28,7 @@ extension ContainerUnitSpec {
             try ContainerUnitNames.validate(slice, field: "slice")
             if !slice.hasSuffix(".slice") { throw RenderError(field: "slice", value: slice, reason: "must end in .slice") }
         }
+        if let network { try ContainerUnitSpec.validateNetwork(network) }
         if let requestId { _ = try SystemdEscaping.plainValue(requestId, field: "request id") }
         if let postStartCommand { _ = try SystemdEscaping.commandLine(postStartCommand) }
         if let dockerHost {
@@ -80,6 +81,24 @@ extension ContainerUnitSpec {
         }
         if activation.backendPorts.count != ports.count {
             throw RenderError(field: "backend port", value: "\(activation.backendPorts.count)", reason: "backend ports given for ports the container does not publish")
+        }
+    }
+}
+
+extension ContainerUnitSpec {
+    /// A runtime network's name: 1-63 of `[A-Za-z0-9_.-]`, the first a letter or digit (podman's own
+    /// rule, bounded), and not `host`: a container on the host's network shares the node's namespace,
+    /// where its links would write rules. Modes written with `:` (`container:`, `ns:`) cannot pass.
+    public static func validateNetwork(_ name: String) throws(RenderError) {
+        let bytes = Array(name.utf8)
+        func isAlnum(_ b: UInt8) -> Bool { (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) }
+        guard let first = bytes.first, isAlnum(first), bytes.count <= 63,
+              bytes.allSatisfy({ isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") })
+        else {
+            throw RenderError(field: "network", value: name, reason: "must be 1-63 of A-Z a-z 0-9 _ . -, starting with a letter or digit")
+        }
+        if ["host", "private", "slirp4netns", "pasta"].contains(name.lowercased()) {
+            throw RenderError(field: "network", value: name, reason: "is a network mode, not a network; use a network made with `podman network create`")
         }
     }
 }

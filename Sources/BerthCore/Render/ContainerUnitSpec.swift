@@ -85,6 +85,8 @@ public struct ContainerUnitSpec: Hashable, Sendable {
     public var volumes: [VolumeMount]
     /// A slice unit name, e.g. `berth-small.slice`.
     public var slice: String?
+    /// The runtime network to attach to (`--network=NAME`); nil for the runtime's default.
+    public var network: String?
     public var isolation: ContainerIsolation?
     public var requestId: String?
     public var runtime: ContainerRuntime
@@ -118,8 +120,9 @@ public struct ContainerUnitSpec: Hashable, Sendable {
                 dockerHost: String? = nil, socketActivation: SocketActivation? = nil,
                 useInit: Bool = true, stopTimeoutSeconds: Int = 10,
                 wantedBy: String = SharedUnits.activeTarget,
-                after: [String]? = nil, wants: [String]? = nil) {
+                after: [String]? = nil, wants: [String]? = nil, network: String? = nil) {
         self.id = id
+        self.network = network
         self.image = image
         self.command = command
         self.ports = ports

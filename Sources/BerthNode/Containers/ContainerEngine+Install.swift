@@ -17,6 +17,11 @@ extension ContainerEngine {
         let pairs = try InstallValidation.ports(params.ports ?? [])
         _ = try InstallValidation.volumes(params.volumes ?? [])  // checked; the record keeps the wire form
         let slice = try InstallValidation.slice(params.slice)
+        if let network = params.network {
+            do { try ContainerUnitSpec.validateNetwork(network) } catch {
+                throw RPCError(.invalidParams, "network: \(error.reason)", details: ["field": "network"])
+            }
+        }
         let links = try await checkedLinks(params.links ?? [])
         let isolate = params.isolate == true
         if isolate && (params.command ?? []).isEmpty {
@@ -93,7 +98,7 @@ extension ContainerEngine {
                 environmentNames: environment.names, environmentSource: params.environmentSource,
                 volumes: params.volumes ?? [], slice: slice, requestId: params.requestId,
                 runtime: configuration.runtime.runtime, backendPorts: backendPorts, installParams: paramsValue,
-                isolatedUID: isolatedUID)
+                isolatedUID: isolatedUID, network: params.network)
             do {
                 _ = try ContainerUnitRenderer.render(try spec(for: record, links: links))
                 _ = try isolationScripts(for: record)

@@ -101,7 +101,8 @@ public actor ContainerEngine {
             postStartCommand: linkHook(for: id, links: links ?? linkSets[id] ?? []), dockerHost: runtime.runtime == .docker ? runtime.dockerHost : nil,
             socketActivation: record.backendPorts.map { SocketActivation(backendPorts: $0) },
             wantedBy: SharedUnits.activeTarget,
-            after: configuration.manager.mode == .system ? nil : [], wants: configuration.manager.mode == .system ? nil : [])
+            after: configuration.manager.mode == .system ? nil : [], wants: configuration.manager.mode == .system ? nil : [],
+            network: record.network)
     }
 
     /// Writes the record's unit files when their text differs; true when anything was written.

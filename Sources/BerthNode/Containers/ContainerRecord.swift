@@ -25,9 +25,11 @@ public struct ContainerRecord: Codable, Hashable, Sendable {
     /// `isolate: true`: the uid (also the gid) the container runs as, claimed in `UIDAllocator`.
     /// Nil for a container that is not isolated.
     public var isolatedUID: UInt32?
+    /// The runtime network the container is attached to; nil for the runtime's default.
+    public var network: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case id, image, command, ports, environmentNames, environmentSource, volumes, slice, requestId, runtime, backendPorts, installParams, isolatedUID
+        case id, image, command, ports, environmentNames, environmentSource, volumes, slice, requestId, runtime, backendPorts, installParams, isolatedUID, network
     }
 }
 

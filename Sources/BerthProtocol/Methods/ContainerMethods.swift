@@ -18,10 +18,13 @@ public struct ContainerInstallParams: Codable, Hashable, Sendable {
     /// Start right after installing.
     public var start: Bool?
     public var requestId: String?
+    /// A runtime network to attach the container to (one made with `podman network create`, for
+    /// example dual-stack) instead of the runtime's default network.
+    public var network: String?
     public init(id: String, image: String, command: [String]? = nil, ports: [PortMapping]? = nil,
                 environment: [EnvironmentEntry]? = nil, environmentSource: String? = nil, volumes: [VolumeMount]? = nil,
                 links: [LinkSpec]? = nil, slice: String? = nil, socketActivated: Bool? = nil, isolate: Bool? = nil,
-                start: Bool? = nil, requestId: String? = nil) {
+                start: Bool? = nil, requestId: String? = nil, network: String? = nil) {
         self.id = id
         self.image = image
         self.command = command
@@ -35,9 +38,10 @@ public struct ContainerInstallParams: Codable, Hashable, Sendable {
         self.isolate = isolate
         self.start = start
         self.requestId = requestId
+        self.network = network
     }
     enum CodingKeys: String, CodingKey {
-        case id, image, command, ports, environment, environmentSource, volumes, links, slice, socketActivated, isolate, start, requestId
+        case id, image, command, ports, environment, environmentSource, volumes, links, slice, socketActivated, isolate, start, requestId, network
     }
 }
 

@@ -469,6 +469,16 @@ public enum OpenRPCDocument {
             "$ref": "#/components/schemas/RequestId"
           },
           "required": false
+        },
+        {
+          "name": "network",
+          "schema": {
+            "type": "string",
+            "maxLength": 63,
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+            "description": "A runtime network to attach to (made with `podman network create`, e.g. dual-stack for IPv6) instead of the runtime's default. Not `host` (the node's own namespace) nor a mode (`private`, `slirp4netns`, `pasta`)."
+          },
+          "required": false
         }
       ],
       "result": {

@@ -29,6 +29,28 @@ import Testing
         #expect(start.hasSuffix(" -- localhost/busybox:latest"))
     }
 
+    @Test(arguments: ContainerRuntime.allCases)
+    func aNetworkIsOneArgumentBeforeTheImage(_ runtime: ContainerRuntime) throws {
+        var spec = RenderFixtures.spec(runtime, .simple)
+        spec.network = "berth-dual.v6_1"
+        let argv = try SystemdUnquote.argv(try #require(execLine(try ContainerUnitRenderer.render(spec).service.text, "ExecStart")))
+        let dashes = try #require(argv.firstIndex(of: "--"))
+        #expect(argv[..<dashes].filter { $0.hasPrefix("--network") } == ["--network=berth-dual.v6_1"])
+        spec.network = nil
+        let plain = try SystemdUnquote.argv(try #require(execLine(try ContainerUnitRenderer.render(spec).service.text, "ExecStart")))
+        #expect(!plain.contains { $0.hasPrefix("--network") })
+    }
+
+    @Test func networkNamesThatAreRefused() {
+        for bad in ["host", "HOST", "private", "slirp4netns", "pasta", "container:web", "ns:/proc/1/ns/net", "", "-x",
+                    ".hidden", "a b", "a/b", "a\nb", "%n", String(repeating: "n", count: 64), "ünï"] {
+            #expect(throws: RenderError.self, "\(bad.debugDescription)") { try ContainerUnitSpec.validateNetwork(bad) }
+        }
+        for good in ["podman", "bridge", "none", "berth-dual", "n.1_x-2", String(repeating: "n", count: 63)] {
+            #expect(throws: Never.self) { try ContainerUnitSpec.validateNetwork(good) }
+        }
+    }
+
     @Test func goldenHostile() throws {
         let spec = RenderFixtures.hostile()
         let units = try ContainerUnitRenderer.render(spec)
