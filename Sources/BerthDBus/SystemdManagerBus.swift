@@ -37,12 +37,7 @@ public struct SystemdManagerBus: Sendable {
     public func subscribe() async throws { _ = try await callManager("Subscribe") }
 
     /// Reloads unit files (`daemon-reload`); returns once the manager has finished.
-    /// Reloads the manager; returns the reply's serial (signals the reload caused have lower ones).
-    @discardableResult
-    public func reload(timeout: Duration = .seconds(90)) async throws -> UInt32 {
-        try await connection.call(.methodCall(path: SystemdPath.manager, interface: Self.managerInterface, member: "Reload",
-                                              destination: destination), timeout: timeout).serial
-    }
+    public func reload(timeout: Duration = .seconds(90)) async throws { _ = try await callManager("Reload", timeout: timeout) }
 
     /// Queues a start job; returns the job's object path.
     public func startUnit(_ name: String, mode: SystemdJobMode = .replace) async throws -> String {

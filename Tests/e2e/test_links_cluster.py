@@ -266,7 +266,8 @@ def test_ipv6_end_to_end_through_containers(cu):
     """IPv6 traffic through a link, container to container across hosts: both on a dual-stack podman
     network (`network` on install), the backend's port published on h2's IPv6 address too; from
     inside h1's client, a request to the link's IPv6 address returns h2's page; changed live to a
-    second backend on h3, the next request returns h3's page. Addresses: the hosts' 2001:2::N
+    second backend on h3, the next request returns h3's page; after container.restart too; delete
+    empties the v6 chains (the namespace held open by a sleeper). Addresses: the hosts' 2001:2::N
     (RFC 5180, as 198.18/15), the containers' subnets inside each host's own namespace."""
     cluster = Cluster(cu, 3)
     network = harness.unique_name("berth-dual")
@@ -289,7 +290,20 @@ def test_ipv6_end_to_end_through_containers(cu):
     rpc.call("container.links.set", {"id": cid, "links": [to_h3]})
     check_in("v6-page-of-h3", fetch(cluster, "h1", name, address=front), "the live change reaches h3 over IPv6")
     check_equal(container_pid(cluster, "h1", name), pid, "the same container (not restarted)")
-    rpc.call("container.delete", {"id": cid})
+    rpc.call("container.restart", {"id": cid})
+    pid2 = container_pid(cluster, "h1", name)
+    check(pid2 != pid, "container.restart made a new container")
+    check_in("v6-page-of-h3", fetch(cluster, "h1", name, address=front), "the v6 link works after container.restart")
+    # Delete: a sleeper keeps the namespace alive to see that the v6 rules were emptied first.
+    sleeper = subprocess.Popen(["nsenter", "--target", str(pid2), "--net", "--", "sleep", "600"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cu.process(sleeper, "namespace keeper")
+    eventually(lambda: os.readlink(f"/proc/{sleeper.pid}/ns/net") == os.readlink(f"/proc/{pid2}/ns/net"),
+               "the sleeper is in the container's namespace")
+    check(any("DNAT" in r for r in nat_rules(sleeper.pid, "ip6tables")), "v6 rules present before delete")
+    check_equal(rpc.call("container.delete", {"id": cid}), {"done": True}, "delete")
+    left = [r for r in nat_rules(sleeper.pid, "ip6tables") if "DNAT" in r or "MASQUERADE" in r]
+    check_equal(left, [], "no v6 link rule is left in the deleted container's namespace")
     # A network name that would put the container in the node's own namespace is refused.
     check_equal(kind_of(rpc, "container.install", {"id": harness.unique_name("lkc-host"), "image": BUSYBOX,
                                                    "network": "host"})[0], "invalid_params", "network host refused")

@@ -48,11 +48,14 @@ public final class DBusSystemdClient: SystemdClient {
 
     public func daemonReload() async throws(SystemdError) {
         let timeout = callTimeout
-        let serial = try await withBus("daemon-reload") { try await $0.reload(timeout: timeout) }
-        // Read your writes: a listing after this call has seen the whole reload, including the units
-        // it unloaded (the cache takes a new snapshot when a reload ends).
-        await cache?.waitUntilApplied(serial)
-        await cache?.waitForSnapshot(after: serial)
+        let cache = cache
+        try await withBus("daemon-reload") { bus in
+            try await bus.reload(timeout: timeout)
+            // Read your writes: a listing after this call sees the reloaded state, the units the
+            // reload unloaded (a deleted container's) gone. Only the reply's serial is known here,
+            // and the cache counts signals, so it takes a snapshot of its own instead of waiting.
+            await cache?.refresh(on: bus)
+        }
     }
 
     public func start(_ unit: String) async throws(SystemdError) { try await runJob(.start, unit) }

@@ -45,8 +45,8 @@ public final class UnitStateCache: Sendable {
         var processed: UInt32 = 0
         /// Callers waiting until `until` holds (checked after every signal and snapshot).
         var waiters: [(id: Int, until: @Sendable (Inner) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
-        /// The reply serial of the last snapshot applied on this connection.
-        var snapshotSerial: UInt32 = 0
+        /// The connection being followed (its serials are the ones compared).
+        var connection: ObjectIdentifier?
         var nextWaiter = 0
         /// Units announced by UnitNew and not yet asked about.
         var announced: Set<String> = []
@@ -127,7 +127,7 @@ public final class UnitStateCache: Sendable {
             inner.announced = []
             inner.reloading = false
             inner.processed = 0
-            inner.snapshotSerial = 0
+            inner.connection = ObjectIdentifier(bus.connection)
             defer { inner.waiters = [] }
             return (inner.generation, inner.waiters.map(\.continuation))
         }
@@ -182,10 +182,15 @@ public final class UnitStateCache: Sendable {
         await wait(timeout: timeout) { $0.processed >= serial }
     }
 
-    /// Returns once a snapshot taken after the message with `serial` (the reply to a Reload) is
-    /// applied, or the connection changed, or `timeout` passed: then units the reload unloaded are gone.
-    public func waitForSnapshot(after serial: UInt32, timeout: Duration = .seconds(5)) async {
-        await wait(timeout: timeout) { $0.snapshotSerial > serial }
+    /// Takes a snapshot now on `bus`, if it is the connection being followed, and returns once it is
+    /// applied: after a daemon-reload that returned on `bus`, the cache then holds the reloaded state
+    /// (units the reload unloaded gone) whatever order the reload's signals arrive in.
+    public func refresh(on bus: SystemdManagerBus) async {
+        let generation = inner.withLock { inner -> Int? in
+            inner.ready && inner.connection == ObjectIdentifier(bus.connection) ? inner.generation : nil
+        }
+        guard let generation else { return }
+        await snapshot(bus, generation: generation, afterReload: true)
     }
 
     /// Waits until `condition` holds, the cache stops being ready (a new connection), or `timeout`.
@@ -270,7 +275,6 @@ public final class UnitStateCache: Sendable {
         }
         let waiters = update(generation) { inner -> [CheckedContinuation<Void, Never>] in
             inner.ready = true
-            inner.snapshotSerial = max(inner.snapshotSerial, reply.serial)
             return Self.satisfied(&inner)
         } ?? []
         for waiter in waiters { waiter.resume() }

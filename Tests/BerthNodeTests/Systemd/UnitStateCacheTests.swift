@@ -109,9 +109,14 @@ struct UnitStateCacheTests {
             #expect(try await Self.eventually { try await Self.agrees(cache, manager) })
             // Following it must not load it again (a GetAll by path would, and systemd, unloading the
             // unused unit, would announce it anew: a loop of signals). Quiet means no signals at all.
-            try await Task.sleep(for: .milliseconds(300))
-            let quiet = try await Self.signalCount(on: client, during: .seconds(1))
-            #expect(quiet == 0, "\(quiet) signals in a second with nothing happening")
+            // A loop never goes quiet; systemd unloading the unused unit once (late on a busy machine)
+            // is a few signals and then silence.
+            var counts: [Int] = []
+            for _ in 0..<6 {
+                counts.append(try await Self.signalCount(on: client, during: .seconds(1)))
+                if counts.last == 0 { break }
+            }
+            #expect(counts.last == 0, "signals per second with nothing happening: \(counts)")
 
             // Re-executed manager: the connection drops, the next call reconnects and re-snapshots.
             #expect(try Manager.systemctl(manager, ["start", "berth-uc-a.service"]).succeeded)
