@@ -50,6 +50,8 @@ case .run(let configuration):
     // container engine (which recovers from disk before anything is served), then the server.
     var embedded: EmbeddedManager?
     do {
+        // Settings first: a bad secret file or group must not start a manager or touch the disk.
+        try NodeServer.checkSettings(configuration)
         let environment = ProcessRequest.inheritedEnvironment
         let containersConf = environment["CONTAINERS_CONF"]
             ?? (FileSystem.exists("/etc/berth/containers.conf") ? "/etc/berth/containers.conf" : nil)

@@ -351,6 +351,9 @@ def test_tcp_needs_a_private_secret_file(cu):
     done = run_berthd(["--listen", "tcp://127.0.0.1:0", "--run-dir", d, "--secret-file", path])
     check_equal(done.returncode, 64, "world-readable secret", stderr=done.stderr)
     check_in("readable by other users", done.stderr, "the error says why")
+    # A usage error changes nothing: no embedded manager was started (its directory is RUN-DIR-manager).
+    cu.push(f"remove {d}-manager", shutil.rmtree, d + "-manager", True)
+    check(not os.path.exists(d + "-manager"), "no service manager was started for a bad setting")
 
 
 def test_tcp_auth_refuses_everything_until_authenticated(cu):
@@ -460,9 +463,12 @@ def test_unix_peer_in_the_configured_group_is_allowed(cu):
                               timeout=15, input=ping, user=65534, group=group, extra_groups=extra)
         check_equal(lines(done.stdout), [{"jsonrpc": "2.0", "id": 1, "result": {"pong": True}}],
                     f"uid 65534 with group {group} and supplementary {extra}", stderr=done.stderr, log=node.log())
-    done = run_berthd(["--group", "no-such-group-here", "--run-dir", cu.tempdir()])
+    run_dir = cu.tempdir()
+    cu.push(f"remove {run_dir}-manager", shutil.rmtree, run_dir + "-manager", True)
+    done = run_berthd(["--group", "no-such-group-here", "--run-dir", run_dir])
     check_equal(done.returncode, 64, "an unknown group", stderr=done.stderr)
     check_in("no-such-group-here", done.stderr, "the error names the group")
+    check(not os.path.exists(run_dir + "-manager"), "no service manager was started for an unknown group")
 
 
 def test_sigterm_while_requests_are_in_flight_exits_zero(cu):

@@ -23,6 +23,15 @@ public final class NodeServer: Sendable {
     private let stopSignal: AsyncStream<String>
     private let stopContinuation: AsyncStream<String>.Continuation
 
+    /// Checks the server's settings (the configuration's own rules, the secret file, the group)
+    /// without starting anything: berthd calls it first, so a bad setting is a usage error before a
+    /// service manager is started or anything is written.
+    public static func checkSettings(_ configuration: NodeConfiguration) throws {
+        try configuration.validate()
+        if let path = configuration.secretFile { _ = try SecretFile.load(path) }
+        if let group = configuration.group { _ = try PeerPolicy.resolveGroup(group) }
+    }
+
     /// `methods` holds what other parts of the node serve; the basic node.* methods and rpc.discover
     /// are added here. Reads the secret file and resolves the group now, so a bad setting fails at
     /// start-up with a clear error.
