@@ -99,8 +99,10 @@ extension ContainerEngine {
                 volumes: params.volumes ?? [], slice: slice, requestId: params.requestId,
                 runtime: configuration.runtime.runtime, backendPorts: backendPorts, installParams: paramsValue,
                 isolatedUID: isolatedUID, network: params.network)
+            // Rendered once: this is the last validation before the commit, and the units written after it.
+            let rendered: ContainerUnits
             do {
-                _ = try ContainerUnitRenderer.render(try spec(for: record, links: links))
+                rendered = try ContainerUnitRenderer.render(try spec(for: record, links: links))
                 _ = try isolationScripts(for: record)
             } catch {
                 _ = try? ports.releaseAll(for: id)
@@ -125,7 +127,6 @@ extension ContainerEngine {
             try writeIsolationFiles(for: record)
             // Checked before the files exist: systemd loads units it does not hold on first use.
             let reloadNeeded = await unitsLoaded(id)
-            let rendered = try ContainerUnitRenderer.render(try spec(for: record))
             let unitDir = layout.unitDir
             _ = try await ContainerEngine.blocking { try ContainerEngine.write(rendered, in: unitDir) }
             if params.start == true { try setStartOnBoot(id, true) }
