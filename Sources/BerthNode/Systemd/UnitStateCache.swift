@@ -43,8 +43,7 @@ public final class UnitStateCache: Sendable {
         var follower: Task<Void, Never>?
         /// The serial of the last signal applied on this connection.
         var processed: UInt32 = 0
-        /// Callers waiting until `until` holds (checked after every signal and snapshot).
-        var waiters: [(id: Int, until: @Sendable (Inner) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
+        var waiters: [(id: Int, serial: UInt32, continuation: CheckedContinuation<Void, Never>)] = []
         /// The connection being followed (its serials are the ones compared).
         var connection: ObjectIdentifier?
         var nextWaiter = 0
@@ -79,12 +78,8 @@ public final class UnitStateCache: Sendable {
     /// Every loaded unit the cache covers with its states, or nil before the first snapshot of the
     /// current connection (the caller then asks systemd).
     public func listing() -> [UnitListing]? {
-        inner.withLock { inner in
-            guard inner.ready else { return nil }
-            return inner.units.compactMap { name, entry in
-                entry.removed || entry.stateSerial == 0 ? nil : UnitListing(name: name, loadState: entry.state.loadState,
-                                                  activeState: entry.state.activeState, subState: entry.state.subState)
-            }
+        loadedStates()?.map { name, state in
+            UnitListing(name: name, loadState: state.loadState, activeState: state.activeState, subState: state.subState)
         }
     }
 
@@ -179,22 +174,6 @@ public final class UnitStateCache: Sendable {
     /// and everything before it has been applied, or the connection changed, or `timeout` passed.
     /// Then a listing reflects every change systemd reported up to that signal.
     public func waitUntilApplied(_ serial: UInt32, timeout: Duration = .seconds(2)) async {
-        await wait(timeout: timeout) { $0.processed >= serial }
-    }
-
-    /// Takes a snapshot now on `bus`, if it is the connection being followed, and returns once it is
-    /// applied: after a daemon-reload that returned on `bus`, the cache then holds the reloaded state
-    /// (units the reload unloaded gone) whatever order the reload's signals arrive in.
-    public func refresh(on bus: SystemdManagerBus) async {
-        let generation = inner.withLock { inner -> Int? in
-            inner.ready && inner.connection == ObjectIdentifier(bus.connection) ? inner.generation : nil
-        }
-        guard let generation else { return }
-        await snapshot(bus, generation: generation, afterReload: true)
-    }
-
-    /// Waits until `condition` holds, the cache stops being ready (a new connection), or `timeout`.
-    private func wait(timeout: Duration, until condition: @escaping @Sendable (Inner) -> Bool) async {
         let id = inner.withLock { inner -> Int in
             inner.nextWaiter += 1
             return inner.nextWaiter
@@ -203,8 +182,8 @@ public final class UnitStateCache: Sendable {
             group.addTask {
                 await withCheckedContinuation { continuation in
                     let done = self.inner.withLock { inner -> Bool in
-                        if !inner.ready || condition(inner) { return true }
-                        inner.waiters.append((id, condition, continuation))
+                        if inner.processed >= serial || !inner.ready { return true }
+                        inner.waiters.append((id, serial, continuation))
                         return false
                     }
                     if done { continuation.resume() }
@@ -224,19 +203,24 @@ public final class UnitStateCache: Sendable {
         }
     }
 
-    /// Takes out the waiters whose condition now holds, for the caller to resume outside the lock.
-    private static func satisfied(_ inner: inout Inner) -> [CheckedContinuation<Void, Never>] {
-        let state = inner
-        let done = inner.waiters.filter { $0.until(state) }
-        inner.waiters.removeAll { $0.until(state) }
-        return done.map(\.continuation)
+    /// Takes a snapshot now on `bus`, if it is the connection being followed, and returns once it is
+    /// applied: after a daemon-reload that returned on `bus`, the cache then holds the reloaded state
+    /// (units the reload unloaded gone) whatever order the reload's signals arrive in.
+    public func refresh(on bus: SystemdManagerBus) async {
+        let generation = inner.withLock { inner -> Int? in
+            inner.ready && inner.connection == ObjectIdentifier(bus.connection) ? inner.generation : nil
+        }
+        guard let generation else { return }
+        await snapshot(bus, generation: generation, afterReload: true)
     }
 
     private func processed(_ serial: UInt32, generation: Int) {
         let ready = inner.withLock { inner -> [CheckedContinuation<Void, Never>] in
             guard inner.generation == generation else { return [] }
             inner.processed = max(inner.processed, serial)
-            return Self.satisfied(&inner)
+            let (done, waiting) = (inner.waiters.filter { $0.serial <= inner.processed }, inner.waiters.filter { $0.serial > inner.processed })
+            inner.waiters = waiting
+            return done.map(\.continuation)
         }
         for waiter in ready { waiter.resume() }
     }
@@ -273,11 +257,7 @@ public final class UnitStateCache: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for unit in running { group.addTask { await self.fetchMainPID(unit, bus: bus, generation: generation) } }
         }
-        let waiters = update(generation) { inner -> [CheckedContinuation<Void, Never>] in
-            inner.ready = true
-            return Self.satisfied(&inner)
-        } ?? []
-        for waiter in waiters { waiter.resume() }
+        update(generation) { $0.ready = true }
     }
 
     private func apply(_ message: DBusMessage, generation: Int, announce: AsyncStream<String>.Continuation,
