@@ -50,7 +50,7 @@ public actor ContainerEngine {
     public func setObserver(_ observer: (@Sendable (ContainerEvent) -> Void)?) { self.observer = observer }
 
     /// The installed containers, sorted.
-    public func installedIdentifiers() -> [Identifier] { records.keys.sorted() }
+    public func installedIdentifiers() -> [Identifier] { sortedIdentifiers() }
 
     // MARK: Per-container lock
 
