@@ -26,7 +26,11 @@ extension ContainerEngine {
 
     /// `container.list` serialized, as the wire carries it: the same bytes as encoding `list(params)`.
     public func listEncoded(_ params: ContainerListParams) async throws -> EncodedJSON {
-        let listed = try await listStatuses(params)
+        try encode(try await listStatuses(params))
+    }
+
+    /// The wire form of `listed`, reusing each container's JSON while its status is unchanged.
+    func encode(_ listed: [(id: Identifier, status: ContainerStatus)]) throws -> EncodedJSON {
         var parts: [EncodedJSON] = []
         parts.reserveCapacity(listed.count)
         for (id, status) in listed {
