@@ -57,6 +57,14 @@ public struct Socket: Hashable, Sendable {
         }
     }
 
+    /// Sends small writes at once on a TCP socket (turns Nagle's algorithm off). Berth writes whole
+    /// lines and coalesces them itself, so holding a short write back until the previous one is
+    /// acknowledged only adds latency: up to the peer's delayed-ACK timer (40 ms on Linux) whenever
+    /// two answers leave one after the other. The corresponding C option is `TCP_NODELAY`.
+    public func setNoDelay() throws {
+        try setOption(CInt(IPPROTO_TCP), TCP_NODELAY, 1, "TCP_NODELAY")
+    }
+
     /// The peer's pid, uid and gid on a connected Unix socket. The corresponding C option is `SO_PEERCRED`.
     public func peerCredentials() throws -> PeerCredentials {
         var pid: Int32 = 0
