@@ -7,6 +7,11 @@ import Synchronization
 /// One thread blocked in `epoll_wait`, waking the tasks that wait for a descriptor to become readable
 /// or writable.
 ///
+/// It is also a `TaskExecutor`: a task that prefers it (`withTaskExecutorPreference`) runs on the
+/// loop thread, so a wake-up for its descriptor resumes it right there, without handing it to
+/// another thread (a futex wake and a context switch each time). The node serves connections this
+/// way; such work must never block and should be short (docs/architecture-system.md).
+///
 /// The loop only dispatches readiness: the reads and writes themselves run on the calling task's
 /// thread as non-blocking syscalls. Descriptors are registered once, edge-triggered, for input and
 /// output, so waiting never needs an `epoll_ctl` call; see docs/architecture-system.md.
@@ -19,7 +24,18 @@ public final class EventLoop: Sendable {
     private let epoll: CInt
     private let wakeup: CInt
     private let registry = Mutex(Registry())
+    private let queue = Mutex(JobQueue())
     private static let wakeupID: UInt64 = 0
+
+    /// Jobs of tasks that prefer this loop as their executor, run between two `epoll_wait`s.
+    private struct JobQueue: ~Copyable {
+        var jobs: [UnownedJob] = []
+        /// True while the loop thread sleeps in (or is about to enter) `epoll_wait` with no job
+        /// queued: an enqueue must wake it through the eventfd.
+        var sleeping = false
+        /// The loop has stopped: jobs go to the global executor instead.
+        var stopped = false
+    }
 
     private struct Registry {
         var nextID: UInt64 = 1
@@ -97,8 +113,20 @@ public final class EventLoop: Sendable {
         let capacity = 64
         var ids = [UInt64](repeating: 0, count: capacity)
         var masks = [UInt32](repeating: 0, count: capacity)
+        var batch: [UnownedJob] = []
         while true {
+            // Jobs first (they may queue more, and resume others); sleep only with none left.
+            while true {
+                queue.withLock { q in
+                    swap(&batch, &q.jobs)
+                    q.sleeping = batch.isEmpty
+                }
+                if batch.isEmpty { break }
+                for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
+                batch.removeAll(keepingCapacity: true)
+            }
             let n = berth_epoll_wait(epoll, &ids, &masks, CInt(capacity), -1)
+            queue.withLock { $0.sleeping = false }
             if n < 0 {
                 if errno == EINTR { continue }
                 fatalError("epoll_wait failed: \(Errno.current)")
@@ -106,6 +134,8 @@ public final class EventLoop: Sendable {
             for i in 0..<Int(n) {
                 if ids[i] == Self.wakeupID {
                     if registry.withLock({ $0.stopping }) { return stop() }
+                    var count: UInt64 = 0
+                    _ = Glibc.read(wakeup, &count, MemoryLayout<UInt64>.size)  // level-triggered: drain it
                     continue
                 }
                 let registration = registry.withLock { $0.entries[ids[i]] }
@@ -119,8 +149,34 @@ public final class EventLoop: Sendable {
             defer { r.entries = [:] }
             return Array(r.entries.values)
         }
+        let orphans = queue.withLock { q in
+            q.stopped = true
+            defer { q.jobs = [] }
+            return q.jobs
+        }
+        for job in orphans { globalConcurrentExecutor.enqueue(job) }
         for registration in remaining { registration.loopStopped() }
         Glibc.close(epoll)
         Glibc.close(wakeup)
+    }
+}
+
+extension EventLoop: TaskExecutor {
+    /// Queues a job to run on the loop thread, waking the thread when it sleeps in `epoll_wait`.
+    /// After `shutdown()` jobs run on the global executor, so no task is stranded.
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        let (wake, stopped) = queue.withLock { q -> (Bool, Bool) in
+            if q.stopped { return (false, true) }
+            q.jobs.append(unowned)
+            defer { q.sleeping = false }
+            return (q.sleeping, false)
+        }
+        if stopped {
+            globalConcurrentExecutor.enqueue(unowned)
+        } else if wake {
+            var one: UInt64 = 1
+            _ = Glibc.write(wakeup, &one, MemoryLayout<UInt64>.size)
+        }
     }
 }

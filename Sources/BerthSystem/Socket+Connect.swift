@@ -32,11 +32,13 @@ extension Socket {
         }
     }
 
-    enum ConnectProgress { case connected, inProgress, retryLater }
+    /// How far one non-blocking connect attempt got.
+    public enum ConnectProgress: Sendable { case connected, inProgress, retryLater }
 
     /// One non-blocking connect attempt. A full Unix listen backlog answers EAGAIN, which, unlike
-    /// TCP's EINPROGRESS, cannot be waited for: the caller retries.
-    func startConnect(to address: SocketAddress) throws -> ConnectProgress {
+    /// TCP's EINPROGRESS, cannot be waited for: the caller retries. After `inProgress`, wait until
+    /// the socket is writable and read `pendingError()`.
+    public func startConnect(to address: SocketAddress) throws -> ConnectProgress {
         try address.withSockAddr { addr, length in
             while true {
                 if Glibc.connect(descriptor.rawValue, addr, length) == 0 { return .connected }
