@@ -53,10 +53,7 @@ public struct AuthSession: Sendable {
         guard case .unauthenticated = state else {
             throw RPCError(.conflict, "this connection is already authenticated")
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(AuthProof.nonceByteCount)
-        for _ in 0..<AuthProof.nonceByteCount { bytes.append(UInt8.random(in: .min ... .max, using: &generator)) }
-        let nonce = Hex.encode(bytes)
+        let nonce = Hex.encode(generator.bytes(AuthProof.nonceByteCount))
         state = .unauthenticated(nonce: nonce)
         return AuthChallenge(nonce: nonce)
     }
