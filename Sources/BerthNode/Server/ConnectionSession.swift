@@ -28,6 +28,10 @@ struct ConnectionSession: Sendable {
         case dispatch
     }
 
+    /// Methods answered on the session's own thread (see `serve`): bounded work, no actor, no I/O
+    /// that can wait. (`node.info` asks the engine for extra members, so it is not one.)
+    static let loopMethods: Set<String> = [MethodName.nodeHello.rawValue]
+
     let connection: Connection
     let id: Int
     let context: RequestContext
@@ -69,7 +73,11 @@ struct ConnectionSession: Sendable {
                     }
                     running += 1
                     shared.registry.requestStarted(id)
-                    group.addTask {
+                    // Handlers run on the pool, not on the loop thread the session runs on: they may
+                    // be slow (a listing grows with the node). The few that are small and bounded
+                    // whatever the node holds stay on the loop, which saves two thread hand-offs.
+                    let onLoop = if case .single(let request) = job { Self.loopMethods.contains(request.method) } else { false }
+                    group.addTask(executorPreference: onLoop ? nil : globalConcurrentExecutor) {
                         let channel: NotificationChannel? = if case .single = job { NotificationChannel(sink: sink) } else { nil }
                         let reply = await run(job, channel: channel)
                         await writer.send(reply)

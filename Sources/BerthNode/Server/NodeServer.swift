@@ -81,8 +81,12 @@ public final class NodeServer: Sendable {
         try? notifier?.ready(status: "listening on " + bound.map(\.name).joined(separator: ", "))
 
         await withDiscardingTaskGroup { group in
+            // Accepting and serving connections runs on the event loop's thread (it is a task
+            // executor): a socket's wake-up resumes its session right there instead of crossing to
+            // the pool. Method handlers go back to the pool (ConnectionSession), so a slow one never
+            // holds up the loop. docs/architecture-system.md, "The loop as an executor".
             for b in bound {
-                group.addTask { await self.acceptLoop(b, shared: shared) }
+                group.addTask(executorPreference: EventLoop.shared) { await self.acceptLoop(b, shared: shared) }
             }
             let idle = Duration.seconds(configuration.idleTimeoutSeconds)
             let tick = Duration.milliseconds(min(1000, configuration.idleTimeoutSeconds * 250))
