@@ -60,6 +60,7 @@ extension EventHub {
             let oldest = state.withLock { $0.history.lastSeq - Int64($0.history.count) }
             throw Self.expired(params.cursor!, "this node's history reaches back to seq \(oldest) only (newest \(cursor.seq))")
         }
+        wakeTicker()
         logger.info("subscribed", ["subscription": opened.subscriber.name, "connection": sink.connectionID,
                                    "resume": params.cursor?.text ?? "no", "initial": opened.initial.count])
         return opened

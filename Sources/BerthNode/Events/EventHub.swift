@@ -17,6 +17,8 @@ public final class EventHub: Sendable {
         var nextSubscriber = 0
         /// Whether the first listing from systemd has been applied.
         var synced = false
+        /// `tick()` parked while nobody subscribes (an idle node does not wake ten times a second).
+        var tickWaiter: CheckedContinuation<Void, Never>?
     }
 
     /// Random per node start: a cursor from another run of the node is expired, never misread.
@@ -101,6 +103,7 @@ public final class EventHub: Sendable {
     /// stayed stuck past the grace period (a client that never reads). Runs until cancelled.
     func tick() async {
         while !Task.isCancelled {
+            await untilSubscribed()
             do { try await Task.sleep(for: .milliseconds(100)) } catch { return }
             let now = ContinuousClock.now
             let (all, seq) = state.withLock { s in (Array(s.subscribers.values), s.history.lastSeq) }
@@ -109,6 +112,30 @@ public final class EventHub: Sendable {
                 if subscriber.stuck(at: now, grace: slowConsumerGrace) { subscriber.closeConnection() }
             }
         }
+    }
+
+    /// Returns when there is a subscriber (at once if there is one), or the task is cancelled.
+    private func untilSubscribed() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { s -> Bool in
+                    if !s.subscribers.isEmpty || Task.isCancelled { return true }
+                    s.tickWaiter = waiter
+                    return false
+                }
+                if now { waiter.resume() }
+            }
+        } onCancel: {
+            wakeTicker()
+        }
+    }
+
+    /// Resumes `tick()` when it waits for a subscriber.
+    func wakeTicker() {
+        state.withLock { s in
+            defer { s.tickWaiter = nil }
+            return s.tickWaiter
+        }?.resume()
     }
 
     static func nowMilliseconds() -> Int64 {
