@@ -1,3 +1,5 @@
+import BerthSystem
+
 /// One node's outcome in a fan-out.
 public struct NodeOutcome<Value: Sendable>: Sendable {
     public let address: NodeAddress
@@ -54,5 +56,103 @@ public enum FanOut {
                     ClientError(.timedOut, "\(address): no answer within \(NodeClient.describe(timeout))")))
             }
         }
+    }
+}
+
+extension FanOut {
+    /// Runs a plan of calls on many nodes at once: each node gets its calls one after another (each
+    /// sent when the previous one is answered) and the answers come back with their round trips.
+    /// Outcomes, order, errors and timeouts are those of `run`; a node's transport failure fails
+    /// the node, a node's error answer is just that call's answer.
+    ///
+    /// Unix and TCP nodes are driven by `Exchanger` on one thread of its own; ssh nodes (a child
+    /// process each) through `NodeClient`.
+    public static func exchange(_ nodes: [(address: NodeAddress, options: ConnectOptions, calls: [PlannedCall])],
+                                timeout: Duration) async -> [NodeOutcome<[CallAnswer]>] {
+        let deadline = ContinuousClock.now + timeout
+        var results = [Result<[CallAnswer], any Error>?](repeating: nil, count: nodes.count)
+        var direct: [(index: Int, node: Exchanger.Node)] = []
+        var bySSH: [Int] = []
+        var names: [Int] = []
+        for (index, node) in nodes.enumerated() {
+            switch node.address {
+            case .ssh:
+                bySSH.append(index)
+            case .unix(let path):
+                direct.append((index, Exchanger.Node(address: node.address, candidates: [.unix(path: path)],
+                                                     options: node.options, calls: node.calls)))
+            case .tcp(let host, let port):
+                let literal: SocketAddress? = if let v4 = IPv4Address(host) { .ipv4(v4, port: port) }
+                    else if let v6 = IPv6Address(host) { .ipv6(v6, port: port) } else { nil }
+                if let literal {
+                    direct.append((index, Exchanger.Node(address: node.address, candidates: [literal], options: node.options, calls: node.calls)))
+                } else {
+                    names.append(index)
+                }
+            }
+        }
+        // Host names: resolved in parallel (getaddrinfo blocks), then talked to like the rest.
+        if !names.isEmpty {
+            let resolved = await withTaskGroup(of: (Int, Result<[SocketAddress], any Error>).self) { group in
+                for index in names {
+                    guard case .tcp(let host, let port) = nodes[index].address else { continue }
+                    group.addTask {
+                        do { return (index, .success(try await SocketAddress.resolve(host: host, port: port))) } catch {
+                            return (index, .failure(error))
+                        }
+                    }
+                }
+                var all: [(Int, Result<[SocketAddress], any Error>)] = []
+                for await item in group { all.append(item) }
+                return all.sorted { $0.0 < $1.0 }
+            }
+            for (index, outcome) in resolved {
+                let node = nodes[index]
+                switch outcome {
+                case .success(let candidates):
+                    direct.append((index, Exchanger.Node(address: node.address, candidates: candidates, options: node.options, calls: node.calls)))
+                case .failure(let error):
+                    guard case .tcp(let host, _) = node.address else { continue }
+                    results[index] = .failure(ClientError(.unreachable, "cannot reach \(node.address): cannot resolve \(host): \(error)"))
+                }
+            }
+        }
+        let sshNodes = bySSH.map { (nodes[$0].address, nodes[$0].options) }
+        let sshCalls = bySSH.map { nodes[$0].calls }
+        async let overSSH = sshNodes.isEmpty ? [] : run(sshNodes, timeout: timeout) { client in
+            let index = sshNodes.firstIndex { $0.0 == client.address }!
+            return try await client.answers(to: sshCalls[index])
+        }
+        let directNodes = direct.map(\.node)
+        let answered: [Result<[CallAnswer], any Error>]
+        if directNodes.isEmpty {
+            answered = []
+        } else {
+            do {
+                answered = try await DedicatedThread.run(name: "berth-fanout") {
+                    Exchanger.run(directNodes, until: deadline, timeout: timeout)
+                }
+            } catch {
+                let failure = ClientError(.unreachable, "cannot start the fan-out thread: \(error)")
+                answered = directNodes.map { _ in .failure(failure) }
+            }
+        }
+        for (k, (index, _)) in direct.enumerated() { results[index] = answered[k] }
+        for (k, outcome) in await overSSH.enumerated() { results[bySSH[k]] = outcome.result }
+        return zip(nodes, results).map { NodeOutcome(address: $0.address, result: $1!) }
+    }
+}
+
+extension NodeClient {
+    /// `calls` one after another on this connection, with their round trips.
+    func answers(to calls: [PlannedCall]) async throws -> [CallAnswer] {
+        let clock = ContinuousClock()
+        var answers: [CallAnswer] = []
+        for call in calls {
+            let start = clock.now
+            let response = try await send(call.method, params: call.params)
+            answers.append(CallAnswer(call: call, response: response, roundTrip: start.duration(to: clock.now)))
+        }
+        return answers
     }
 }

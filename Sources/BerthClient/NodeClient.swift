@@ -160,42 +160,35 @@ public actor NodeClient {
         waiters.withLock { $0.pending.removeValue(forKey: id) }?.resume(throwing: error)
     }
 
+    /// The opening of `Handshake`: hello when it applies, then authentication when it must.
     private func handshake(_ options: ConnectOptions) async throws {
-        var isTCP = false
-        var isSSH = false
-        if case .tcp = address { isTCP = true }
-        if case .ssh = address { isSSH = true }
-        // Over ssh, hello is how we learn the session works at all (ssh's failures end the stream).
-        guard options.hello || isTCP || isSSH || options.secret != nil else { return }
+        guard Handshake.opensWithHello(address, options) else { return }
         let hello: HelloResult
         do {
             hello = try await call(MethodName.nodeHello.rawValue, params: HelloParams(client: options.clientName),
                                    timeout: options.connectTimeout)
-        } catch let error as ClientError where isSSH && error.code == .closed {
+        } catch let error as ClientError where error.code == .closed {
+            guard case .ssh = address else { throw error }
+            // ssh's own failures (no route, refused key) end the stream before anything is answered.
             throw ClientError(.unreachable, "cannot reach \(address): the ssh session ended before the node answered (ssh's own message is above)")
         }
         self.hello = hello
-        guard hello.authRequired || (isTCP && options.secret != nil) else { return }
-        guard let secret = options.secret else {
-            throw ClientError(.authenticationFailed, "\(address) requires authentication: pass --secret-file with the node's shared secret")
-        }
+        guard try Handshake.authenticates(address, options, hello: hello), let secret = options.secret else { return }
         try await authenticate(secret: secret, timeout: options.connectTimeout)
     }
 
     /// The challenge-response of docs/protocol.md, including the check of the node's proof.
     func authenticate(secret: AuthSecret, timeout: Duration) async throws {
         let challenge: AuthChallenge = try await call(MethodName.authChallenge.rawValue, timeout: timeout)
-        var generator = SystemRandomNumberGenerator()
-        let clientNonce = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let params = try AuthProof.response(to: challenge, secret: secret, clientNonce: clientNonce)
+        let params = try AuthProof.response(to: challenge, secret: secret, clientNonce: Handshake.clientNonce())
         let result: AuthResponseResult
         do {
             result = try await call(MethodName.authResponse.rawValue, params: params, timeout: timeout)
         } catch let error as RPCError {
-            throw ClientError(.authenticationFailed, "\(address) refused authentication: \(error.kind): \(error.message)")
+            throw Handshake.refused(address, error)
         }
         guard AuthProof.verifyNode(result, challenge: challenge, sent: params, secret: secret) else {
-            throw ClientError(.authenticationFailed, "\(address) could not prove it holds the shared secret; refusing to talk to it")
+            throw Handshake.unproven(address)
         }
     }
 

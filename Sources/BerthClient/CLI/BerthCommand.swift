@@ -43,25 +43,24 @@ struct CallOutcome: Sendable {
 }
 
 extension CommandContext {
-    /// Runs `work` on every node of `options` in parallel and reports: successes through `render`
-    /// (or as JSON with `--json`), failures on standard error as `berth: [NODE: ]kind: message`.
-    /// The exit status is the worst outcome.
-    func runOnNodes(_ options: GlobalOptions,
-                    _ work: @escaping @Sendable (NodeClient) async throws -> [CallOutcome],
+    /// Runs the calls `plan` gives on every node of `options` in parallel (each node's one after
+    /// another) and reports: successes through `render` (or as JSON with `--json`), failures on
+    /// standard error as `berth: [NODE: ]kind: message`. The exit status is the worst outcome.
+    ///
+    /// With `locators`, each `NODE/ID` goes to its node only and bare ids to the `--node` nodes;
+    /// `plan` gets the ids meant for its node, in command-line order. `adjust` may rewrite an
+    /// answer before it is rendered (with its round trip at hand).
+    func runOnNodes(_ options: GlobalOptions, locators: [Locator]? = nil,
+                    plan: (_ ids: [String]) -> [PlannedCall],
+                    adjust: ((inout CallOutcome, CallAnswer) -> Void)? = nil,
                     render: (JSONValue, _ label: String?, _ node: NodeAddress?) throws -> [String]) async -> ExitCode {
-        await runOnNodes(options, locators: nil, { client, _ in try await work(client) }, render: render)
-    }
-
-    /// The same for commands over container locators: each `NODE/ID` goes to its node only, bare
-    /// ids to the `--node` nodes; `work` gets the ids meant for its node, in command-line order.
-    func runOnNodes(_ options: GlobalOptions, locators: [Locator]?,
-                    _ work: @escaping @Sendable (NodeClient, [String]) async throws -> [CallOutcome],
-                    render: (JSONValue, _ label: String?, _ node: NodeAddress?) throws -> [String]) async -> ExitCode {
-        let plan: [(target: NodeTarget, ids: [String])]
-        var nodes: [(address: NodeAddress, options: ConnectOptions)] = []
+        let assigned: [(target: NodeTarget, ids: [String])]
+        var nodes: [(address: NodeAddress, options: ConnectOptions, calls: [PlannedCall])] = []
         do {
-            plan = try Self.assign(locators, options: options, environment: environment)
-            for (target, _) in plan { nodes.append((target.address, try options.connectOptions(for: target))) }
+            assigned = try Self.assign(locators, options: options, environment: environment)
+            for (target, ids) in assigned {
+                nodes.append((target.address, try options.connectOptions(for: target), plan(ids)))
+            }
         } catch let error as UsageError {
             output.printError("berth: \(error.message)")
             return .usage
@@ -73,11 +72,15 @@ extension CommandContext {
             return .failure
         }
         let addresses = nodes.map(\.address)
-        var idsByNode: [NodeAddress: [String]] = [:]
-        for (target, ids) in plan { idsByNode[target.address] = ids }
-        let assigned = idsByNode
-        let outcomes = await FanOut.run(nodes, timeout: options.timeout + .seconds(1)) { client in
-            try await work(client, assigned[client.address] ?? [])
+        let exchanged = await FanOut.exchange(nodes, timeout: options.timeout + .seconds(1))
+        let outcomes = exchanged.map { node in
+            NodeOutcome(address: node.address, result: node.result.map { answers in
+                answers.map { answer in
+                    var outcome = CallOutcome(answer, from: node.address)
+                    adjust?(&outcome, answer)
+                    return outcome
+                }
+            })
         }
         let several = addresses.count > 1
         var codes: [ExitCode] = []
@@ -191,15 +194,17 @@ extension CommandContext {
     }
 }
 
-/// Shorthand for commands: one call on each node.
-extension NodeClient {
-    func outcome(_ method: MethodName, params: JSONValue? = nil, label: String? = nil) async throws -> CallOutcome {
-        let response = try await send(method.rawValue, params: params)
-        if let error = response.error { return CallOutcome(label: label, result: .failure(error)) }
-        guard let value = response.result else {
-            throw ClientError(.protocolViolation, "\(address) answered \(method.rawValue) with a result that is not JSON")
+extension CallOutcome {
+    /// A node's answer as the commands see it: its error, or its result as JSON.
+    init(_ answer: CallAnswer, from node: NodeAddress) {
+        label = answer.call.label
+        if let error = answer.response.error {
+            result = .failure(error)
+        } else if let value = answer.response.result {
+            result = .success(value)
+        } else {
+            result = .failure(ClientError(.protocolViolation, "\(node) answered \(answer.call.method) with a result that is not JSON"))
         }
-        return CallOutcome(label: label, result: .success(value))
     }
 }
 

@@ -56,10 +56,9 @@ public struct EnvCommand: BerthCommand {
         let id = arguments.locators[0].id
         let patch = set.isEmpty && unset.isEmpty ? nil
             : ContainerEnvPatchParams(id: id, set: set.isEmpty ? nil : set, unset: unset.isEmpty ? nil : unset)
-        return await context.runOnNodes(arguments.options, locators: arguments.locators, { client, _ in
-            if let patch { return [try await client.outcome(.containerEnvPatch, params: encodeParams(patch))] }
-            return [try await client.outcome(.containerEnvGet, params: encodeParams(ContainerRefParams(id: id)))]
-        }, render: { value, _, node in
+        let call = if let patch { PlannedCall(.containerEnvPatch, params: encodeParams(patch)) }
+            else { PlannedCall(.containerEnvGet, params: encodeParams(ContainerRefParams(id: id))) }
+        return await context.runOnNodes(arguments.options, locators: arguments.locators, plan: { _ in [call] }, render: { value, _, node in
             let result = try JSONValueDecoder().decode(ContainerEnvResult.self, from: value)
             var lines = node.map { ["# \($0)"] } ?? []
             if let source = result.environmentSource { lines.append("# source: \(source)") }

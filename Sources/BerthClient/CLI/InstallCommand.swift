@@ -142,9 +142,8 @@ public struct InstallCommand: BerthCommand {
 
     public func run(_ context: CommandContext) async -> ExitCode {
         let params = self.params
-        return await context.runOnNodes(arguments.options, locators: arguments.locators, { client, _ in
-            [try await client.outcome(.containerInstall, params: encodeParams(params))]
-        }, render: { value, _, node in
+        return await context.runOnNodes(arguments.options, locators: arguments.locators,
+                                        plan: { _ in [PlannedCall(.containerInstall, params: encodeParams(params))] }, render: { value, _, node in
             let status = try JSONValueDecoder().decode(ContainerStatus.self, from: value)
             return ["installed \(status.id) (\(stateText(status)))" + (node.map { " on \($0)" } ?? "")
                     + (status.ports.isEmpty ? "" : " ports \(portsText(status.ports))")]

@@ -3,12 +3,9 @@ import BerthProtocol
 /// Runs one container method per id on every node; ids are done one after another so the output
 /// follows the command line, and one failing id does not stop the rest.
 func runPerID(_ context: CommandContext, _ arguments: IDArguments, verb: String,
-              _ call: @escaping @Sendable (NodeClient, String) async throws -> CallOutcome) async -> ExitCode {
-    return await context.runOnNodes(arguments.options, locators: arguments.locators, { client, ids in
-        var outcomes: [CallOutcome] = []
-        for id in ids { outcomes.append(try await call(client, id)) }
-        return outcomes
-    }, render: { value, label, node in
+              _ call: (String) -> PlannedCall) async -> ExitCode {
+    return await context.runOnNodes(arguments.options, locators: arguments.locators, plan: { ids in ids.map(call) },
+                                    render: { value, label, node in
         let state = value["state"]?.stringValue.map { " (\($0))" } ?? ""
         return ["\(verb) \(label ?? "")\(state)" + (node.map { " on \($0)" } ?? "")]
     })
@@ -25,8 +22,8 @@ public struct StartCommand: BerthCommand {
     public init(arguments: [String]) throws(UsageError) { self.arguments = try IDArguments(arguments) }
     public func validate() throws(UsageError) { try arguments.validate() }
     public func run(_ context: CommandContext) async -> ExitCode {
-        await runPerID(context, arguments, verb: "started") { client, id in
-            try await client.outcome(.containerStart, params: encodeParams(ContainerRefParams(id: id)), label: id)
+        await runPerID(context, arguments, verb: "started") { id in
+            PlannedCall(.containerStart, params: encodeParams(ContainerRefParams(id: id)), label: id)
         }
     }
 }
@@ -77,9 +74,9 @@ public struct StopCommand: BerthCommand {
     public func run(_ context: CommandContext) async -> ExitCode {
         let wait = self.wait ? true : nil
         let stopTimeout = self.stopTimeout
-        return await runPerID(context, arguments, verb: "stopped") { client, id in
+        return await runPerID(context, arguments, verb: "stopped") { id in
             let params = ContainerStopParams(id: id, wait: wait, timeoutSeconds: stopTimeout)
-            return try await client.outcome(.containerStop, params: encodeParams(params), label: id)
+            return PlannedCall(.containerStop, params: encodeParams(params), label: id)
         }
     }
 }
@@ -94,8 +91,8 @@ public struct RestartCommand: BerthCommand {
     public init(arguments: [String]) throws(UsageError) { self.arguments = try IDArguments(arguments) }
     public func validate() throws(UsageError) { try arguments.validate() }
     public func run(_ context: CommandContext) async -> ExitCode {
-        await runPerID(context, arguments, verb: "restarted") { client, id in
-            try await client.outcome(.containerRestart, params: encodeParams(ContainerRefParams(id: id)), label: id)
+        await runPerID(context, arguments, verb: "restarted") { id in
+            PlannedCall(.containerRestart, params: encodeParams(ContainerRefParams(id: id)), label: id)
         }
     }
 }
@@ -110,8 +107,8 @@ public struct RemoveCommand: BerthCommand {
     public init(arguments: [String]) throws(UsageError) { self.arguments = try IDArguments(arguments) }
     public func validate() throws(UsageError) { try arguments.validate() }
     public func run(_ context: CommandContext) async -> ExitCode {
-        await runPerID(context, arguments, verb: "deleted") { client, id in
-            try await client.outcome(.containerDelete, params: encodeParams(ContainerRefParams(id: id)), label: id)
+        await runPerID(context, arguments, verb: "deleted") { id in
+            PlannedCall(.containerDelete, params: encodeParams(ContainerRefParams(id: id)), label: id)
         }
     }
 }

@@ -32,16 +32,12 @@ public struct PingCommand: BerthCommand {
     public func validate() throws(UsageError) { try arguments.validate(minimum: 0, maximum: 0) }
 
     public func run(_ context: CommandContext) async -> ExitCode {
-        await context.runOnNodes(arguments.options, { client in
-            let clock = ContinuousClock()
-            let start = clock.now
-            var outcome = try await client.outcome(.nodePing)
-            let elapsed = clock.now - start
+        await context.runOnNodes(arguments.options, plan: { _ in [PlannedCall(.nodePing)] }, adjust: { outcome, answer in
+            let elapsed = answer.roundTrip
             if case .success(.object(var members)) = outcome.result {
                 members["roundTripMicroseconds"] = .int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
                 outcome.result = .success(.object(members))
             }
-            return [outcome]
         }, render: { value, _, node in
             let micros = value["roundTripMicroseconds"]?.intValue ?? 0
             let name = node?.description ?? arguments.options.addresses(environmentDescription: context.environment)
@@ -62,8 +58,7 @@ public struct NodeInfoCommand: BerthCommand {
     public func validate() throws(UsageError) { try arguments.validate(minimum: 0, maximum: 0) }
 
     public func run(_ context: CommandContext) async -> ExitCode {
-        await context.runOnNodes(arguments.options, { client in [try await client.outcome(.nodeInfo)] },
-                                 render: { value, _, node in
+        await context.runOnNodes(arguments.options, plan: { _ in [PlannedCall(.nodeInfo)] }, render: { value, _, node in
             let info = try JSONValueDecoder().decode(NodeInfo.self, from: value)
             var lines: [String] = []
             if let node { lines.append("node:          \(node)") }

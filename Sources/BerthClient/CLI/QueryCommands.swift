@@ -46,13 +46,12 @@ public struct PsCommand: BerthCommand {
         // Rows are gathered per node, then printed as one table so columns line up across nodes.
         var rows: [[String]] = []
         var answered = false
-        let code = await context.runOnNodes(options, { client in
-            var outcome = try await client.outcome(.containerList, params: encodeParams(ContainerListParams()))
+        let code = await context.runOnNodes(options, plan: { _ in [PlannedCall(.containerList, params: encodeParams(ContainerListParams()))] },
+                                            adjust: { outcome, _ in
             if !all, case .success(let value) = outcome.result, var list = try? JSONValueDecoder().decode(ContainerListResult.self, from: value) {
                 list.containers.removeAll { $0.state == "inactive" }
                 outcome.result = .success(encodeParams(list))
             }
-            return [outcome]
         }, render: { value, _, node in
             let list = try JSONValueDecoder().decode(ContainerListResult.self, from: value)
             answered = true
@@ -93,9 +92,8 @@ public struct StatusCommand: BerthCommand {
     public func validate() throws(UsageError) { try arguments.validate(minimum: 1, maximum: 1) }
     public func run(_ context: CommandContext) async -> ExitCode {
         let id = arguments.locators[0].id
-        return await context.runOnNodes(arguments.options, locators: arguments.locators, { client, _ in
-            [try await client.outcome(.containerStatus, params: encodeParams(ContainerRefParams(id: id)))]
-        }, render: { value, _, node in
+        return await context.runOnNodes(arguments.options, locators: arguments.locators,
+                                        plan: { _ in [PlannedCall(.containerStatus, params: encodeParams(ContainerRefParams(id: id)))] }, render: { value, _, node in
             let status = try JSONValueDecoder().decode(ContainerStatus.self, from: value)
             return (node.map { ["node:             \($0)"] } ?? []) + [
                 "id:               \(status.id)",
@@ -120,9 +118,8 @@ public struct PortsCommand: BerthCommand {
     public func validate() throws(UsageError) { try arguments.validate(minimum: 1, maximum: 1) }
     public func run(_ context: CommandContext) async -> ExitCode {
         let id = arguments.locators[0].id
-        return await context.runOnNodes(arguments.options, locators: arguments.locators, { client, _ in
-            [try await client.outcome(.containerPorts, params: encodeParams(ContainerRefParams(id: id)))]
-        }, render: { value, _, node in
+        return await context.runOnNodes(arguments.options, locators: arguments.locators,
+                                        plan: { _ in [PlannedCall(.containerPorts, params: encodeParams(ContainerRefParams(id: id)))] }, render: { value, _, node in
             let result = try JSONValueDecoder().decode(ContainerPortsResult.self, from: value)
             let rows = result.ports.map { ["\($0.internal)", $0.external == 0 ? "-" : "\($0.external)"] + (node.map { [$0.description] } ?? []) }
             return TextTable(headers: ["CONTAINER", "HOST"] + (node == nil ? [] : ["NODE"]), rows: rows).render()

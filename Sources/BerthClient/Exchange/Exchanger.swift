@@ -1,0 +1,297 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthProtocol
+import BerthSystem
+
+/// Runs planned conversations with many nodes over non-blocking sockets and one poll(2) loop, on
+/// the calling thread (give it a thread of its own: it blocks in poll).
+///
+/// Why not `NodeClient` per node: each of its calls crosses from the event-loop thread to the
+/// cooperative pool and between an actor, a reader task, a writer task and a continuation, which
+/// on one machine cost about 0.25 ms of CPU per node and call (docs/benchmarks.md, "Fan-out"). Here a
+/// node costs its system calls: connect, one send and one receive per round trip, close.
+///
+/// Errors and timeouts read as `NodeClient`'s and `FanOut.run`'s, so a user cannot tell which path
+/// talked to a node.
+enum Exchanger {
+    /// One node to talk to: where (its addresses, tried in order, as `NodeConnector` does), how, and what to ask.
+    struct Node: Sendable {
+        var address: NodeAddress
+        var candidates: [SocketAddress]
+        var options: ConnectOptions
+        var calls: [PlannedCall]
+    }
+
+    /// Talks to every node until each has finished, failed, or `deadline` passed (reported as no
+    /// answer within `timeout`). Results come in the order of `nodes`.
+    static func run(_ nodes: [Node], until deadline: ContinuousClock.Instant, timeout: Duration) -> [Result<[CallAnswer], any Error>] {
+        let peers = nodes.map(Peer.init)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
+        defer {
+            buffer.deallocate()
+            for peer in peers { peer.close() }
+        }
+        let clock = ContinuousClock()
+        var now = clock.now
+        for peer in peers { peer.connect(now: now) }
+        var fds: [pollfd] = []
+        var owners: [Peer] = []
+        while true {
+            fds.removeAll(keepingCapacity: true)
+            owners.removeAll(keepingCapacity: true)
+            var wake = deadline
+            var open = 0
+            for peer in peers where peer.result == nil {
+                open += 1
+                if let at = peer.nextDeadline(), at < wake { wake = at }
+                if let events = peer.pollEvents() {
+                    fds.append(pollfd(fd: peer.socket!.descriptor.rawValue, events: events, revents: 0))
+                    owners.append(peer)
+                }
+            }
+            if open == 0 { break }
+            let ready = poll(&fds, nfds_t(fds.count), milliseconds(from: now, until: wake))
+            if ready < 0 && errno != EINTR {
+                let error = ClientError(.closed, "cannot wait for the nodes: \(SystemError("poll"))")
+                for peer in peers where peer.result == nil { peer.finish(.failure(error)) }
+                break
+            }
+            now = clock.now
+            if ready > 0 {
+                for (k, fd) in fds.enumerated() where fd.revents != 0 {
+                    owners[k].handle(revents: fd.revents, buffer: buffer, now: now)
+                }
+            }
+            for peer in peers where peer.result == nil {
+                if now >= deadline {
+                    peer.finish(.failure(ClientError(.timedOut, "\(peer.address): no answer within \(NodeClient.describe(timeout))")))
+                } else {
+                    peer.checkTimers(now: now)
+                }
+            }
+        }
+        return peers.map { $0.result! }
+    }
+
+    /// poll's timeout: milliseconds from `now` until `wake`, rounded up so a wake-up is never early.
+    static func milliseconds(from now: ContinuousClock.Instant, until wake: ContinuousClock.Instant) -> CInt {
+        let left = now.duration(to: wake)
+        if left <= .zero { return 0 }
+        let (seconds, attoseconds) = left.components
+        return CInt(clamping: seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+    }
+}
+
+/// One node's connection inside `Exchanger.run`.
+private final class Peer {
+    enum State {
+        /// Not connected yet: the next candidate address is `candidate`.
+        case idle
+        /// A non-blocking connect in progress, given up at `deadline`.
+        case connecting(deadline: ContinuousClock.Instant)
+        /// A Unix listener's backlog was full: try again at `retry`, up to `deadline`.
+        case retrying(retry: ContinuousClock.Instant, deadline: ContinuousClock.Instant)
+        case talking
+    }
+
+    let address: NodeAddress
+    let candidates: [SocketAddress]
+    let connectTimeout: Duration
+    var candidate = 0
+    var lastConnectError: ClientError?
+    var socket: Socket?
+    var state = State.idle
+    var conversation: Conversation
+    var framer = LineFramer(limit: 64 << 20)
+    var outbox: [UInt8] = []
+    var result: Result<[CallAnswer], any Error>?
+
+    init(_ node: Exchanger.Node) {
+        address = node.address
+        candidates = node.candidates
+        connectTimeout = node.options.connectTimeout
+        conversation = Conversation(address: node.address, options: node.options, calls: node.calls)
+    }
+
+    // MARK: connecting
+
+    /// Starts connecting to the next candidate address, or fails with the last candidate's error.
+    func connect(now: ContinuousClock.Instant) {
+        guard candidate < candidates.count else {
+            finish(.failure(lastConnectError ?? ClientError(.unreachable, "cannot reach \(address): it has no addresses")))
+            return
+        }
+        let target = candidates[candidate]
+        do {
+            let socket = try Socket.stream(family: target.family, nonBlocking: true)
+            self.socket = socket
+            if case .unix = target {} else { try? socket.setNoDelay() }
+        } catch {
+            connectFailed(ClientError(.unreachable, "cannot reach \(address): \(error)"), now: now)
+            return
+        }
+        attempt(now: now, deadline: now + connectTimeout)
+    }
+
+    private func attempt(now: ContinuousClock.Instant, deadline: ContinuousClock.Instant) {
+        guard let socket else { return }
+        do {
+            switch try socket.startConnect(to: candidates[candidate]) {
+            case .connected: connected(now: now)
+            case .inProgress: state = .connecting(deadline: deadline)
+            case .retryLater: state = .retrying(retry: now + .milliseconds(1), deadline: deadline)
+            }
+        } catch {
+            connectFailed(ClientError(.unreachable, "cannot reach \(address): \(error)"), now: now)
+        }
+    }
+
+    /// This candidate failed: remember why and try the next one.
+    private func connectFailed(_ error: ClientError, now: ContinuousClock.Instant) {
+        socket?.close()
+        socket = nil
+        state = .idle
+        lastConnectError = error
+        candidate += 1
+        connect(now: now)
+    }
+
+    private func connected(now: ContinuousClock.Instant) {
+        state = .talking
+        apply(conversation.start(now: now))
+    }
+
+    // MARK: the loop's questions
+
+    /// What to poll for; nil when the socket needs no poll now (retrying after a timer).
+    func pollEvents() -> Int16? {
+        guard socket != nil else { return nil }
+        switch state {
+        case .idle, .retrying: return nil
+        case .connecting: return Int16(POLLOUT)
+        case .talking: return Int16(outbox.isEmpty ? POLLIN : POLLIN | POLLOUT)
+        }
+    }
+
+    /// The earliest moment something must happen without the socket becoming ready.
+    func nextDeadline() -> ContinuousClock.Instant? {
+        switch state {
+        case .idle: return nil
+        case .connecting(let deadline): return deadline
+        case .retrying(let retry, _): return retry
+        case .talking: return conversation.deadline()?.at
+        }
+    }
+
+    func checkTimers(now: ContinuousClock.Instant) {
+        switch state {
+        case .idle:
+            break
+        case .connecting(let deadline):
+            if now >= deadline { connectTimedOut(now: now) }
+        case .retrying(let retry, let deadline):
+            if now >= deadline {
+                connectTimedOut(now: now)
+            } else if now >= retry {
+                attempt(now: now, deadline: deadline)
+            }
+        case .talking:
+            if let late = conversation.deadline(), now >= late.at { apply(conversation.fail(late.error)) }
+        }
+    }
+
+    private func connectTimedOut(now: ContinuousClock.Instant) {
+        connectFailed(ClientError(.unreachable, "cannot reach \(address): no connection within \(NodeClient.describe(connectTimeout))"), now: now)
+    }
+
+    // MARK: I/O
+
+    func handle(revents: Int16, buffer: UnsafeMutableRawBufferPointer, now: ContinuousClock.Instant) {
+        guard let socket, result == nil else { return }
+        switch state {
+        case .connecting:
+            let error: CInt
+            do { error = try socket.pendingError() } catch {
+                connectFailed(ClientError(.unreachable, "cannot reach \(address): \(error)"), now: now)
+                return
+            }
+            if error == 0 {
+                connected(now: now)
+            } else {
+                let failure = SystemError("connect", path: candidates[candidate].description, errno: Errno(rawValue: error))
+                connectFailed(ClientError(.unreachable, "cannot reach \(address): \(failure)"), now: now)
+            }
+        case .talking:
+            if revents & Int16(POLLOUT) != 0 { flush() }
+            if result == nil, revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { read(socket, buffer: buffer, now: now) }
+        case .idle, .retrying:
+            break
+        }
+    }
+
+    /// Reads what the node sent until the socket is drained, the node closed it, or the conversation ended.
+    private func read(_ socket: Socket, buffer: UnsafeMutableRawBufferPointer, now: ContinuousClock.Instant) {
+        while result == nil {
+            let n = recv(socket.descriptor.rawValue, buffer.baseAddress, buffer.count, 0)
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN { return }
+                apply(conversation.fail(ClientError(.closed, "the connection to \(address) failed: \(SystemError("recv"))")))
+                return
+            }
+            if n == 0 {
+                apply(conversation.fail(ClientError(.closed, "\(address) closed the connection")))
+                return
+            }
+            let chunk = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n)
+            do {
+                try framer.feed(chunk) { line in
+                    if result == nil { apply(conversation.receive(line, now: now)) }
+                }
+            } catch {
+                let why = if case LineFramerError.lineTooLong(let limit) = error { "a line longer than \(limit) bytes" } else { "\(error)" }
+                apply(conversation.fail(ClientError(.protocolViolation, "\(address) sent \(why)")))
+                return
+            }
+        }
+    }
+
+    private func apply(_ step: Conversation.Step) {
+        switch step {
+        case .send(let bytes):
+            outbox += bytes
+            flush()
+        case .wait:
+            break
+        case .finished(let outcome):
+            finish(outcome)
+        }
+    }
+
+    /// Sends as much of the outbox as the socket takes now; the rest waits for POLLOUT.
+    private func flush() {
+        guard let socket, result == nil else { return }
+        while !outbox.isEmpty {
+            let sent: Int?
+            do { sent = try outbox.withUnsafeBytes { try socket.send($0) } } catch {
+                apply(conversation.fail(ClientError(.closed, "cannot send to \(address): \(error)")))
+                return
+            }
+            guard let sent else { return }
+            outbox.removeFirst(sent)
+        }
+    }
+
+    func finish(_ outcome: Result<[CallAnswer], any Error>) {
+        guard result == nil else { return }
+        result = outcome
+        close()
+    }
+
+    func close() {
+        socket?.close()
+        socket = nil
+        outbox = []
+    }
+}
