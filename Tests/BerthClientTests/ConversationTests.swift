@@ -37,7 +37,9 @@ import Testing
         let first = requests(conversation.start(now: now))
         #expect(first.map(\.method) == ["container.start"])
         #expect(first.first?.params?["id"] == "a")
+        #expect(!conversation.sentEverything)  // "b" is still to come
         let second = requests(receive(&conversation, try answer(first[0], ["state": "active"])))
+        #expect(conversation.sentEverything)
         #expect(second.map(\.method) == ["container.start"])
         #expect(second.first?.params?["id"] == "b")
         let done = receive(&conversation, RPCResponse(id: second[0].id!, outcome: .error(RPCError(.notFound, "no container \"b\""))))
@@ -58,8 +60,10 @@ import Testing
         #expect(opening.map(\.method) == ["node.hello", "auth.challenge"])
         let hello = HelloResult(protocol: 1, node: NodeIdentity(version: "t", hostname: "h"), capabilities: [], authRequired: true)
         if case .send = receive(&conversation, try answer(opening[0], hello)) { Issue.record("hello's answer alone must not send anything") }
+        #expect(!conversation.sentEverything)
         let proofAndCall = requests(receive(&conversation, try answer(opening[1], try node.challenge())))
         #expect(proofAndCall.map(\.method) == ["auth.response", "container.list"])
+        #expect(conversation.sentEverything)  // the writing side can be shut with the proof
         let verdict = try node.respond(try proofAndCall[0].decodeParams(AuthResponseParams.self))
         if case .send = receive(&conversation, try answer(proofAndCall[0], verdict)) { Issue.record("nothing is left to send") }
         let done = receive(&conversation, try answer(proofAndCall[1], ContainerListResult(containers: [])))

@@ -50,6 +50,8 @@ struct Conversation {
     private var nextCall = 0
     private var handshakeDeadline: ContinuousClock.Instant?
     private var finished = false
+    /// The planned call went out behind the proof (see `receive`).
+    private var callsRodeWithProof = false
 
     init(address: NodeAddress, options: ConnectOptions, calls: [PlannedCall]) {
         self.address = address
@@ -149,6 +151,7 @@ struct Conversation {
                 if nextCall == 0, let first = calls.first, Handshake.mayPrecedeProof(first.method) {
                     request(.call(index: 0, sentAt: now), first.method, first.params, into: &out)
                     nextCall = 1
+                    callsRodeWithProof = true
                 }
                 return .send(out)
             case .proof(let challenge, let sent):
@@ -167,6 +170,14 @@ struct Conversation {
             return finish(.failure(error))
         }
         return advance(now: now)
+    }
+
+    /// True once every line of the conversation has been handed out: the opening is done (or in
+    /// flight with nothing left to follow it) and the last planned call is sent. The connection's
+    /// writing side can then be shut, so the node reads the end of input with the request instead
+    /// of waking again for it later.
+    var sentEverything: Bool {
+        nextCall == calls.count && !needsHello && (!authenticating || authenticated || callsRodeWithProof)
     }
 
     /// Fails the conversation from outside (the connection broke, or a deadline passed).

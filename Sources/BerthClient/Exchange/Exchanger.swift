@@ -105,6 +105,8 @@ private final class Peer {
     var conversation: Conversation
     var framer = LineFramer(limit: 64 << 20)
     var outbox: [UInt8] = []
+    /// The writing side is shut (everything was sent).
+    var halfClosed = false
     var result: Result<[CallAnswer], any Error>?
 
     init(_ node: Exchanger.Node) {
@@ -263,7 +265,7 @@ private final class Peer {
             outbox += bytes
             flush()
         case .wait:
-            break
+            flush()  // nothing new, but the opening may just have completed: see the half-close there
         case .finished(let outcome):
             finish(outcome)
         }
@@ -280,6 +282,12 @@ private final class Peer {
             }
             guard let sent else { return }
             outbox.removeFirst(sent)
+        }
+        if !halfClosed, conversation.sentEverything {
+            // Nothing more to say: the node sees the end of input with the last request and
+            // answers it, instead of waking once more for our close.
+            socket.shutdown(.write)
+            halfClosed = true
         }
     }
 
