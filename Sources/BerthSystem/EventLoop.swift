@@ -115,17 +115,17 @@ public final class EventLoop: Sendable {
         var masks = [UInt32](repeating: 0, count: capacity)
         var batch: [UnownedJob] = []
         while true {
-            // Jobs first (they may queue more, and resume others); sleep only with none left.
-            while true {
-                queue.withLock { q in
-                    swap(&batch, &q.jobs)
-                    q.sleeping = batch.isEmpty
-                }
-                if batch.isEmpty { break }
-                for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
-                batch.removeAll(keepingCapacity: true)
+            // The jobs queued so far, then the descriptors: without waiting when there were jobs
+            // (they may have queued more), so a task that keeps re-queueing itself cannot starve
+            // the sockets; sleeping only when there was nothing to run.
+            queue.withLock { q in
+                swap(&batch, &q.jobs)
+                q.sleeping = batch.isEmpty
             }
-            let n = berth_epoll_wait(epoll, &ids, &masks, CInt(capacity), -1)
+            let idle = batch.isEmpty
+            for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            batch.removeAll(keepingCapacity: true)
+            let n = berth_epoll_wait(epoll, &ids, &masks, CInt(capacity), idle ? -1 : 0)
             queue.withLock { $0.sleeping = false }
             if n < 0 {
                 if errno == EINTR { continue }

@@ -1,8 +1,13 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 import Testing
 @testable import BerthSystem
+
+private final class StopFlag: Sendable {
+    let value = Atomic<Bool>(false)
+}
 
 /// The name of the calling thread (the event loop names its thread).
 private func threadName() -> String {
@@ -42,6 +47,47 @@ extension SystemTests {
             #expect(names.1 == "berth-test-ex")
             #expect(names.2 == Array("x\n".utf8))
             #expect(threadName() != "berth-test-ex")  // the caller itself never moved
+        }
+
+        @Test func aTaskThatKeepsYieldingDoesNotStarveTheSockets() async throws {
+            let loop = try EventLoop(name: "berth-test-ex3")
+            defer { loop.shutdown() }
+            let dir = try TemporaryDirectory()
+            defer { dir.remove() }
+            let listener = try Listener.unix(path: "\(dir.path)/s.sock", loop: loop)
+            defer { listener.close() }
+            let client = try await Connection.connect(to: .unix(path: "\(dir.path)/s.sock"), loop: loop)
+            defer { client.close() }
+            let server = try await listener.accept()
+            defer { server.close() }
+            let stop = StopFlag()
+            let readBeforeStop = await withTaskGroup(of: Bool?.self) { group in
+                group.addTask(executorPreference: loop) {
+                    while !stop.value.load(ordering: .relaxed) { await Task.yield() }  // always has a job queued
+                    return nil
+                }
+                group.addTask(executorPreference: loop) {
+                    _ = try? await server.read()  // parks until the loop polls the socket
+                    return !stop.value.load(ordering: .relaxed)
+                }
+                group.addTask {
+                    try? await Task.sleep(for: .milliseconds(50))
+                    try? await client.write(Array("x".utf8))
+                    try? await Task.sleep(for: .seconds(3))  // the bound: stop the spinner regardless
+                    stop.value.store(true, ordering: .relaxed)
+                    return nil
+                }
+                var verdict: Bool?
+                for await result in group {
+                    if let result {
+                        verdict = result
+                        stop.value.store(true, ordering: .relaxed)
+                        group.cancelAll()
+                    }
+                }
+                return verdict
+            }
+            #expect(readBeforeStop == true)
         }
 
         @Test func afterShutdownPreferringTasksStillRun() async throws {
