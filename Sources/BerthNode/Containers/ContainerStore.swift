@@ -32,8 +32,9 @@ public struct ContainerStore: Sendable {
         try FileSystem.createDirectory(layout.containersDir, mode: 0o700)
         try FileSystem.createDirectory(staging, mode: 0o700)
         do {
-            // Nothing reads the staging directory: each file is written once in place, and one fsync
-            // of the directory makes all three durable before the rename publishes them.
+            // Nothing reads the staging directory: each file is written once in place (and fsynced
+            // by writeNew), and one fsync of the directory makes their names durable before the
+            // rename publishes them.
             try FileSystem.writeNew(Array(EnvironmentFile.render(environment).utf8), to: "\(staging)/environment", mode: 0o600)
             if !links.isEmpty {
                 try FileSystem.writeNew(try LinkStoreFile.encode(links), to: "\(staging)/links.json", mode: 0o600)
