@@ -74,6 +74,26 @@ import Testing
         #expect(answers.count == 1 && answers[0].call.method == "container.list")
     }
 
+    /// berthd answers the challenge inline and hello as a job, so hello's answer comes second.
+    @Test func helloAnsweredAfterTheChallengeStillFinishes() throws {
+        var node = AuthSession(requiring: testSecret)
+        var conversation = Conversation(address: tcp, options: ConnectOptions(secret: testSecret), calls: [PlannedCall(.containerList)])
+        let opening = requests(conversation.start(now: now))
+        let proofAndCall = requests(receive(&conversation, try answer(opening[1], try node.challenge())))
+        #expect(proofAndCall.map(\.method) == ["auth.response", "container.list"])
+        #expect(!conversation.sentEverything)  // hello is still unanswered
+        let hello = HelloResult(protocol: 1, node: NodeIdentity(version: "t", hostname: "h"), capabilities: [], authRequired: true)
+        if case .send = receive(&conversation, try answer(opening[0], hello)) { Issue.record("nothing is left to send") }
+        #expect(conversation.sentEverything)
+        let verdict = try node.respond(try proofAndCall[0].decodeParams(AuthResponseParams.self))
+        _ = receive(&conversation, try answer(proofAndCall[0], verdict))
+        guard case .finished(.success(let answers)) = receive(&conversation, try answer(proofAndCall[1], ContainerListResult(containers: []))) else {
+            Issue.record("expected success")
+            return
+        }
+        #expect(answers.count == 1)
+    }
+
     @Test func aCallThatChangesSomethingWaitsForTheNodesProof() throws {
         var node = AuthSession(requiring: testSecret)
         var conversation = Conversation(address: tcp, options: ConnectOptions(secret: testSecret),
