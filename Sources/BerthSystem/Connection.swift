@@ -32,9 +32,7 @@ public final class Connection: Sendable {
     /// `timeout`. The corresponding C function is `connect`.
     public static func connect(to address: SocketAddress, timeout: Duration? = nil,
                                loop: EventLoop = .shared) async throws -> Connection {
-        let socket = try Socket.stream(family: address.family, nonBlocking: true)
-        if address.family != AF_UNIX { try? socket.setNoDelay() }
-        let connection = try Connection(socket, loop: loop)
+        let connection = try Connection(Socket.stream(family: address.family, nonBlocking: true), loop: loop)
         do {
             if let timeout {
                 try await withThrowingTaskGroup(of: Bool.self) { group in

@@ -6,14 +6,11 @@ import Glibc
 public final class Listener: Sendable {
     let registration: Registration
     private let loop: EventLoop
-    /// TCP (not Unix): accepted sockets get `TCP_NODELAY`.
-    private let isTCP: Bool
 
     /// Takes ownership of a listening socket and makes it non-blocking.
     public init(_ socket: Socket, loop: EventLoop = .shared) throws {
         do {
             try socket.setNonBlocking(true)
-            if case .unix = try socket.localAddress() { isTCP = false } else { isTCP = true }
             registration = try loop.register(socket.descriptor.rawValue)
             self.loop = loop
         } catch {
@@ -55,10 +52,7 @@ public final class Listener: Sendable {
         while true {
             registration.clear(.read)
             do {
-                if let client = try socket.accept(nonBlocking: true) {
-                    if isTCP { try? client.setNoDelay() }
-                    return try Connection(client, loop: loop)
-                }
+                if let client = try socket.accept(nonBlocking: true) { return try Connection(client, loop: loop) }
             } catch let error as SystemError where [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errno.rawValue) {
                 try await Task.sleep(for: .milliseconds(100))
                 continue

@@ -76,6 +76,9 @@ extension Socket {
         try descriptor.setCloseOnExec(true)
         let socket = Socket(descriptor)
         try socket.setNonBlocking(true)
+        // Not made by `stream(family:nonBlocking:)`: give a TCP listener TCP_NODELAY here, for the
+        // sockets it accepts to inherit.
+        if case .unix = try socket.localAddress() {} else { try socket.setNoDelay() }
         return socket
     }
 

@@ -18,11 +18,19 @@ public struct Socket: Hashable, Sendable {
         case read, write, both
     }
 
-    /// A new close-on-exec stream socket. The corresponding C function is `socket`.
+    /// A new close-on-exec stream socket; a TCP one (IPv4 or IPv6) with `TCP_NODELAY` (see
+    /// `setNoDelay`), which the sockets a listener accepts inherit. The corresponding C function is `socket`.
     public static func stream(family: CInt, nonBlocking: Bool) throws -> Socket {
         let fd = berth_socket(family, BERTH_SOCK_STREAM, 0, nonBlocking ? 1 : 0)
         guard fd >= 0 else { throw SystemError("socket") }
-        return Socket(FileDescriptor(rawValue: fd))
+        let socket = Socket(FileDescriptor(rawValue: fd))
+        if family == AF_INET || family == AF_INET6 {
+            do { try socket.setNoDelay() } catch {
+                socket.close()
+                throw error
+            }
+        }
+        return socket
     }
 
     /// A connected pair of close-on-exec Unix stream sockets. The corresponding C function is `socketpair`.

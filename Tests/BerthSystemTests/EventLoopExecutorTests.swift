@@ -124,5 +124,20 @@ extension SystemTests {
             #expect(try Self.noDelay(client) != 0)
             #expect(try Self.noDelay(server) != 0)
         }
+
+        /// A listener handed over by systemd was not made by `Socket.stream`: adopting it sets the
+        /// option, so what it accepts has it too.
+        @Test func anInheritedTCPListenerAcceptsSocketsWithNoDelay() async throws {
+            let fd = socket(AF_INET, CInt(SOCK_STREAM.rawValue), 0)
+            try #require(fd >= 0)
+            let address = SocketAddress.ipv4(IPv4Address(rawValue: 0x7F00_0001), port: 0)
+            try address.withSockAddr { addr, length in try #require(bind(fd, addr, length) == 0) }
+            try #require(listen(fd, 8) == 0)
+            let listener = try Listener.inherited(FileDescriptor(rawValue: fd))
+            defer { listener.close() }
+            let (client, server) = try await listener.connectedPair()
+            defer { client.close(); server.close() }
+            #expect(try Self.noDelay(server) != 0)
+        }
     }
 }

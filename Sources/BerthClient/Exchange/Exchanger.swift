@@ -126,9 +126,7 @@ private final class Peer {
         }
         let target = candidates[candidate]
         do {
-            let socket = try Socket.stream(family: target.family, nonBlocking: true)
-            self.socket = socket
-            if case .unix = target {} else { try? socket.setNoDelay() }
+            socket = try Socket.stream(family: target.family, nonBlocking: true)
         } catch {
             connectFailed(ClientError(.unreachable, "cannot reach \(address): \(error)"), now: now)
             return
