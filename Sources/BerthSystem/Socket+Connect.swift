@@ -67,9 +67,10 @@ extension Socket {
         }
     }
 
-    /// Milliseconds from now until `deadline`, rounded up, at least 0, capped to fit poll's int.
-    static func milliseconds(until deadline: ContinuousClock.Instant) -> CInt {
-        let left = ContinuousClock.now.duration(to: deadline)
+    /// Milliseconds from `now` until `deadline`, rounded up (a poll never wakes early), at least 0,
+    /// capped to fit poll's int.
+    public static func milliseconds(until deadline: ContinuousClock.Instant, from now: ContinuousClock.Instant = .now) -> CInt {
+        let left = now.duration(to: deadline)
         if left <= .zero { return 0 }
         let (seconds, attoseconds) = left.components
         let ms = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000

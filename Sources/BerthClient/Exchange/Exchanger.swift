@@ -51,7 +51,7 @@ enum Exchanger {
                 }
             }
             if open == 0 { break }
-            let ready = poll(&fds, nfds_t(fds.count), milliseconds(from: now, until: wake))
+            let ready = poll(&fds, nfds_t(fds.count), Socket.milliseconds(until: wake, from: now))
             if ready < 0 && errno != EINTR {
                 let error = ClientError(.closed, "cannot wait for the nodes: \(SystemError("poll"))")
                 for peer in peers where peer.result == nil { peer.finish(.failure(error)) }
@@ -72,14 +72,6 @@ enum Exchanger {
             }
         }
         return peers.map { $0.result! }
-    }
-
-    /// poll's timeout: milliseconds from `now` until `wake`, rounded up so a wake-up is never early.
-    static func milliseconds(from now: ContinuousClock.Instant, until wake: ContinuousClock.Instant) -> CInt {
-        let left = now.duration(to: wake)
-        if left <= .zero { return 0 }
-        let (seconds, attoseconds) = left.components
-        return CInt(clamping: seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
     }
 }
 
