@@ -52,8 +52,7 @@ public enum FanOut {
             }
             group.cancelAll()
             return zip(addresses, results).map { address, result in
-                NodeOutcome(address: address, result: result ?? .failure(
-                    ClientError(.timedOut, "\(address): no answer within \(NodeClient.describe(timeout))")))
+                NodeOutcome(address: address, result: result ?? .failure(ClientError.noAnswer(address, within: timeout)))
             }
         }
     }
@@ -113,7 +112,7 @@ extension FanOut {
                     direct.append((index, Exchanger.Node(address: node.address, candidates: candidates, options: node.options, calls: node.calls)))
                 case .failure(let error):
                     guard case .tcp(let host, _) = node.address else { continue }
-                    results[index] = .failure(ClientError(.unreachable, "cannot reach \(node.address): cannot resolve \(host): \(error)"))
+                    results[index] = .failure(ClientError.unresolvable(node.address, host: host, error))
                 }
             }
         }

@@ -135,7 +135,7 @@ public actor NodeClient {
                     return response
                 }
                 // The timer fired first: fail the waiter, which then finishes its child task.
-                abandon(id, ClientError(.timedOut, "\(address): no answer to \(method) within \(NodeClient.describe(limit!))"))
+                abandon(id, .noAnswer(address, to: method, within: limit!))
             }
             throw ClientError(.closed, "\(address): the call \(method) ended without an answer")
         }
@@ -194,7 +194,7 @@ public actor NodeClient {
 
     private func readLoop() async {
         var framer = LineFramer(limit: 64 << 20)
-        var reason = ClientError(.closed, "\(address) closed the connection")
+        var reason = ClientError.closedByNode(address)
         do {
             reading: while true {
                 let bytes = try await connection.read()
@@ -206,7 +206,7 @@ public actor NodeClient {
         } catch is CancellationError {
             reason = ClientError(.closed, "the connection to \(address) was closed")
         } catch {
-            reason = ClientError(.closed, "the connection to \(address) failed: \(error)")
+            reason = .connectionFailed(address, error)
         }
         fail(reason)
     }
@@ -214,7 +214,7 @@ public actor NodeClient {
     private func deliver(_ line: [UInt8]) throws {
         let decoded: RPCFromNode
         do { decoded = try RPCFrame.decodeFromNode(line) } catch {
-            throw ClientError(.protocolViolation, "\(address) sent an invalid line: \(error.message)")
+            throw ClientError.invalidLine(address, error)
         }
         switch decoded {
         case .response(let response): resolve(response)
@@ -228,7 +228,7 @@ public actor NodeClient {
             waiter.resume(returning: response)
         } else if let error = response.error, response.id == .null {
             // An error the node could not tie to a request (line_too_long, parse_error) dooms them all.
-            fail(ClientError(.protocolViolation, "\(address) answered \(error.kind): \(error.message)"))
+            fail(.untied(address, error))
         }
     }
 
@@ -245,7 +245,7 @@ public actor NodeClient {
     private nonisolated func writeLoop() async {
         for await line in outgoingStream {
             do { try await connection.write(line) } catch {
-                await fail(ClientError(.closed, "cannot send to \(address): \(error)"))
+                await fail(.cannotSend(address, error))
                 return
             }
         }

@@ -23,13 +23,13 @@ enum NodeConnector {
             do {
                 candidates = try await SocketAddress.resolve(host: host, port: port)
             } catch {
-                throw ClientError(.unreachable, "cannot reach \(address): cannot resolve \(host): \(error)")
+                throw ClientError.unresolvable(address, host: host, error)
             }
             var last: (any Error)?
             for candidate in candidates {
                 do { return try await attempt(candidate, for: address, timeout: timeout) } catch { last = error }
             }
-            throw last ?? ClientError(.unreachable, "cannot reach \(address): \(host) has no addresses")
+            throw last ?? ClientError.noAddresses(address)
         case .ssh:
             throw ClientError(.unsupported, "ssh:// nodes go through connect(to:timeout:options:)")
         }
@@ -39,9 +39,9 @@ enum NodeConnector {
         do {
             return try await Connection.connect(to: socketAddress, timeout: timeout)
         } catch let error as SocketError where error.code == .timedOut {
-            throw ClientError(.unreachable, "cannot reach \(address): no connection within \(NodeClient.describe(timeout))")
+            throw ClientError.noConnection(address, within: timeout)
         } catch {
-            throw ClientError(.unreachable, "cannot reach \(address): \(error)")
+            throw ClientError.unreachable(address, error)
         }
     }
 }

@@ -82,10 +82,10 @@ struct Conversation {
         switch purpose {
         case .call(let index, let sentAt):
             guard let limit = options.callTimeout else { return nil }
-            return (sentAt + limit, lateAnswer(calls[index].method, limit))
+            return (sentAt + limit, .noAnswer(address, to: calls[index].method, within: limit))
         default:
             guard let handshakeDeadline else { return nil }
-            return (handshakeDeadline, lateAnswer(purpose.method?.rawValue ?? "?", options.connectTimeout))
+            return (handshakeDeadline, .noAnswer(address, to: purpose.method?.rawValue ?? "?", within: options.connectTimeout))
         }
     }
 
@@ -94,7 +94,7 @@ struct Conversation {
         guard !finished else { return .wait }
         let decoded: RPCFromNode
         do { decoded = try RPCFrame.decodeFromNode(line) } catch {
-            return finish(.failure(ClientError(.protocolViolation, "\(address) sent an invalid line: \(error.message)")))
+            return finish(.failure(ClientError.invalidLine(address, error)))
         }
         switch decoded {
         case .response(let response):
@@ -120,8 +120,7 @@ struct Conversation {
         guard !finished else { return .wait }
         guard case .int(let id) = response.id, let purpose = inFlight.removeValue(forKey: id) else {
             if let error = response.error, response.id == .null {
-                // An error the node could not tie to a request (line_too_long, parse_error) dooms them all.
-                return finish(.failure(ClientError(.protocolViolation, "\(address) answered \(error.kind): \(error.message)")))
+                return finish(.failure(ClientError.untied(address, error)))
             }
             return .wait  // not an id of ours: ignored, as NodeClient does
         }
@@ -139,9 +138,7 @@ struct Conversation {
                 }
             case .challenge:
                 let challenge: AuthChallenge = try NodeClient.decode(response, as: AuthChallenge.self)
-                guard let secret = options.secret else {
-                    throw ClientError(.authenticationFailed, "\(address) requires authentication: pass --secret-file with the node's shared secret")
-                }
+                guard let secret = options.secret else { throw Handshake.missingSecret(address) }
                 let proof = try AuthProof.response(to: challenge, secret: secret, clientNonce: Handshake.clientNonce())
                 var out: [UInt8] = []
                 request(.proof(challenge, proof), MethodName.authResponse.rawValue, try JSONValueEncoder().encode(proof), into: &out)
@@ -205,9 +202,5 @@ struct Conversation {
         finished = true
         inFlight = [:]
         return .finished(result)
-    }
-
-    private func lateAnswer(_ method: String, _ limit: Duration) -> ClientError {
-        ClientError(.timedOut, "\(address): no answer to \(method) within \(NodeClient.describe(limit))")
     }
 }

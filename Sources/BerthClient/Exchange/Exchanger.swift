@@ -65,7 +65,7 @@ enum Exchanger {
             }
             for peer in peers where peer.result == nil {
                 if now >= deadline {
-                    peer.finish(.failure(ClientError(.timedOut, "\(peer.address): no answer within \(NodeClient.describe(timeout))")))
+                    peer.finish(.failure(ClientError.noAnswer(peer.address, within: timeout)))
                 } else {
                     peer.checkTimers(now: now)
                 }
@@ -113,14 +113,14 @@ private final class Peer {
     /// Starts connecting to the next candidate address, or fails with the last candidate's error.
     func connect(now: ContinuousClock.Instant) {
         guard candidate < candidates.count else {
-            finish(.failure(lastConnectError ?? ClientError(.unreachable, "cannot reach \(address): it has no addresses")))
+            finish(.failure(lastConnectError ?? ClientError.noAddresses(address)))
             return
         }
         let target = candidates[candidate]
         do {
             socket = try Socket.stream(family: target.family, nonBlocking: true)
         } catch {
-            connectFailed(ClientError(.unreachable, "cannot reach \(address): \(error)"), now: now)
+            connectFailed(.unreachable(address, error), now: now)
             return
         }
         attempt(now: now, deadline: now + connectTimeout)
@@ -135,7 +135,7 @@ private final class Peer {
             case .retryLater: state = .retrying(retry: now + .milliseconds(1), deadline: deadline)
             }
         } catch {
-            connectFailed(ClientError(.unreachable, "cannot reach \(address): \(error)"), now: now)
+            connectFailed(.unreachable(address, error), now: now)
         }
     }
 
@@ -194,7 +194,7 @@ private final class Peer {
     }
 
     private func connectTimedOut(now: ContinuousClock.Instant) {
-        connectFailed(ClientError(.unreachable, "cannot reach \(address): no connection within \(NodeClient.describe(connectTimeout))"), now: now)
+        connectFailed(.noConnection(address, within: connectTimeout), now: now)
     }
 
     // MARK: I/O
@@ -205,14 +205,14 @@ private final class Peer {
         case .connecting:
             let error: CInt
             do { error = try socket.pendingError() } catch {
-                connectFailed(ClientError(.unreachable, "cannot reach \(address): \(error)"), now: now)
+                connectFailed(.unreachable(address, error), now: now)
                 return
             }
             if error == 0 {
                 connected(now: now)
             } else {
                 let failure = SystemError("connect", path: candidates[candidate].description, errno: Errno(rawValue: error))
-                connectFailed(ClientError(.unreachable, "cannot reach \(address): \(failure)"), now: now)
+                connectFailed(.unreachable(address, failure), now: now)
             }
         case .talking:
             if revents & Int16(POLLOUT) != 0 { flush() }
@@ -229,11 +229,11 @@ private final class Peer {
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN { return }
-                apply(conversation.fail(ClientError(.closed, "the connection to \(address) failed: \(SystemError("recv"))")))
+                apply(conversation.fail(ClientError.connectionFailed(address, SystemError("recv"))))
                 return
             }
             if n == 0 {
-                apply(conversation.fail(ClientError(.closed, "\(address) closed the connection")))
+                apply(conversation.fail(ClientError.closedByNode(address)))
                 return
             }
             let chunk = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n)
@@ -267,7 +267,7 @@ private final class Peer {
         while !outbox.isEmpty {
             let sent: Int?
             do { sent = try outbox.withUnsafeBytes { try socket.send($0) } } catch {
-                apply(conversation.fail(ClientError(.closed, "cannot send to \(address): \(error)")))
+                apply(conversation.fail(ClientError.cannotSend(address, error)))
                 return
             }
             guard let sent else { return }

@@ -18,9 +18,7 @@ enum Handshake {
         var isTCP = false
         if case .tcp = address { isTCP = true }
         guard hello.authRequired || (isTCP && options.secret != nil) else { return false }
-        guard options.secret != nil else {
-            throw ClientError(.authenticationFailed, "\(address) requires authentication: pass --secret-file with the node's shared secret")
-        }
+        guard options.secret != nil else { throw missingSecret(address) }
         return true
     }
 
@@ -49,6 +47,10 @@ enum Handshake {
     static func clientNonce() -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         return generator.bytes(AuthProof.nonceByteCount)
+    }
+
+    static func missingSecret(_ address: NodeAddress) -> ClientError {
+        ClientError(.authenticationFailed, "\(address) requires authentication: pass --secret-file with the node's shared secret")
     }
 
     static func refused(_ address: NodeAddress, _ error: RPCError) -> ClientError {
