@@ -81,9 +81,7 @@ extension FanOut {
                 direct.append((index, Exchanger.Node(address: node.address, candidates: [.unix(path: path)],
                                                      options: node.options, calls: node.calls)))
             case .tcp(let host, let port):
-                let literal: SocketAddress? = if let v4 = IPv4Address(host) { .ipv4(v4, port: port) }
-                    else if let v6 = IPv6Address(host) { .ipv6(v6, port: port) } else { nil }
-                if let literal {
+                if let literal = SocketAddress.literal(host: host, port: port) {
                     direct.append((index, Exchanger.Node(address: node.address, candidates: [literal], options: node.options, calls: node.calls)))
                 } else {
                     names.append(index)
@@ -117,10 +115,10 @@ extension FanOut {
             }
         }
         let sshNodes = bySSH.map { (nodes[$0].address, nodes[$0].options) }
-        let sshCalls = bySSH.map { nodes[$0].calls }
+        // Addresses are distinct (commands plan one entry per node).
+        let sshCalls = Dictionary(bySSH.map { (nodes[$0].address, nodes[$0].calls) }, uniquingKeysWith: { first, _ in first })
         async let overSSH = sshNodes.isEmpty ? [] : run(sshNodes, timeout: timeout) { client in
-            let index = sshNodes.firstIndex { $0.0 == client.address }!
-            return try await client.answers(to: sshCalls[index])
+            try await client.answers(to: sshCalls[client.address] ?? [])
         }
         let directNodes = direct.map(\.node)
         let answered: [Result<[CallAnswer], any Error>]

@@ -8,9 +8,15 @@ extension SocketAddress {
     /// the resolver prefers. Resolution may block on DNS, so it runs on a dedicated thread.
     /// The corresponding C function is `getaddrinfo`.
     public static func resolve(host: String, port: UInt16) async throws -> [SocketAddress] {
-        if let v4 = IPv4Address(host) { return [.ipv4(v4, port: port)] }
-        if let v6 = IPv6Address(host) { return [.ipv6(v6, port: port)] }
+        if let literal = literal(host: host, port: port) { return [literal] }
         return try await DedicatedThread.run(name: "berth-resolve") { try resolveBlocking(host: host, port: port) }
+    }
+
+    /// `host` as an address when it is a literal IPv4 or IPv6 address (no resolver involved), else nil.
+    public static func literal(host: String, port: UInt16) -> SocketAddress? {
+        if let v4 = IPv4Address(host) { return .ipv4(v4, port: port) }
+        if let v6 = IPv6Address(host) { return .ipv6(v6, port: port) }
+        return nil
     }
 
     /// `resolve(host:port:)` on the calling thread (never call this from a task).
