@@ -39,8 +39,6 @@ struct Conversation {
     let address: NodeAddress
     let options: ConnectOptions
     let calls: [PlannedCall]
-    /// What `node.hello` answered, once it did.
-    private(set) var hello: HelloResult?
     private var answers: [CallAnswer] = []
     private var inFlight: [Int64: Purpose] = [:]
     private var nextID: Int64 = 1
@@ -50,8 +48,8 @@ struct Conversation {
     private var nextCall = 0
     private var handshakeDeadline: ContinuousClock.Instant?
     private var finished = false
-    /// The planned call went out behind the proof (see `receive`).
-    private var callsRodeWithProof = false
+    /// `auth.response` has been sent (nothing of the opening is left to send).
+    private var proofSent = false
 
     init(address: NodeAddress, options: ConnectOptions, calls: [PlannedCall]) {
         self.address = address
@@ -128,7 +126,6 @@ struct Conversation {
             switch purpose {
             case .hello:
                 let hello: HelloResult = try NodeClient.decode(response, as: HelloResult.self)
-                self.hello = hello
                 needsHello = false
                 if !authenticating, try Handshake.authenticates(address, options, hello: hello) {
                     authenticating = true
@@ -142,13 +139,13 @@ struct Conversation {
                 let proof = try AuthProof.response(to: challenge, secret: secret, clientNonce: Handshake.clientNonce())
                 var out: [UInt8] = []
                 request(.proof(challenge, proof), MethodName.authResponse.rawValue, try JSONValueEncoder().encode(proof), into: &out)
+                proofSent = true
                 // A call that reveals nothing goes right behind the proof: the node answers
                 // auth.response before it reads the next line, so the call runs authenticated, and
                 // its answer counts only once the node's own proof checked out (one round trip less).
                 if nextCall == 0, let first = calls.first, Handshake.mayPrecedeProof(first.method) {
                     request(.call(index: 0, sentAt: now), first.method, first.params, into: &out)
                     nextCall = 1
-                    callsRodeWithProof = true
                 }
                 return .send(out)
             case .proof(let challenge, let sent):
@@ -174,7 +171,7 @@ struct Conversation {
     /// writing side can then be shut, so the node reads the end of input with the request instead
     /// of waking again for it later.
     var sentEverything: Bool {
-        nextCall == calls.count && !needsHello && (!authenticating || authenticated || callsRodeWithProof)
+        nextCall == calls.count && !needsHello && (!authenticating || proofSent)
     }
 
     /// Fails the conversation from outside (the connection broke, or a deadline passed).
