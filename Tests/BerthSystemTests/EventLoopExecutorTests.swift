@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 @testable import BerthSystem
 
-private final class StopFlag: Sendable {
+private final class Flag: Sendable {
     let value = Atomic<Bool>(false)
 }
 
@@ -19,18 +19,35 @@ private func threadName() -> String {
     return String(decoding: buffer.prefix(max(0, n)).prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
 }
 
+/// A loop of a test's own, a Unix listener on it in a fresh directory, and a client connected to it.
+private struct LoopSockets {
+    let loop: EventLoop
+    let dir: TemporaryDirectory
+    let listener: Listener
+    let client: Connection
+
+    init(name: String) async throws {
+        loop = try EventLoop(name: name)
+        dir = try TemporaryDirectory()
+        listener = try Listener.unix(path: "\(dir.path)/s.sock", loop: loop)
+        client = try await Connection.connect(to: .unix(path: "\(dir.path)/s.sock"), loop: loop)
+    }
+
+    func finish() {
+        client.close()
+        listener.close()
+        dir.remove()
+        loop.shutdown()
+    }
+}
+
 extension SystemTests {
     @Suite struct EventLoopExecutorTests {
         @Test func aTaskThatPrefersTheLoopRunsAndResumesOnItsThread() async throws {
-            let loop = try EventLoop(name: "berth-test-ex")
-            defer { loop.shutdown() }
-            let dir = try TemporaryDirectory()
-            defer { dir.remove() }
-            let listener = try Listener.unix(path: "\(dir.path)/s.sock", loop: loop)
-            defer { listener.close() }
-            let client = try await Connection.connect(to: .unix(path: "\(dir.path)/s.sock"), loop: loop)
-            defer { client.close() }
-            let names = try await withTaskExecutorPreference(loop) {
+            let sockets = try await LoopSockets(name: "berth-test-ex")
+            defer { sockets.finish() }
+            let (listener, client) = (sockets.listener, sockets.client)
+            let names = try await withTaskExecutorPreference(sockets.loop) {
                 let first = threadName()
                 let server = try await listener.accept()
                 defer { server.close() }
@@ -50,17 +67,12 @@ extension SystemTests {
         }
 
         @Test func aTaskThatKeepsYieldingDoesNotStarveTheSockets() async throws {
-            let loop = try EventLoop(name: "berth-test-ex3")
-            defer { loop.shutdown() }
-            let dir = try TemporaryDirectory()
-            defer { dir.remove() }
-            let listener = try Listener.unix(path: "\(dir.path)/s.sock", loop: loop)
-            defer { listener.close() }
-            let client = try await Connection.connect(to: .unix(path: "\(dir.path)/s.sock"), loop: loop)
-            defer { client.close() }
-            let server = try await listener.accept()
+            let sockets = try await LoopSockets(name: "berth-test-ex3")
+            defer { sockets.finish() }
+            let (loop, client) = (sockets.loop, sockets.client)
+            let server = try await sockets.listener.accept()
             defer { server.close() }
-            let stop = StopFlag()
+            let stop = Flag()
             let readBeforeStop = await withTaskGroup(of: Bool?.self) { group in
                 group.addTask(executorPreference: loop) {
                     while !stop.value.load(ordering: .relaxed) { await Task.yield() }  // always has a job queued
@@ -90,15 +102,22 @@ extension SystemTests {
             #expect(readBeforeStop == true)
         }
 
+        /// Without the hand-over to the global executor such a task would wait for ever: the race
+        /// against a timer turns that into a failure.
         @Test func afterShutdownPreferringTasksStillRun() async throws {
             let loop = try EventLoop(name: "berth-test-ex2")
             loop.shutdown()
-            try await Task.sleep(for: .milliseconds(50))  // let the loop thread stop
-            let ran = await withTaskExecutorPreference(loop) {
+            try await Task.sleep(for: .milliseconds(50))  // let the loop thread stop (either way it must run)
+            let ran = Flag()
+            // Unstructured: a child task that never runs would keep its group waiting for ever.
+            Task(executorPreference: loop) {
                 await Task.yield()
-                return threadName()
+                ran.value.store(true, ordering: .relaxed)
             }
-            #expect(ran != "berth-test-ex2")
+            let deadline = ContinuousClock.now + .seconds(5)
+            while !ran.value.load(ordering: .relaxed), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            let didRun = ran.value.load(ordering: .relaxed)
+            #expect(didRun, "a task preferring a stopped loop never ran")
         }
     }
 }
