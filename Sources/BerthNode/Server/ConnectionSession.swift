@@ -28,10 +28,6 @@ struct ConnectionSession: Sendable {
         case dispatch
     }
 
-    /// Methods answered on the session's own thread (see `serve`): bounded work, no actor, no I/O
-    /// that can wait. (`node.info` asks the engine for extra members, so it is not one.)
-    static let loopMethods: Set<String> = [MethodName.nodeHello.rawValue]
-
     let connection: Connection
     let id: Int
     let context: RequestContext
@@ -74,10 +70,8 @@ struct ConnectionSession: Sendable {
                     running += 1
                     shared.registry.requestStarted(id)
                     // Handlers run on the pool, not on the loop thread the session runs on: they may
-                    // be slow (a listing grows with the node). The few that are small and bounded
-                    // whatever the node holds stay on the loop, which saves two thread hand-offs.
-                    let onLoop = if case .single(let request) = job { Self.loopMethods.contains(request.method) } else { false }
-                    group.addTask(executorPreference: onLoop ? nil : globalConcurrentExecutor) {
+                    // be slow (a listing grows with the node) and must not hold up every socket.
+                    group.addTask(executorPreference: globalConcurrentExecutor) {
                         let channel: NotificationChannel? = if case .single = job { NotificationChannel(sink: sink) } else { nil }
                         let reply = await run(job, channel: channel)
                         await writer.send(reply)
