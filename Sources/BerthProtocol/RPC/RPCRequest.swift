@@ -36,6 +36,10 @@ public struct RPCRequest: Hashable, Sendable {
         case .object?: value = params!
         default: throw RPCError.invalidParams("\(method) takes named parameters (an object), not an array")
         }
+        if let direct = T.self as? any DirectParams.Type, case .object(let members) = value,
+           let params = direct.direct(members) {
+            return params as! T
+        }
         do {
             return try JSONValueDecoder(rejectUnknownKeys: true).decode(T.self, from: value)
         } catch {
