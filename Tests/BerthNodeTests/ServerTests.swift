@@ -31,10 +31,30 @@ private struct TestProvider: MethodProvider {
             }
             return "streaming"
         }
+        // Where each kind of handler runs: the name of its thread, before and after a suspension.
+        table.register("test.thread") { _, _ in try await threadNames() }
+        table.register("test.thread.connection", on: .connection) { _, _ in try await threadNames() }
+        table.registerImmediate("test.thread.now") { _, _ in .array([.string(threadName())]) }
         table.register("test.context") { (_: NoParams, context: RequestContext) -> String in
             "\(context.transport.rawValue) uid=\(context.peer.map { String($0.userID) } ?? "none")"
         }
     }
+}
+
+/// The name of the calling thread (the event loop names its thread "berth-epoll").
+private func threadName() -> String {
+    let fd = open("/proc/thread-self/comm", O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return "?" }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 32)
+    let n = read(fd, &buffer, buffer.count)
+    return String(decoding: buffer.prefix(max(0, n)).prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+}
+
+private func threadNames() async throws -> JSONValue {
+    let first = threadName()
+    try await Task.sleep(for: .milliseconds(2))
+    return .array([.string(first), .string(threadName())])
 }
 
 /// A server on a temp Unix socket, run in a child task.
@@ -140,6 +160,27 @@ private func request(_ id: Int, _ method: String, _ params: String? = nil) -> [U
                 let bytes = try await late.read()
                 if bytes.isEmpty { throw SocketError(.closed, "closed") }
                 if String(decoding: bytes, as: UTF8.self).contains("busy") { throw SocketError(.closed, "busy") }
+            }
+        }
+    }
+
+    /// Pool handlers never run on the loop's thread; handlers placed on the connection and immediate
+    /// ones run nowhere else, from their first instruction (a child task without an executor of its
+    /// own would start on the pool) and after a suspension.
+    @Test func handlersRunWhereTheirPlacementSays() async throws {
+        try await withServer { s in
+            let c = try await Connection.connect(to: .unix(path: s.socketPath))
+            defer { c.close() }
+            var buffer: [UInt8] = []
+            for _ in 0..<5 {
+                try await c.write(request(1, "test.thread") + request(2, "test.thread.connection") + request(3, "test.thread.now"))
+                let lines = try await readLines(c, count: 3, buffer: &buffer)
+                func names(_ id: Int64) -> [String] {
+                    lines.first { $0["id"]?.intValue == id }?["result"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                }
+                #expect(names(1).count == 2 && !names(1).contains("berth-epoll"), "\(names(1))")
+                #expect(names(2) == ["berth-epoll", "berth-epoll"])
+                #expect(names(3) == ["berth-epoll"])
             }
         }
     }

@@ -16,11 +16,16 @@ public struct ContainerMethodProvider: MethodProvider {
             return ["done": true]
         }
         table.register("container.status") { (p: ContainerRefParams, _) in try await engine.status(p) }
-        table.registerEncoded("container.list") { (p: ContainerListParams, _) in try await engine.listEncoded(p) }
-        table.register("container.ports") { (p: ContainerRefParams, _) in try await engine.ports(p) }
+        // A small node lists on the connection's thread (every cold `berth ps` asks for it); a big
+        // listing moves to the pool, so it does not hold up every other socket of the event loop.
+        table.registerEncoded("container.list", on: .connection) { (p: ContainerListParams, _) in
+            if await engine.installedCount <= ContainerEngine.listOnConnectionLimit { return try await engine.listEncoded(p) }
+            return try await withTaskExecutorPreference(globalConcurrentExecutor) { try await engine.listEncoded(p) }
+        }
+        table.register("container.ports", on: .connection) { (p: ContainerRefParams, _) in try await engine.ports(p) }
         table.register("container.env.get") { (p: ContainerRefParams, _) in try await engine.environment(p) }
         table.register("container.env.set") { (p: ContainerEnvSetParams, _) in try await engine.setEnvironment(p) }
-        table.register("container.links.get") { (p: ContainerRefParams, _) in try await engine.links(p) }
+        table.register("container.links.get", on: .connection) { (p: ContainerRefParams, _) in try await engine.links(p) }
         table.register("container.links.set") { (p: ContainerLinksSetParams, _) in try await engine.setLinks(p) }
         table.register("container.env.patch") { (p: ContainerEnvPatchParams, _) in try await engine.patchEnvironment(p) }
     }

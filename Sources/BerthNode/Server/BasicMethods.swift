@@ -15,10 +15,18 @@ public struct BasicMethods: MethodProvider {
     public func register(into table: inout MethodTable) {
         let d = description
         let started = started
-        table.register(MethodName.nodeHello.rawValue) { (params: HelloParams, context: RequestContext) -> HelloResult in
-            let chosen = try ProtocolVersion.negotiate(clientSpeaks: params.protocols)
-            return HelloResult(protocol: chosen, node: NodeIdentity(version: d.version, hostname: d.hostname),
-                               capabilities: d.capabilities, authRequired: context.transport == .tcp)
+        // Every connection says hello first, and the answer only depends on the chosen major and
+        // whether the connection is TCP: encoded once for the current major.
+        @Sendable func hello(_ chosen: Int, tcp: Bool) throws(RPCError) -> JSONValue {
+            try .encoding(HelloResult(protocol: chosen, node: NodeIdentity(version: d.version, hostname: d.hostname),
+                                      capabilities: d.capabilities, authRequired: tcp))
+        }
+        let current = (unix: try? hello(ProtocolVersion.current, tcp: false), tcp: try? hello(ProtocolVersion.current, tcp: true))
+        table.registerImmediate(MethodName.nodeHello.rawValue) { request, context throws(RPCError) in
+            let chosen = try ProtocolVersion.negotiate(clientSpeaks: try request.decodeParams(HelloParams.self).protocols)
+            let tcp = context.transport == .tcp
+            if chosen == ProtocolVersion.current, let cached = tcp ? current.tcp : current.unix { return cached }
+            return try hello(chosen, tcp: tcp)
         }
         table.register(MethodName.nodeInfo.rawValue) { request, _ in
             _ = try request.decodeParams(NoParams.self)
@@ -35,7 +43,7 @@ public struct BasicMethods: MethodProvider {
             }
             return .object(members)
         }
-        table.register(MethodName.nodePing.rawValue) { request, _ in
+        table.registerImmediate(MethodName.nodePing.rawValue) { request, _ throws(RPCError) in
             try PingResult.respond(to: request.params)
         }
         table.register(MethodName.rpcDiscover.rawValue) { request, _ in
@@ -67,4 +75,8 @@ struct NoParams: Codable, Sendable {
         init(stringValue: String) { self.stringValue = stringValue }
         init?(intValue: Int) { nil }
     }
+}
+
+extension NoParams: DirectParams {
+    static func direct(_ members: [String: JSONValue]) -> NoParams? { members.isEmpty ? NoParams() : nil }
 }

@@ -10,13 +10,16 @@ struct ServerShared: Sendable {
     /// Requests of one connection that may run at once; the reader waits for a slot beyond this.
     let maxInFlightPerConnection: Int
     let secret: AuthSecret?
+    /// The executor connections are served on (the event loop's thread).
+    let loop: any TaskExecutor
 }
 
-/// One client connection: reads lines, answers what it can inline (node.ping, auth.*, errors), runs
-/// other requests as child tasks (up to a limit), and writes responses as they complete.
+/// One client connection: reads lines, answers what it can inline (auth.*, errors, the table's
+/// immediate methods such as node.hello and node.ping), runs other requests as child tasks (up to a
+/// limit), and writes responses as they complete.
 struct ConnectionSession: Sendable {
     enum Job: Sendable {
-        case single(RPCRequest)
+        case single(RPCRequest, MethodTable.Placement)
         case batch([BatchSlot])
     }
     enum BatchSlot: Sendable {
@@ -25,7 +28,7 @@ struct ConnectionSession: Sendable {
     }
     enum Inline {
         case answered(RPCResponse?)
-        case dispatch
+        case dispatch(MethodTable.Placement)
     }
 
     let connection: Connection
@@ -70,8 +73,13 @@ struct ConnectionSession: Sendable {
                     running += 1
                     shared.registry.requestStarted(id)
                     // Handlers run on the pool, not on the loop thread the session runs on: they may
-                    // be slow (a listing grows with the node) and must not hold up every socket.
-                    group.addTask(executorPreference: globalConcurrentExecutor) {
+                    // be slow and must not hold up every socket. Reads answered from memory stay on the
+                    // loop, which saves waking a pool thread and the loop again: a third of a one-shot
+                    // connection's CPU (docs/benchmarks.md). The loop is named, not inherited: a child
+                    // task without an executor of its own is first queued on the pool, which wakes a
+                    // pool thread only to hand it back to the loop (perf shows it). Batches run on the pool.
+                    let onConnection = if case .single(_, .connection) = job { true } else { false }
+                    group.addTask(executorPreference: onConnection ? shared.loop : globalConcurrentExecutor) {
                         let channel: NotificationChannel? = if case .single = job { NotificationChannel(sink: sink) } else { nil }
                         let reply = await run(job, channel: channel)
                         await writer.send(reply)
@@ -103,7 +111,7 @@ struct ConnectionSession: Sendable {
             switch inline(request, auth: &auth, closeAfter: &closeAfter) {
             case .answered(let response?): RPCFrame.encode(response, into: &out)
             case .answered(nil): break
-            case .dispatch: jobs.append(.single(request))
+            case .dispatch(let placement): jobs.append(.single(request, placement))
             }
         case .batch(let members):
             var slots: [BatchSlot] = []
@@ -138,8 +146,6 @@ struct ConnectionSession: Sendable {
         }
         do throws(RPCError) {
             switch request.method {
-            case MethodName.nodePing.rawValue:
-                return reply(.result(try PingResult.respond(to: request.params)))
             case MethodName.authChallenge.rawValue:
                 _ = try request.decodeParams(NoParams.self)
                 return reply(.result(try JSONValue.encoding(try auth.challenge())))
@@ -155,10 +161,11 @@ struct ConnectionSession: Sendable {
                     throw error
                 }
             default:
-                if !shared.methods.serves(request.method) {
-                    return reply(.error(.methodNotFound(request.method)))
+                switch shared.methods.route(request.method) {
+                case .unknown: return reply(.error(.methodNotFound(request.method)))
+                case .immediate(let handler): return reply(.result(try handler(request, context)))
+                case .task(let placement): return .dispatch(placement)
                 }
-                return .dispatch
             }
         } catch {
             return reply(.error(error))
@@ -167,7 +174,7 @@ struct ConnectionSession: Sendable {
 
     private func run(_ job: Job, channel: NotificationChannel?) async -> [UInt8] {
         switch job {
-        case .single(let request):
+        case .single(let request, _):
             var context = context
             context.notifications = channel
             let outcome = await call(request, context: context)

@@ -30,10 +30,24 @@ public struct MethodTable: Sendable {
     public typealias Handler = @Sendable (RPCRequest, RequestContext) async throws -> JSONValue
     /// A handler that writes its result straight to bytes (`container.list`).
     public typealias EncodedHandler = @Sendable (RPCRequest, RequestContext) async throws -> EncodedJSON
+    /// A handler that answers at once, on the thread that read the request (see `registerImmediate`).
+    public typealias ImmediateHandler = @Sendable (RPCRequest, RequestContext) throws(RPCError) -> JSONValue
+
+    /// Where a handler's task starts.
+    public enum Placement: Sendable {
+        /// The global pool (the default): the handler may compute or block for a while, and the
+        /// connection's event-loop thread serves every other socket meanwhile.
+        case pool
+        /// The connection's own thread (the event loop), with no hop to the pool and back: for reads
+        /// answered from memory. A handler placed here whose work can grow must move itself to the
+        /// pool when it does (`container.list` on a big node does).
+        case connection
+    }
 
     enum Entry: Sendable {
-        case value(Handler)
-        case encoded(EncodedHandler)
+        case value(Handler, Placement)
+        case encoded(EncodedHandler, Placement)
+        case immediate(ImmediateHandler)
     }
 
     private var entries: [String: Entry] = [:]
@@ -41,21 +55,29 @@ public struct MethodTable: Sendable {
     public init() {}
 
     /// Registers a raw handler. A method registered twice is a programming error.
-    public mutating func register(_ method: String, _ handler: @escaping Handler) {
-        add(method, .value(handler))
+    public mutating func register(_ method: String, on placement: Placement = .pool, _ handler: @escaping Handler) {
+        add(method, .value(handler, placement))
     }
 
     /// Registers a raw handler whose result is already serialized.
-    public mutating func registerEncoded(_ method: String, _ handler: @escaping EncodedHandler) {
-        add(method, .encoded(handler))
+    public mutating func registerEncoded(_ method: String, on placement: Placement = .pool, _ handler: @escaping EncodedHandler) {
+        add(method, .encoded(handler, placement))
+    }
+
+    /// Registers a handler the connection runs as soon as it reads the request, on its own thread,
+    /// without a task (`node.hello`, `node.ping`): a connection's first call then costs no hop to the
+    /// pool and back. Only for handlers that never block or wait and whose work does not grow with the
+    /// node (a slow one would hold up every socket of the event loop).
+    public mutating func registerImmediate(_ method: String, _ handler: @escaping ImmediateHandler) {
+        add(method, .immediate(handler))
     }
 
     /// Registers a typed handler: params decode strictly (unknown keys are `invalid_params`), the result
     /// is encoded to JSON.
     public mutating func register<P: Decodable & Sendable, R: Encodable & Sendable>(
-        _ method: String, _ body: @escaping @Sendable (P, RequestContext) async throws -> R
+        _ method: String, on placement: Placement = .pool, _ body: @escaping @Sendable (P, RequestContext) async throws -> R
     ) {
-        register(method) { request, context in
+        register(method, on: placement) { request, context in
             let params: P = try request.decodeParams(P.self)
             let result = try await body(params, context)
             return try JSONValueEncoder().encode(result)
@@ -64,9 +86,9 @@ public struct MethodTable: Sendable {
 
     /// Registers a typed handler that serializes its own result.
     public mutating func registerEncoded<P: Decodable & Sendable>(
-        _ method: String, _ body: @escaping @Sendable (P, RequestContext) async throws -> EncodedJSON
+        _ method: String, on placement: Placement = .pool, _ body: @escaping @Sendable (P, RequestContext) async throws -> EncodedJSON
     ) {
-        registerEncoded(method) { request, context in
+        registerEncoded(method, on: placement) { request, context in
             try await body(try request.decodeParams(P.self), context)
         }
     }
@@ -83,12 +105,28 @@ public struct MethodTable: Sendable {
     /// Whether a handler is registered for `method`.
     public func serves(_ method: String) -> Bool { entries[method] != nil }
 
+    /// What the connection does with a request for `method`.
+    enum Route {
+        case unknown
+        case immediate(ImmediateHandler)
+        case task(Placement)
+    }
+
+    func route(_ method: String) -> Route {
+        switch entries[method] {
+        case nil: .unknown
+        case .immediate(let handler)?: .immediate(handler)
+        case .value(_, let placement)?, .encoded(_, let placement)?: .task(placement)
+        }
+    }
+
     /// Runs the handler of `request.method`: nil when there is none; throws what the handler throws.
     public func call(_ request: RPCRequest, context: RequestContext) async throws -> RPCResponse.Outcome? {
         switch entries[request.method] {
         case nil: return nil
-        case .value(let handler): return .result(try await handler(request, context))
-        case .encoded(let handler): return .encodedResult(try await handler(request, context))
+        case .value(let handler, _): return .result(try await handler(request, context))
+        case .encoded(let handler, _): return .encodedResult(try await handler(request, context))
+        case .immediate(let handler): return .result(try handler(request, context))
         }
     }
 }

@@ -75,7 +75,7 @@ public final class NodeServer: Sendable {
         let notifier = try? SystemdNotifier.fromEnvironment()
         let registry = ConnectionRegistry(limit: configuration.maxConnections)
         let shared = ServerShared(methods: methods, registry: registry, logger: logger, maxLineBytes: configuration.maxLineBytes,
-                                  maxInFlightPerConnection: 64, secret: secret)
+                                  maxInFlightPerConnection: 64, secret: secret, loop: EventLoop.shared)
         let signals = handlingSignals ? try Signals.stream([.terminate, .interrupt]) : nil
         for b in bound { logger.info("listening", ["address": b.name, "transport": b.transport.rawValue]) }
         try? notifier?.ready(status: "listening on " + bound.map(\.name).joined(separator: ", "))
@@ -86,7 +86,7 @@ public final class NodeServer: Sendable {
             // the pool. Method handlers go back to the pool (ConnectionSession), so a slow one never
             // holds up the loop. docs/architecture-system.md, "The loop as an executor".
             for b in bound {
-                group.addTask(executorPreference: EventLoop.shared) { await self.acceptLoop(b, shared: shared) }
+                group.addTask(executorPreference: shared.loop) { await self.acceptLoop(b, shared: shared) }
             }
             let idle = Duration.seconds(configuration.idleTimeoutSeconds)
             let tick = Duration.milliseconds(min(1000, configuration.idleTimeoutSeconds * 250))
