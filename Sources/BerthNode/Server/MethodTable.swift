@@ -102,9 +102,6 @@ public struct MethodTable: Sendable {
         entries[method] = entry
     }
 
-    /// Whether a handler is registered for `method`.
-    public func serves(_ method: String) -> Bool { entries[method] != nil }
-
     /// What the connection does with a request for `method`.
     enum Route {
         case unknown
