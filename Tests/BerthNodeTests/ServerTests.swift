@@ -164,24 +164,37 @@ private func request(_ id: Int, _ method: String, _ params: String? = nil) -> [U
         }
     }
 
-    /// Pool handlers never run on the loop's thread; handlers placed on the connection and immediate
-    /// ones run nowhere else, from their first instruction (a child task without an executor of its
-    /// own would start on the pool) and after a suspension.
+    /// Pool handlers never run on the loop's thread; immediate ones always do; handlers placed on the
+    /// connection do from their first instruction (a child task without an executor of its own would
+    /// start on the pool) and after a suspension, but only while no other request is in flight.
     @Test func handlersRunWhereTheirPlacementSays() async throws {
         try await withServer { s in
             let c = try await Connection.connect(to: .unix(path: s.socketPath))
             defer { c.close() }
             var buffer: [UInt8] = []
-            for _ in 0..<5 {
-                try await c.write(request(1, "test.thread") + request(2, "test.thread.connection") + request(3, "test.thread.now"))
-                let lines = try await readLines(c, count: 3, buffer: &buffer)
-                func names(_ id: Int64) -> [String] {
-                    lines.first { $0["id"]?.intValue == id }?["result"]?.arrayValue?.compactMap(\.stringValue) ?? []
-                }
-                #expect(names(1).count == 2 && !names(1).contains("berth-epoll"), "\(names(1))")
-                #expect(names(2) == ["berth-epoll", "berth-epoll"])
-                #expect(names(3) == ["berth-epoll"])
+            func names(_ lines: [JSONValue], _ id: Int64) -> [String] {
+                lines.first { $0["id"]?.intValue == id }?["result"]?.arrayValue?.compactMap(\.stringValue) ?? []
             }
+            for _ in 0..<5 {
+                try await c.write(request(1, "test.thread"))
+                let pool = try await readLines(c, count: 1, buffer: &buffer)
+                #expect(names(pool, 1).count == 2 && !names(pool, 1).contains("berth-epoll"), "\(names(pool, 1))")
+                try await c.write(request(2, "test.thread.connection") + request(3, "test.thread.now"))
+                let alone = try await readLines(c, count: 2, buffer: &buffer)
+                #expect(names(alone, 2) == ["berth-epoll", "berth-epoll"])
+                #expect(names(alone, 3) == ["berth-epoll"])
+            }
+            // With another request in flight (on another connection), the same read goes to the pool.
+            let other = try await Connection.connect(to: .unix(path: s.socketPath))
+            defer { other.close() }
+            try await other.write(request(9, "test.sleep", "{\"ms\":300}"))
+            try await Task.sleep(for: .milliseconds(50))
+            try await c.write(request(4, "test.thread.connection") + request(5, "test.thread.now"))
+            let busy = try await readLines(c, count: 2, buffer: &buffer)
+            #expect(names(busy, 4).count == 2 && !names(busy, 4).contains("berth-epoll"), "\(names(busy, 4))")
+            #expect(names(busy, 5) == ["berth-epoll"])
+            var otherBuffer: [UInt8] = []
+            #expect(try await readLines(other, count: 1, buffer: &otherBuffer)[0]["result"]?["slept"]?.intValue == 300)
         }
     }
 

@@ -20,6 +20,7 @@ final class ConnectionRegistry: Sendable {
     }
 
     private let state = Mutex(State())
+    private let handlers = Atomic<Int>(0)
     let limit: Int
 
     init(limit: Int) { self.limit = limit }
@@ -48,7 +49,17 @@ final class ConnectionRegistry: Sendable {
 
     func requestStarted(_ id: Int) {
         state.withLock { $0.entries[id]?.inFlight += 1 }
+        handlers.add(1, ordering: .sequentiallyConsistent)
     }
+
+    /// A request's handler returned (its reply may still be on its way out).
+    func handlerFinished() {
+        handlers.subtract(1, ordering: .sequentiallyConsistent)
+    }
+
+    /// Handlers running now, on every connection: from `requestStarted` to `handlerFinished`, so a
+    /// client that has read a reply never sees its handler still counted.
+    var handlersRunning: Int { handlers.load(ordering: .sequentiallyConsistent) }
 
     /// While draining, a connection whose last request finished is closed at once.
     func requestFinished(_ id: Int) {

@@ -73,15 +73,28 @@ struct ConnectionSession: Sendable {
                     running += 1
                     shared.registry.requestStarted(id)
                     // Handlers run on the pool, not on the loop thread the session runs on: they may
-                    // be slow and must not hold up every socket. Reads answered from memory stay on the
-                    // loop, which saves waking a pool thread and the loop again: a third of a one-shot
-                    // connection's CPU (docs/benchmarks.md). The loop is named, not inherited: a child
-                    // task without an executor of its own is first queued on the pool, which wakes a
-                    // pool thread only to hand it back to the loop (perf shows it). Batches run on the pool.
+                    // be slow and must not hold up every socket. Reads answered from memory start on
+                    // the loop, which saves waking a pool thread and the loop again: a third of a
+                    // one-shot connection's CPU (docs/benchmarks.md). The loop is named, not
+                    // inherited: a child task without an executor of its own is first queued on the
+                    // pool, which wakes a pool thread only to hand it back (perf shows it). Batches run
+                    // on the pool.
                     let onConnection = if case .single(_, .connection) = job { true } else { false }
                     group.addTask(executorPreference: onConnection ? shared.loop : globalConcurrentExecutor) {
                         let channel: NotificationChannel? = if case .single = job { NotificationChannel(sink: sink) } else { nil }
-                        let reply = await run(job, channel: channel)
+                        let reply: [UInt8]
+                        if onConnection && shared.registry.handlersRunning > 1 {
+                            // Other handlers are running: this read goes to the pool after all. On the
+                            // loop it would enter the engine's actor there, and a default actor drains
+                            // the jobs queued behind it on the thread that holds it, so another
+                            // request's install (fsyncs and all) could run on the loop (measured:
+                            // docs/architecture-server.md). Checked here, on the loop, right before
+                            // the handler: no request can start until this task suspends.
+                            reply = await withTaskExecutorPreference(globalConcurrentExecutor) { await run(job, channel: channel) }
+                        } else {
+                            reply = await run(job, channel: channel)
+                        }
+                        shared.registry.handlerFinished()
                         await writer.send(reply)
                         shared.registry.requestFinished(id)
                         // A stream (events.subscribe) goes on after its reply, in this same task.
