@@ -83,8 +83,9 @@ public final class NodeServer: Sendable {
         await withDiscardingTaskGroup { group in
             // Accepting and serving connections runs on the event loop's thread (it is a task
             // executor): a socket's wake-up resumes its session right there instead of crossing to
-            // the pool. Method handlers go back to the pool (ConnectionSession), so a slow one never
-            // holds up the loop. docs/architecture-system.md, "The loop as an executor".
+            // the pool. Method handlers go to the pool unless they only read memory while the node
+            // is otherwise idle (ConnectionSession), so a slow one never holds up the loop.
+            // docs/architecture-system.md, "The loop as an executor".
             for b in bound {
                 group.addTask(executorPreference: shared.loop) { await self.acceptLoop(b, shared: shared) }
             }
