@@ -58,6 +58,17 @@ public enum FileSystem {
         return lstat(path, &st) == 0
     }
 
+    /// fsyncs a file's data and metadata; false (nothing done) if it does not exist.
+    @discardableResult
+    public static func syncFile(_ path: String) throws -> Bool {
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor.open(path, O_RDONLY) } catch let error as SystemError where error.errno == .noEntry {
+            return false
+        }
+        try fd.closeAfter { try fd.sync() }
+        return true
+    }
+
     /// fsyncs a directory so renames and unlinks inside it are durable.
     public static func syncDirectory(_ dir: String) throws {
         let fd = try FileDescriptor.open(dir, O_RDONLY | O_DIRECTORY)

@@ -64,6 +64,24 @@ struct Listener {
         #expect(try allocator.reservations().map(\.external) == [base, base + 2, base + 3])
     }
 
+    /// The node's install path: claims linked without fsync on the actor, fsynced later off it.
+    @Test func unsyncedReservationsAreWholeExclusiveAndSyncLater() throws {
+        let scratch = try ScratchLayout()
+        defer { scratch.remove() }
+        let allocator = PortAllocator(layout: scratch.layout, range: 300...400, isPortFree: { _ in true })
+        let mine = try allocator.reserveUnsynced(for: id, allocate(2))
+        #expect(mine.map(\.external) == [300, 301])
+        // Another reserver (a synced one here) sees the unsynced claims at once.
+        #expect(try allocator.reserve(for: other, allocate(1)).map(\.external) == [302])
+        #expect(try allocator.reservation(of: 300) == PortReservation(owner: id, internal: 8000, external: 300))
+        #expect(try allocator.release(301, for: id))
+        try allocator.syncClaims(mine.map(\.external))  // a claim released meanwhile is no error
+        #expect(try FileSystem.list(scratch.layout.portsDir).allSatisfy { !$0.hasPrefix(".claim-") }, "no temporary file left")
+        #expect(try allocator.reserveUnsynced(for: id, allocate(1)).map(\.external) == [300], "the owner's reservation is reused")
+        #expect(try !FileSystem.syncFile(scratch.layout.portsDir + "/301"))
+        #expect(try FileSystem.syncFile(scratch.layout.portsDir + "/300"))
+    }
+
     @Test func reservationsBelongToTheirOwner() throws {
         let scratch = try ScratchLayout()
         defer { scratch.remove() }

@@ -24,10 +24,16 @@ struct ClaimDirectory: Sendable {
 
     /// Claims `name` with `contents`; false if it is already claimed. `beforeLink` is a crash-test
     /// hook that runs once the temporary file is complete.
-    func claim(_ name: String, contents: [UInt8], beforeLink: () -> Void = {}) throws -> Bool {
+    func claim(_ name: String, contents: [UInt8], syncing: Bool = true, beforeLink: () -> Void = {}) throws -> Bool {
         let temporary = file("\(ClaimDirectory.temporaryPrefix)\(Processes.currentID)-\(UInt64.random(in: 0...UInt64.max))")
         return try FileSystem.createExclusively(contents, at: file(name), via: temporary, mode: 0o600,
-                                                durable: durable, beforeLink: beforeLink)
+                                                durable: durable && syncing, beforeLink: beforeLink)
+    }
+
+    /// fsyncs the data of the claim `name` (one made without syncing); a claim that is gone is fine.
+    func syncClaim(_ name: String) throws {
+        guard durable else { return }
+        try FileSystem.syncFile(file(name))
     }
 
     /// Replaces the contents of a claim its owner already holds.

@@ -56,6 +56,27 @@ public struct PortAllocator: Sendable {
     ///   of, after recovery released every orphan), so the owner's reservations are not looked up:
     ///   that lookup reads every claim file, a cost that grows with every container installed.
     public func reserve(for owner: Identifier, _ pairs: [PortPair], ownerIsNew: Bool = false) throws(PortAllocationError) -> [PortPair] {
+        try reserve(for: owner, pairs, ownerIsNew: ownerIsNew, syncing: true)
+    }
+
+    /// `reserve` without waiting for the disk: the claims are linked (exclusive and visible to every
+    /// other reserver at once, and they survive a crash of the process) but not fsynced, so a power
+    /// loss may undo them. The caller must `syncClaims` the result before anything that relies on
+    /// the ports is made durable. The node reserves on its engine's actor, one install at a time,
+    /// and syncs off it, so concurrent installs' fsyncs overlap instead of queueing on the actor.
+    public func reserveUnsynced(for owner: Identifier, _ pairs: [PortPair], ownerIsNew: Bool = false) throws(PortAllocationError) -> [PortPair] {
+        try reserve(for: owner, pairs, ownerIsNew: ownerIsNew, syncing: false)
+    }
+
+    /// Makes the claims of `ports` durable: fsyncs each claim file, then the directory (which also
+    /// makes any release made meanwhile durable). A no-op when the allocator is not durable.
+    public func syncClaims(_ ports: [UInt16]) throws(PortAllocationError) {
+        guard durable else { return }
+        for port in ports { try storage { try claims.syncClaim(String(port)) } }
+        try syncDirectory()
+    }
+
+    private func reserve(for owner: Identifier, _ pairs: [PortPair], ownerIsNew: Bool, syncing: Bool) throws(PortAllocationError) -> [PortPair] {
         do { try pairs.validate() } catch { throw PortAllocationError(.invalid, message: error.description) }
         try storage { try claims.create() }
         let existing = ownerIsNew ? [] : try reservations(for: owner)
@@ -70,7 +91,7 @@ public struct PortAllocator: Sendable {
                     if mine.internal != pair.internal { try rewrite(wanted) }
                     kept.insert(pair.external)
                 } else {
-                    try claimExplicit(wanted)
+                    try claimExplicit(wanted, syncing: syncing)
                     claimed.append(pair.external)
                 }
                 result[i] = wanted.pair
@@ -86,7 +107,7 @@ public struct PortAllocator: Sendable {
                     result[i] = reuse.pair
                     continue
                 }
-                let port = try claimNext(owner: owner, internal: pair.internal, from: &candidate, taken: &taken)
+                let port = try claimNext(owner: owner, internal: pair.internal, from: &candidate, taken: &taken, syncing: syncing)
                 claimed.append(port)
                 result[i] = PortPair(internal: pair.internal, external: port)
             }
@@ -97,7 +118,7 @@ public struct PortAllocator: Sendable {
         for old in existing where !kept.contains(old.external) && !claimed.contains(old.external) {
             try storage { try claims.release(String(old.external)) }
         }
-        try syncDirectory()
+        if syncing { try syncDirectory() }
         return result
     }
 

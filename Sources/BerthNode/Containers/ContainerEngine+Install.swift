@@ -75,9 +75,11 @@ extension ContainerEngine {
                 requested += markers.map { PortPair(internal: $0, external: 0) }
             }
             // Ports are reserved on the actor, one install at a time: concurrent reservers would all
-            // try the same free ports and lose a claim (written and fsynced) on every collision.
+            // try the same free ports and lose a claim on every collision. The claims are fsynced
+            // off the actor, with the record (below): on the actor those two fsyncs per install
+            // queued every other install behind them.
             let reserved: [PortPair]
-            do { reserved = try ports.reserve(for: id, requested, ownerIsNew: records[id] == nil) } catch {
+            do { reserved = try ports.reserveUnsynced(for: id, requested, ownerIsNew: records[id] == nil) } catch {
                 throw RPCError(.portUnavailable, "\(error)", details: ["id": .string(id.rawValue)])
             }
             var isolatedUID: UInt32? = nil
@@ -112,9 +114,16 @@ extension ContainerEngine {
             do {
                 // The record and the units are written on a thread of their own, so the actor serves
                 // other installs meanwhile and their fsyncs overlap. The id's lock is held.
+                // The port claims reach the disk before the record that names them does, so after a
+                // power loss no record holds a port without its claim.
                 let store = self.store
+                let ports = self.ports
+                let claimed = reserved.map(\.external)
                 let environment = environment
-                try await ContainerEngine.blocking { try store.create(record, environment: environment, links: links) }
+                try await ContainerEngine.blocking {
+                    try ports.syncClaims(claimed)
+                    try store.create(record, environment: environment, links: links)
+                }
             } catch {
                 _ = try? ports.releaseAll(for: id)
                 _ = try? uids.releaseAll(for: id)
