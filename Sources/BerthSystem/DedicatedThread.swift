@@ -23,6 +23,14 @@ public enum DedicatedThread {
         }
     }
 
+    /// The calling thread's name as the kernel knows it (15 bytes at most; the event loop's is
+    /// "berth-epoll"); empty if it cannot be read. The corresponding C function is `pthread_getname_np`.
+    public static var currentName: String {
+        var buffer = [CChar](repeating: 0, count: 16)
+        guard berth_get_thread_name(&buffer, buffer.count) == 0 else { return "" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Starts a detached thread running `body`. The corresponding C function is `pthread_create`.
     static func start(name: String, _ body: @escaping @Sendable () -> Void) throws {
         let box = Unmanaged.passRetained(ThreadBody(name: name, body: body)).toOpaque()

@@ -149,3 +149,7 @@ void berth_set_thread_name(const char *name) {
     shortened[sizeof(shortened) - 1] = 0;
     pthread_setname_np(pthread_self(), shortened);
 }
+
+int berth_get_thread_name(char *buffer, size_t size) {
+    return pthread_getname_np(pthread_self(), buffer, size);
+}

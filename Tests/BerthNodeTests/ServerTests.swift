@@ -34,27 +34,17 @@ private struct TestProvider: MethodProvider {
         // Where each kind of handler runs: the name of its thread, before and after a suspension.
         table.register("test.thread") { _, _ in try await threadNames() }
         table.register("test.thread.connection", on: .connection) { _, _ in try await threadNames() }
-        table.registerImmediate("test.thread.now") { _, _ in .array([.string(threadName())]) }
+        table.registerImmediate("test.thread.now") { _, _ in .array([.string(DedicatedThread.currentName)]) }
         table.register("test.context") { (_: NoParams, context: RequestContext) -> String in
             "\(context.transport.rawValue) uid=\(context.peer.map { String($0.userID) } ?? "none")"
         }
     }
 }
 
-/// The name of the calling thread (the event loop names its thread "berth-epoll").
-private func threadName() -> String {
-    let fd = open("/proc/thread-self/comm", O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return "?" }
-    defer { close(fd) }
-    var buffer = [UInt8](repeating: 0, count: 32)
-    let n = read(fd, &buffer, buffer.count)
-    return String(decoding: buffer.prefix(max(0, n)).prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
-}
-
 private func threadNames() async throws -> JSONValue {
-    let first = threadName()
+    let first = DedicatedThread.currentName
     try await Task.sleep(for: .milliseconds(2))
-    return .array([.string(first), .string(threadName())])
+    return .array([.string(first), .string(DedicatedThread.currentName)])
 }
 
 /// A server on a temp Unix socket, run in a child task.

@@ -9,16 +9,6 @@ private final class Flag: Sendable {
     let value = Atomic<Bool>(false)
 }
 
-/// The name of the calling thread (the event loop names its thread).
-private func threadName() -> String {
-    let fd = open("/proc/thread-self/comm", O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return "?" }
-    defer { close(fd) }
-    var buffer = [UInt8](repeating: 0, count: 32)
-    let n = read(fd, &buffer, buffer.count)
-    return String(decoding: buffer.prefix(max(0, n)).prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
-}
-
 /// A loop of a test's own, a Unix listener on it in a fresh directory, and a client connected to it.
 private struct LoopSockets {
     let loop: EventLoop
@@ -43,12 +33,19 @@ private struct LoopSockets {
 
 extension SystemTests {
     @Suite struct EventLoopExecutorTests {
+        @Test func aDedicatedThreadCarriesItsName() async throws {
+            let name = try await DedicatedThread.run(name: "berth-name-test") { DedicatedThread.currentName }
+            #expect(name == "berth-name-test")
+            // Names are cut to the kernel's 15 bytes.
+            #expect(try await DedicatedThread.run(name: "berth-a-very-long-name") { DedicatedThread.currentName } == "berth-a-very-lo")
+        }
+
         @Test func aTaskThatPrefersTheLoopRunsAndResumesOnItsThread() async throws {
             let sockets = try await LoopSockets(name: "berth-test-ex")
             defer { sockets.finish() }
             let (listener, client) = (sockets.listener, sockets.client)
             let names = try await withTaskExecutorPreference(sockets.loop) {
-                let first = threadName()
+                let first = DedicatedThread.currentName
                 let server = try await listener.accept()
                 defer { server.close() }
                 // Nothing to read yet: the task parks, and the loop resumes it once the client writes.
@@ -58,12 +55,12 @@ extension SystemTests {
                 }.value
                 let bytes = try await server.read()
                 try await written
-                return (first, threadName(), bytes)
+                return (first, DedicatedThread.currentName, bytes)
             }
             #expect(names.0 == "berth-test-ex")
             #expect(names.1 == "berth-test-ex")
             #expect(names.2 == Array("x\n".utf8))
-            #expect(threadName() != "berth-test-ex")  // the caller itself never moved
+            #expect(DedicatedThread.currentName != "berth-test-ex")  // the caller itself never moved
         }
 
         @Test func aTaskThatKeepsYieldingDoesNotStarveTheSockets() async throws {

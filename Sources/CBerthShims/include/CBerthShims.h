@@ -58,6 +58,8 @@ int berth_signal_default(int sig);
 
 /// Names the calling thread (at most 15 bytes are kept), for ps -L and debuggers.
 void berth_set_thread_name(const char *name);
+/// The calling thread's name (at most 15 bytes and a NUL); 0 or an errno value.
+int berth_get_thread_name(char *buffer, size_t size);
 
 /// Constants whose Glibc definitions import badly into Swift.
 extern const int BERTH_SOCK_STREAM;
