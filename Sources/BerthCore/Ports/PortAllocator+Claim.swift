@@ -3,7 +3,7 @@ import BerthSystem
 
 extension PortAllocator {
     /// Claims `reservation.external` exactly, or explains who has it.
-    func claimExplicit(_ reservation: PortReservation, syncing: Bool = true) throws(PortAllocationError) {
+    func claimExplicit(_ reservation: PortReservation, syncing: Bool) throws(PortAllocationError) {
         let port = reservation.external
         if let holder = try self.reservation(of: port) {
             throw PortAllocationError(.unavailable, port: port, message: "port \(port) is reserved by container \(holder.owner)")
@@ -20,7 +20,7 @@ extension PortAllocator {
     /// Claims the lowest port at or above `candidate` that is neither in `taken` nor bound, moving
     /// `candidate` past it.
     func claimNext(owner: Identifier, internal: UInt16, from candidate: inout UInt16,
-                   taken: inout Set<UInt16>, syncing: Bool = true) throws(PortAllocationError) -> UInt16 {
+                   taken: inout Set<UInt16>, syncing: Bool) throws(PortAllocationError) -> UInt16 {
         while range.contains(candidate) {
             let port = candidate
             candidate = port == UInt16.max ? 0 : port + 1  // 0 is outside every range: ends the loop
@@ -34,7 +34,7 @@ extension PortAllocator {
     /// Claims the port of `reservation` with the whole reservation as its file. Returns false if
     /// the port was already claimed. Without `syncing` the file's data is not fsynced before the
     /// link (`syncClaims` does it later).
-    func claim(_ reservation: PortReservation, syncing: Bool = true) throws(PortAllocationError) -> Bool {
+    func claim(_ reservation: PortReservation, syncing: Bool) throws(PortAllocationError) -> Bool {
         let port = reservation.external
         let won = try storage {
             try claims.claim(String(port), contents: reservation.encoded(), syncing: syncing,

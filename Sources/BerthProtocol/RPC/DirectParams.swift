@@ -10,7 +10,7 @@ public protocol DirectParams: Decodable {
     static func direct(_ members: [String: JSONValue]) -> Self?
 }
 
-extension JSONValue {
+fileprivate extension JSONValue {
     /// The strings of an array of strings; nil for anything else.
     var directStrings: [String]? {
         guard case .array(let elements) = self else { return nil }
