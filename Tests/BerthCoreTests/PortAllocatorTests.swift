@@ -172,6 +172,46 @@ struct Listener {
         #expect(try allocator.reserve(for: id, allocate(2)).map(\.external) == [101, 102])
     }
 
+    /// The allocator keeps what it knows of the claims instead of listing the directory for every
+    /// reservation (`ClaimedPorts`). Its own releases are free again at once, the lowest first.
+    @Test func ownReleasesAreReusedLowestFirst() throws {
+        let scratch = try ScratchLayout()
+        defer { scratch.remove() }
+        let allocator = PortAllocator(layout: scratch.layout, range: 100...110, isPortFree: { _ in true })
+        let third = try Identifier("third")
+        #expect(try allocator.reserve(for: id, allocate(1), ownerIsNew: true).map(\.external) == [100])
+        #expect(try allocator.reserve(for: other, allocate(1), ownerIsNew: true).map(\.external) == [101])
+        #expect(try allocator.releaseAll(for: id) == [100])
+        #expect(try allocator.reserve(for: third, allocate(1), ownerIsNew: true).map(\.external) == [100])
+        // A reinstall that drops a port frees it too.
+        #expect(try allocator.reserve(for: other, []).isEmpty)
+        #expect(try allocator.reserve(for: id, allocate(1), ownerIsNew: true).map(\.external) == [101])
+    }
+
+    /// Claims and releases made through another allocator on the same directory (another process):
+    /// a port it claimed is never handed out twice, and a port it released is taken again once the
+    /// range above it runs out, instead of a false "exhausted".
+    @Test func anotherAllocatorsClaimsAndReleasesAreSeen() throws {
+        let scratch = try ScratchLayout()
+        defer { scratch.remove() }
+        let mine = PortAllocator(layout: scratch.layout, range: 100...102, isPortFree: { _ in true })
+        let theirs = PortAllocator(layout: scratch.layout, range: 100...102, isPortFree: { _ in true })
+        let (a, b, c, d) = (try Identifier("a"), try Identifier("b"), try Identifier("c"), try Identifier("d"))
+        #expect(try mine.reserve(for: a, allocate(1), ownerIsNew: true).map(\.external) == [100])
+        #expect(try theirs.reserve(for: b, allocate(1), ownerIsNew: true).map(\.external) == [101])
+        // `mine` believes 101 is free; the link says otherwise.
+        #expect(try mine.reserve(for: c, allocate(1), ownerIsNew: true).map(\.external) == [102])
+        #expect(try theirs.releaseAll(for: b) == [101])
+        #expect(try mine.reserve(for: d, allocate(1), ownerIsNew: true).map(\.external) == [101])
+        #expect(Set(try mine.reservations().map(\.owner)) == [a, c, d])
+        do {
+            _ = try mine.reserve(for: b, allocate(1), ownerIsNew: true)
+            Issue.record("over-allocated")
+        } catch {
+            #expect(error.kind == .exhausted, "\(error)")
+        }
+    }
+
     @Test func threadsNeverShareAPort() async throws {
         let scratch = try ScratchLayout()
         defer { scratch.remove() }

@@ -25,6 +25,8 @@ public struct PortAllocator: Sendable {
     public let hooks: PortAllocatorHooks
     let lockPath: String
     let claims: ClaimDirectory
+    /// The claimed ports as far as this allocator knows (a hint; see `ClaimedPorts`).
+    let claimed = ClaimedPorts()
 
     /// 20000-29999: below Linux's ephemeral range (32768-60999), so outgoing connections never sit on
     /// a port Berth hands out.
@@ -49,7 +51,8 @@ public struct PortAllocator: Sendable {
     ///   another container holds it or another process has it bound.
     /// - An external 0 reuses the owner's existing reservation for the same internal port if there
     ///   is one (a reinstall keeps its ports), or takes the lowest free port of the range that no
-    ///   process has bound.
+    ///   process has bound. Free as far as this allocator knows: a port another process released
+    ///   is taken again once the range above it runs out (`ClaimedPorts`).
     /// - The owner's reservations not in the result are released, but only after everything else
     ///   succeeded; on failure the ports claimed by this call are released and nothing else changes.
     /// - `ownerIsNew`: the caller knows `owner` holds nothing (a container the node has no record
@@ -84,7 +87,8 @@ public struct PortAllocator: Sendable {
         var result = pairs
         var kept = Set<UInt16>()
         var claimed: [UInt16] = []
-        do {
+        var released: [UInt16] = []
+        do throws(PortAllocationError) {
             for (i, pair) in pairs.enumerated() where pair.external != 0 {
                 let wanted = PortReservation(owner: owner, internal: pair.internal, external: pair.external)
                 if let mine = owned[pair.external] {
@@ -96,7 +100,9 @@ public struct PortAllocator: Sendable {
                 }
                 result[i] = wanted.pair
             }
-            var taken = try storage { try Set(claims.names().compactMap { UInt16($0) }) }
+            var hinted = self.claimed.current
+            var taken: Set<UInt16>
+            if let hinted { taken = hinted } else { taken = try listClaimed() }
             var candidate = range.lowerBound
             for (i, pair) in pairs.enumerated() where pair.external == 0 {
                 let explicit = Set(pairs.map(\.external))
@@ -107,19 +113,37 @@ public struct PortAllocator: Sendable {
                     result[i] = reuse.pair
                     continue
                 }
-                let port = try claimNext(owner: owner, internal: pair.internal, from: &candidate, taken: &taken, syncing: syncing)
+                let port: UInt16
+                do throws(PortAllocationError) {
+                    port = try claimNext(owner: owner, internal: pair.internal, from: &candidate, taken: &taken, syncing: syncing)
+                } catch where error.kind == .exhausted && hinted != nil {
+                    // The hint may hold ports another process has released since: list, then scan again.
+                    hinted = nil
+                    taken = try listClaimed().union(claimed)
+                    candidate = range.lowerBound
+                    port = try claimNext(owner: owner, internal: pair.internal, from: &candidate, taken: &taken, syncing: syncing)
+                }
                 claimed.append(port)
                 result[i] = PortPair(internal: pair.internal, external: port)
             }
+            if hinted == nil { self.claimed.set(taken.union(claimed)) } else { self.claimed.insert(taken.subtracting(hinted!).union(claimed)) }
         } catch {
+            self.claimed.forget()
             for port in claimed { try? claims.release(String(port)) }
             throw error
         }
         for old in existing where !kept.contains(old.external) && !claimed.contains(old.external) {
             try storage { try claims.release(String(old.external)) }
+            released.append(old.external)
         }
+        self.claimed.remove(released)
         if syncing { try syncDirectory() }
         return result
+    }
+
+    /// The ports the claims directory holds, listed.
+    private func listClaimed() throws(PortAllocationError) -> Set<UInt16> {
+        try storage { try Set(claims.names().compactMap { UInt16($0) }) }
     }
 
     /// Releases `port` if `owner` holds it; returns whether it did. Another owner's port is never
@@ -128,6 +152,7 @@ public struct PortAllocator: Sendable {
     public func release(_ port: UInt16, for owner: Identifier) throws(PortAllocationError) -> Bool {
         guard let reservation = try reservation(of: port), reservation.owner == owner else { return false }
         try storage { try claims.release(String(port)) }
+        claimed.remove([port])
         try syncDirectory()
         return true
     }
@@ -137,6 +162,7 @@ public struct PortAllocator: Sendable {
     public func releaseAll(for owner: Identifier) throws(PortAllocationError) -> [UInt16] {
         let mine = try reservations(for: owner).map(\.external)
         for port in mine { try storage { try claims.release(String(port)) } }
+        claimed.remove(mine)
         if !mine.isEmpty { try syncDirectory() }
         return mine
     }
