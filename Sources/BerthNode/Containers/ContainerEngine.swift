@@ -20,14 +20,17 @@ public actor ContainerEngine {
     var records: [Identifier: ContainerRecord] = [:] {
         didSet { recordsGeneration &+= 1 }
     }
-    /// Bumped on every change of `records`; `sortedIds` is current while it matches.
+    /// Bumped on every change of `records` or `linkSets`; `sortedIds` and each of `encodedStatuses`
+    /// are current while they match it.
     var recordsGeneration = 0
     var sortedIds: (generation: Int, ids: [Identifier])?
-    /// `container.list`'s JSON of each container, with the status it was written from.
+    /// `container.list`'s JSON of each container, with what it was written from.
     var encodedStatuses: [Identifier: EncodedStatus] = [:]
     var startOnBoot: StartOnBootListing?
     /// Each container's stored links (`links.json`); absent means none.
-    var linkSets: [Identifier: [NetworkLink]] = [:]
+    var linkSets: [Identifier: [NetworkLink]] = [:] {
+        didSet { recordsGeneration &+= 1 }
+    }
     private var locked: Set<Identifier> = []
     /// Told of installs and deletes (the event hub); systemd reports every other state change.
     var observer: (@Sendable (ContainerEvent) -> Void)?

@@ -7,8 +7,9 @@ import BerthProtocol
 import BerthSystem
 @testable import BerthNode
 
-/// `container.list` as the wire carries it (`listEncoded`: cached per-container JSON, one scan of the
-/// start-on-boot directory) against the typed list encoded the generic way, on a real manager, through
+/// `container.list` as the wire carries it (`listEncoded`: cached per-container JSON, reused without
+/// building the status while nothing it came from changed; one scan of the start-on-boot directory)
+/// against the typed list encoded the generic way, on a real manager, through
 /// changes made by the engine and behind its back; and the D-Bus and systemctl clients' unit states
 /// against each other.
 @Suite(.serialized, .enabled(if: RealStack.available, "needs root, systemd, podman, Scripts/bootstrap and Scripts/image"))
@@ -17,8 +18,7 @@ struct EngineListTests {
     /// listing encoded both ways: two listings may differ while a container changes state).
     func encodedList(_ engine: ContainerEngine, _ params: ContainerListParams = ContainerListParams(),
                      sourceLocation: SourceLocation = #_sourceLocation) async throws -> ContainerListResult {
-        let listed = try await engine.listStatuses(params)
-        let encoded = try await engine.encode(listed)
+        let (encoded, listed) = try await engine.listedBothWays(params)
         let generic = try JSONValueEncoder().encode(ContainerListResult(containers: listed.map(\.status))).serialized()
         #expect(encoded.bytes == generic, "listEncoded differs from the generic encoding", sourceLocation: sourceLocation)
         return try JSONValueDecoder().decode(ContainerListResult.self, from: try encoded.parsed())
@@ -28,7 +28,10 @@ struct EngineListTests {
         let stack = try await RealStack.start()
         let names = ["ctr-la", "ctr-lb", "ctr-lc"]
         do {
-            let engine = stack.engine()
+            // With a link applier, so links can be set (lb never runs: they are only stored).
+            var configuration = stack.configuration
+            configuration.linkApplier = ["/usr/local/bin/berthd"]
+            let engine = ContainerEngine(configuration: configuration, systemd: stack.systemd)
             try await engine.open()
             #expect(try await encodedList(engine).containers.isEmpty)
             _ = try await engine.install(ContainerInstallParams(
@@ -57,6 +60,13 @@ struct EngineListTests {
             #expect(listed.containers[2].mainPID == nil)
             #expect(listed.containers[0].mainPID != nil)
             #expect(listed.containers[1].environmentNames == ["ADDED"])
+            // Links of a container that is not running are only stored: the list shows them at once.
+            let link = LinkSpec(fromPort: 8080, toHost: "198.18.0.2", toPort: 9000)
+            _ = try await engine.setLinks(ContainerLinksSetParams(id: "lb", links: [link]))
+            let wire = LinkSpec(fromHost: "127.0.0.1", fromPort: 8080, toHost: "198.18.0.2", toPort: 9000)
+            #expect(try await encodedList(engine).containers[1].links == [wire])
+            _ = try await engine.setLinks(ContainerLinksSetParams(id: "lb", links: []))
+            #expect(try await encodedList(engine).containers[1].links == [])
 
             // Behind the engine's back: the start-on-boot mark removed by hand right after a list, and
             // the unit stopped with systemctl.
