@@ -18,7 +18,7 @@ extension PortAllocator {
     /// whose owner is not in it. Holds the ports lock so two recoveries do not interleave.
     @discardableResult
     public func recover(keeping owners: Set<Identifier>? = nil) throws(PortAllocationError) -> PortRecoveryReport {
-        claimed.forget()
+        knownClaims.forget()
         try storage {
             try FileSystem.createDirectory(FileSystem.directoryName(of: lockPath), mode: 0o700)
             try claims.create()

@@ -26,7 +26,7 @@ public struct PortAllocator: Sendable {
     let lockPath: String
     let claims: ClaimDirectory
     /// The claimed ports as far as this allocator knows (a hint; see `ClaimedPorts`).
-    let claimed = ClaimedPorts()
+    let knownClaims = ClaimedPorts()
 
     /// 20000-29999: below Linux's ephemeral range (32768-60999), so outgoing connections never sit on
     /// a port Berth hands out.
@@ -100,7 +100,7 @@ public struct PortAllocator: Sendable {
                 }
                 result[i] = wanted.pair
             }
-            var hinted = self.claimed.current
+            var hinted = knownClaims.current
             var taken: Set<UInt16>
             if let hinted { taken = hinted } else { taken = try listClaimed() }
             var candidate = range.lowerBound
@@ -126,9 +126,9 @@ public struct PortAllocator: Sendable {
                 claimed.append(port)
                 result[i] = PortPair(internal: pair.internal, external: port)
             }
-            if hinted == nil { self.claimed.set(taken.union(claimed)) } else { self.claimed.insert(taken.subtracting(hinted!).union(claimed)) }
+            if let hinted { knownClaims.insert(taken.subtracting(hinted).union(claimed)) } else { knownClaims.set(taken.union(claimed)) }
         } catch {
-            self.claimed.forget()
+            knownClaims.forget()
             for port in claimed { try? claims.release(String(port)) }
             throw error
         }
@@ -136,7 +136,7 @@ public struct PortAllocator: Sendable {
             try storage { try claims.release(String(old.external)) }
             released.append(old.external)
         }
-        self.claimed.remove(released)
+        knownClaims.remove(released)
         if syncing { try syncDirectory() }
         return result
     }
@@ -152,7 +152,7 @@ public struct PortAllocator: Sendable {
     public func release(_ port: UInt16, for owner: Identifier) throws(PortAllocationError) -> Bool {
         guard let reservation = try reservation(of: port), reservation.owner == owner else { return false }
         try storage { try claims.release(String(port)) }
-        claimed.remove([port])
+        knownClaims.remove([port])
         try syncDirectory()
         return true
     }
@@ -162,7 +162,7 @@ public struct PortAllocator: Sendable {
     public func releaseAll(for owner: Identifier) throws(PortAllocationError) -> [UInt16] {
         let mine = try reservations(for: owner).map(\.external)
         for port in mine { try storage { try claims.release(String(port)) } }
-        claimed.remove(mine)
+        knownClaims.remove(mine)
         if !mine.isEmpty { try syncDirectory() }
         return mine
     }
