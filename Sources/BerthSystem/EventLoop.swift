@@ -109,22 +109,32 @@ public final class EventLoop: Sendable {
         _ = registry.withLock { $0.entries.removeValue(forKey: registration.id) }
     }
 
+    /// Rounds of queued jobs the loop runs before it looks at its descriptors again. A round's jobs
+    /// often queue the next step of the same tasks (a read's continuation, a child task); running
+    /// those at once instead of after an `epoll_wait(0)` each saves a syscall per step (a one-shot
+    /// connection took about 17). The bound keeps a task that re-queues itself forever from
+    /// starving the sockets.
+    static let jobRoundsPerPoll = 16
+
     private func run() {
         let capacity = 64
         var ids = [UInt64](repeating: 0, count: capacity)
         var masks = [UInt32](repeating: 0, count: capacity)
         var batch: [UnownedJob] = []
         while true {
-            // The jobs queued so far, then the descriptors: without waiting when there were jobs
-            // (they may have queued more), so a task that keeps re-queueing itself cannot starve
-            // the sockets; sleeping only when there was nothing to run.
-            queue.withLock { q in
-                swap(&batch, &q.jobs)
-                q.sleeping = batch.isEmpty
+            // The jobs queued so far and those they queue, up to `jobRoundsPerPoll` rounds; then the
+            // descriptors: sleeping only when the queue was found empty (in the same lock that tells
+            // `enqueue` to wake the thread), else just a look without waiting.
+            var idle = false
+            for _ in 0..<Self.jobRoundsPerPoll {
+                queue.withLock { q in
+                    swap(&batch, &q.jobs)
+                    q.sleeping = batch.isEmpty
+                }
+                if batch.isEmpty { idle = true; break }
+                for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
+                batch.removeAll(keepingCapacity: true)
             }
-            let idle = batch.isEmpty
-            for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
-            batch.removeAll(keepingCapacity: true)
             let n = berth_epoll_wait(epoll, &ids, &masks, CInt(capacity), idle ? -1 : 0)
             queue.withLock { $0.sleeping = false }
             if n < 0 {
