@@ -4,6 +4,8 @@
   containers.py install SOCKET FROM TO [CONNECTIONS] [WINDOW]
       installs bench-FROM .. bench-(TO-1) (not started), spread over CONNECTIONS connections, each with
       WINDOW requests in flight; prints "installed=N seconds=S per_s=R"; exits 1 on any error response.
+      With BENCH_REQUEST_IDS=1 in the environment each install carries a requestId (retry-safe
+      installs, whose answer the node makes durable too).
   containers.py list SOCKET REPEAT
       times container.list REPEAT times (request written to full response line read, on one connection);
       prints "count=N median_ms=M min_ms=M max_ms=M bytes=B".
@@ -15,6 +17,7 @@
       "socket=S rounds=N median_ms=M min_ms=M p90_ms=M" (one start+stop per round).
 """
 import json
+import os
 import socket
 import statistics
 import sys
@@ -22,6 +25,7 @@ import threading
 import time
 
 IMAGE = "localhost/berth-httpd:latest"
+REQUEST_IDS = os.environ.get("BENCH_REQUEST_IDS") == "1"
 
 
 def connect(path):
@@ -64,8 +68,10 @@ def install_worker(path, ids, window, errors):
             batch = b""
             while sent < len(ids) and sent - done < window:
                 name = ids[sent]
-                batch += request(sent, "container.install", {
-                    "id": name, "image": IMAGE, "ports": [{"internal": 8080, "external": 0}]})
+                params = {"id": name, "image": IMAGE, "ports": [{"internal": 8080, "external": 0}]}
+                if REQUEST_IDS:
+                    params["requestId"] = "bench-request-" + name
+                batch += request(sent, "container.install", params)
                 sent += 1
             if batch:
                 s.sendall(batch)

@@ -48,8 +48,7 @@ extension ContainerEngine {
                 if let requestId = params.requestId, existing.requestId == requestId, existing.installParams == paramsValue {
                     records[id] = existing
                     let status = try await currentStatus(id)
-                    try store.writeRequest(requestId, RequestRecord(method: "container.install", params: paramsValue,
-                                                                    result: try JSONValueEncoder().encode(status)))
+                    try await recordRequest(requestId, method: "container.install", params: paramsValue, result: status)
                     return status
                 }
                 throw RPCError(.alreadyExists, "container \(id.rawValue) is already installed", details: ["id": .string(id.rawValue)])
@@ -155,8 +154,7 @@ extension ContainerEngine {
                 ? try await currentStatus(id)
                 : status(of: record, properties: ["LoadState": "not-loaded"])
             if let requestId = params.requestId {
-                try store.writeRequest(requestId, RequestRecord(method: "container.install", params: paramsValue,
-                                                                result: try JSONValueEncoder().encode(status)))
+                try await recordRequest(requestId, method: "container.install", params: paramsValue, result: status)
             }
             return status
         }
@@ -184,7 +182,8 @@ extension ContainerEngine {
             try? await systemd.resetFailed(unit)
             try removeUnits(of: id)
             try await reloadSystemd()
-            try store.remove(id)
+            let store = self.store
+            try await ContainerEngine.blocking { try store.remove(id) }
             records[id] = nil
             linkSets[id] = nil
             observer?(ContainerEvent(id: id, type: .deleted))

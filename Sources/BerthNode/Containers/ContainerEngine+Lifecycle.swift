@@ -111,10 +111,15 @@ extension ContainerEngine {
         return try await withLock(id) {
             guard var record = records[id] else { throw ContainerEngine.notFound(id) }
             let env = try change(try store.readEnvironment(id))
-            try store.writeEnvironment(env, for: id)
-            if record.environmentNames != env.names {
-                record.environmentNames = env.names
-                try store.update(record)
+            let namesChanged = record.environmentNames != env.names
+            if namesChanged { record.environmentNames = env.names }
+            let store = self.store
+            let updated = record
+            try await ContainerEngine.blocking {
+                try store.writeEnvironment(env, for: id)
+                if namesChanged { try store.update(updated) }
+            }
+            if namesChanged {
                 records[id] = record
                 try writeUnits(for: record)
                 try await reloadSystemd()

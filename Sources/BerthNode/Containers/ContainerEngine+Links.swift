@@ -114,11 +114,12 @@ extension ContainerEngine {
             if pid != nil {
                 do { resolved = try await configuration.links.resolver.resolve(links) } catch { throw ContainerEngine.linkFailure(error) }
             }
-            try store.writeLinks(links, for: id)
+            let store = self.store
+            try await ContainerEngine.blocking { try store.writeLinks(links, for: id) }
             linkSets[id] = links.isEmpty ? nil : links
             if let pid {
                 do { try await configuration.links.applier.apply(resolved, pid: pid) } catch {
-                    try? store.writeLinks(previous, for: id)
+                    try? await ContainerEngine.blocking { try store.writeLinks(previous, for: id) }
                     linkSets[id] = previous.isEmpty ? nil : previous
                     if let old = try? await configuration.links.resolver.resolve(previous) {
                         try? await configuration.links.applier.apply(old, pid: pid)
@@ -129,8 +130,7 @@ extension ContainerEngine {
             if previous.isEmpty != links.isEmpty, try writeUnits(for: record) { try await reloadSystemd() }
             let result = ContainerLinksResult(id: id.rawValue, links: links.map(ContainerEngine.wire))
             if let requestId = params.requestId {
-                try store.writeRequest(requestId, RequestRecord(method: "container.links.set", params: paramsValue,
-                                                                result: try JSONValueEncoder().encode(result)))
+                try await recordRequest(requestId, method: "container.links.set", params: paramsValue, result: result)
             }
             return result
         }

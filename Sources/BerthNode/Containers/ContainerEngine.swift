@@ -83,6 +83,14 @@ public actor ContainerEngine {
         try await DedicatedThread.run(name: "berth-store", body)
     }
 
+    /// Makes a request's answer durable under its request id, on a `berth-store` thread (an fsync
+    /// the actor does not wait for; the container's lock is held by the caller).
+    func recordRequest(_ requestId: String, method: String, params: JSONValue, result: some Encodable) async throws {
+        let record = RequestRecord(method: method, params: params, result: try JSONValueEncoder().encode(result))
+        let store = self.store
+        try await ContainerEngine.blocking { try store.writeRequest(requestId, record) }
+    }
+
     // MARK: Rendering
 
     /// The unit spec of `record`; `links` stands in for its stored links (an install not yet committed).
