@@ -1,5 +1,6 @@
 import BerthSystem
 import Foundation
+import Synchronization
 import Testing
 @testable import BerthCore
 
@@ -186,6 +187,25 @@ struct Listener {
         // A reinstall that drops a port frees it too.
         #expect(try allocator.reserve(for: other, []).isEmpty)
         #expect(try allocator.reserve(for: id, allocate(1), ownerIsNew: true).map(\.external) == [101])
+    }
+
+    /// A release while another reservation scans (another thread of the same allocator) moves the
+    /// hint's scan start back down, and the scanning reservation does not move it up past the freed
+    /// port when it finishes: the next reservation gets the freed port, the lowest free one.
+    @Test func aReleaseDuringAReservationIsNotSkipped() throws {
+        let scratch = try ScratchLayout()
+        defer { scratch.remove() }
+        let (a, b, c) = (try Identifier("a"), try Identifier("b"), try Identifier("c"))
+        let releaseA = Mutex<(@Sendable () -> Void)?>(nil)
+        let allocator = PortAllocator(layout: scratch.layout, range: 100...110, isPortFree: { _ in true },
+                                      hooks: PortAllocatorHooks(afterClaim: { port in
+                                          if port == 101 { releaseA.withLock { $0 }?() }
+                                      }))
+        releaseA.withLock { $0 = { _ = try? allocator.releaseAll(for: a) } }
+        #expect(try allocator.reserve(for: a, allocate(1), ownerIsNew: true).map(\.external) == [100])
+        // b's reservation claims 101, and a's port 100 is released right then.
+        #expect(try allocator.reserve(for: b, allocate(1), ownerIsNew: true).map(\.external) == [101])
+        #expect(try allocator.reserve(for: c, allocate(1), ownerIsNew: true).map(\.external) == [100])
     }
 
     /// Claims and releases made through another allocator on the same directory (another process):

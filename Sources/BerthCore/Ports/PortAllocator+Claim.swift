@@ -17,16 +17,16 @@ extension PortAllocator {
         }
     }
 
-    /// Claims the lowest port at or above `candidate` that is neither in `taken` nor bound, moving
-    /// `candidate` past it.
-    func claimNext(owner: Identifier, internal: UInt16, from candidate: inout UInt16,
-                   taken: inout Set<UInt16>, syncing: Bool) throws(PortAllocationError) -> UInt16 {
+    /// Claims the lowest port at or above `candidate` that is neither `taken` nor bound, moving
+    /// `candidate` past it; a port whose link fails (another process claimed it) is added to `lost`.
+    func claimNext(owner: Identifier, internal: UInt16, from candidate: inout UInt16, lost: inout [UInt16],
+                   syncing: Bool, taken: (UInt16) -> Bool) throws(PortAllocationError) -> UInt16 {
         while range.contains(candidate) {
             let port = candidate
             candidate = port == UInt16.max ? 0 : port + 1  // 0 is outside every range: ends the loop
-            if taken.contains(port) || !isPortFree(port) { continue }
-            taken.insert(port)
+            if taken(port) || !isPortFree(port) { continue }
             if try claim(PortReservation(owner: owner, internal: `internal`, external: port), syncing: syncing) { return port }
+            lost.append(port)
         }
         throw PortAllocationError(.exhausted, message: "no free port left in \(range.lowerBound)-\(range.upperBound)")
     }

@@ -100,10 +100,12 @@ public struct PortAllocator: Sendable {
                 }
                 result[i] = wanted.pair
             }
-            var hinted = knownClaims.current
-            var taken: Set<UInt16>
-            if let hinted { taken = hinted } else { taken = try listClaimed() }
-            var candidate = range.lowerBound
+            // Free ports are looked for from where the hint says (or, without one, from the bottom
+            // of the range against a listing); the candidate only moves up, so no port is tried twice.
+            let hint = knownClaims.start()
+            var listed: Set<UInt16>? = hint == nil ? try listClaimed() : nil
+            var candidate = hint?.scanFrom ?? range.lowerBound
+            var lost: [UInt16] = []
             for (i, pair) in pairs.enumerated() where pair.external == 0 {
                 let explicit = Set(pairs.map(\.external))
                 if let reuse = existing.first(where: {
@@ -115,18 +117,25 @@ public struct PortAllocator: Sendable {
                 }
                 let port: UInt16
                 do throws(PortAllocationError) {
-                    port = try claimNext(owner: owner, internal: pair.internal, from: &candidate, taken: &taken, syncing: syncing)
-                } catch where error.kind == .exhausted && hinted != nil {
-                    // The hint may hold ports another process has released since: list, then scan again.
-                    hinted = nil
-                    taken = try listClaimed().union(claimed)
+                    port = try claimNext(owner: owner, internal: pair.internal, from: &candidate, lost: &lost, syncing: syncing) {
+                        listed?.contains($0) ?? knownClaims.contains($0)
+                    }
+                } catch where error.kind == .exhausted && listed == nil {
+                    // The hint may miss ports another process has released since: list, then scan again.
+                    listed = try listClaimed()
                     candidate = range.lowerBound
-                    port = try claimNext(owner: owner, internal: pair.internal, from: &candidate, taken: &taken, syncing: syncing)
+                    port = try claimNext(owner: owner, internal: pair.internal, from: &candidate, lost: &lost, syncing: syncing) {
+                        listed!.contains($0)
+                    }
                 }
                 claimed.append(port)
                 result[i] = PortPair(internal: pair.internal, external: port)
             }
-            if let hinted { knownClaims.insert(taken.subtracting(hinted).union(claimed)) } else { knownClaims.set(taken.union(claimed)) }
+            if let listed {
+                knownClaims.set(listed.union(claimed).union(lost), scanFrom: candidate)
+            } else {
+                knownClaims.advance(taken: claimed + lost, scanFrom: candidate, stamp: hint!.stamp)
+            }
         } catch {
             knownClaims.forget()
             for port in claimed { try? claims.release(String(port)) }
