@@ -111,15 +111,14 @@ extension ContainerEngine {
                 throw RPCError(.invalidParams, "\(error)")
             }
             do {
-                // The record and the units are written on a thread of their own, so the actor serves
-                // other installs meanwhile and their fsyncs overlap. The id's lock is held.
+                // The claims and the record are made durable on a `berth-store` thread, so the actor
+                // serves other installs meanwhile and their fsyncs overlap. The id's lock is held.
                 // The port claims reach the disk before the record that names them does, so after a
                 // power loss no record holds a port without its claim.
-                let store = self.store
                 let ports = self.ports
                 let claimed = reserved.map(\.external)
                 let environment = environment
-                try await ContainerEngine.blocking {
+                try await onStore { store in
                     try ports.syncClaims(claimed)
                     try store.create(record, environment: environment, links: links)
                 }
@@ -182,8 +181,7 @@ extension ContainerEngine {
             try? await systemd.resetFailed(unit)
             try removeUnits(of: id)
             try await reloadSystemd()
-            let store = self.store
-            try await ContainerEngine.blocking { try store.remove(id) }
+            try await onStore { try $0.remove(id) }
             records[id] = nil
             linkSets[id] = nil
             observer?(ContainerEvent(id: id, type: .deleted))

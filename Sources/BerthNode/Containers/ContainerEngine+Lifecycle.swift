@@ -113,9 +113,8 @@ extension ContainerEngine {
             let env = try change(try store.readEnvironment(id))
             let namesChanged = record.environmentNames != env.names
             if namesChanged { record.environmentNames = env.names }
-            let store = self.store
             let updated = record
-            try await ContainerEngine.blocking {
+            try await onStore { store in
                 try store.writeEnvironment(env, for: id)
                 if namesChanged { try store.update(updated) }
             }

@@ -114,12 +114,11 @@ extension ContainerEngine {
             if pid != nil {
                 do { resolved = try await configuration.links.resolver.resolve(links) } catch { throw ContainerEngine.linkFailure(error) }
             }
-            let store = self.store
-            try await ContainerEngine.blocking { try store.writeLinks(links, for: id) }
+            try await onStore { try $0.writeLinks(links, for: id) }
             linkSets[id] = links.isEmpty ? nil : links
             if let pid {
                 do { try await configuration.links.applier.apply(resolved, pid: pid) } catch {
-                    try? await ContainerEngine.blocking { try store.writeLinks(previous, for: id) }
+                    try? await onStore { try $0.writeLinks(previous, for: id) }
                     linkSets[id] = previous.isEmpty ? nil : previous
                     if let old = try? await configuration.links.resolver.resolve(previous) {
                         try? await configuration.links.applier.apply(old, pid: pid)

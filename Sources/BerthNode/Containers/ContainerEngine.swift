@@ -83,12 +83,17 @@ public actor ContainerEngine {
         try await DedicatedThread.run(name: "berth-store", body)
     }
 
-    /// Makes a request's answer durable under its request id, on a `berth-store` thread (an fsync
-    /// the actor does not wait for; the container's lock is held by the caller).
+    /// Runs `body` with the store on a `berth-store` thread: writes that fsync, which the actor
+    /// does not wait for (the caller holds the container's lock, so their order is kept).
+    func onStore<T: Sendable>(_ body: @escaping @Sendable (ContainerStore) throws -> T) async throws -> T {
+        let store = self.store
+        return try await ContainerEngine.blocking { try body(store) }
+    }
+
+    /// Makes a request's answer durable under its request id (on a `berth-store` thread).
     func recordRequest(_ requestId: String, method: String, params: JSONValue, result: some Encodable) async throws {
         let record = RequestRecord(method: method, params: params, result: try JSONValueEncoder().encode(result))
-        let store = self.store
-        try await ContainerEngine.blocking { try store.writeRequest(requestId, record) }
+        try await onStore { try $0.writeRequest(requestId, record) }
     }
 
     // MARK: Rendering
