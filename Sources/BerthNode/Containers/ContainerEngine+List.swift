@@ -22,7 +22,6 @@ extension ContainerEngine {
         var unit: UnitState?
         var enabled: Bool
         var state: String
-        var serviceName: String
         var socketActivated: Bool
         var json: EncodedJSON
     }
@@ -70,13 +69,14 @@ extension ContainerEngine {
     /// The list entry of `id`, written again only when something it came from changed.
     func listEntry(_ id: Identifier, _ sources: ListSources) throws -> EncodedStatus? {
         if let cached = encodedStatuses[id], cached.generation == recordsGeneration {
-            let enabled = cached.socketActivated ? startsOnBoot(id) : sources.marked.contains(cached.serviceName)
-            if enabled == cached.enabled, sources.units[cached.serviceName] == cached.unit { return cached }
+            let unitName = id.unitName
+            let enabled = cached.socketActivated ? startsOnBoot(id) : sources.marked.contains(unitName)
+            if enabled == cached.enabled, sources.units[unitName] == cached.unit { return cached }
         }
         guard let record = records[id] else { return nil }
         let (status, unit, enabled) = listed(record, id, sources)
         let entry = EncodedStatus(generation: recordsGeneration, unit: unit, enabled: enabled, state: status.state,
-                                  serviceName: id.unitName, socketActivated: record.backendPorts != nil,
+                                  socketActivated: record.backendPorts != nil,
                                   json: try EncodedJSON(encoding: status))
         encodedStatuses[id] = entry
         return entry
