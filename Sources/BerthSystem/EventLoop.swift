@@ -112,7 +112,7 @@ public final class EventLoop: Sendable {
     /// Rounds of queued jobs the loop runs before it looks at its descriptors again. A round's jobs
     /// often queue the next step of the same tasks (a read's continuation, a child task); running
     /// those at once instead of after an `epoll_wait(0)` each saves a syscall per step (a one-shot
-    /// connection took about 17). The bound keeps a task that re-queues itself forever from
+    /// connection took 18). The bound keeps a task that re-queues itself forever from
     /// starving the sockets.
     static let jobRoundsPerPoll = 16
 
