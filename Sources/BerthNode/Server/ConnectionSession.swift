@@ -87,9 +87,10 @@ struct ConnectionSession: Sendable {
                             // Other handlers are running: this read goes to the pool after all. On the
                             // loop it would enter the engine's actor there, and a default actor drains
                             // the jobs queued behind it on the thread that holds it, so another
-                            // request's work on the engine (its small writes fsync) could run on the loop (measured:
-                            // docs/architecture-server.md). Checked here, on the loop, right before
-                            // the handler: no request can start until this task suspends.
+                            // request's work on the engine (unit files, port releases) could run on
+                            // the loop (measured: docs/architecture-server.md). Checked here, on the
+                            // loop, right before the handler: no request can start until this task
+                            // suspends.
                             reply = await withTaskExecutorPreference(globalConcurrentExecutor) { await run(job, channel: channel) }
                         } else {
                             reply = await run(job, channel: channel)
