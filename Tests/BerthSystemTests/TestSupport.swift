@@ -24,22 +24,40 @@ struct TemporaryDirectory {
 }
 
 /// Runs `body` and fails the test if it leaves more descriptors open than it found.
+///
+/// libdispatch's timer descriptors do not count: it opens a timerfd the first time a timer of a
+/// clock and quality of service is armed (a `Task.sleep`, a connect timeout) and keeps it for the
+/// life of the process, so whichever test arms one first would look as if it leaked. Berth opens no
+/// timerfd of its own, so leaving them out hides none of its leaks.
 func expectNoDescriptorLeak(_ sourceLocation: SourceLocation = #_sourceLocation,
                             _ body: () async throws -> Void) async throws {
     _ = EventLoop.shared  // its epoll and eventfd are opened once, not by the code under test
-    let before = try FileDescriptor.openDescriptors()
+    let before = try countedDescriptors()
     try await body()
     // A connection closed by the peer may be released a moment after the last task let go of it.
-    var after = try FileDescriptor.openDescriptors()
+    var after = try countedDescriptors()
     for _ in 0..<50 where after.count > before.count {
         try await Task.sleep(for: .milliseconds(20))
-        after = try FileDescriptor.openDescriptors()
+        after = try countedDescriptors()
     }
     // The count is the whole process's, and suites running alongside open and close their own (pipes
     // to child processes, sockets): a leak shows as a surplus that never drains; fewer is someone
     // else's close.
-    #expect(after.count <= before.count, "leaked descriptors: \(Set(after).subtracting(before).sorted())",
-            sourceLocation: sourceLocation)
+    let leaked = Set(after.keys).subtracting(before.keys).sorted().map { "\($0) -> \(after[$0] ?? "?")" }
+    #expect(after.count <= before.count, "leaked descriptors: \(leaked)", sourceLocation: sourceLocation)
+}
+
+/// The process's open descriptors and what each refers to, without libdispatch's timerfds.
+private func countedDescriptors() throws -> [CInt: String] {
+    var result: [CInt: String] = [:]
+    for fd in try FileDescriptor.openDescriptors() {
+        var target = [CChar](repeating: 0, count: 256)
+        let n = readlink("/proc/self/fd/\(fd)", &target, target.count - 1)
+        let name = n > 0 ? String(decoding: target[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+        if name == "anon_inode:[timerfd]" { continue }
+        result[fd] = name
+    }
+    return result
 }
 
 func fileMode(_ path: String) -> mode_t? {
