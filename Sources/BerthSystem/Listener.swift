@@ -52,7 +52,7 @@ public final class Listener: Sendable {
         while true {
             registration.clear(.read)
             do {
-                if let client = try socket.accept(nonBlocking: true) { return try Connection(client, loop: loop) }
+                if let client = try socket.accept(nonBlocking: true) { return try Connection(client, loop: loop, nonBlocking: true) }
             } catch let error as SystemError where [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errno.rawValue) {
                 try await Task.sleep(for: .milliseconds(100))
                 continue

@@ -34,6 +34,10 @@ public struct Logger: Sendable {
     public func warning(_ event: String, _ fields: KeyValuePairs<String, any CustomStringConvertible & Sendable> = [:]) { log(.warning, event, fields) }
     public func error(_ event: String, _ fields: KeyValuePairs<String, any CustomStringConvertible & Sendable> = [:]) { log(.error, event, fields) }
 
+    /// Whether events of `level` are written (for call sites on hot paths, where building the
+    /// fields costs more than the check).
+    public func logs(_ level: LogLevel) -> Bool { level >= minimumLevel }
+
     public func log(_ level: LogLevel, _ event: String, _ fields: KeyValuePairs<String, any CustomStringConvertible & Sendable>) {
         guard level >= minimumLevel else { return }
         sink(format(level, event, fields.map { ($0.key, $0.value.description) }))

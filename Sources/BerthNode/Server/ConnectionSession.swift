@@ -64,7 +64,7 @@ struct ConnectionSession: Sendable {
                     shared.logger.notice("line_too_long", ["connection": id, "limit": framer.limit])
                     closeAfter = true
                 }
-                await writer.send(out)
+                if !out.isEmpty { await writer.send(out) }  // a hop to the writer's actor even when empty
                 for job in jobs {
                     if running >= shared.maxInFlightPerConnection {
                         await group.next()

@@ -159,9 +159,11 @@ public final class NodeServer: Sendable {
             return
         }
         defer { shared.registry.remove(id) }
-        logger.debug("connection_opened", ["connection": id, "address": bound.name])
+        // Checked first: the fields are built (an array of boxed values) before `debug` can decline.
+        let tracing = logger.logs(.debug)
+        if tracing { logger.debug("connection_opened", ["connection": id, "address": bound.name]) }
         await ConnectionSession(connection: connection, id: id, context: context, shared: shared).serve()
-        logger.debug("connection_closed", ["connection": id])
+        if tracing { logger.debug("connection_closed", ["connection": id]) }
     }
 
     private func openListeners(inherited: [ActivatedDescriptor]) throws -> [Bound] {
