@@ -175,3 +175,16 @@ private func handshake(_ session: inout AuthSession, clientSecret: AuthSecret, s
     #expect(session.authorize(method: "container.install") == nil)
     #expect(throws: RPCError.self) { try session.challenge() }
 }
+
+/// The auth results' direct JSON is what the Codable encoder makes of them (the node answers with the
+/// direct one; clients decode it with Codable).
+@Test func authResultsEncodeDirectlyAsCodableDoes() throws {
+    let challenge = AuthChallenge(nonce: Hex.encode([UInt8](repeating: 0xab, count: 32)))
+    #expect(challenge.jsonValue == (try JSONValueEncoder().encode(challenge)))
+    for authenticated in [true, false] {
+        let result = AuthResponseResult(authenticated: authenticated, proof: "0123abcd")
+        #expect(result.jsonValue == (try JSONValueEncoder().encode(result)))
+        #expect(try JSONValueDecoder().decode(AuthResponseResult.self, from: result.jsonValue) == result)
+    }
+    #expect(try JSONValueDecoder().decode(AuthChallenge.self, from: challenge.jsonValue) == challenge)
+}

@@ -162,13 +162,13 @@ struct ConnectionSession: Sendable {
             switch request.method {
             case MethodName.authChallenge.rawValue:
                 _ = try request.decodeParams(NoParams.self)
-                return reply(.result(try JSONValue.encoding(try auth.challenge())))
+                return reply(.result(try auth.challenge().jsonValue))
             case MethodName.authResponse.rawValue:
                 let params = try request.decodeParams(AuthResponseParams.self)
                 do throws(RPCError) {
                     let result = try auth.respond(params)
                     shared.logger.info("authenticated", ["connection": id, "peer": context.remoteAddress ?? "?"])
-                    return reply(.result(try JSONValue.encoding(result)))
+                    return reply(.result(result.jsonValue))
                 } catch {
                     shared.logger.warning("auth_failed", ["connection": id, "peer": context.remoteAddress ?? "?", "attempts": auth.failedAttempts])
                     if auth.shouldClose { closeAfter = true }
