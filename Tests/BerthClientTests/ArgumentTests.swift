@@ -55,6 +55,30 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:]) async ->
         for command in BerthCLI.commands { #expect(top.out.contains(command.name)) }
     }
 
+    /// A command over many nodes reads each secret file once: the second node's options come from
+    /// the first read even after the file is gone; an alias's own file is read on its own.
+    @Test func eachSecretFileIsReadOncePerCommand() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let shared = directory.path + "/shared", own = directory.path + "/own"
+        try FileSystem.writeAtomically(Array(String(repeating: "s", count: 32).utf8), to: shared)
+        try FileSystem.writeAtomically(Array(String(repeating: "o", count: 32).utf8), to: own)
+        var options = GlobalOptions()
+        options.secretFile = shared
+        let one = NodeTarget(name: "a", address: .tcp(host: "198.18.0.1", port: 7420))
+        let two = NodeTarget(name: "b", address: .tcp(host: "198.18.0.2", port: 7420))
+        let aliased = NodeTarget(name: "c", address: .tcp(host: "198.18.0.3", port: 7420), secretFile: own)
+        var read: [String?: ConnectOptions] = [:]
+        let first = try options.connectOptions(for: one, memo: &read)
+        try FileSystem.remove(shared)
+        let second = try options.connectOptions(for: two, memo: &read)
+        #expect(first.secret != nil && second.secret == first.secret)
+        let third = try options.connectOptions(for: aliased, memo: &read)
+        #expect(third.secret != nil && third.secret != first.secret)
+        // Without the memo the file is read again, and now it is gone.
+        #expect(throws: CommandFailure.self) { try options.connectOptions(for: two) }
+    }
+
     @Test func installParsesEveryOption() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

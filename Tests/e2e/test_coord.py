@@ -89,6 +89,11 @@ def test_fan_out_with_one_cluster_node_stopped(cu):
     check_in("coord-ps-h3", r.stdout, "h3's containers print")
     check_in(cluster.host("h2", "TCP"), r.stderr, "the dead node's error names it")
     check_equal(len(r.stderr.splitlines()), 1, "only h2 is blamed", stderr=r.stderr)
+    lines = r.stdout.splitlines()
+    check_equal(lines[0].split()[-1], "NODE", "the merged table has a NODE column", stdout=r.stdout)
+    h1_rows = [line for line in lines if "coord-ps-h1" in line]
+    check_equal(len(h1_rows), 1, "h1's container is one row", stdout=r.stdout)
+    check_equal(h1_rows[0].split()[-1], cluster.host("h1", "TCP"), "its row names h1", stdout=r.stdout)
 
     r = berth(["ps", "--all", "--json", "--node", "h1", "--node", "h2", "--node", "h3"], env=env, netns=cluster.client_ns)
     check_equal(r.returncode, 1, "--json exit status", stderr=r.stderr)

@@ -58,8 +58,9 @@ extension CommandContext {
         var nodes: [(address: NodeAddress, options: ConnectOptions, calls: [PlannedCall])] = []
         do {
             assigned = try Self.assign(locators, options: options, environment: environment)
+            var read: [String?: ConnectOptions] = [:]
             for (target, ids) in assigned {
-                nodes.append((target.address, try options.connectOptions(for: target), plan(ids)))
+                nodes.append((target.address, try options.connectOptions(for: target, memo: &read), plan(ids)))
             }
         } catch let error as UsageError {
             output.printError("berth: \(error.message)")

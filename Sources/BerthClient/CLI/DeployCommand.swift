@@ -83,13 +83,14 @@ public struct DeployCommand: BerthCommand {
             // Nodes with steps must resolve; the others are only needed as link targets, and a
             // missing one there is reported by the link step that needs it.
             let needed = Set(plan.actions.map(\.node))
+            var read: [String?: ConnectOptions] = [:]
             for name in needed.union(state.instances.map(\.node)) where nodes[name] == nil {
                 let target: NodeTarget
                 do { target = try directory.resolve(name) } catch {
                     if needed.contains(name) { throw UsageError("node \(String(reflecting: name)): \(error.message)") }
                     continue
                 }
-                nodes[name] = (target, try options.connectOptions(for: target))
+                nodes[name] = (target, try options.connectOptions(for: target, memo: &read))
             }
         } catch let error as CommandFailure {
             output.printError("berth deploy: \(error.message)")

@@ -77,8 +77,9 @@ public struct EventsCommand: BerthCommand {
             var directory = NodeDirectory(environment: context.environment)
             // Each node with its own options: an alias's secret-file wins over --secret-file.
             var found: [(address: NodeAddress, options: ConnectOptions)] = []
+            var read: [String?: ConnectOptions] = [:]
             for target in try options.targets(environment: context.environment, directory: &directory) {
-                found.append((target.address, try options.connectOptions(for: target)))
+                found.append((target.address, try options.connectOptions(for: target, memo: &read)))
             }
             nodes = found
         } catch let error as UsageError {

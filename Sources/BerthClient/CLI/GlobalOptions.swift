@@ -91,6 +91,16 @@ public struct GlobalOptions: Hashable, Sendable {
         try connectOptions(secretFile: target.secretFile ?? secretFile)
     }
 
+    /// The same, reading each secret file once per command: `memo` keeps what was read, by path
+    /// (a fan-out over 64 TCP nodes read the one --secret-file 64 times).
+    func connectOptions(for target: NodeTarget, memo: inout [String?: ConnectOptions]) throws(CommandFailure) -> ConnectOptions {
+        let file = target.secretFile ?? secretFile
+        if let known = memo[file] { return known }
+        let options = try connectOptions(secretFile: file)
+        memo[file] = options
+        return options
+    }
+
     private func connectOptions(secretFile: String?) throws(CommandFailure) -> ConnectOptions {
         var options = ConnectOptions(connectTimeout: timeout, callTimeout: timeout)
         if let secretFile {

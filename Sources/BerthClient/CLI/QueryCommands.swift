@@ -46,7 +46,9 @@ public struct PsCommand: BerthCommand {
         // Rows are gathered per node, then printed as one table so columns line up across nodes.
         var rows: [[String]] = []
         var answered = false
-        let code = await context.runOnNodes(options, plan: { _ in [PlannedCall(.containerList, params: encodeParams(ContainerListParams()))] },
+        var several = false
+        let params = encodeParams(ContainerListParams())  // the same for every node: encoded once
+        let code = await context.runOnNodes(options, plan: { _ in [PlannedCall(.containerList, params: params)] },
                                             adjust: { outcome, _ in
             if !all, case .success(let value) = outcome.result, var list = try? JSONValueDecoder().decode(ContainerListResult.self, from: value) {
                 list.containers.removeAll { $0.state == "inactive" }
@@ -55,11 +57,11 @@ public struct PsCommand: BerthCommand {
         }, render: { value, _, node in
             let list = try JSONValueDecoder().decode(ContainerListResult.self, from: value)
             answered = true
+            several = node != nil  // runOnNodes names the node only when several were asked
             rows += list.containers.map { PsCommand.row($0, node: node) }
             return []
         })
         if !options.json && answered {
-            let several = (try? options.addresses(environment: context.environment).count) ?? 1 > 1
             for line in PsCommand.table(rows, several: several).render() { context.output.print(line) }
         }
         return code
