@@ -40,7 +40,10 @@ struct Conversation {
     let options: ConnectOptions
     let calls: [PlannedCall]
     private var answers: [CallAnswer] = []
-    private var inFlight: [Int64: Purpose] = [:]
+    /// The ids awaiting an answer, oldest first (ids only grow). Two at a time at most (hello and
+    /// challenge, or the proof and the first call), so a list: a dictionary cost an allocation and
+    /// hashing per request, and finding the oldest walked it on every turn of the poll loop.
+    private var inFlight: [(id: Int64, purpose: Purpose)] = []
     private var nextID: Int64 = 1
     private var needsHello: Bool
     private var authenticating = false
@@ -76,7 +79,7 @@ struct Conversation {
     /// When the answer being waited for is late, and what to report then; nil when nothing is
     /// awaited (the connection opening, or the conversation over).
     func deadline() -> (at: ContinuousClock.Instant, error: ClientError)? {
-        guard !finished, let (_, purpose) = inFlight.min(by: { $0.key < $1.key }) else { return nil }
+        guard !finished, let purpose = inFlight.first?.purpose else { return nil }
         switch purpose {
         case .call(let index, let sentAt):
             guard let limit = options.callTimeout else { return nil }
@@ -116,12 +119,13 @@ struct Conversation {
     /// Takes one answer from the node.
     mutating func receive(_ response: RPCResponse, now: ContinuousClock.Instant) -> Step {
         guard !finished else { return .wait }
-        guard case .int(let id) = response.id, let purpose = inFlight.removeValue(forKey: id) else {
+        guard case .int(let id) = response.id, let slot = inFlight.firstIndex(where: { $0.id == id }) else {
             if let error = response.error, response.id == .null {
                 return finish(.failure(ClientError.untied(address, error)))
             }
             return .wait  // not an id of ours: ignored, as NodeClient does
         }
+        let purpose = inFlight.remove(at: slot).purpose
         do {
             switch purpose {
             case .hello:
@@ -191,13 +195,13 @@ struct Conversation {
     private mutating func request(_ purpose: Purpose, _ method: String, _ params: JSONValue?, into out: inout [UInt8]) {
         let id = nextID
         nextID += 1
-        inFlight[id] = purpose
+        inFlight.append((id, purpose))
         RPCFrame.encode(RPCRequest(id: .int(id), method: method, params: params), into: &out)
     }
 
     private mutating func finish(_ result: Result<[CallAnswer], any Error>) -> Step {
         finished = true
-        inFlight = [:]
+        inFlight = []
         return .finished(result)
     }
 }
