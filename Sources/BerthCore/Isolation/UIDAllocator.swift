@@ -9,12 +9,16 @@ import BerthSystem
 /// `recover(keeping:)` removes both, and a retried `reserve` for the same owner reuses the claim
 /// instead.
 ///
+/// Who holds which uid is read from the directory once and then kept in memory (`KnownUIDs`, shared
+/// by copies of one allocator), so installs and deletes do not read every claim file.
+///
 /// Callers serialise operations for one owner (the node holds the container's lock).
 public struct UIDAllocator: Sendable {
     public let directory: String
     public let range: ClosedRange<UInt32>
     public let durable: Bool
     let claimFiles: ClaimDirectory
+    let known = KnownUIDs()
 
     /// 200000-299999: above the ids distributions hand to people and services and to the usual
     /// /etc/subuid ranges of the first users (100000-165535), so no isolated container shares a uid
@@ -30,31 +34,71 @@ public struct UIDAllocator: Sendable {
 
     /// The uid `owner` holds, claiming the lowest free one of the range if it holds none.
     public func reserve(for owner: Identifier) throws(UIDAllocationError) -> UInt32 {
-        try storage { try claimFiles.create() }
-        let all = try claims()
-        if let mine = all.first(where: { $0.owner == owner }) { return mine.uid }
-        let taken = Set(all.map(\.uid))
-        var uid = range.lowerBound
-        while true {
-            if !taken.contains(uid), try claim(uid, for: owner) { return uid }
-            guard uid < range.upperBound else { break }
-            uid += 1
+        do {
+            try storage { try claimFiles.create() }
+            var (claims, fresh) = try knownClaims()
+            while true {
+                if let mine = claims.byOwner[owner]?.first { return mine }
+                var uid = range.lowerBound
+                while true {
+                    if claims.owners[uid] == nil {
+                        if try claim(uid, for: owner) {
+                            known.add(uid, owner)
+                            return uid
+                        }
+                        // Claimed by another process since the claims were read: read them again
+                        // before the next operation.
+                        known.forget()
+                    }
+                    guard uid < range.upperBound else { break }
+                    uid += 1
+                }
+                // Out of uids by what was known: what another process released is only seen by
+                // reading the directory again, once.
+                guard !fresh else { break }
+                (claims, fresh) = try knownClaims(reading: true)
+            }
+        } catch {
+            known.forget()
+            throw error
         }
         throw UIDAllocationError("no free uid left in \(range.lowerBound)-\(range.upperBound)")
     }
 
-    /// Releases every uid `owner` holds; returns them.
+    /// Releases every uid `owner` holds; returns them. Each claim is read before it is removed, so
+    /// only claims naming `owner` go.
     @discardableResult
     public func releaseAll(for owner: Identifier) throws(UIDAllocationError) -> [UInt32] {
-        let mine = try claims().filter { $0.owner == owner }.map(\.uid)
-        for uid in mine { try storage { try claimFiles.release(String(uid)) } }
-        if !mine.isEmpty { try syncDirectory() }
-        return mine
+        do {
+            var released: [UInt32] = []
+            for uid in try knownClaims().claims.byOwner[owner] ?? [] {
+                if try self.owner(of: uid) == owner {
+                    try storage { try claimFiles.release(String(uid)) }
+                    released.append(uid)
+                }
+                known.remove(uid)
+            }
+            if !released.isEmpty { try syncDirectory() }
+            return released
+        } catch {
+            known.forget()
+            throw error
+        }
     }
 
-    /// The uid `owner` holds, if any.
+    /// The uid `owner` holds, if any, as the directory says now (it is read: this answers for
+    /// claims made and released by any process).
     public func uid(of owner: Identifier) throws(UIDAllocationError) -> UInt32? {
-        try claims().first { $0.owner == owner }?.uid
+        try knownClaims(reading: true).claims.byOwner[owner]?.first
+    }
+
+    /// The claims as known, read from the directory when nothing is known or when `reading`; `fresh`
+    /// tells whether they were read just now.
+    func knownClaims(reading: Bool = false) throws(UIDAllocationError) -> (claims: KnownUIDs.Claims, fresh: Bool) {
+        if !reading, let claims = known.claims() { return (claims, false) }
+        let claims = KnownUIDs.Claims(try self.claims())
+        known.set(claims)
+        return (claims, true)
     }
 
     /// Every claim, by uid. Unreadable files are skipped (`recover` removes them).
@@ -71,6 +115,7 @@ public struct UIDAllocator: Sendable {
     /// every claim whose owner is not in `owners`. Returns the released uids.
     @discardableResult
     public func recover(keeping owners: Set<Identifier>) throws(UIDAllocationError) -> [UInt32] {
+        known.forget()
         guard try storage({ FileSystem.exists(directory) }) else { return [] }
         _ = try storage { try claimFiles.removeAbandonedTemporaries() }
         var released: [UInt32] = []

@@ -44,4 +44,29 @@ struct UIDAllocatorTests {
         #expect(try uids.uid(of: kept) == keptUID)
         #expect(try uids.reserve(for: orphan) == orphanUID)  // free again
     }
+
+    /// Two allocators on one directory (two processes, or a claim file edited by hand): what one
+    /// keeps in memory goes stale, and the claim files still decide. A uid the other took is never
+    /// given twice, a release only removes a claim that names its owner, and a uid the other freed
+    /// is found when the range seems full.
+    @Test func anotherAllocatorsClaimsAndReleasesAreSeen() throws {
+        let layout = try UIDAllocatorTests.layout()
+        defer { try? FileSystem.removeTree(FileSystem.directoryName(of: layout.stateDir)) }
+        let mine = UIDAllocator(layout: layout, range: 600...602)
+        let other = UIDAllocator(layout: layout, range: 600...602)
+        let a = try Identifier("a"), b = try Identifier("b"), c = try Identifier("c"), d = try Identifier("d")
+        #expect(try mine.reserve(for: a) == 600)  // `mine` now knows the claims
+        #expect(try other.reserve(for: b) == 601)  // unknown to `mine`
+        #expect(try mine.reserve(for: c) == 602)  // 601's link is taken: skipped, not given twice
+        #expect(try mine.claims().map(\.owner) == [a, b, c])
+        // The other frees 601 while `mine` believes the range is full (`uid(of:)` reads the
+        // directory and `mine` keeps what it read).
+        #expect(try mine.uid(of: b) == 601)
+        #expect(try other.releaseAll(for: b) == [601])
+        #expect(try mine.reserve(for: d) == 601)
+        // A claim `mine` believes is a's, rewritten to name someone else, is not released as a's.
+        try FileSystem.writeAtomically(Array("c\n".utf8), to: "\(mine.directory)/600")
+        #expect(try mine.releaseAll(for: a) == [])
+        #expect(try FileSystem.exists("\(mine.directory)/600"))
+    }
 }
