@@ -96,6 +96,14 @@ public final class DBusConnection: Sendable {
     /// `addMatch(_:)` so the daemon forwards them.
     public func messages(matching rule: DBusMatchRule,
                          bufferingPolicy: AsyncStream<DBusMessage>.Continuation.BufferingPolicy = .unbounded) -> AsyncStream<DBusMessage> {
+        core.subscribe(rule, bufferingPolicy: bufferingPolicy).messages
+    }
+
+    /// `messages(matching:)` with a count of what it delivered, for consumers that must know when
+    /// they have caught up: once a call's reply is in, every matching message that arrived before
+    /// the reply is counted (messages are dispatched in arrival order).
+    public func subscription(matching rule: DBusMatchRule,
+                             bufferingPolicy: AsyncStream<DBusMessage>.Continuation.BufferingPolicy = .unbounded) -> DBusSubscription {
         core.subscribe(rule, bufferingPolicy: bufferingPolicy)
     }
 

@@ -15,6 +15,7 @@ final class DBusConnectionCore: Sendable {
     private struct Subscriber {
         let rule: DBusMatchRule
         let continuation: AsyncStream<DBusMessage>.Continuation
+        let delivered: DeliveryCount
     }
 
     private struct State {
@@ -92,7 +93,10 @@ final class DBusConnectionCore: Sendable {
             waiter?.resume(returning: message)
         case .signal:
             let targets = state.withLock { $0.subscribers.values.filter { $0.rule.matches(message) } }
-            for target in targets { target.continuation.yield(message) }
+            for target in targets {
+                target.continuation.yield(message)
+                target.delivered.add()
+            }
         case .methodCall:
             // We export no objects; answer as the specification asks so the peer does not wait.
             let targets = state.withLock { $0.subscribers.values.filter { $0.rule.matches(message) } }
@@ -191,23 +195,25 @@ final class DBusConnectionCore: Sendable {
     }
 
     func subscribe(_ rule: DBusMatchRule,
-                   bufferingPolicy: AsyncStream<DBusMessage>.Continuation.BufferingPolicy) -> AsyncStream<DBusMessage> {
+                   bufferingPolicy: AsyncStream<DBusMessage>.Continuation.BufferingPolicy) -> DBusSubscription {
         let (stream, continuation) = AsyncStream<DBusMessage>.makeStream(bufferingPolicy: bufferingPolicy)
+        let delivered = DeliveryCount()
+        let subscription = DBusSubscription(messages: stream, count: delivered)
         let id: Int? = state.withLock { state in
             guard state.closeReason == nil else { return nil }
             let id = state.nextSubscriber
             state.nextSubscriber += 1
-            state.subscribers[id] = Subscriber(rule: rule, continuation: continuation)
+            state.subscribers[id] = Subscriber(rule: rule, continuation: continuation, delivered: delivered)
             return id
         }
         guard let id else {
             continuation.finish()
-            return stream
+            return subscription
         }
         continuation.onTermination = { [weak self] _ in
             self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
         }
-        return stream
+        return subscription
     }
 
     func close(_ reason: DBusError) {

@@ -128,6 +128,33 @@ extension SerializedTests {
             _ = try await served
         }
 
+        /// Once a call's reply is in, every matching signal sent before it is counted as delivered,
+        /// consumed or not (what `EventHub.catchUp` relies on); signals the rule does not match are not.
+        @Test func aReplyComesAfterTheSignalsSentBeforeIt() async throws {
+            let peer = try ScriptedPeer()
+            defer { peer.close() }
+            async let served: String = peer.serve { message, _ in
+                let count = Int(message.member?.dropFirst("Emit".count) ?? "") ?? 0
+                return (0..<count).map { k in
+                    DBusMessage.signal(path: "/x/y", interface: "t.Signals", member: k % 2 == 0 ? "Wanted" : "Other")
+                } + [ScriptedPeer.reply(to: message, [])]
+            }
+            let connection = try await DBusConnection.connect(path: peer.path)
+            let wanted = connection.subscription(matching: DBusMatchRule(interface: "t.Signals", member: "Wanted", pathNamespace: "/x"))
+            #expect(wanted.delivered == 0)
+            _ = try await connection.call(path: "/a", interface: "t.T", member: "Emit7")
+            #expect(wanted.delivered == 4)
+            _ = try await connection.call(path: "/a", interface: "t.T", member: "Emit40")
+            #expect(wanted.delivered == 24)
+            var taken = 0
+            for await _ in wanted.messages {
+                taken += 1
+                if taken == 24 { break }
+            }
+            connection.close()
+            _ = try await served
+        }
+
         @Test func peerClosingFailsWaitingCalls() async throws {
             let peer = try ScriptedPeer()
             defer { peer.close() }

@@ -5,7 +5,16 @@ extension EventHub {
     /// A subscribed D-Bus connection to systemd and its signals, in the order systemd sent them.
     public struct Feed: Sendable {
         let bus: SystemdManagerBus
-        let signals: AsyncStream<DBusMessage>
+        let signals: DBusSubscription
+    }
+
+    /// The feed being consumed, how many of its signals have been applied, and the `catchUp` calls
+    /// waiting for a count.
+    struct FeedProgress {
+        let feed: Feed
+        let generation: Int
+        var applied = 0
+        var waiting: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     static let unitInterface = "org.freedesktop.systemd1.Unit"
@@ -18,7 +27,7 @@ extension EventHub {
         do {
             // Listening starts before Subscribe and the listing, so nothing between them is lost; a
             // signal older than the listing that is applied after it is harmless (states are absolute).
-            let signals = bus.connection.messages(matching: DBusMatchRule(pathNamespace: SystemdPath.manager))
+            let signals = bus.connection.subscription(matching: DBusMatchRule(pathNamespace: SystemdPath.manager))
             try await bus.subscribe()
             let listed = try await bus.listUnitsByPatterns(patterns: ["\(Identifier.unitPrefix)*"])
             let rows = listed.map { (name: $0.name, active: $0.activeState, sub: $0.subState) }
@@ -62,24 +71,75 @@ extension EventHub {
         }
     }
 
-    /// Applies signals until the connection ends.
+    /// Applies signals until the connection ends, counting them for `catchUp`.
     func consume(_ feed: Feed) async {
-        for await message in feed.signals {
-            switch message.member {
-            case "PropertiesChanged":
-                guard message.body.count == 3, case .string(Self.unitInterface) = message.body[0],
-                      let path = message.path, let unit = SystemdPath.unitName(fromPath: path),
-                      ContainerStates.classify(unit) != nil,
-                      let changed = message.body[1].stringDictValue,
-                      let active = changed["ActiveState"]?.unwrapped.stringValue,
-                      let sub = changed["SubState"]?.unwrapped.stringValue else { continue }
-                publish { $0.apply(unit: unit, active: active, sub: sub).map { [$0] } ?? [] }
-            case "UnitRemoved":
-                guard case .string(let unit)? = message.body.first, ContainerStates.classify(unit) != nil else { continue }
-                publish { $0.remove(unit: unit).map { [$0] } ?? [] }
-            default:
-                continue
+        let generation = state.withLock { s -> Int in
+            s.feedGeneration += 1
+            s.feed = FeedProgress(feed: feed, generation: s.feedGeneration)
+            return s.feedGeneration
+        }
+        for await message in feed.signals.messages {
+            apply(message)
+            let due = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+                guard s.feed?.generation == generation else { return [] }
+                s.feed!.applied += 1
+                let applied = s.feed!.applied
+                let due = s.feed!.waiting.filter { $0.target <= applied }.map(\.continuation)
+                if !due.isEmpty { s.feed!.waiting.removeAll { $0.target <= applied } }
+                return due
             }
+            for waiter in due { waiter.resume() }
+        }
+        // The connection ended: nothing more will be applied from it, so nobody waits for it.
+        let stranded = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            guard s.feed?.generation == generation else { return [] }
+            defer { s.feed = nil }
+            return s.feed!.waiting.map(\.continuation)
+        }
+        for waiter in stranded { waiter.resume() }
+    }
+
+    private func apply(_ message: DBusMessage) {
+        switch message.member {
+        case "PropertiesChanged":
+            guard message.body.count == 3, case .string(Self.unitInterface) = message.body[0],
+                  let path = message.path, let unit = SystemdPath.unitName(fromPath: path),
+                  ContainerStates.classify(unit) != nil,
+                  let changed = message.body[1].stringDictValue,
+                  let active = changed["ActiveState"]?.unwrapped.stringValue,
+                  let sub = changed["SubState"]?.unwrapped.stringValue else { return }
+            publish { $0.apply(unit: unit, active: active, sub: sub).map { [$0] } ?? [] }
+        case "UnitRemoved":
+            guard case .string(let unit)? = message.body.first, ContainerStates.classify(unit) != nil else { return }
+            publish { $0.remove(unit: unit).map { [$0] } ?? [] }
+        default:
+            return
+        }
+    }
+
+    /// Returns once every unit signal systemd sent before this call has been applied, so a snapshot
+    /// taken next is at least as new as anything the node answered before it: an install that
+    /// started its unit replies after systemd sent that unit's signals, but on another connection,
+    /// so the hub could still be behind (a subscribe right after `install --start` saw the container
+    /// stopped). A ping to systemd on the hub's own connection: its reply comes after those signals,
+    /// and by then they are counted as delivered; then the wait for the consumer to apply as many.
+    /// Returns at once without a connection, and gives up after `timeout` if systemd does not answer.
+    func catchUp(timeout: Duration = .seconds(2)) async {
+        guard let (feed, generation) = state.withLock({ s in s.feed.map { ($0.feed, $0.generation) } }) else { return }
+        do {
+            _ = try await feed.bus.connection.call(path: SystemdPath.manager, interface: "org.freedesktop.DBus.Peer",
+                                                   member: "Ping", timeout: timeout)
+        } catch {
+            return
+        }
+        let target = feed.signals.delivered
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                guard s.feed?.generation == generation, s.feed!.applied < target else { return true }
+                s.feed!.waiting.append((target, continuation))
+                return false
+            }
+            if now { continuation.resume() }
         }
     }
 }

@@ -19,6 +19,9 @@ public final class EventHub: Sendable {
         var synced = false
         /// `tick()` parked while nobody subscribes (an idle node does not wake ten times a second).
         var tickWaiter: CheckedContinuation<Void, Never>?
+        /// The systemd connection being consumed, and how far (`catchUp`).
+        var feed: FeedProgress?
+        var feedGeneration = 0
     }
 
     /// Random per node start: a cursor from another run of the node is expired, never misread.

@@ -11,6 +11,7 @@ public struct EventMethodProvider: MethodProvider {
             guard let channel = context.notifications else {
                 throw RPCError(.invalidRequest, "events.subscribe streams on its connection: send it alone, not in a batch")
             }
+            await hub.catchUp()  // the snapshot is then no older than any answer the node gave before
             let opened = try hub.open(p, sink: channel.sink)
             channel.afterReply { sink in await hub.stream(opened, to: sink) }
             return opened.result
