@@ -65,6 +65,38 @@ extension SerializedTests {
             }
         }
 
+        /// systemd answers `Peer.Ping` on its private socket, and by the time the answer is in, the
+        /// unit's PropertiesChanged for a start whose job ended is counted as delivered (what
+        /// `EventHub.catchUp` relies on: systemd flushes a unit's change signals before JobRemoved).
+        @Test func aPingAnswerFollowsTheSignalsOfAFinishedStart() async throws {
+            try await PrivateManager.with { manager in
+                try manager.writeUnit("berth-ping.service", Self.sleeper)
+                let watcher = try await SystemdManagerBus.connectPrivate(runtimeDirectory: manager.runtimeDirectory)
+                let actor = try await SystemdManagerBus.connectPrivate(runtimeDirectory: manager.runtimeDirectory)
+                defer { watcher.connection.close(); actor.connection.close() }
+                let path = try await actor.loadUnit("berth-ping.service")
+                let changes = watcher.connection.subscription(matching: DBusMatchRule(
+                    interface: "org.freedesktop.DBus.Properties", member: "PropertiesChanged", path: path))
+                try await watcher.subscribe()
+                #expect(changes.delivered == 0)
+                // Started on the other connection, as the engine does while the event hub watches.
+                #expect(try await actor.runJob(.start, unit: "berth-ping.service", timeout: .seconds(30)).result == "done")
+                _ = try await watcher.connection.call(path: SystemdPath.manager, interface: "org.freedesktop.DBus.Peer", member: "Ping")
+                let counted = changes.delivered
+                #expect(counted > 0)
+                var sawActive = false
+                var taken = 0
+                for await message in changes.messages {
+                    taken += 1
+                    if message.body.count == 3, let changed = message.body[1].stringDictValue,
+                       changed["ActiveState"]?.unwrapped.stringValue == "active" { sawActive = true }
+                    if taken == counted { break }
+                }
+                #expect(sawActive, "the unit's change to active is among the signals counted before the ping's answer")
+                _ = try await actor.runJob(.stop, unit: "berth-ping.service", timeout: .seconds(30))
+            }
+        }
+
         @Test func restartGivesANewProcessAndWaitsReleaseTheirStreams() async throws {
             try await PrivateManager.with { manager in
                 try manager.writeUnit("berth-restart.service", Self.sleeper)
