@@ -36,33 +36,29 @@ public struct UIDAllocator: Sendable {
     public func reserve(for owner: Identifier) throws(UIDAllocationError) -> UInt32 {
         do {
             try storage { try claimFiles.create() }
-            var (claims, fresh) = try knownClaims()
-            while true {
-                if let mine = claims.byOwner[owner]?.first { return mine }
-                var uid = range.lowerBound
-                while true {
-                    if claims.owners[uid] == nil {
-                        if try claim(uid, for: owner) {
-                            known.add(uid, owner)
-                            return uid
-                        }
-                        // Claimed by another process since the claims were read: read them again
-                        // before the next operation.
-                        known.forget()
-                    }
-                    guard uid < range.upperBound else { break }
-                    uid += 1
-                }
-                // Out of uids by what was known: what another process released is only seen by
-                // reading the directory again, once.
-                guard !fresh else { break }
-                (claims, fresh) = try knownClaims(reading: true)
-            }
+            let (claims, fresh) = try knownClaims()
+            if let uid = try reserve(for: owner, knowing: claims) { return uid }
+            // Out of uids by what was known: what another process released is only seen by reading
+            // the directory again.
+            if !fresh, let uid = try reserve(for: owner, knowing: try knownClaims(reading: true).claims) { return uid }
         } catch {
             known.forget()
             throw error
         }
         throw UIDAllocationError("no free uid left in \(range.lowerBound)-\(range.upperBound)")
+    }
+
+    /// The uid `claims` says `owner` holds, or the lowest free one, claimed now; nil when none is free.
+    private func reserve(for owner: Identifier, knowing claims: KnownUIDs.Claims) throws(UIDAllocationError) -> UInt32? {
+        if let mine = claims.byOwner[owner]?.first { return mine }
+        for uid in range where claims.owners[uid] == nil {
+            if try claim(uid, for: owner) {
+                known.add(uid, owner)
+                return uid
+            }
+            known.forget()  // claimed by another process since the claims were read: read them next time
+        }
+        return nil
     }
 
     /// Releases every uid `owner` holds; returns them. Each claim is read before it is removed, so
