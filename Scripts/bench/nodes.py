@@ -1,9 +1,12 @@
 """What the Python benches that run their own berthd nodes share (Scripts/bench/fanout, connections):
-release binaries, one private systemd manager for light nodes, CPU ticks from /proc, and stopping
-the nodes by PID."""
+release binaries, one private systemd manager for light nodes, a shared secret and free ports for
+TCP nodes, waiting for a TCP listener, CPU ticks from /proc, and stopping the nodes by PID."""
 import os
+import secrets
+import socket
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MANAGER_LIB = os.path.join(ROOT, "Scripts", "lib", "manager.sh")
@@ -22,6 +25,41 @@ def release_binary(product, bench):
     path = subprocess.run(build[:4] + ["--scratch-path", scratch, "--show-bin-path"], cwd=ROOT, capture_output=True,
                           text=True, check=True).stdout.strip()
     return os.path.join(path, product)
+
+
+def write_secret(path):
+    """A fresh shared secret (64 hex digits) in a new 0600 file at `path`; returns its bytes."""
+    secret = secrets.token_hex(32).encode()
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+        f.write(secret)
+    return secret
+
+
+def free_ports(count):
+    """Distinct free loopback ports: all held open until every one is picked, so none repeats."""
+    held = []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            held.append(s)
+        return [s.getsockname()[1] for s in held]
+    finally:
+        for s in held:
+            s.close()
+
+
+def wait_listening(host, port, proc, deadline):
+    """Waits until `host`:`port` accepts a connection (berthd opens its TCP listener right after
+    its Unix socket); False if `proc` exits or `deadline` (time.monotonic) passes first."""
+    while True:
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            return True
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
 
 
 def cpu_ticks(pids):
