@@ -75,8 +75,11 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:]) async ->
         #expect(first.secret != nil && second.secret == first.secret)
         let third = try options.connectOptions(for: aliased, memo: &read)
         #expect(third.secret != nil && third.secret != first.secret)
-        // Without the memo the file is read again, and now it is gone.
-        #expect(throws: CommandFailure.self) { try options.connectOptions(for: two) }
+        // Another command (a new memo) reads the file again, and now it is gone.
+        #expect(throws: CommandFailure.self) {
+            var again: [String?: ConnectOptions] = [:]
+            _ = try options.connectOptions(for: two, memo: &again)
+        }
     }
 
     @Test func installParsesEveryOption() throws {

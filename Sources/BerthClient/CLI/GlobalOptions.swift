@@ -86,13 +86,9 @@ public struct GlobalOptions: Hashable, Sendable {
         try connectOptions(secretFile: secretFile)
     }
 
-    /// Connect options for one node: its alias's secret file wins over `--secret-file`.
-    func connectOptions(for target: NodeTarget) throws(CommandFailure) -> ConnectOptions {
-        try connectOptions(secretFile: target.secretFile ?? secretFile)
-    }
-
-    /// The same, reading each secret file once per command: `memo` keeps what was read, by path
-    /// (a fan-out over 64 TCP nodes read the one --secret-file 64 times).
+    /// Connect options for one node: its alias's secret file wins over `--secret-file`. `memo` keeps
+    /// what was read, by path, so a command reads each secret file once (a fan-out over 64 TCP nodes
+    /// read the one --secret-file 64 times).
     func connectOptions(for target: NodeTarget, memo: inout [String?: ConnectOptions]) throws(CommandFailure) -> ConnectOptions {
         let file = target.secretFile ?? secretFile
         if let known = memo[file] { return known }

@@ -74,8 +74,9 @@ public struct LinkCommand: BerthCommand {
             sourceNode = try source.node == nil ? options.targets(environment: context.environment, directory: &directory)[0]
                 : source.resolve(&directory)
             targetNode = try target.node == nil ? sourceNode : target.resolve(&directory)
-            sourceOptions = try options.connectOptions(for: sourceNode)
-            targetOptions = try options.connectOptions(for: targetNode)
+            var read: [String?: ConnectOptions] = [:]
+            sourceOptions = try options.connectOptions(for: sourceNode, memo: &read)
+            targetOptions = try options.connectOptions(for: targetNode, memo: &read)
         } catch let error as UsageError {
             output.printError("berth link: \(error.message)")
             return .usage
