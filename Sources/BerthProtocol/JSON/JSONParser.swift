@@ -109,14 +109,12 @@ private struct Reader {
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         if depth > maxDepth { throw error("nesting deeper than \(maxDepth) levels") }
         index += 1
+        var members: [String: JSONValue] = [:]
         skipWhitespace()
         if index < bytes.count && bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object([:])
+            return .object(members)
         }
-        // Room for six members in one allocation: a request's four (jsonrpc, id, method, params)
-        // and most params objects fit, where growing from empty allocated and rehashed three times.
-        var members: [String: JSONValue] = Dictionary(minimumCapacity: 6)
         while true {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                 throw error("expected a string key, found \(describeByte())")
