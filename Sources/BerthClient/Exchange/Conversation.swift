@@ -54,11 +54,14 @@ struct Conversation {
     /// `auth.response` has been sent (nothing of the opening is left to send).
     private var proofSent = false
 
-    init(address: NodeAddress, options: ConnectOptions, calls: [PlannedCall]) {
+    /// `opened`: the connection's opening (hello, authentication) was done by an earlier
+    /// conversation on it (`berth agent`'s kept connections), so the calls go first.
+    init(address: NodeAddress, options: ConnectOptions, calls: [PlannedCall], opened: Bool = false) {
         self.address = address
         self.options = options
         self.calls = calls
-        needsHello = Handshake.opensWithHello(address, options)
+        needsHello = opened ? false : Handshake.opensWithHello(address, options)
+        authenticated = opened
     }
 
     /// The first bytes to send once connected (or `.finished` when there is nothing to ask).

@@ -1,0 +1,253 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthProtocol
+import BerthSystem
+
+/// One node's connection, driven by a poll loop: `Exchanger.run` (one conversation, then closed) or
+/// `AgentServer` (kept open after a conversation that succeeded, for the next one).
+final class NodePeer {
+    enum State {
+        /// Not connected yet: the next candidate address is `candidate`.
+        case idle
+        /// A non-blocking connect in progress, given up at `deadline`.
+        case connecting(deadline: ContinuousClock.Instant)
+        /// A Unix listener's backlog was full: try again at `retry`, up to `deadline`.
+        case retrying(retry: ContinuousClock.Instant, deadline: ContinuousClock.Instant)
+        case talking
+    }
+
+    let address: NodeAddress
+    let candidates: [SocketAddress]
+    let connectTimeout: Duration
+    var candidate = 0
+    var lastConnectError: ClientError?
+    var socket: Socket?
+    var state = State.idle
+    var conversation: Conversation
+    var framer = LineFramer(limit: 64 << 20)
+    var outbox: [UInt8] = []
+    /// The writing side is shut (everything was sent).
+    var halfClosed = false
+    var result: Result<[CallAnswer], any Error>?
+    /// Kept open after a conversation that succeeded (the agent's pool), and never half-closed.
+    let keepsOpen: Bool
+    /// The current conversation runs on a connection an earlier one opened.
+    private(set) var reused = false
+    /// Some bytes of the node arrived in the current conversation.
+    private(set) var heardFromNode = false
+
+    init(_ node: Exchanger.Node, keepsOpen: Bool = false) {
+        address = node.address
+        candidates = node.candidates
+        connectTimeout = node.options.connectTimeout
+        self.keepsOpen = keepsOpen
+        conversation = Conversation(address: node.address, options: node.options, calls: node.calls)
+    }
+
+    /// Whether the connection is open (idle between conversations when `keepsOpen`).
+    var isOpen: Bool { socket != nil }
+
+    /// The descriptor polled for this peer, when open.
+    var descriptor: CInt? { socket?.descriptor.rawValue }
+
+    /// Starts another conversation on this open, authenticated connection (no opening: the node
+    /// keeps a connection's authentication).
+    func reuse(calls: [PlannedCall], options: ConnectOptions, now: ContinuousClock.Instant) {
+        precondition(keepsOpen && socket != nil, "only an open kept connection is reused")
+        conversation = Conversation(address: address, options: options, calls: calls, opened: true)
+        result = nil
+        reused = true
+        heardFromNode = false
+        framer = LineFramer(limit: 64 << 20)
+        state = .talking
+        apply(conversation.start(now: now))
+    }
+
+    // MARK: connecting
+
+    /// Starts connecting to the next candidate address, or fails with the last candidate's error.
+    func connect(now: ContinuousClock.Instant) {
+        guard candidate < candidates.count else {
+            finish(.failure(lastConnectError ?? ClientError.noAddresses(address)))
+            return
+        }
+        let target = candidates[candidate]
+        do {
+            socket = try Socket.stream(family: target.family, nonBlocking: true)
+        } catch {
+            connectFailed(.unreachable(address, error), now: now)
+            return
+        }
+        attempt(now: now, deadline: now + connectTimeout)
+    }
+
+    private func attempt(now: ContinuousClock.Instant, deadline: ContinuousClock.Instant) {
+        guard let socket else { return }
+        do {
+            switch try socket.startConnect(to: candidates[candidate]) {
+            case .connected: connected(now: now)
+            case .inProgress: state = .connecting(deadline: deadline)
+            case .retryLater: state = .retrying(retry: now + .milliseconds(1), deadline: deadline)
+            }
+        } catch {
+            connectFailed(.unreachable(address, error), now: now)
+        }
+    }
+
+    /// This candidate failed: remember why and try the next one.
+    private func connectFailed(_ error: ClientError, now: ContinuousClock.Instant) {
+        socket?.close()
+        socket = nil
+        state = .idle
+        lastConnectError = error
+        candidate += 1
+        connect(now: now)
+    }
+
+    private func connected(now: ContinuousClock.Instant) {
+        state = .talking
+        apply(conversation.start(now: now))
+    }
+
+    // MARK: the loop's questions
+
+    /// What to poll for; nil when the socket needs no poll now (retrying after a timer).
+    func pollEvents() -> Int16? {
+        guard socket != nil else { return nil }
+        switch state {
+        case .idle, .retrying: return nil
+        case .connecting: return Int16(POLLOUT)
+        case .talking: return Int16(outbox.isEmpty ? POLLIN : POLLIN | POLLOUT)
+        }
+    }
+
+    /// The earliest moment something must happen without the socket becoming ready.
+    func nextDeadline() -> ContinuousClock.Instant? {
+        switch state {
+        case .idle: return nil
+        case .connecting(let deadline): return deadline
+        case .retrying(let retry, _): return retry
+        case .talking: return conversation.deadline()?.at
+        }
+    }
+
+    func checkTimers(now: ContinuousClock.Instant) {
+        switch state {
+        case .idle:
+            break
+        case .connecting(let deadline):
+            if now >= deadline { connectTimedOut(now: now) }
+        case .retrying(let retry, let deadline):
+            if now >= deadline {
+                connectTimedOut(now: now)
+            } else if now >= retry {
+                attempt(now: now, deadline: deadline)
+            }
+        case .talking:
+            if let late = conversation.deadline(), now >= late.at { apply(conversation.fail(late.error)) }
+        }
+    }
+
+    private func connectTimedOut(now: ContinuousClock.Instant) {
+        connectFailed(.noConnection(address, within: connectTimeout), now: now)
+    }
+
+    // MARK: I/O
+
+    func handle(revents: Int16, buffer: UnsafeMutableRawBufferPointer, now: ContinuousClock.Instant) {
+        guard let socket, result == nil else { return }
+        switch state {
+        case .connecting:
+            let error: CInt
+            do { error = try socket.pendingError() } catch {
+                connectFailed(.unreachable(address, error), now: now)
+                return
+            }
+            if error == 0 {
+                connected(now: now)
+            } else {
+                let failure = SystemError("connect", path: candidates[candidate].description, errno: Errno(rawValue: error))
+                connectFailed(.unreachable(address, failure), now: now)
+            }
+        case .talking:
+            if revents & Int16(POLLOUT) != 0 { flush() }
+            if result == nil, revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { read(socket, buffer: buffer, now: now) }
+        case .idle, .retrying:
+            break
+        }
+    }
+
+    /// Reads what the node sent until the socket is drained, the node closed it, or the conversation ended.
+    private func read(_ socket: Socket, buffer: UnsafeMutableRawBufferPointer, now: ContinuousClock.Instant) {
+        while result == nil {
+            let n = recv(socket.descriptor.rawValue, buffer.baseAddress, buffer.count, 0)
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN { return }
+                apply(conversation.fail(ClientError.connectionFailed(address, SystemError("recv"))))
+                return
+            }
+            if n == 0 {
+                apply(conversation.fail(ClientError.closedByNode(address)))
+                return
+            }
+            heardFromNode = true
+            let chunk = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n)
+            do {
+                try framer.feed(chunk) { line in
+                    if result == nil { apply(conversation.receive(line, now: now)) }
+                }
+            } catch {
+                let why = if case LineFramerError.lineTooLong(let limit) = error { "a line longer than \(limit) bytes" } else { "\(error)" }
+                apply(conversation.fail(ClientError(.protocolViolation, "\(address) sent \(why)")))
+                return
+            }
+        }
+    }
+
+    private func apply(_ step: Conversation.Step) {
+        switch step {
+        case .send(let bytes):
+            outbox += bytes
+            flush()
+        case .wait:
+            flush()  // nothing new, but the opening may just have completed: see the half-close there
+        case .finished(let outcome):
+            finish(outcome)
+        }
+    }
+
+    /// Sends as much of the outbox as the socket takes now; the rest waits for POLLOUT.
+    private func flush() {
+        guard let socket, result == nil else { return }
+        while !outbox.isEmpty {
+            let sent: Int?
+            do { sent = try outbox.withUnsafeBytes { try socket.send($0) } } catch {
+                apply(conversation.fail(ClientError.cannotSend(address, error)))
+                return
+            }
+            guard let sent else { return }
+            outbox.removeFirst(sent)
+        }
+        if !keepsOpen, !halfClosed, conversation.sentEverything {
+            // Nothing more to say: the node sees the end of input with the last request and
+            // answers it, instead of waking once more for our close.
+            socket.shutdown(.write)
+            halfClosed = true
+        }
+    }
+
+    func finish(_ outcome: Result<[CallAnswer], any Error>) {
+        guard result == nil else { return }
+        result = outcome
+        if keepsOpen, case .success = outcome, outbox.isEmpty { return }
+        close()
+    }
+
+    func close() {
+        socket?.close()
+        socket = nil
+        outbox = []
+    }
+}
