@@ -21,6 +21,11 @@ public struct ClientError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The node sent something that is not a valid answer.
         public static let protocolViolation = Code(.protocolViolation)
         public var description: String { base.rawValue }
+        /// The code named by `description` (how `berth agent` hands a failure back).
+        public init?(named name: String) {
+            guard let base = Base(rawValue: name) else { return nil }
+            self.base = base
+        }
     }
 
     public let code: Code

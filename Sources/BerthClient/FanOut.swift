@@ -66,8 +66,10 @@ extension FanOut {
     ///
     /// Unix and TCP nodes are driven by `Exchanger` on one thread of its own; ssh nodes (a child
     /// process each) through `NodeClient`.
+    ///
+    /// With `agent`, tcp:// nodes go through `berth agent` (`AgentClient`), with the same outcomes.
     public static func exchange(_ nodes: [(address: NodeAddress, options: ConnectOptions, calls: [PlannedCall])],
-                                timeout: Duration) async -> [NodeOutcome<[CallAnswer]>] {
+                                timeout: Duration, agent: AgentRoute? = nil) async -> [NodeOutcome<[CallAnswer]>] {
         let deadline = ContinuousClock.now + timeout
         var results = [Result<[CallAnswer], any Error>?](repeating: nil, count: nodes.count)
         var direct: [(index: Int, node: Exchanger.Node)] = []
@@ -127,7 +129,7 @@ extension FanOut {
         } else {
             do {
                 answered = try await DedicatedThread.run(name: "berth-fanout") {
-                    Exchanger.run(directNodes, until: deadline, timeout: timeout)
+                    Exchanger.run(directNodes, until: deadline, timeout: timeout, agent: agent)
                 }
             } catch {
                 let failure = ClientError(.unreachable, "cannot start the fan-out thread: \(error)")

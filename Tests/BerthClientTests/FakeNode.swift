@@ -15,11 +15,14 @@ struct FakeNode {
     enum AuthBehaviour: Sendable { case honest, forgedProof }
 
     typealias Handler = @Sendable (RPCRequest) async -> RPCResponse?
+    /// True for a request the node reads and then drops the connection on, unanswered (a node
+    /// that crashes or restarts in the middle).
+    typealias Dropper = @Sendable (RPCRequest) -> Bool
 
     /// Starts a node, runs `body` with its address, then stops the node and removes its socket.
     @discardableResult
     static func with<R: Sendable>(listen: Listen = .unix, secret: AuthSecret? = nil, auth: AuthBehaviour = .honest,
-                                  handler: @escaping Handler,
+                                  drops: Dropper? = nil, handler: @escaping Handler,
                                   _ body: (NodeAddress) async throws -> R) async throws -> R {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -39,7 +42,7 @@ struct FakeNode {
                 await withDiscardingTaskGroup { connections in
                     do {
                         for try await connection in listener.connections {
-                            connections.addTask { await serve(connection, secret: secret, auth: auth, handler: handler) }
+                            connections.addTask { await serve(connection, secret: secret, auth: auth, drops: drops, handler: handler) }
                         }
                     } catch {}
                     connections.cancelAll()
@@ -53,7 +56,8 @@ struct FakeNode {
         }
     }
 
-    static func serve(_ connection: Connection, secret: AuthSecret?, auth: AuthBehaviour, handler: @escaping Handler) async {
+    static func serve(_ connection: Connection, secret: AuthSecret?, auth: AuthBehaviour, drops: Dropper? = nil,
+                      handler: @escaping Handler) async {
         defer { connection.close() }
         let (replies, reply) = AsyncStream.makeStream(of: [UInt8].self)
         await withDiscardingTaskGroup { group in
@@ -73,6 +77,7 @@ struct FakeNode {
                             if session.shouldClose { break reading }
                             continue
                         }
+                        if let drops, drops(request) { break reading }
                         handlers.addTask {
                             let response = await handler(request)
                                 ?? .failure(id: id, error: .methodNotFound(request.method))

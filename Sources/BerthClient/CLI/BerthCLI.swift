@@ -5,7 +5,7 @@ public enum BerthCLI {
         PingCommand.self, NodeInfoCommand.self,
         InstallCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self, RemoveCommand.self,
         PsCommand.self, StatusCommand.self, PortsCommand.self, EnvCommand.self, LinkCommand.self, DeployCommand.self,
-        EventsCommand.self, BridgeCommand.self,
+        EventsCommand.self, BridgeCommand.self, AgentCommand.self,
     ]
 
     public static let usage = "berth COMMAND [OPTIONS] [ARGS...]"
@@ -43,7 +43,7 @@ public enum BerthCLI {
         var leading: [String] = []
         while let option = arguments.first {
             let name = option.split(separator: "=", maxSplits: 1).first.map(String.init) ?? option
-            if ["--node", "--secret-file", "--timeout"].contains(name) {
+            if ["--node", "--secret-file", "--timeout", "--agent"].contains(name) {
                 let width = option.contains("=") ? 1 : 2
                 guard arguments.count >= width else { break }
                 leading += arguments.prefix(width)

@@ -73,7 +73,8 @@ extension CommandContext {
             return .failure
         }
         let addresses = nodes.map(\.address)
-        let exchanged = await FanOut.exchange(nodes, timeout: options.timeout + .seconds(1))
+        let exchanged = await FanOut.exchange(nodes, timeout: options.timeout + .seconds(1),
+                                             agent: options.agentRoute(environment: environment, output: output))
         let outcomes = exchanged.map { node in
             NodeOutcome(address: node.address, result: node.result.map { answers in
                 answers.map { answer in

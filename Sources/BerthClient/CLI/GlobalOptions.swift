@@ -9,6 +9,8 @@ public struct GlobalOptions: Hashable, Sendable {
     /// `--timeout` in seconds, for connecting and for each call.
     public var timeoutSeconds: Double = 30
     public var json = false
+    /// `--agent PATH` as given; nil leaves it to BERTH_AGENT, empty means no agent.
+    public var agent: String?
 
     public init() {}
 
@@ -19,6 +21,9 @@ public struct GlobalOptions: Hashable, Sendable {
                                nodes (default: $BERTH_NODE, else unix:/run/berth/berthd.sock)
           --secret-file FILE   shared secret for tcp:// nodes
           --timeout SECONDS    per node and per call (default 30)
+          --agent PATH         send tcp:// nodes' calls through `berth agent` listening at PATH, which
+                               keeps node connections open between commands (default: $BERTH_AGENT;
+                               '' for none); without a running agent berth connects directly
           --json               machine-readable output
           -h, --help           show this help
         """
@@ -35,6 +40,7 @@ public struct GlobalOptions: Hashable, Sendable {
             }
             timeoutSeconds = seconds
         case "--json": json = try scanner.flag()
+        case "--agent": agent = try scanner.value()
         default: return false
         }
         return true
@@ -80,6 +86,14 @@ public struct GlobalOptions: Hashable, Sendable {
     }
 
     var timeout: Duration { .milliseconds(Int64(timeoutSeconds * 1000)) }
+
+    /// The agent to send tcp:// nodes through: `--agent`, else `BERTH_AGENT`; none when empty.
+    /// Warnings (the agent cannot be reached) go to `output`'s standard error.
+    func agentRoute(environment: [String: String], output: CommandOutput) -> AgentRoute? {
+        let path = agent ?? environment["BERTH_AGENT"] ?? ""
+        guard !path.isEmpty else { return nil }
+        return AgentRoute(path: path) { output.printError($0) }
+    }
 
     /// Connect options with the secret read from `--secret-file`.
     func connectOptions() throws(CommandFailure) -> ConnectOptions {

@@ -56,7 +56,8 @@ extension RPCFrame {
         return out
     }
 
-    static func appendResponseObject(_ response: RPCResponse, to out: inout [UInt8]) {
+    /// Appends one response object (no newline) to `out`, e.g. to embed it in another message.
+    public static func appendResponseObject(_ response: RPCResponse, to out: inout [UInt8]) {
         switch response.outcome {
         case .result(let result):
             JSONWriter.appendLiteral("{\"id\":", to: &out)

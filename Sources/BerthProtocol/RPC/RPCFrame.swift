@@ -112,7 +112,8 @@ public enum RPCFrame {
         try line.withUnsafeBufferPointer { (buffer) throws(RPCError) -> RPCFromNode in try decodeFromNode(buffer, maxDepth: maxDepth) }
     }
 
-    static func response(from value: JSONValue) throws(RPCError) -> RPCResponse {
+    /// Reads one response object (already parsed): what `decodeFromNode` does for each response.
+    public static func response(from value: JSONValue) throws(RPCError) -> RPCResponse {
         guard case .object(let members) = value else {
             throw RPCError.invalidRequest("expected a response object, found \(value.kindName)")
         }

@@ -1,0 +1,169 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthProtocol
+import BerthSystem
+
+/// Where `berth` finds its agent, and how it tells the user it went without one.
+public struct AgentRoute: Sendable {
+    public var path: String
+    /// Called (once) with a line for standard error when the agent cannot be reached.
+    public var warn: @Sendable (String) -> Void
+
+    public init(path: String, warn: @escaping @Sendable (String) -> Void) {
+        self.path = path
+        self.warn = warn
+    }
+}
+
+/// `berth`'s side of `berth agent`: one connection to the agent carries every tcp:// node's planned
+/// calls at once (one `agent.exchange` line per node), and the answers come back as the agent gets
+/// them. Runs on the fan-out thread, like `Exchanger`.
+enum AgentClient {
+    /// Whether `node` can go through the agent: tcp:// with addresses the agent's params can carry.
+    static func accepts(_ node: Exchanger.Node) -> Bool {
+        guard case .tcp = node.address else { return false }
+        return !node.candidates.isEmpty && node.candidates.allSatisfy { $0.agentHostAndPort != nil }
+    }
+
+    /// Connects to the agent. Failing here (no socket, nothing listening, not a socket) means
+    /// nothing was asked: the caller talks to the nodes itself.
+    static func connect(_ path: String) throws -> Socket {
+        let socket = try Socket.stream(family: AF_UNIX, nonBlocking: true)
+        do {
+            var attempts = 0
+            while true {
+                switch try socket.startConnect(to: .unix(path: path)) {
+                case .connected:
+                    return socket
+                case .inProgress, .retryLater:
+                    // A Unix socket is connected or refused at once; a full backlog says try again.
+                    attempts += 1
+                    if attempts > 100 { throw SocketError(.timedOut, "its backlog stayed full") }
+                    usleep(1000)
+                }
+            }
+        } catch {
+            socket.close()
+            throw error
+        }
+    }
+
+    /// One `agent.exchange` line per node, with ids 1...n.
+    static func requests(for nodes: [Exchanger.Node]) -> [UInt8] {
+        var out: [UInt8] = []
+        for (k, node) in nodes.enumerated() {
+            RPCFrame.encode(RPCRequest(id: .int(Int64(k + 1)), method: AgentProtocol.exchange, params: AgentProtocol.params(for: node)),
+                            into: &out)
+        }
+        return out
+    }
+
+    /// Sends what is left of `requests(for: nodes)` (`outbox`), then reads the answers until every
+    /// node has one or `deadline` passes. Results come in the order of `nodes`.
+    static func exchange(_ nodes: [Exchanger.Node], over socket: Socket, outbox: [UInt8], agent path: String,
+                         until deadline: ContinuousClock.Instant, timeout: Duration) -> [Result<[CallAnswer], any Error>] {
+        var results = [Result<[CallAnswer], any Error>?](repeating: nil, count: nodes.count)
+        func failRemaining(_ error: (Exchanger.Node) -> any Error) {
+            for k in results.indices where results[k] == nil { results[k] = .failure(error(nodes[k])) }
+        }
+        var outbox = outbox
+        var framer = LineFramer(limit: AgentProtocol.lineLimit)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
+        defer { buffer.deallocate() }
+        var remaining = nodes.count
+        let clock = ContinuousClock()
+        while remaining > 0 {
+            do {
+                while !outbox.isEmpty, let sent = try outbox.withUnsafeBytes({ try socket.send($0) }) {
+                    outbox.removeFirst(sent)
+                }
+            } catch {
+                failRemaining { ClientError(.closed, "\($0.address): cannot send to berth agent at \(path): \(error)") }
+                break
+            }
+            let now = clock.now
+            if now >= deadline {
+                failRemaining { ClientError.noAnswer($0.address, within: timeout) }
+                break
+            }
+            var fd = pollfd(fd: socket.descriptor.rawValue, events: Int16(outbox.isEmpty ? POLLIN : POLLIN | POLLOUT), revents: 0)
+            let ready = poll(&fd, 1, Socket.milliseconds(until: deadline, from: now))
+            if ready < 0 {
+                if errno == EINTR { continue }
+                failRemaining { _ in ClientError(.closed, "cannot wait for berth agent at \(path): \(SystemError("poll"))") }
+                break
+            }
+            guard ready > 0, fd.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 else { continue }
+            let n = recv(socket.descriptor.rawValue, buffer.baseAddress, buffer.count, 0)
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                let why = SystemError("recv")
+                failRemaining { ClientError(.closed, "\($0.address): the connection to berth agent at \(path) failed: \(why)") }
+                break
+            }
+            if n == 0 {
+                failRemaining { ClientError(.closed, "\($0.address): berth agent at \(path) closed the connection before answering") }
+                break
+            }
+            let chunk = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n)
+            do {
+                try framer.feed(chunk) { line in
+                    let response: RPCResponse
+                    do {
+                        guard case .response(let r) = try RPCFrame.decodeFromNode(line) else { return }
+                        response = r
+                    } catch {
+                        failRemaining { ClientError(.protocolViolation, "\($0.address): berth agent at \(path) sent an invalid line: \((error as? RPCError)?.message ?? "\(error)")") }
+                        return
+                    }
+                    guard case .int(let id) = response.id, id >= 1, id <= Int64(nodes.count), results[Int(id - 1)] == nil else {
+                        // Not an answer to one of ours: the agent refusing the connection as a whole.
+                        if let error = response.error {
+                            failRemaining { ClientError(.unreachable, "\($0.address): berth agent at \(path) refused: \(error.message)") }
+                        }
+                        return
+                    }
+                    let index = Int(id - 1)
+                    results[index] = AgentProtocol.outcome(of: response, for: nodes[index], agent: path)
+                }
+            } catch {
+                failRemaining { ClientError(.protocolViolation, "\($0.address): berth agent at \(path) sent a line longer than \(AgentProtocol.lineLimit) bytes") }
+            }
+            remaining = results.reduce(0) { $0 + ($1 == nil ? 1 : 0) }
+        }
+        return results.map { $0! }
+    }
+}
+
+extension Exchanger {
+    /// `run`, with the tcp:// nodes sent through the agent of `route` when there is one: the
+    /// requests go to the agent first, the other nodes are talked to meanwhile, then the agent's
+    /// answers are read. An agent that cannot be reached is reported through `route.warn` and the
+    /// nodes are talked to directly.
+    static func run(_ nodes: [Node], until deadline: ContinuousClock.Instant, timeout: Duration,
+                    agent route: AgentRoute?) -> [Result<[CallAnswer], any Error>] {
+        guard let route else { return run(nodes, until: deadline, timeout: timeout) }
+        let viaAgent = nodes.indices.filter { AgentClient.accepts(nodes[$0]) }
+        guard !viaAgent.isEmpty else { return run(nodes, until: deadline, timeout: timeout) }
+        let socket: Socket
+        do { socket = try AgentClient.connect(route.path) } catch {
+            route.warn("berth: agent at \(route.path): \(error); connecting to the nodes directly")
+            return run(nodes, until: deadline, timeout: timeout)
+        }
+        defer { socket.close() }
+        let agentNodes = viaAgent.map { nodes[$0] }
+        let chosen = Set(viaAgent)
+        let others = nodes.indices.filter { !chosen.contains($0) }
+        // The agent gets its work before the direct nodes are talked to, so both go on at once
+        // (what the socket does not take now is sent by `exchange`).
+        var outbox = AgentClient.requests(for: agentNodes)
+        if let sent = try? outbox.withUnsafeBytes({ try socket.send($0) }) { outbox.removeFirst(sent) }
+        let direct = others.isEmpty ? [] : run(others.map { nodes[$0] }, until: deadline, timeout: timeout)
+        let fromAgent = AgentClient.exchange(agentNodes, over: socket, outbox: outbox, agent: route.path, until: deadline, timeout: timeout)
+        var results = [Result<[CallAnswer], any Error>?](repeating: nil, count: nodes.count)
+        for (k, index) in viaAgent.enumerated() { results[index] = fromAgent[k] }
+        for (k, index) in others.enumerated() { results[index] = direct[k] }
+        return results.map { $0! }
+    }
+}

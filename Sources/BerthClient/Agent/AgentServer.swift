@@ -1,0 +1,393 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthProtocol
+import BerthSystem
+import CBerthShims
+
+/// `berth agent`: keeps authenticated connections to tcp:// nodes open between commands, like ssh's
+/// ControlMaster. `berth` hands it each node's planned calls over a Unix socket of the user's own
+/// (`AgentProtocol`); the agent runs them with the same `Conversation` code `berth` runs itself, on a
+/// connection left open by an earlier command when it has one for that node, address and secret, and
+/// answers with the node's responses. A command then costs each node one request and one answer
+/// instead of a TCP connection, two handshake round trips and a close (docs/benchmarks.md).
+///
+/// One thread, one poll(2) loop: the listener, the clients, the node connections working for them,
+/// the idle ones (a node closing one is noticed at once and it is dropped) and a wake pipe `stop`
+/// writes to. Everything but `stop` runs on the thread that called `serve`.
+public final class AgentServer: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var socketPath: String
+        /// How long an idle node connection is kept (below berthd's default idle timeout of 300 s,
+        /// so the node rarely closes one just as it is reused).
+        public var keep: Duration
+        public init(socketPath: String, keep: Duration = .seconds(120)) {
+            self.socketPath = socketPath
+            self.keep = keep
+        }
+    }
+
+    /// At most this many idle connections are kept per node (a command uses one per node; more
+    /// only when commands overlap).
+    static let idlePerNode = 4
+
+    private final class Client {
+        let socket: Socket
+        var framer = LineFramer(limit: AgentProtocol.lineLimit)
+        var outbox: [UInt8] = []
+        /// Exchanges started for this client and not answered yet.
+        var pending = 0
+        /// The client sent its end of input (or a line too long): close once everything is answered.
+        var ending = false
+        var closed = false
+        init(_ socket: Socket) { self.socket = socket }
+    }
+
+    private final class Job {
+        let client: Client
+        let id: RPCID
+        let exchange: AgentProtocol.Exchange
+        /// Every call only reads: safe to send again on a fresh connection when a kept one broke.
+        let readOnly: Bool
+        var retried = false
+        init(client: Client, id: RPCID, exchange: AgentProtocol.Exchange) {
+            self.client = client
+            self.id = id
+            self.exchange = exchange
+            readOnly = exchange.node.calls.allSatisfy { Handshake.mayPrecedeProof($0.method) }
+        }
+    }
+
+    private struct Idle {
+        let peer: NodePeer
+        let since: ContinuousClock.Instant
+    }
+
+    public let configuration: Configuration
+    private let listener: Socket
+    private let wakeRead: CInt
+    private let wakeWrite: CInt
+    private var clients: [Client] = []
+    private var busy: [(peer: NodePeer, job: Job)] = []
+    private var idle: [AgentProtocol.PoolKey: [Idle]] = [:]
+    private var opened = 0
+    private var reused = 0
+    private let clock = ContinuousClock()
+
+    /// Binds the socket (mode 0600; a stale socket file is replaced, a live agent's is not).
+    public init(_ configuration: Configuration) throws {
+        self.configuration = configuration
+        var fds: [CInt] = [-1, -1]
+        guard berth_pipe2(&fds, 1) == 0 else { throw SystemError("pipe2") }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+        do {
+            listener = try Socket.listen(unixPath: configuration.socketPath, mode: 0o600)
+        } catch {
+            Glibc.close(fds[0])
+            Glibc.close(fds[1])
+            throw error
+        }
+    }
+
+    /// Makes `serve` return soon, from any thread (a signal handler's task).
+    public func stop() {
+        var byte: UInt8 = 1
+        _ = Glibc.write(wakeWrite, &byte, 1)
+    }
+
+    /// Serves until `stop`; then closes every connection and removes the socket file.
+    public func serve() {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
+        defer {
+            buffer.deallocate()
+            shutdown()
+        }
+        enum Owner {
+            case wake, listener
+            case client(Client)
+            case busy(NodePeer)
+            case idle(NodePeer)
+        }
+        var fds: [pollfd] = []
+        var owners: [Owner] = []
+        var now = clock.now
+        while true {
+            fds.removeAll(keepingCapacity: true)
+            owners.removeAll(keepingCapacity: true)
+            fds.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
+            owners.append(.wake)
+            fds.append(pollfd(fd: listener.descriptor.rawValue, events: Int16(POLLIN), revents: 0))
+            owners.append(.listener)
+            for client in clients {
+                // A client that ended its input is read no more (its end of stream would wake every
+                // poll); a full close still shows as POLLHUP.
+                let reading = client.ending ? 0 : POLLIN
+                fds.append(pollfd(fd: client.socket.descriptor.rawValue,
+                                  events: Int16(client.outbox.isEmpty ? reading : reading | POLLOUT), revents: 0))
+                owners.append(.client(client))
+            }
+            var wake: ContinuousClock.Instant?
+            func earlier(_ at: ContinuousClock.Instant?) {
+                if let at, wake.map({ at < $0 }) ?? true { wake = at }
+            }
+            for (peer, _) in busy {
+                earlier(peer.nextDeadline())
+                if let events = peer.pollEvents(), let fd = peer.descriptor {
+                    fds.append(pollfd(fd: fd, events: events, revents: 0))
+                    owners.append(.busy(peer))
+                }
+            }
+            for entries in idle.values {
+                for entry in entries {
+                    earlier(entry.since + configuration.keep)
+                    if let fd = entry.peer.descriptor {
+                        fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+                        owners.append(.idle(entry.peer))
+                    }
+                }
+            }
+            let timeout: CInt = wake.map { Socket.milliseconds(until: $0, from: now) } ?? -1
+            let ready = poll(&fds, nfds_t(fds.count), timeout)
+            if ready < 0 && errno != EINTR { return }  // cannot wait at all: nothing sensible is left
+            now = clock.now
+            var stopping = false
+            if ready > 0 {
+                for (k, fd) in fds.enumerated() where fd.revents != 0 {
+                    switch owners[k] {
+                    case .wake: stopping = true
+                    case .listener: acceptClients(now: now)
+                    case .client(let client): serviceClient(client, revents: fd.revents, buffer: buffer, now: now)
+                    case .busy(let peer): peer.handle(revents: fd.revents, buffer: buffer, now: now)
+                    case .idle(let peer): peer.close()  // the node closed it (or sent what nobody asked for)
+                    }
+                }
+            }
+            if stopping { return }
+            for (peer, _) in busy where peer.result == nil { peer.checkTimers(now: now) }
+            finishJobs(now: now)
+            for key in Array(idle.keys) {
+                let kept = idle[key]!.filter { entry in
+                    if entry.peer.isOpen, now < entry.since + configuration.keep { return true }
+                    entry.peer.close()
+                    return false
+                }
+                idle[key] = kept.isEmpty ? nil : kept
+            }
+            clients.removeAll { client in
+                if !client.closed, client.ending, client.pending == 0, client.outbox.isEmpty { close(client) }
+                return client.closed
+            }
+        }
+    }
+
+    // MARK: clients
+
+    private func acceptClients(now: ContinuousClock.Instant) {
+        while true {
+            let socket: Socket?
+            do { socket = try listener.accept(nonBlocking: true) } catch { return }
+            guard let socket else { return }
+            // The socket is 0600 already; the credentials check also covers a file made reachable
+            // some other way (a bind mount, a changed mode).
+            guard let peer = try? socket.peerCredentials(), peer.userID == getuid() else {
+                let refusal = RPCFrame.encode(RPCResponse.failure(id: .null, error: RPCError(.unauthorized,
+                    "this berth agent serves only its own user (uid \(getuid()))")))
+                _ = refusal.withUnsafeBytes { try? socket.send($0) }
+                socket.close()
+                continue
+            }
+            clients.append(Client(socket))
+        }
+    }
+
+    private func serviceClient(_ client: Client, revents: Int16, buffer: UnsafeMutableRawBufferPointer, now: ContinuousClock.Instant) {
+        if revents & Int16(POLLOUT) != 0 { flush(client) }
+        guard !client.closed, !client.ending, revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 else {
+            if revents & Int16(POLLERR | POLLHUP) != 0, client.ending { close(client) }
+            return
+        }
+        while !client.closed && !client.ending {
+            let n = recv(client.socket.descriptor.rawValue, buffer.baseAddress, buffer.count, 0)
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno != EAGAIN { close(client) }
+                return
+            }
+            if n == 0 {
+                client.ending = true
+                return
+            }
+            let chunk = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n)
+            do {
+                try client.framer.feed(chunk) { line in handle(line, from: client, now: now) }
+            } catch {
+                let refusal = RPCError(.lineTooLong, "a line longer than \(AgentProtocol.lineLimit) bytes; closing the connection")
+                send(RPCFrame.encode(RPCResponse.failure(id: .null, error: refusal)), to: client)
+                client.ending = true
+                return
+            }
+        }
+    }
+
+    private func handle(_ line: UnsafeBufferPointer<UInt8>, from client: Client, now: ContinuousClock.Instant) {
+        switch RPCFrame.decode(line) {
+        case .ignore:
+            return
+        case .reply(let response):
+            send(RPCFrame.encode(response), to: client)
+        case .batch:
+            send(RPCFrame.encode(RPCResponse.failure(id: .null, error: .invalidRequest("berth agent takes one request per line, not batches"))), to: client)
+        case .request(let request):
+            guard let id = request.id else { return }  // a notification asks for nothing
+            switch request.method {
+            case AgentProtocol.info:
+                send(RPCFrame.encode(RPCResponse.success(id: id, result: info())), to: client)
+            case AgentProtocol.exchange:
+                do {
+                    let exchange = try AgentProtocol.exchange(from: request.params)
+                    client.pending += 1
+                    start(Job(client: client, id: id, exchange: exchange), now: now)
+                } catch {
+                    send(RPCFrame.encode(RPCResponse.failure(id: id, error: error)), to: client)
+                }
+            default:
+                let known = [AgentProtocol.exchange, AgentProtocol.info].joined(separator: ", ")
+                send(RPCFrame.encode(RPCResponse.failure(id: id, error: RPCError(.methodNotFound,
+                    "berth agent has no method \(String(reflecting: request.method)) (it has \(known))"))), to: client)
+            }
+        }
+    }
+
+    private func info() -> JSONValue {
+        let idleCount = idle.values.reduce(0) { $0 + $1.count }
+        let (seconds, _) = configuration.keep.components
+        return .object([
+            "version": .int(Int64(AgentProtocol.version)),
+            "pid": .int(Int64(getpid())),
+            "socket": .string(configuration.socketPath),
+            "keepSeconds": .int(seconds),
+            "connections": .object([
+                "opened": .int(Int64(opened)), "reused": .int(Int64(reused)),
+                "idle": .int(Int64(idleCount)), "busy": .int(Int64(busy.count)),
+            ]),
+        ])
+    }
+
+    private func send(_ bytes: [UInt8], to client: Client) {
+        guard !client.closed else { return }
+        client.outbox += bytes
+        flush(client)
+    }
+
+    private func flush(_ client: Client) {
+        while !client.closed, !client.outbox.isEmpty {
+            let sent: Int?
+            do { sent = try client.outbox.withUnsafeBytes { try client.socket.send($0) } } catch {
+                close(client)
+                return
+            }
+            guard let sent else { return }
+            client.outbox.removeFirst(sent)
+        }
+    }
+
+    private func close(_ client: Client) {
+        guard !client.closed else { return }
+        client.closed = true
+        client.outbox = []
+        client.socket.close()
+    }
+
+    // MARK: node connections
+
+    private func start(_ job: Job, now: ContinuousClock.Instant) {
+        if let peer = takeIdle(job.exchange.key) {
+            reused += 1
+            busy.append((peer, job))
+            peer.reuse(calls: job.exchange.node.calls, options: job.exchange.node.options, now: now)
+        } else {
+            startFresh(job, now: now)
+        }
+    }
+
+    private func startFresh(_ job: Job, now: ContinuousClock.Instant) {
+        let peer = NodePeer(job.exchange.node, keepsOpen: true)
+        opened += 1
+        busy.append((peer, job))
+        peer.connect(now: now)
+    }
+
+    /// The most recently used idle connection of `key` that is still open: one the node closed
+    /// since the last poll reads as end of stream here and is dropped.
+    private func takeIdle(_ key: AgentProtocol.PoolKey) -> NodePeer? {
+        while var entries = idle[key], let entry = entries.popLast() {
+            idle[key] = entries.isEmpty ? nil : entries
+            if let fd = entry.peer.descriptor {
+                var byte: UInt8 = 0
+                let n = recv(fd, &byte, 1, CInt(MSG_PEEK | MSG_DONTWAIT))
+                if n < 0 && (errno == EAGAIN || errno == EINTR) { return entry.peer }
+            }
+            entry.peer.close()
+        }
+        return nil
+    }
+
+    /// Answers every job whose conversation ended, and keeps its connection when it is still good.
+    private func finishJobs(now: ContinuousClock.Instant) {
+        var k = 0
+        while k < busy.count {
+            let (peer, job) = busy[k]
+            guard let result = peer.result else {
+                k += 1
+                continue
+            }
+            busy.remove(at: k)
+            switch result {
+            case .success(let answers):
+                answer(job, AgentProtocol.answerLine(id: job.id, answers: answers))
+                if peer.isOpen {
+                    var entries = idle[job.exchange.key] ?? []
+                    entries.append(Idle(peer: peer, since: now))
+                    if entries.count > Self.idlePerNode { entries.removeFirst().peer.close() }
+                    idle[job.exchange.key] = entries
+                }
+            case .failure(let error):
+                peer.close()
+                if peer.reused, !peer.heardFromNode, job.readOnly, !job.retried,
+                   let error = error as? ClientError, error.code == .closed {
+                    // The node dropped a kept connection (restarted, or its idle timeout) before
+                    // this exchange got any answer: the calls only read, so ask again afresh.
+                    job.retried = true
+                    startFresh(job, now: now)
+                    continue
+                }
+                answer(job, AgentProtocol.failureLine(id: job.id, error))
+            }
+        }
+    }
+
+    private func answer(_ job: Job, _ line: [UInt8]) {
+        job.client.pending -= 1
+        send(line, to: job.client)
+    }
+
+    private func shutdown() {
+        for client in clients { close(client) }
+        clients = []
+        for (peer, _) in busy { peer.close() }
+        busy = []
+        for entries in idle.values { for entry in entries { entry.peer.close() } }
+        idle = [:]
+        listener.close()
+        _ = unlink(configuration.socketPath)
+        Glibc.close(wakeRead)
+        Glibc.close(wakeWrite)
+    }
+
+    /// `$XDG_RUNTIME_DIR/berth/agent.sock`, else `/tmp/berth-agent-UID/agent.sock`.
+    public static func defaultSocketPath(environment: [String: String]) -> String {
+        if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty { return runtime + "/berth/agent.sock" }
+        return "/tmp/berth-agent-\(getuid())/agent.sock"
+    }
+}

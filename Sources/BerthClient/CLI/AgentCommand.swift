@@ -1,0 +1,128 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthSystem
+
+/// `berth agent`: keeps node connections open between commands (`AgentServer`).
+public struct AgentCommand: BerthCommand {
+    public static let name = "agent"
+    public static let abstract = "Keep tcp:// node connections open between commands (like ssh's ControlMaster)."
+    public static let usage = "berth agent [--socket PATH] [--keep SECONDS]"
+    public static let details = """
+        Runs in the foreground until SIGTERM or SIGINT. Commands given `--agent PATH` (or BERTH_AGENT)
+        hand their tcp:// nodes' calls to the agent, which runs them on connections it already opened
+        and authenticated for that node, address and secret, so each node costs a command one request
+        and one answer instead of a TCP connection and the authentication round trips. Output, errors
+        and exit statuses are the same as without it. unix: and ssh:// nodes are always talked to
+        directly; so are the streams of `events` and the calls of `link` and `deploy`.
+
+        The agent holds the secrets it was handed in memory. Its socket is 0600 and it serves only its
+        own user.
+
+        OPTIONS:
+          --socket PATH      where to listen (default: $XDG_RUNTIME_DIR/berth/agent.sock, else
+                             /tmp/berth-agent-UID/agent.sock; the default's directory is created 0700
+                             and must belong to you and be private). A socket file nobody listens on is
+                             replaced; one another agent listens on is not (exit 69).
+          --keep SECONDS     close a node connection unused for this long (default 120, below berthd's
+                             default idle timeout of 300)
+          -h, --help         show this help
+
+        Ready when it prints `berth agent: listening on PATH` on standard error. Then, in the shell
+        that runs commands: export BERTH_AGENT=PATH
+        """
+    var socket: String?
+    var keepSeconds = 120
+
+    public init(arguments: [String]) throws(UsageError) {
+        var scanner = ArgumentScanner(arguments)
+        while let token = scanner.next() {
+            switch token {
+            case .option("--socket"):
+                let value = try scanner.value()
+                guard !value.isEmpty else { throw UsageError("--socket needs a path") }
+                socket = value
+            case .option("--keep"):
+                let text = try scanner.value()
+                guard let seconds = Int(text), seconds >= 1, seconds <= 86_400 else {
+                    throw UsageError("--keep must be a whole number of seconds from 1 to 86400, got \(String(reflecting: text))")
+                }
+                keepSeconds = seconds
+            case .option(let name): throw UsageError("unknown option \(name)")
+            case .positional(let value): throw UsageError("unexpected argument \(String(reflecting: value))")
+            case .rest(let values):
+                if let value = values.first { throw UsageError("unexpected argument \(String(reflecting: value))") }
+            }
+        }
+    }
+
+    public func validate() throws(UsageError) {
+        if let socket {
+            do { try SocketAddress.unix(path: socket).withSockAddr { _, _ in } } catch {
+                throw UsageError("--socket \(String(reflecting: socket)): \(error)")
+            }
+        }
+    }
+
+    public func run(_ context: CommandContext) async -> ExitCode {
+        let output = context.output
+        let path = socket ?? AgentServer.defaultSocketPath(environment: context.environment)
+        if socket == nil {
+            do { try Self.preparePrivateDirectory(parent(of: path)) } catch {
+                output.printError("berth agent: \(error)")
+                return .unavailable
+            }
+        }
+        let signals: AsyncStream<Signal>
+        let server: AgentServer
+        do {
+            signals = try Signals.stream([.terminate, .interrupt])
+            server = try AgentServer(AgentServer.Configuration(socketPath: path, keep: .seconds(keepSeconds)))
+        } catch let error as SocketError where error.code == .addressInUse {
+            output.printError("berth agent: another agent (or another program) is already listening on \(path)")
+            return .unavailable
+        } catch {
+            output.printError("berth agent: cannot listen on \(path): \(error)")
+            return .unavailable
+        }
+        output.printError("berth agent: listening on \(path)")
+        return await withTaskGroup(of: ExitCode.self) { group in
+            group.addTask {
+                do {
+                    try await DedicatedThread.run(name: "berth-agent") { server.serve() }
+                    return .success
+                } catch {
+                    output.printError("berth agent: cannot start its thread: \(error)")
+                    return .failure
+                }
+            }
+            group.addTask {
+                for await _ in signals {
+                    server.stop()
+                    break
+                }
+                return .success
+            }
+            let first = await group.next() ?? .success
+            server.stop()  // whichever ended first, the other follows
+            group.cancelAll()
+            return first
+        }
+    }
+
+    private func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
+        return String(path[..<slash])
+    }
+
+    /// The default socket's directory: created 0700 when missing; refused when it is not a
+    /// directory of our own that nobody else may enter (another user could swap the socket).
+    static func preparePrivateDirectory(_ directory: String) throws {
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST { throw SystemError("mkdir", path: directory) }
+        var st = stat()
+        guard lstat(directory, &st) == 0 else { throw SystemError("lstat", path: directory) }
+        guard (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == getuid(), st.st_mode & 0o077 == 0 else {
+            throw SocketError(.notASocket, "\(directory) must be a directory of your own that only you can use (mode 0700); refusing to listen in it")
+        }
+    }
+}

@@ -1,0 +1,271 @@
+import BerthProtocol
+import BerthSystem
+import Synchronization
+import Testing
+@testable import BerthClient
+
+/// `berth agent`: the params both sides read, and the agent serving `FanOut.exchange` over real
+/// sockets, in front of a fake TCP node that requires the secret.
+@Suite struct AgentTests {
+    typealias Node = (address: NodeAddress, options: ConnectOptions, calls: [PlannedCall])
+
+    /// Runs an agent on a socket in `directory` for the length of `body`.
+    func withAgent<R>(_ directory: TemporaryDirectory, keep: Duration = .seconds(120),
+                      _ body: (String) async throws -> R) async throws -> R {
+        let path = directory.path + "/agent.sock"
+        let server = try AgentServer(AgentServer.Configuration(socketPath: path, keep: keep))
+        async let served: Void = DedicatedThread.run(name: "test-agent") { server.serve() }
+        do {
+            let result = try await body(path)
+            server.stop()
+            try await served
+            return result
+        } catch {
+            server.stop()
+            try? await served
+            throw error
+        }
+    }
+
+    /// `agent.info`'s connection counters, asked like any client would.
+    func counters(_ path: String) throws -> [String: Int64] {
+        let socket = try Socket.connect(to: .unix(path: path), timeout: .seconds(5))
+        defer { socket.close() }
+        let line = RPCFrame.encode(RPCRequest(id: 1, method: "agent.info", params: nil))
+        _ = try line.withUnsafeBytes { try socket.send($0) }
+        var framer = LineFramer()
+        while true {
+            guard let chunk = try socket.receive(upTo: 65536), !chunk.isEmpty else { throw ClientError(.closed, "agent closed") }
+            if let first = try framer.feed(chunk).first, case .response(let response) = try RPCFrame.decodeFromNode(first),
+               case .object(let connections)? = response.result?["connections"] {
+                return connections.compactMapValues { $0.intValue }
+            }
+        }
+    }
+
+    final class Warnings: Sendable {
+        let lines = Mutex([String]())
+        var all: [String] { lines.withLock { $0 } }
+        func route(_ path: String) -> AgentRoute {
+            AgentRoute(path: path) { line in self.lines.withLock { $0.append(line) } }
+        }
+    }
+
+    @Test func paramsReadBackAsTheSameNode() throws {
+        var options = ConnectOptions(connectTimeout: .milliseconds(1500), callTimeout: .seconds(7), secret: testSecret)
+        options.hello = true
+        let node = Exchanger.Node(address: .tcp(host: "db.example", port: 7420),
+                                  candidates: [.ipv4(IPv4Address(rawValue: 0xC612_0001), port: 7420), SocketAddress.literal(host: "::1", port: 7420)!],
+                                  options: options,
+                                  calls: [PlannedCall(.containerList, params: ["all": true]), PlannedCall(.containerStart, params: ["id": "web"])])
+        let read = try AgentProtocol.exchange(from: AgentProtocol.params(for: node))
+        #expect(read.node.address == node.address)
+        #expect(read.node.candidates == node.candidates)
+        #expect(read.node.options.secret == testSecret)
+        #expect(read.node.options.connectTimeout == .milliseconds(1500))
+        #expect(read.node.options.callTimeout == .seconds(7))
+        #expect(read.node.calls.map(\.method) == ["container.list", "container.start"])
+        #expect(read.node.calls.map(\.params) == node.calls.map(\.params))
+        #expect(read.key == AgentProtocol.PoolKey(address: node.address, candidates: node.candidates, secret: testSecret))
+    }
+
+    @Test(arguments: [
+        (#"{"candidates":[{"host":"127.0.0.1","port":1}],"connectTimeoutMillis":1,"calls":[]}"#, "\"node\""),
+        (#"{"node":"unix:/x.sock","candidates":[{"host":"127.0.0.1","port":1}],"connectTimeoutMillis":1,"calls":[]}"#, "tcp:// connections only"),
+        (#"{"node":"tcp://h:1","candidates":[{"host":"h; rm -rf /","port":1}],"connectTimeoutMillis":1,"calls":[]}"#, "IP literal"),
+        (#"{"node":"tcp://h:1","candidates":[],"connectTimeoutMillis":1,"calls":[]}"#, "\"candidates\""),
+        (#"{"node":"tcp://h:1","candidates":[{"host":"127.0.0.1","port":0}],"connectTimeoutMillis":1,"calls":[]}"#, "1-65535"),
+        (#"{"node":"tcp://h:1","candidates":[{"host":"127.0.0.1","port":1}],"connectTimeoutMillis":0,"calls":[]}"#, "connectTimeoutMillis"),
+        (#"{"node":"tcp://h:1","candidates":[{"host":"127.0.0.1","port":1}],"connectTimeoutMillis":1,"calls":{}}"#, "\"calls\""),
+        (#"{"node":"tcp://h:1","candidates":[{"host":"127.0.0.1","port":1}],"connectTimeoutMillis":1,"calls":[{"params":{}}]}"#, "\"method\""),
+        (#"{"node":"tcp://h:1","candidates":[{"host":"127.0.0.1","port":1}],"connectTimeoutMillis":1,"calls":[],"secret":"short"}"#, "\"secret\""),
+    ])
+    func badParamsAreRefusedNamingWhatIsWrong(_ json: String, _ named: String) throws {
+        let params = try JSONParser.parse(Array(json.utf8))
+        #expect {
+            _ = try AgentProtocol.exchange(from: params)
+        } throws: { error in
+            guard let error = error as? RPCError else { return false }
+            return error.kind == .invalidParams && error.message.contains(named)
+        }
+    }
+
+    @Test func answersAndFailuresReadBackAsTheyWere() throws {
+        let node = Exchanger.Node(address: .tcp(host: "127.0.0.1", port: 9), candidates: [], options: ConnectOptions(),
+                                  calls: [PlannedCall(.containerList), PlannedCall(.containerStart, params: ["id": "x"])])
+        let answers = [
+            CallAnswer(call: node.calls[0], response: .success(id: 7, result: ["containers": []]), roundTrip: .microseconds(250)),
+            CallAnswer(call: node.calls[1], response: .failure(id: 8, error: RPCError(.notFound, "no container \"x\"")), roundTrip: .microseconds(3)),
+        ]
+        let line = AgentProtocol.answerLine(id: 4, answers: answers)
+        guard case .response(let response) = try RPCFrame.decodeFromNode(Array(line.dropLast())) else {
+            Issue.record("not a response")
+            return
+        }
+        #expect(response.id == 4)
+        let read = try AgentProtocol.outcome(of: response, for: node, agent: "/a.sock").get()
+        #expect(read.map(\.response) == answers.map(\.response))
+        #expect(read.map(\.roundTrip) == [.microseconds(250), .microseconds(3)])
+        #expect(read.map(\.call.method) == ["container.list", "container.start"])
+
+        let failure = ClientError(.authenticationFailed, "tcp://127.0.0.1:9 refused authentication: unauthorized: wrong proof")
+        let failed = AgentProtocol.failureLine(id: 5, failure)
+        guard case .response(let failedResponse) = try RPCFrame.decodeFromNode(Array(failed.dropLast())) else {
+            Issue.record("not a response")
+            return
+        }
+        #expect {
+            _ = try AgentProtocol.outcome(of: failedResponse, for: node, agent: "/a.sock").get()
+        } throws: { error in
+            (error as? ClientError) == failure
+        }
+    }
+
+    @Test func commandsShareOneAuthenticatedConnectionPerNode() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await withAgent(directory) { path in
+            try await FakeNode.with(listen: .tcp, secret: testSecret, handler: containerHandler([web])) { address in
+                let warnings = Warnings()
+                let node: Node = (address, ConnectOptions(secret: testSecret), [PlannedCall(.containerList)])
+                for _ in 0..<3 {
+                    let outcomes = await FanOut.exchange([node], timeout: .seconds(10), agent: warnings.route(path))
+                    let answers = try outcomes[0].result.get()
+                    #expect(answers.count == 1)
+                    #expect(answers[0].response.result?["containers"]?[0]?["id"] == "web")
+                }
+                #expect(warnings.all.isEmpty)
+                let counters = try counters(path)
+                #expect(counters["opened"] == 1)
+                #expect(counters["reused"] == 2)
+                #expect(counters["idle"] == 1)
+            }
+        }
+    }
+
+    @Test func anotherSecretNeverRidesOnAConnectionAuthenticatedWithTheFirst() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let wrong = try AuthSecret(bytes: Array("another-secret-of-32-bytes-long!".utf8))
+        try await withAgent(directory) { path in
+            try await FakeNode.with(listen: .tcp, secret: testSecret, handler: containerHandler([web])) { address in
+                let route = Warnings().route(path)
+                let good = await FanOut.exchange([(address, ConnectOptions(secret: testSecret), [PlannedCall(.containerList)])],
+                                                 timeout: .seconds(10), agent: route)
+                _ = try good[0].result.get()
+                let bad = await FanOut.exchange([(address, ConnectOptions(secret: wrong), [PlannedCall(.containerList)])],
+                                                timeout: .seconds(10), agent: route)
+                #expect(bad[0].result.clientErrorCode == .authenticationFailed)
+                if case .failure(let error as ClientError) = bad[0].result { #expect(error.message.contains(address.description)) }
+                let none = await FanOut.exchange([(address, ConnectOptions(), [PlannedCall(.containerList)])],
+                                                 timeout: .seconds(10), agent: route)
+                #expect(none[0].result.clientErrorCode == .authenticationFailed)
+                let opened = try counters(path)["opened"]
+                #expect(opened == 3)
+            }
+        }
+    }
+
+    @Test func withoutAnAgentTheNodesAreAskedDirectlyAfterAWarning() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await FakeNode.with(listen: .tcp, secret: testSecret, handler: containerHandler([web])) { tcp in
+            try await FakeNode.with(handler: pingHandler) { unix in
+                let warnings = Warnings()
+                let path = directory.path + "/nobody.sock"
+                let outcomes = await FanOut.exchange([(tcp, ConnectOptions(secret: testSecret), [PlannedCall(.containerList)]),
+                                                      (unix, ConnectOptions(), [PlannedCall(.nodePing, params: ["echo": "u"])])],
+                                                     timeout: .seconds(10), agent: warnings.route(path))
+                let listed = try outcomes[0].result.get()[0].response.result
+                let echoed = try outcomes[1].result.get()[0].response.result
+                #expect(listed?["containers"]?[0]?["id"] == "web")
+                #expect(echoed?["echo"] == "u")
+                #expect(warnings.all.count == 1)
+                #expect(warnings.all.first?.contains("agent at \(path)") == true)
+                #expect(warnings.all.first?.contains("connecting to the nodes directly") == true)
+            }
+        }
+    }
+
+    @Test func unixNodesBesideTheAgentsAreAskedDirectlyInTheSameFanOut() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await withAgent(directory) { path in
+            try await FakeNode.with(listen: .tcp, secret: testSecret, handler: containerHandler([web])) { tcp in
+                try await FakeNode.with(handler: pingHandler) { unix in
+                    let outcomes = await FanOut.exchange([(unix, ConnectOptions(), [PlannedCall(.nodePing, params: ["echo": "u"])]),
+                                                          (tcp, ConnectOptions(secret: testSecret), [PlannedCall(.containerList)])],
+                                                         timeout: .seconds(10), agent: Warnings().route(path))
+                    #expect(outcomes.map(\.address) == [unix, tcp])
+                    let echoed = try outcomes[0].result.get()[0].response.result
+                    let listed = try outcomes[1].result.get()[0].response.result
+                    #expect(echoed?["echo"] == "u")
+                    #expect(listed?["containers"]?[0]?["id"] == "web")
+                    let opened = try counters(path)["opened"]
+                    #expect(opened == 1)
+                }
+            }
+        }
+    }
+
+    @Test func anIdleConnectionIsClosedAfterKeep() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await withAgent(directory, keep: .milliseconds(200)) { path in
+            try await FakeNode.with(listen: .tcp, secret: testSecret, handler: containerHandler([web])) { address in
+                let node: Node = (address, ConnectOptions(secret: testSecret), [PlannedCall(.containerList)])
+                _ = try await FanOut.exchange([node], timeout: .seconds(10), agent: Warnings().route(path))[0].result.get()
+                let idleAfterUse = try counters(path)["idle"]
+                #expect(idleAfterUse == 1)
+                try await Task.sleep(for: .milliseconds(600))
+                let idleLater = try counters(path)["idle"]
+                #expect(idleLater == 0)
+                _ = try await FanOut.exchange([node], timeout: .seconds(10), agent: Warnings().route(path))[0].result.get()
+                let opened = try counters(path)["opened"]
+                #expect(opened == 2)
+            }
+        }
+    }
+
+    @Test func aKeptConnectionThatBreaksUnansweredIsRetriedOnceForReadsOnly() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // The node reads the second list and the first start, then drops the connection unanswered.
+        let seen = Mutex((lists: 0, starts: 0))
+        let drops: FakeNode.Dropper = { request in
+            seen.withLock { seen in
+                switch request.method {
+                case "container.list":
+                    seen.lists += 1
+                    return seen.lists == 2
+                case "container.start":
+                    seen.starts += 1
+                    return seen.starts == 1
+                default: return false
+                }
+            }
+        }
+        try await withAgent(directory) { path in
+            try await FakeNode.with(listen: .tcp, secret: testSecret, drops: drops, handler: containerHandler([web])) { address in
+                let route = Warnings().route(path)
+                let list: Node = (address, ConnectOptions(secret: testSecret), [PlannedCall(.containerList)])
+                _ = try await FanOut.exchange([list], timeout: .seconds(10), agent: route)[0].result.get()
+                // Reused, dropped unanswered, asked again on a new connection: the user sees the list.
+                let again = try await FanOut.exchange([list], timeout: .seconds(10), agent: route)[0].result.get()
+                #expect(again.first?.response.result?["containers"]?[0]?["id"] == "web")
+                #expect(seen.withLock { $0.lists } == 3)
+                let afterRetry = try counters(path)
+                #expect(afterRetry["opened"] == 2)
+                #expect(afterRetry["reused"] == 1)
+                // A start is never sent twice: the broken connection is the user's error to see.
+                let start: Node = (address, ConnectOptions(secret: testSecret), [PlannedCall(.containerStart, params: ["id": "web"])])
+                let started = await FanOut.exchange([start], timeout: .seconds(10), agent: route)[0].result
+                #expect(started.clientErrorCode == .closed)
+                if case .failure(let error as ClientError) = started { #expect(error.message.contains(address.description)) }
+                #expect(seen.withLock { $0.starts } == 1)
+                let opened = try counters(path)["opened"]
+                #expect(opened == 2)
+            }
+        }
+    }
+}
