@@ -82,15 +82,25 @@ public enum NodeAddress: Hashable, Sendable, CustomStringConvertible {
                 host = text
             }
             guard !host.isEmpty else { throw invalid("the host is missing") }
-            guard !host.hasPrefix("-"), !host.hasPrefix("."),
-                  host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_") })
+            // Bytes, not Characters: the same ASCII set, without a Unicode property lookup per
+            // character (a fan-out parses every --node once or twice, and the agent every call).
+            guard let first = host.utf8.first, first != UInt8(ascii: "-"), first != UInt8(ascii: "."),
+                  host.utf8.allSatisfy(NodeAddress.isHostNameByte)
             else { throw invalid("\(String(reflecting: String(host))) is not a host name or IP address") }
         }
         guard let portText else { return (String(host), nil) }
-        guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }),
+        guard !portText.isEmpty, portText.utf8.count <= 5, portText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
               let port = Int(portText), port <= 65535
         else { throw invalid("the port \(String(reflecting: String(portText))) is not a number from 1 to 65535") }
         return (String(host), UInt16(port))
+    }
+
+    /// A letter, digit, '.', '-' or '_' of ASCII: what a host name may hold.
+    static func isHostNameByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"): true
+        default: false
+        }
     }
 
     /// The text form `init(parsing:)` reads back.
