@@ -35,6 +35,9 @@ public final class AgentServer: @unchecked Sendable {
         let socket: Socket
         var framer = LineFramer(limit: AgentProtocol.lineLimit)
         var outbox: [UInt8] = []
+        /// The socket took less than the outbox: wait for POLLOUT (else the outbox may be held back
+        /// on purpose, see `burstLimit`).
+        var blocked = false
         /// Exchanges started for this client and not answered yet.
         var pending = 0
         /// The client sent its end of input (or a line too long): close once everything is answered.
@@ -124,7 +127,7 @@ public final class AgentServer: @unchecked Sendable {
                 // poll); a full close still shows as POLLHUP.
                 let reading = client.ending ? 0 : POLLIN
                 fds.append(pollfd(fd: client.socket.descriptor.rawValue,
-                                  events: Int16(client.outbox.isEmpty ? reading : reading | POLLOUT), revents: 0))
+                                  events: Int16(client.blocked ? reading | POLLOUT : reading), revents: 0))
                 owners.append(.client(client))
             }
             var wake: ContinuousClock.Instant?
@@ -274,10 +277,16 @@ public final class AgentServer: @unchecked Sendable {
         ])
     }
 
+    /// A client's answers go out together once none of its exchanges is pending (or the outbox
+    /// grew large): `berth` sends all its nodes' exchanges at once and waits for every answer
+    /// anyway, and one burst costs it one wake-up instead of one per node (and the agent one send).
+    /// Every exchange ends by its own timeouts, so nothing waits for ever.
+    static let burstLimit = 256 << 10
+
     private func send(_ bytes: [UInt8], to client: Client) {
         guard !client.closed else { return }
         client.outbox += bytes
-        flush(client)
+        if client.pending == 0 || client.outbox.count >= Self.burstLimit { flush(client) }
     }
 
     private func flush(_ client: Client) {
@@ -287,9 +296,13 @@ public final class AgentServer: @unchecked Sendable {
                 close(client)
                 return
             }
-            guard let sent else { return }
+            guard let sent else {
+                client.blocked = true
+                return
+            }
             client.outbox.removeFirst(sent)
         }
+        client.blocked = false
     }
 
     private func close(_ client: Client) {
