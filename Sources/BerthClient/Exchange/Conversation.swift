@@ -79,17 +79,29 @@ struct Conversation {
         return advance(now: now)
     }
 
-    /// When the answer being waited for is late, and what to report then; nil when nothing is
-    /// awaited (the connection opening, or the conversation over).
-    func deadline() -> (at: ContinuousClock.Instant, error: ClientError)? {
+    /// When the answer being waited for is late; nil when nothing is awaited (the connection
+    /// opening, or the conversation over). Asked for every connection on every turn of a poll
+    /// loop, so it builds no message: `lateError` does, once the moment has come.
+    func deadline() -> ContinuousClock.Instant? {
         guard !finished, let purpose = inFlight.first?.purpose else { return nil }
         switch purpose {
-        case .call(let index, let sentAt):
+        case .call(_, let sentAt):
             guard let limit = options.callTimeout else { return nil }
-            return (sentAt + limit, .noAnswer(address, to: calls[index].method, within: limit))
+            return sentAt + limit
         default:
-            guard let handshakeDeadline else { return nil }
-            return (handshakeDeadline, .noAnswer(address, to: purpose.method?.rawValue ?? "?", within: options.connectTimeout))
+            return handshakeDeadline
+        }
+    }
+
+    /// What to report when `deadline()` has passed.
+    func lateError() -> ClientError {
+        switch inFlight.first?.purpose {
+        case .call(let index, _)?:
+            return .noAnswer(address, to: calls[index].method, within: options.callTimeout ?? .zero)
+        case let purpose?:
+            return .noAnswer(address, to: purpose.method?.rawValue ?? "?", within: options.connectTimeout)
+        case nil:
+            return .noAnswer(address, within: options.connectTimeout)
         }
     }
 

@@ -128,7 +128,7 @@ final class NodePeer {
         case .idle: return nil
         case .connecting(let deadline): return deadline
         case .retrying(let retry, _): return retry
-        case .talking: return conversation.deadline()?.at
+        case .talking: return conversation.deadline()
         }
     }
 
@@ -145,7 +145,7 @@ final class NodePeer {
                 attempt(now: now, deadline: deadline)
             }
         case .talking:
-            if let late = conversation.deadline(), now >= late.at { apply(conversation.fail(late.error)) }
+            if let late = conversation.deadline(), now >= late { apply(conversation.fail(conversation.lateError())) }
         }
     }
 
