@@ -58,7 +58,11 @@ import Testing
                                   candidates: [.ipv4(IPv4Address(rawValue: 0xC612_0001), port: 7420), SocketAddress.literal(host: "::1", port: 7420)!],
                                   options: options,
                                   calls: [PlannedCall(.containerList, params: ["all": true]), PlannedCall(.containerStart, params: ["id": "web"])])
-        let read = try AgentProtocol.exchange(from: AgentProtocol.params(for: node))
+        var known: [String: NodeAddress] = [:]
+        let read = try AgentProtocol.exchange(from: AgentProtocol.params(for: node), known: &known)
+        #expect(known[node.address.description] == node.address)
+        let again = try AgentProtocol.exchange(from: AgentProtocol.params(for: node), known: &known)
+        #expect(again.key == read.key)
         #expect(read.node.address == node.address)
         #expect(read.node.candidates == node.candidates)
         #expect(read.node.options.secret == testSecret)
@@ -83,7 +87,8 @@ import Testing
     func badParamsAreRefusedNamingWhatIsWrong(_ json: String, _ named: String) throws {
         let params = try JSONParser.parse(Array(json.utf8))
         #expect {
-            _ = try AgentProtocol.exchange(from: params)
+            var known: [String: NodeAddress] = [:]
+            _ = try AgentProtocol.exchange(from: params, known: &known)
         } throws: { error in
             guard let error = error as? RPCError else { return false }
             return error.kind == .invalidParams && error.message.contains(named)

@@ -90,12 +90,19 @@ enum AgentProtocol {
 
     // MARK: the agent's side
 
-    /// Reads `agent.exchange` params; a message naming what is wrong otherwise.
-    static func exchange(from params: JSONValue?) throws(RPCError) -> Exchange {
+    /// Reads `agent.exchange` params; a message naming what is wrong otherwise. `known` keeps the
+    /// node addresses already parsed (a command names the same nodes every time).
+    static func exchange(from params: JSONValue?, known: inout [String: NodeAddress]) throws(RPCError) -> Exchange {
         guard case .object(let members)? = params else { throw invalid("params must be an object") }
         guard let text = members["node"]?.stringValue else { throw invalid("\"node\" must be a node address string") }
         let address: NodeAddress
-        do { address = try NodeAddress(parsing: text) } catch { throw invalid("\"node\": \(error.description)") }
+        if let parsed = known[text] {
+            address = parsed
+        } else {
+            do { address = try NodeAddress(parsing: text) } catch { throw invalid("\"node\": \(error.description)") }
+            if known.count >= 4096 { known.removeAll() }
+            known[text] = address
+        }
         guard case .tcp = address else { throw invalid("\"node\": the agent keeps tcp:// connections only, got \(address)") }
         guard case .array(let rawCandidates)? = members["candidates"], !rawCandidates.isEmpty,
               rawCandidates.count <= maximumCandidates else {

@@ -73,6 +73,8 @@ public final class AgentServer: @unchecked Sendable {
     private var clients: [Client] = []
     private var busy: [(peer: NodePeer, job: Job)] = []
     private var idle: [AgentProtocol.PoolKey: [Idle]] = [:]
+    /// Node addresses as `agent.exchange` wrote them, parsed.
+    private var addresses: [String: NodeAddress] = [:]
     private var opened = 0
     private var reused = 0
     private let clock = ContinuousClock()
@@ -248,7 +250,7 @@ public final class AgentServer: @unchecked Sendable {
                 send(RPCFrame.encode(RPCResponse.success(id: id, result: info())), to: client)
             case AgentProtocol.exchange:
                 do {
-                    let exchange = try AgentProtocol.exchange(from: request.params)
+                    let exchange = try AgentProtocol.exchange(from: request.params, known: &addresses)
                     client.pending += 1
                     start(Job(client: client, id: id, exchange: exchange), now: now)
                 } catch {
