@@ -17,8 +17,8 @@ public struct AgentRoute: Sendable {
 }
 
 /// `berth`'s side of `berth agent`: one connection to the agent carries every tcp:// node's planned
-/// calls at once (one `agent.exchange` line per node), and the answers come back as the agent gets
-/// them. Runs on the fan-out thread, like `Exchanger`.
+/// calls at once (one `agent.exchange` line per node), and the answers come back together once the
+/// last node is done (`AgentServer.burstLimit`). Runs on the fan-out thread, like `Exchanger`.
 enum AgentClient {
     /// Whether `node` can go through the agent: tcp:// with addresses the agent's params can carry.
     static func accepts(_ node: Exchanger.Node) -> Bool {
