@@ -21,38 +21,11 @@ public struct AuthSecret: Sendable, Hashable, CustomStringConvertible {
 
     /// The secret as lowercase hex, for handing it to the user's own `berth agent` over its private
     /// socket (the agent authenticates to nodes with it). Never for a node, a log or a file.
-    public var hexForAgent: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public var hexForAgent: String { Hex.encode(bytes) }
 
-    /// The inverse of `hexForAgent`; nil for anything but an even number of hex digits.
+    /// The inverse of `hexForAgent`; nil for anything but hex of at least `minimumByteCount` bytes.
     public init?(hexForAgent text: String) {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: c - 0x30
-            case 0x61...0x66: c - 0x61 + 10
-            case 0x41...0x46: c - 0x41 + 10
-            default: nil
-            }
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(utf8.count / 2)
-        var k = 0
-        while k < utf8.count {
-            guard let high = nibble(utf8[k]), let low = nibble(utf8[k + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            k += 2
-        }
-        guard let secret = try? AuthSecret(bytes: bytes) else { return nil }
+        guard let bytes = Hex.decode(text), let secret = try? AuthSecret(bytes: bytes) else { return nil }
         self = secret
     }
 
