@@ -162,6 +162,33 @@ def _run_quiet(argv):
     subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def raw_unix(path, timeout=10.0):
+    """A plain Unix stream socket connected to PATH (for bytes no well-behaved client would send)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(path)
+    return s
+
+
+def read_until_closed(sock, timeout=10.0):
+    """Everything the peer sends until it closes its end (TIMEOUT: a failure)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        check(remaining > 0, "the peer did not close the connection", got=data[:300])
+        sock.settimeout(remaining)
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            return data
+        except socket.timeout:
+            continue
+        if not chunk:
+            return data
+        data += chunk
+
+
 def unique_name(prefix="berth-e2e"):
     """A name unique to this process, for containers, units, namespaces."""
     return f"{prefix}-{os.getpid()}-{next(_names)}"

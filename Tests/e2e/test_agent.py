@@ -15,7 +15,7 @@ import subprocess
 import time
 
 import harness
-from harness import check, check_equal, check_in, eventually
+from harness import check, check_equal, check_in, eventually, raw_unix, read_until_closed
 
 FALLBACK = "connecting to the nodes directly"
 LINE_LIMIT = 16 << 20  # the agent's line limit (16 MiB)
@@ -151,32 +151,6 @@ def same_as_direct(through, direct, what, agent=None):
     check_equal(through.returncode, direct.returncode, f"{what}: exit status", stderr=through.stderr, **context)
     check_equal(through.stdout, direct.stdout, f"{what}: stdout", stderr=through.stderr, **context)
     check_equal(through.stderr, direct.stderr, f"{what}: stderr", **context)
-
-
-def raw_unix(path, timeout=10.0):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(path)
-    return s
-
-
-def read_until_closed(sock, timeout=10.0):
-    """Everything the peer sends until it closes its end (TIMEOUT: a failure)."""
-    data = b""
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        check(remaining > 0, "the agent did not close the connection", got=data[:300])
-        sock.settimeout(remaining)
-        try:
-            chunk = sock.recv(65536)
-        except ConnectionResetError:
-            return data
-        except socket.timeout:
-            continue
-        if not chunk:
-            return data
-        data += chunk
 
 
 def error_code(response):

@@ -17,7 +17,7 @@ import sys
 import time
 
 import harness
-from harness import check, check_equal
+from harness import check, check_equal, raw_unix, read_until_closed
 
 
 def fd_count(pid):
@@ -86,32 +86,6 @@ def start_node(cu, extra_args=(), tcp=False, secret_mode=0o600):
 def run_berthd(argv, timeout=10):
     binary = os.path.join(harness.bin_dir(), "berthd")
     return subprocess.run([binary, *argv], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
-
-
-def raw_unix(path, timeout=5.0):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(path)
-    return s
-
-
-def read_until_closed(sock, timeout=10.0):
-    """Everything the peer sends until it closes (or TIMEOUT: a failure)."""
-    data = b""
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        check(remaining > 0, "the node did not close the connection", got=data[:300])
-        sock.settimeout(remaining)
-        try:
-            chunk = sock.recv(65536)
-        except ConnectionResetError:
-            return data
-        except socket.timeout:
-            continue
-        if not chunk:
-            return data
-        data += chunk
 
 
 def lines(data):
