@@ -14,7 +14,7 @@ import Testing
                       _ body: (String) async throws -> R) async throws -> R {
         let path = directory.path + "/agent.sock"
         let server = try AgentServer(AgentServer.Configuration(socketPath: path, keep: keep))
-        async let served: Void = DedicatedThread.run(name: "test-agent") { server.serve() }
+        async let served: Void = DedicatedThread.run(name: "test-agent") { try server.serve() }
         do {
             let result = try await body(path)
             server.stop()

@@ -75,6 +75,7 @@ public final class AgentServer: @unchecked Sendable {
     private var idle: [AgentProtocol.PoolKey: [Idle]] = [:]
     /// Node addresses as `agent.exchange` wrote them, parsed.
     private var addresses: [String: NodeAddress] = [:]
+    private var acceptPausedUntil: ContinuousClock.Instant?
     private var opened = 0
     private var reused = 0
     private let clock = ContinuousClock()
@@ -101,8 +102,9 @@ public final class AgentServer: @unchecked Sendable {
         _ = Glibc.write(wakeWrite, &byte, 1)
     }
 
-    /// Serves until `stop`; then closes every connection and removes the socket file.
-    public func serve() {
+    /// Serves until `stop`; then closes every connection and removes the socket file. Throws when
+    /// it cannot wait any more (poll fails), after the same clean-up.
+    public func serve() throws {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
         defer {
             buffer.deallocate()
@@ -122,8 +124,17 @@ public final class AgentServer: @unchecked Sendable {
             owners.removeAll(keepingCapacity: true)
             fds.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
             owners.append(.wake)
-            fds.append(pollfd(fd: listener.descriptor.rawValue, events: Int16(POLLIN), revents: 0))
-            owners.append(.listener)
+            var wake: ContinuousClock.Instant?
+            func earlier(_ at: ContinuousClock.Instant?) {
+                if let at, wake.map({ at < $0 }) ?? true { wake = at }
+            }
+            if let until = acceptPausedUntil, now < until {
+                earlier(until)
+            } else {
+                acceptPausedUntil = nil
+                fds.append(pollfd(fd: listener.descriptor.rawValue, events: Int16(POLLIN), revents: 0))
+                owners.append(.listener)
+            }
             for client in clients {
                 // A client that ended its input is read no more (its end of stream would wake every
                 // poll); a full close still shows as POLLHUP.
@@ -131,10 +142,6 @@ public final class AgentServer: @unchecked Sendable {
                 fds.append(pollfd(fd: client.socket.descriptor.rawValue,
                                   events: Int16(client.blocked ? reading | POLLOUT : reading), revents: 0))
                 owners.append(.client(client))
-            }
-            var wake: ContinuousClock.Instant?
-            func earlier(_ at: ContinuousClock.Instant?) {
-                if let at, wake.map({ at < $0 }) ?? true { wake = at }
             }
             for (peer, _) in busy {
                 earlier(peer.nextDeadline())
@@ -154,7 +161,7 @@ public final class AgentServer: @unchecked Sendable {
             }
             let timeout: CInt = wake.map { Socket.milliseconds(until: $0, from: now) } ?? -1
             let ready = poll(&fds, nfds_t(fds.count), timeout)
-            if ready < 0 && errno != EINTR { return }  // cannot wait at all: nothing sensible is left
+            if ready < 0 && errno != EINTR { throw SystemError("poll") }
             now = clock.now
             var stopping = false
             if ready > 0 {
@@ -191,7 +198,12 @@ public final class AgentServer: @unchecked Sendable {
     private func acceptClients(now: ContinuousClock.Instant) {
         while true {
             let socket: Socket?
-            do { socket = try listener.accept(nonBlocking: true) } catch { return }
+            do { socket = try listener.accept(nonBlocking: true) } catch {
+                // Out of descriptors, most likely: the listener stays readable, so stop looking at
+                // it for a moment instead of spinning (the clients already in are still served).
+                acceptPausedUntil = now + .milliseconds(100)
+                return
+            }
             guard let socket else { return }
             // The socket is 0600 already; the credentials check also covers a file made reachable
             // some other way (a bind mount, a changed mode).

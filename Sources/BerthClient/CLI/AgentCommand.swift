@@ -89,10 +89,10 @@ public struct AgentCommand: BerthCommand {
         return await withTaskGroup(of: ExitCode.self) { group in
             group.addTask {
                 do {
-                    try await DedicatedThread.run(name: "berth-agent") { server.serve() }
+                    try await DedicatedThread.run(name: "berth-agent") { try server.serve() }
                     return .success
                 } catch {
-                    output.printError("berth agent: cannot start its thread: \(error)")
+                    output.printError("berth agent: stopped: \(error)")
                     return .failure
                 }
             }
