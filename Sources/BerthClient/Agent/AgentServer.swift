@@ -171,7 +171,10 @@ public final class AgentServer: @unchecked Sendable {
                     case .listener: acceptClients(now: now)
                     case .client(let client): serviceClient(client, revents: fd.revents, buffer: buffer, now: now)
                     case .busy(let peer): peer.handle(revents: fd.revents, buffer: buffer, now: now)
-                    case .idle(let peer): peer.close()  // the node closed it (or sent what nobody asked for)
+                    case .idle(let peer):
+                        // The node closed it (or sent what nobody asked for). Unless a request read
+                        // above took it meanwhile (`takeIdle` peeked it clean): then it is busy.
+                        if peer.result != nil { peer.close() }
                     }
                 }
             }
