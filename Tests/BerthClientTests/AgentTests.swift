@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BerthProtocol
 import BerthSystem
 import Synchronization
@@ -280,6 +283,28 @@ import Testing
                 #expect(seen.withLock { $0.starts } == 1)
                 let opened = try counters(path)["opened"]
                 #expect(opened == 2)
+            }
+        }
+    }
+
+    @Test func agentStatusReportsTheConnectionsOrThatNoAgentAnswers() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let nobody = await runCLI(["agent", "status", "--socket", directory.path + "/none.sock"])
+        #expect(nobody.code == .unreachable)
+        #expect(nobody.err.contains("no berth agent answers at \(directory.path)/none.sock"))
+        try await withAgent(directory) { path in
+            try await FakeNode.with(listen: .tcp, secret: testSecret, handler: containerHandler([web])) { address in
+                let node: Node = (address, ConnectOptions(secret: testSecret), [PlannedCall(.containerList)])
+                for _ in 0..<2 { _ = try await FanOut.exchange([node], timeout: .seconds(10), agent: Warnings().route(path))[0].result.get() }
+                let text = await runCLI(["agent", "status"], environment: ["BERTH_AGENT": path])
+                #expect(text.code == .success)
+                #expect(text.out.contains("berth agent at \(path) (pid \(getpid())): 1 node connections open (1 idle, 0 busy); 1 opened and 1 reused"))
+                let json = await runCLI(["agent", "status", "--socket", path, "--json"])
+                #expect(json.code == .success)
+                let info = try JSONParser.parse(Array(json.out.utf8.dropLast()))
+                #expect(info["connections"]?["reused"] == 1)
+                #expect(info["socket"]?.stringValue == path)
             }
         }
     }

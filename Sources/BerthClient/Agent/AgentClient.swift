@@ -136,6 +136,32 @@ enum AgentClient {
     }
 }
 
+extension AgentClient {
+    /// `agent.info` of the agent at `path` (for `berth agent status`), waiting at most `timeout`.
+    static func info(_ path: String, timeout: Duration) throws -> JSONValue {
+        let socket = try connect(path)
+        defer { socket.close() }
+        let deadline = ContinuousClock.now + timeout
+        var outbox = RPCFrame.encode(RPCRequest(id: 1, method: AgentProtocol.info, params: nil))
+        var framer = LineFramer(limit: AgentProtocol.lineLimit)
+        while true {
+            while !outbox.isEmpty, let sent = try outbox.withUnsafeBytes({ try socket.send($0) }) { outbox.removeFirst(sent) }
+            var fd = pollfd(fd: socket.descriptor.rawValue, events: Int16(outbox.isEmpty ? POLLIN : POLLIN | POLLOUT), revents: 0)
+            let now = ContinuousClock.now
+            guard now < deadline else { throw ClientError(.timedOut, "berth agent at \(path) did not answer within \(NodeClient.describe(timeout))") }
+            if poll(&fd, 1, Socket.milliseconds(until: deadline, from: now)) < 0 && errno != EINTR { throw SystemError("poll") }
+            guard fd.revents != 0 else { continue }
+            guard let chunk = try socket.receive(upTo: 65536) else { continue }
+            guard !chunk.isEmpty else { throw ClientError(.closed, "berth agent at \(path) closed the connection without answering") }
+            guard let line = try framer.feed(chunk).first else { continue }
+            guard case .response(let response) = try RPCFrame.decodeFromNode(line) else { continue }
+            if let error = response.error { throw ClientError(.protocolViolation, "\(path) refused agent.info: \(error.message)") }
+            guard let result = response.result else { throw ClientError(.protocolViolation, "\(path) answered agent.info without a result") }
+            return result
+        }
+    }
+}
+
 extension Exchanger {
     /// `run`, with the tcp:// nodes sent through the agent of `route` when there is one: the
     /// requests go to the agent first, the other nodes are talked to meanwhile, then the agent's

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BerthProtocol
 import BerthSystem
 
 /// `berth agent`: keeps node connections open between commands (`AgentServer`).
@@ -124,5 +125,68 @@ public struct AgentCommand: BerthCommand {
         guard (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == getuid(), st.st_mode & 0o077 == 0 else {
             throw SocketError(.notASocket, "\(directory) must be a directory of your own that only you can use (mode 0700); refusing to listen in it")
         }
+    }
+}
+
+/// `berth agent status`: whether an agent answers, and its connections.
+public struct AgentStatusCommand: BerthCommand {
+    public static let name = "agent status"
+    public static let abstract = "Show whether a berth agent answers, and its node connections."
+    public static let usage = "berth agent status [--socket PATH] [--json]"
+    public static let details = """
+        Asks the agent for agent.info and prints its pid, its node connections (idle and busy now;
+        opened and reused since it started) and how long it keeps idle ones. Exit 2 when no agent
+        answers.
+
+        OPTIONS:
+          --socket PATH      the agent's socket (default: $BERTH_AGENT, else the default of
+                             `berth agent`)
+          --json             agent.info as JSON
+          -h, --help         show this help
+        """
+    var socket: String?
+    var json = false
+
+    public init(arguments: [String]) throws(UsageError) {
+        var scanner = ArgumentScanner(arguments)
+        while let token = scanner.next() {
+            switch token {
+            case .option("--socket"):
+                let value = try scanner.value()
+                guard !value.isEmpty else { throw UsageError("--socket needs a path") }
+                socket = value
+            case .option("--json"): json = try scanner.flag()
+            case .option(let name): throw UsageError("unknown option \(name)")
+            case .positional(let value): throw UsageError("unexpected argument \(String(reflecting: value))")
+            case .rest(let values):
+                if let value = values.first { throw UsageError("unexpected argument \(String(reflecting: value))") }
+            }
+        }
+    }
+
+    public func validate() throws(UsageError) {}
+
+    public func run(_ context: CommandContext) async -> ExitCode {
+        let environment = context.environment
+        let path = socket ?? environment["BERTH_AGENT"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? AgentServer.defaultSocketPath(environment: environment)
+        let info: JSONValue
+        do {
+            info = try await DedicatedThread.run(name: "berth-agent-status") { try AgentClient.info(path, timeout: .seconds(5)) }
+        } catch {
+            context.output.printError("berth agent status: no berth agent answers at \(path): \(error)")
+            return .unreachable
+        }
+        if json {
+            context.output.print(info.description)
+            return .success
+        }
+        let connections = info["connections"]
+        func number(_ value: JSONValue?) -> Int64 { value?.intValue ?? 0 }
+        let idle = number(connections?["idle"]), busy = number(connections?["busy"])
+        context.output.print("berth agent at \(path) (pid \(number(info["pid"]))): \(idle + busy) node connections open "
+            + "(\(idle) idle, \(busy) busy); \(number(connections?["opened"])) opened and \(number(connections?["reused"])) "
+            + "reused since it started; idle ones kept \(number(info["keepSeconds"])) s")
+        return .success
     }
 }
