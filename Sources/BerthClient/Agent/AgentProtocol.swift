@@ -20,7 +20,7 @@ enum AgentProtocol {
     struct Exchange {
         var node: Exchanger.Node
         /// Which pooled connections may serve it: the same node, addresses and secret.
-        var key: PoolKey
+        var key: PoolKey { PoolKey(address: node.address, candidates: node.candidates, secret: node.options.secret) }
     }
 
     struct PoolKey: Hashable {
@@ -143,7 +143,7 @@ enum AgentProtocol {
         var options = ConnectOptions(connectTimeout: connect, callTimeout: call, secret: secret, clientName: "berth-agent/0.1")
         options.hello = true
         let node = Exchanger.Node(address: address, candidates: candidates, options: options, calls: calls)
-        return Exchange(node: node, key: PoolKey(address: address, candidates: candidates, secret: secret))
+        return Exchange(node: node)
     }
 
     private static func duration(_ value: JSONValue?, _ name: String, required: Bool) throws(RPCError) -> Duration? {
