@@ -26,27 +26,15 @@ enum AgentClient {
         return !node.candidates.isEmpty && node.candidates.allSatisfy { $0.agentHostAndPort != nil }
     }
 
-    /// Connects to the agent. Failing here (no socket, nothing listening, not a socket) means
-    /// nothing was asked: the caller talks to the nodes itself.
+    /// Connects to the agent (non-blocking, for the fan-out's poll). Failing here (no socket,
+    /// nothing listening, not a socket) means nothing was asked: the caller talks to the nodes itself.
     static func connect(_ path: String) throws -> Socket {
-        let socket = try Socket.stream(family: AF_UNIX, nonBlocking: true)
-        do {
-            var attempts = 0
-            while true {
-                switch try socket.startConnect(to: .unix(path: path)) {
-                case .connected:
-                    return socket
-                case .inProgress, .retryLater:
-                    // A Unix socket is connected or refused at once; a full backlog says try again.
-                    attempts += 1
-                    if attempts > 100 { throw SocketError(.timedOut, "its backlog stayed full") }
-                    usleep(1000)
-                }
-            }
-        } catch {
+        let socket = try Socket.connect(to: .unix(path: path), timeout: .seconds(1))
+        do { try socket.setNonBlocking(true) } catch {
             socket.close()
             throw error
         }
+        return socket
     }
 
     /// One `agent.exchange` line per node, with ids 1...n.
@@ -71,9 +59,8 @@ enum AgentClient {
         var framer = LineFramer(limit: AgentProtocol.lineLimit)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
         defer { buffer.deallocate() }
-        var remaining = nodes.count
         let clock = ContinuousClock()
-        while remaining > 0 {
+        while results.contains(where: { $0 == nil }) {
             do {
                 while !outbox.isEmpty, let sent = try outbox.withUnsafeBytes({ try socket.send($0) }) {
                     outbox.removeFirst(sent)
@@ -130,35 +117,8 @@ enum AgentClient {
             } catch {
                 failRemaining { ClientError(.protocolViolation, "\($0.address): berth agent at \(path) sent a line longer than \(AgentProtocol.lineLimit) bytes") }
             }
-            remaining = results.reduce(0) { $0 + ($1 == nil ? 1 : 0) }
         }
         return results.map { $0! }
-    }
-}
-
-extension AgentClient {
-    /// `agent.info` of the agent at `path` (for `berth agent status`), waiting at most `timeout`.
-    static func info(_ path: String, timeout: Duration) throws -> JSONValue {
-        let socket = try connect(path)
-        defer { socket.close() }
-        let deadline = ContinuousClock.now + timeout
-        var outbox = RPCFrame.encode(RPCRequest(id: 1, method: AgentProtocol.info, params: nil))
-        var framer = LineFramer(limit: AgentProtocol.lineLimit)
-        while true {
-            while !outbox.isEmpty, let sent = try outbox.withUnsafeBytes({ try socket.send($0) }) { outbox.removeFirst(sent) }
-            var fd = pollfd(fd: socket.descriptor.rawValue, events: Int16(outbox.isEmpty ? POLLIN : POLLIN | POLLOUT), revents: 0)
-            let now = ContinuousClock.now
-            guard now < deadline else { throw ClientError(.timedOut, "berth agent at \(path) did not answer within \(NodeClient.describe(timeout))") }
-            if poll(&fd, 1, Socket.milliseconds(until: deadline, from: now)) < 0 && errno != EINTR { throw SystemError("poll") }
-            guard fd.revents != 0 else { continue }
-            guard let chunk = try socket.receive(upTo: 65536) else { continue }
-            guard !chunk.isEmpty else { throw ClientError(.closed, "berth agent at \(path) closed the connection without answering") }
-            guard let line = try framer.feed(chunk).first else { continue }
-            guard case .response(let response) = try RPCFrame.decodeFromNode(line) else { continue }
-            if let error = response.error { throw ClientError(.protocolViolation, "\(path) refused agent.info: \(error.message)") }
-            guard let result = response.result else { throw ClientError(.protocolViolation, "\(path) answered agent.info without a result") }
-            return result
-        }
     }
 }
 

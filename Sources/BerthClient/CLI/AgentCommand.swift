@@ -36,25 +36,23 @@ public struct AgentCommand: BerthCommand {
     var keepSeconds = 120
 
     public init(arguments: [String]) throws(UsageError) {
-        var scanner = ArgumentScanner(arguments)
-        while let token = scanner.next() {
-            switch token {
-            case .option("--socket"):
-                let value = try scanner.value()
-                guard !value.isEmpty else { throw UsageError("--socket needs a path") }
-                socket = value
-            case .option("--keep"):
+        var socket: String?
+        var keepSeconds = 120
+        try ArgumentScanner.optionsOnly(arguments) { (name, scanner) throws(UsageError) in
+            switch name {
+            case "--socket": socket = try scanner.path()
+            case "--keep":
                 let text = try scanner.value()
                 guard let seconds = Int(text), seconds >= 1, seconds <= 86_400 else {
                     throw UsageError("--keep must be a whole number of seconds from 1 to 86400, got \(String(reflecting: text))")
                 }
                 keepSeconds = seconds
-            case .option(let name): throw UsageError("unknown option \(name)")
-            case .positional(let value): throw UsageError("unexpected argument \(String(reflecting: value))")
-            case .rest(let values):
-                if let value = values.first { throw UsageError("unexpected argument \(String(reflecting: value))") }
+            default: return false
             }
+            return true
         }
+        self.socket = socket
+        self.keepSeconds = keepSeconds
     }
 
     public func validate() throws(UsageError) {
@@ -69,7 +67,7 @@ public struct AgentCommand: BerthCommand {
         let output = context.output
         let path = socket ?? AgentServer.defaultSocketPath(environment: context.environment)
         if socket == nil {
-            do { try Self.preparePrivateDirectory(parent(of: path)) } catch {
+            do { try Self.preparePrivateDirectory(FileSystem.directoryName(of: path)) } catch {
                 output.printError("berth agent: \(error)")
                 return .unavailable
             }
@@ -111,15 +109,10 @@ public struct AgentCommand: BerthCommand {
         }
     }
 
-    private func parent(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
-        return String(path[..<slash])
-    }
-
     /// The default socket's directory: created 0700 when missing; refused when it is not a
     /// directory of our own that nobody else may enter (another user could swap the socket).
     static func preparePrivateDirectory(_ directory: String) throws {
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST { throw SystemError("mkdir", path: directory) }
+        try FileSystem.createDirectory(directory, mode: 0o700)
         var st = stat()
         guard lstat(directory, &st) == 0 else { throw SystemError("lstat", path: directory) }
         guard (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == getuid(), st.st_mode & 0o077 == 0 else {
@@ -148,20 +141,18 @@ public struct AgentStatusCommand: BerthCommand {
     var json = false
 
     public init(arguments: [String]) throws(UsageError) {
-        var scanner = ArgumentScanner(arguments)
-        while let token = scanner.next() {
-            switch token {
-            case .option("--socket"):
-                let value = try scanner.value()
-                guard !value.isEmpty else { throw UsageError("--socket needs a path") }
-                socket = value
-            case .option("--json"): json = try scanner.flag()
-            case .option(let name): throw UsageError("unknown option \(name)")
-            case .positional(let value): throw UsageError("unexpected argument \(String(reflecting: value))")
-            case .rest(let values):
-                if let value = values.first { throw UsageError("unexpected argument \(String(reflecting: value))") }
+        var socket: String?
+        var json = false
+        try ArgumentScanner.optionsOnly(arguments) { (name, scanner) throws(UsageError) in
+            switch name {
+            case "--socket": socket = try scanner.path()
+            case "--json": json = try scanner.flag()
+            default: return false
             }
+            return true
         }
+        self.socket = socket
+        self.json = json
     }
 
     public func validate() throws(UsageError) {}
@@ -172,7 +163,14 @@ public struct AgentStatusCommand: BerthCommand {
             ?? AgentServer.defaultSocketPath(environment: environment)
         let info: JSONValue
         do {
-            info = try await DedicatedThread.run(name: "berth-agent-status") { try AgentClient.info(path, timeout: .seconds(5)) }
+            // The agent speaks JSON-RPC lines on a Unix socket, as a node does: NodeClient talks to it.
+            let options = ConnectOptions(connectTimeout: .seconds(5), callTimeout: .seconds(5))
+            let response = try await NodeClient.withConnection(to: .unix(path: path), options: options) { client in
+                try await client.send(AgentProtocol.info, params: nil)
+            }
+            if let error = response.error { throw error }
+            guard let result = response.result else { throw ClientError(.protocolViolation, "agent.info answered without a result") }
+            info = result
         } catch {
             context.output.printError("berth agent status: no berth agent answers at \(path): \(error)")
             return .unreachable

@@ -57,6 +57,30 @@ struct ArgumentScanner {
 }
 
 extension ArgumentScanner {
+    /// A non-empty option value (a path).
+    mutating func path() throws(UsageError) -> String {
+        let value = try value()
+        guard !value.isEmpty else { throw UsageError("option \(lastOption) needs a path") }
+        return value
+    }
+
+    /// The loop of commands that take options only (no global options, no positionals): `consume`
+    /// takes each option (false: unknown option), anything else is an unexpected argument.
+    static func optionsOnly(_ arguments: [String],
+                            _ consume: (String, inout ArgumentScanner) throws(UsageError) -> Bool) throws(UsageError) {
+        var scanner = ArgumentScanner(arguments)
+        while let token = scanner.next() {
+            switch token {
+            case .option(let name):
+                if try consume(name, &scanner) { continue }
+                throw UsageError("unknown option \(name)")
+            case .positional(let value): throw UsageError("unexpected argument \(String(reflecting: value))")
+            case .rest(let values):
+                if let value = values.first { throw UsageError("unexpected argument \(String(reflecting: value))") }
+            }
+        }
+    }
+
     /// The loop of commands that take positionals: the global options, then `extra` for the
     /// command's own (true when it took the option; anything else is "unknown option"), and every
     /// positional, those after `--` included, in order.
