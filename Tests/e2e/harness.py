@@ -189,6 +189,34 @@ def read_until_closed(sock, timeout=10.0):
         data += chunk
 
 
+def tcp_listening(port, host="127.0.0.1"):
+    """Whether HOST:PORT accepts a TCP connection now."""
+    try:
+        socket.create_connection((host, port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def wait_for_unix_socket(proc, path, what, argv, log_path, timeout):
+    """Waits until the Unix socket PATH accepts a connection; TestFailure (naming WHAT, its ARGV and
+    the tail of LOG_PATH) if PROC exits first or TIMEOUT passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise TestFailure(f"{what} exited {proc.returncode} before listening\n"
+                              f"argv: {argv}\nlog:\n{tail(log_path)}")
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(path)
+            return
+        except OSError:
+            pass
+        if time.monotonic() >= deadline:
+            raise TestFailure(f"{what} did not listen on {path} within {timeout}s\nlog:\n{tail(log_path)}")
+        time.sleep(0.02)
+
+
 def unique_name(prefix="berth-e2e"):
     """A name unique to this process, for containers, units, namespaces."""
     return f"{prefix}-{os.getpid()}-{next(_names)}"
@@ -434,22 +462,12 @@ class Node:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(self.argv(), env=env, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise TestFailure(f"berthd exited {self.proc.returncode} before listening\n"
-                                  f"argv: {self.argv()}\nlog:\n{tail(self.log_path)}")
-            try:
-                with socket.socket(socket.AF_UNIX) as s:
-                    s.connect(self.socket_path)
-                return self
-            except OSError:
-                pass
-            if time.monotonic() >= deadline:
-                self.stop()
-                raise TestFailure(f"berthd did not listen on {self.socket_path} within {timeout}s\n"
-                                  f"log:\n{tail(self.log_path)}")
-            time.sleep(0.02)
+        try:
+            wait_for_unix_socket(self.proc, self.socket_path, "berthd", self.argv(), self.log_path, timeout)
+        except TestFailure:
+            self.stop()
+            raise
+        return self
 
     def stop(self, timeout=10.0):
         """SIGTERM, wait, then SIGKILL; returns berthd's exit status."""

@@ -43,14 +43,6 @@ def write_secret(directory, name, secret):
     return path
 
 
-def listening(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
 class Cluster:
     """COUNT berthd nodes sharing one private systemd manager, each on a Unix socket and on
     tcp://127.0.0.1:PORT with the same secret file. Every node is stopped by its PID in the cleanup."""
@@ -68,7 +60,7 @@ class Cluster:
             node.address = f"tcp://127.0.0.1:{port}"
             cu.push(f"stop berthd {node.address} in {node.dir}", node.stop)
             node.start()
-            eventually(lambda: listening(port), f"berthd to listen on {node.address}", timeout=10)
+            eventually(lambda: harness.tcp_listening(port), f"berthd to listen on {node.address}", timeout=10)
             self.nodes.append(node)
 
     def args(self, secret=None):
@@ -82,9 +74,9 @@ class Cluster:
         """Stops NODE's berthd by its PID and starts a new one with the same arguments (same port)."""
         old = node.proc.pid
         node.stop()
-        eventually(lambda: not listening(node.port), f"{node.address} to stop listening", timeout=10)
+        eventually(lambda: not harness.tcp_listening(node.port), f"{node.address} to stop listening", timeout=10)
         node.start()
-        eventually(lambda: listening(node.port), f"the new berthd to listen on {node.address}", timeout=10)
+        eventually(lambda: harness.tcp_listening(node.port), f"the new berthd to listen on {node.address}", timeout=10)
         check(node.proc.pid != old, "a new berthd process", old=old, new=node.proc.pid)
 
 
@@ -107,21 +99,8 @@ class Agent:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=full)
         self.cu.process(self.proc, f"berth agent on {self.path}")
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise harness.TestFailure(f"berth agent exited {self.proc.returncode} before listening\n"
-                                          f"argv: {self.argv}\nlog:\n{self.log()}")
-            try:
-                with socket.socket(socket.AF_UNIX) as s:
-                    s.connect(self.path)
-                return self
-            except OSError:
-                pass
-            if time.monotonic() >= deadline:
-                raise harness.TestFailure(f"berth agent did not listen on {self.path} within {timeout}s\n"
-                                          f"log:\n{self.log()}")
-            time.sleep(0.02)
+        harness.wait_for_unix_socket(self.proc, self.path, "berth agent", self.argv, self.log_path, timeout)
+        return self
 
     def log(self):
         return harness.tail(self.log_path, 60)
@@ -287,7 +266,7 @@ def test_a_stopped_node_reads_the_same_through_the_agent(cu):
     check_equal(agent.connections()["opened"], 2, "a pooled connection to each node")
 
     dead.stop()
-    eventually(lambda: not listening(dead.port), f"{dead.address} to stop listening", timeout=10)
+    eventually(lambda: not harness.tcp_listening(dead.port), f"{dead.address} to stop listening", timeout=10)
     direct = berth(cluster.args() + ["ps", "--all"])
     check_equal(direct.returncode, 1, "direct: one dead node fails the run", stderr=direct.stderr)
     check_in(dead.address, direct.stderr, "direct: the dead node is named")
@@ -472,8 +451,9 @@ def test_agent_refuses_another_uid(cu):
     # The client runs as uid 65534, so it needs an interpreter that uid can execute (not one under
     # /root, like pyenv's).
     python = "/usr/bin/python3"
-    if os.getuid() != 0 or not os.access(python, os.X_OK):
-        return  # needs root to connect from another uid
+    # Root (to run a client as another uid) and the system python are what the e2e suite has
+    # anyway (Scripts/bootstrap installs python3); without them this test would prove nothing.
+    check(os.getuid() == 0 and os.access(python, os.X_OK), "needs root and /usr/bin/python3", uid=os.getuid())
     other = 65534
     agent = Agent(cu).start()
     os.chmod(agent.path, 0o666)  # so the file mode lets nobody connect and SO_PEERCRED decides

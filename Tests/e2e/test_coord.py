@@ -144,7 +144,7 @@ SetEnv PATH={harness.bin_dir()}:/usr/local/bin:/usr/bin:/bin BERTH_NODE=unix:{no
     sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", os.path.join(tmp, "sshd_config")],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "sshd.log"), "w"))
     cu.process(sshd, "sshd")
-    eventually(lambda: _listening(port), "sshd to listen", timeout=10)
+    eventually(lambda: harness.tcp_listening(port), "sshd to listen", timeout=10)
 
     with open(os.path.join(tmp, "host_key.pub")) as f:
         host_key = " ".join(f.read().split()[:2])
@@ -177,15 +177,6 @@ SetEnv PATH={harness.bin_dir()}:/usr/local/bin:/usr/bin:/bin BERTH_NODE=unix:{no
     r = berth(["--node", f"ssh://nobody-here@127.0.0.1:{port}", "ps"], env=env)
     check_equal(r.returncode, 2, "a refused ssh login is unreachable", stderr=r.stderr)
     check_in(f"ssh://nobody-here@127.0.0.1:{port}", r.stderr, "the error names the node")
-
-
-def _listening(port):
-    import socket
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 def _descriptor(path, backends):
