@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// A connected stream socket driven by an `EventLoop`: async reads and writes that suspend the task,
 /// never a thread, while the socket is not ready.
@@ -11,6 +12,8 @@ import Glibc
 /// connection usable.
 public final class Connection: Sendable {
     let registration: Registration
+    /// The last read was short (see `read`). Only one task reads at a time.
+    private let drained = Atomic<Bool>(false)
 
     /// The default read size: large enough that a pipelined burst arrives in one call.
     public static let defaultReadSize = 64 * 1024
@@ -86,9 +89,17 @@ public final class Connection: Sendable {
         try registration.enter()
         defer { registration.leave() }
         let socket = Socket(FileDescriptor(rawValue: registration.fd))
+        // A short read took everything the kernel had queued, so the next read would most likely
+        // get EAGAIN: it waits for the loop's next edge first (at once when one came meanwhile)
+        // and saves that syscall, one per request of a request-answer client. Not once the peer's
+        // end of stream was reported: it may have come before that read, and no edge follows it.
+        if drained.load(ordering: .relaxed) && !registration.peerHungUp { try await registration.wait(.read) }
         while true {
             registration.clear(.read)
-            if let bytes = try socket.receive(upTo: maximum) { return bytes }
+            if let bytes = try socket.receive(upTo: maximum) {
+                drained.store(!bytes.isEmpty && bytes.count < maximum, ordering: .relaxed)
+                return bytes
+            }
             try await registration.wait(.read)
         }
     }

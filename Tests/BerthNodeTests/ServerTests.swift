@@ -31,6 +31,17 @@ private struct TestProvider: MethodProvider {
             }
             return "streaming"
         }
+        // The same, placed on the connection (answered without a task of its own when nothing else runs).
+        table.register("test.stream.connection", on: .connection) { (_: NoParams, context: RequestContext) -> String in
+            guard let channel = context.notifications else { return "no channel" }
+            channel.afterReply { sink in
+                for k: Int64 in 1...2 { await sink.send("test.note", params: .object(["k": .int(k)])) }
+                let (ended, end) = AsyncStream.makeStream(of: Void.self)
+                sink.onConnectionEnd { end.finish() }
+                for await _ in ended {}
+            }
+            return "streaming"
+        }
         // Where each kind of handler runs: the name of its thread, before and after a suspension.
         table.register("test.thread") { _, _ in try await threadNames() }
         table.register("test.thread.connection", on: .connection) { _, _ in try await threadNames() }
@@ -91,11 +102,27 @@ private func readLines(_ c: Connection, count: Int, buffer: inout [UInt8]) async
             buffer.removeSubrange(...nl)
             continue
         }
-        let chunk = try await c.read()
+        let chunk = try await readWithin(c, .seconds(10), after: out.count)
         if chunk.isEmpty { throw SocketError(.closed, "closed after \(out.count) lines") }
         buffer += chunk
     }
     return out
+}
+
+/// One read, failing the test instead of hanging it when nothing comes within `limit`.
+private func readWithin(_ c: Connection, _ limit: Duration, after lines: Int) async throws -> [UInt8] {
+    struct NothingCame: Error, CustomStringConvertible {
+        let lines: Int
+        var description: String { "nothing more came after \(lines) lines" }
+    }
+    return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+        group.addTask { try await c.read() }
+        group.addTask { try await Task.sleep(for: limit); return nil }
+        let first = try await group.next()!
+        group.cancelAll()
+        guard let bytes = first else { throw NothingCame(lines: lines) }
+        return bytes
+    }
 }
 
 private func request(_ id: Int, _ method: String, _ params: String? = nil) -> [UInt8] {
@@ -231,6 +258,29 @@ private func request(_ id: Int, _ method: String, _ params: String? = nil) -> [U
             var buffer: [UInt8] = []
             let lines = try await readLines(busy, count: 1, buffer: &buffer)
             #expect(lines[0]["result"]?["slept"]?.intValue == 2500)
+        }
+    }
+
+    /// A handler placed on the connection that streams after its reply: the stream goes on in a task
+    /// of its own, so the connection keeps answering requests meanwhile.
+    @Test func aConnectionHandlerStreamsWhileTheConnectionKeepsAnswering() async throws {
+        try await withServer { s in
+            let c = try await Connection.connect(to: .unix(path: s.socketPath))
+            defer { c.close() }
+            try await c.write(request(1, "test.stream.connection"))
+            var buffer: [UInt8] = []
+            let lines = try await readLines(c, count: 3, buffer: &buffer)
+            #expect(lines[0]["id"]?.intValue == 1 && lines[0]["result"]?.stringValue == "streaming", "the reply comes first")
+            #expect(lines.dropFirst().map { $0["params"]?["k"]?.intValue } == [1, 2])
+            for k in 2...4 {
+                try await c.write(request(k, "test.thread.connection"))
+                let answer = try await readLines(c, count: 1, buffer: &buffer)
+                #expect(answer[0]["id"]?.intValue == Int64(k) && answer[0]["result"]?.arrayValue?.count == 2, "\(answer)")
+            }
+            let t0 = ContinuousClock.now
+            s.server.stop()
+            #expect(try await c.read().isEmpty)
+            #expect(ContinuousClock.now - t0 < .seconds(5))
         }
     }
 

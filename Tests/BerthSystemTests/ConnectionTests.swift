@@ -44,6 +44,36 @@ extension SystemTests {
             await #expect(throws: SocketError.self) { try await client.read() }
         }
 
+        /// After a short read the next one waits for the loop's edge instead of trying `recv` first:
+        /// bytes that came (and were reported) before that read, or while it waits, or together
+        /// with end of stream must all be seen, promptly.
+        @Test func aReadAfterAShortReadSeesWhatCameMeanwhile() async throws {
+            let server = try Server()
+            defer { server.finish() }
+            let (client, peer) = try await server.listener.connectedPair()
+            defer { client.close(); peer.close() }
+            for k in 0..<50 {
+                try await client.write(Array("ask \(k)\n".utf8))
+                #expect(try await peer.read(within: .seconds(5)) == Array("ask \(k)\n".utf8))  // short: the buffer is 64 KiB
+                if k % 2 == 0 {
+                    // Arrives, and the loop sees it, before the next read starts.
+                    try await client.write(Array("more \(k)\n".utf8))
+                    try await Task.sleep(for: .milliseconds(5))
+                    #expect(try await peer.read(within: .seconds(5)) == Array("more \(k)\n".utf8))
+                } else {
+                    // Arrives while the read waits.
+                    async let late: Void = { try await Task.sleep(for: .milliseconds(5)); try await client.write(Array("late \(k)\n".utf8)) }()
+                    #expect(try await peer.read(within: .seconds(5)) == Array("late \(k)\n".utf8))
+                    try await late
+                }
+            }
+            try await client.write(Array("last".utf8))
+            client.close()
+            try await Task.sleep(for: .milliseconds(5))
+            #expect(try await peer.read(within: .seconds(5)) == Array("last".utf8))
+            #expect(try await peer.read(within: .seconds(5)) == [])
+        }
+
         @Test func largeWritesWaitForTheReaderAndArriveIntact() async throws {
             let server = try Server()
             defer { server.finish() }

@@ -10,6 +10,9 @@ public struct Layout: Hashable, Sendable {
     public let stateDir: String
     public let runDir: String
     public let unitDir: String
+    /// `<unitDir>/berth-active.target.wants`: a container's link here means "started, and start on boot".
+    /// Stored: every `container.list` stats it.
+    public let startOnBootDir: String
 
     /// Checks and normalises the roots (trailing slashes dropped). Each must be absolute, free of
     /// `.`/`..`/empty components and of characters that would need quoting in a unit file, and no
@@ -28,6 +31,7 @@ public struct Layout: Hashable, Sendable {
         self.stateDir = state
         self.runDir = run
         self.unitDir = unit
+        self.startOnBootDir = "\(unit)/\(Layout.activeTarget).wants"
     }
 
     /// The defaults: `/var/lib/berth`, `/run/berth`, `/etc/systemd/system`.
@@ -55,9 +59,6 @@ public struct Layout: Hashable, Sendable {
     public var nodeLock: String { "\(locksDir)/berthd.lock" }
     /// Serialises maintenance of the ports directory (recovery sweeps).
     public var portsLock: String { "\(locksDir)/ports.lock" }
-    /// `<unitDir>/berth-active.target.wants`: a container's link here means "started, and start on boot".
-    public var startOnBootDir: String { "\(unitDir)/\(Layout.activeTarget).wants" }
-
     /// The target whose wants-directory holds the start-on-boot links.
     public static let activeTarget = "berth-active.target"
 

@@ -66,6 +66,28 @@ struct ConnectionSession: Sendable {
                 }
                 if !out.isEmpty { await writer.send(out) }  // a hop to the writer's actor even when empty
                 for job in jobs {
+                    // A read placed on the connection, with nothing else running on the node: awaited
+                    // right here, without a task of its own (its creation, the hop to it and the
+                    // group's bookkeeping were ~20% of a fan-out's `container.list` at the node:
+                    // docs/benchmarks.md, session 9). The connection reads its next line after the
+                    // answer; such reads take microseconds. A stream after the reply gets a task.
+                    if case .single(_, .connection) = job, running == 0, shared.registry.handlersRunning == 0 {
+                        shared.registry.requestStarted(id)
+                        let channel = NotificationChannel(sink: sink)
+                        let reply = await run(job, channel: channel)
+                        shared.registry.handlerFinished()
+                        await writer.send(reply)
+                        shared.registry.requestFinished(id)
+                        if let stream = channel.takeFollowUp() {
+                            running += 1
+                            group.addTask(executorPreference: shared.loop) {
+                                shared.registry.streamStarted(id)
+                                await stream(sink)
+                                shared.registry.streamFinished(id)
+                            }
+                        }
+                        continue
+                    }
                     if running >= shared.maxInFlightPerConnection {
                         await group.next()
                         running -= 1
