@@ -76,6 +76,37 @@ import Testing
         #expect(read.key == AgentProtocol.PoolKey(address: node.address, candidates: node.candidates, secret: testSecret))
     }
 
+    /// `requests` serializes what a run of nodes shares once: every line must still carry exactly its
+    /// own node's params, also where the next node differs in calls, secret or timeouts.
+    @Test func requestLinesCarryEachNodesOwnParams() throws {
+        func node(_ k: Int, secret: AuthSecret? = testSecret, calls: [PlannedCall] = [PlannedCall(.containerList, params: ["all": true])],
+                  callTimeout: Duration? = .seconds(30)) -> Exchanger.Node {
+            Exchanger.Node(address: .tcp(host: "198.18.0.\(k)", port: 7420),
+                           candidates: [.ipv4(IPv4Address(rawValue: 0xC612_0000 + UInt32(k)), port: 7420)],
+                           options: ConnectOptions(connectTimeout: .seconds(5), callTimeout: callTimeout, secret: secret), calls: calls)
+        }
+        let nodes = [node(1), node(2), node(3, secret: nil), node(4, secret: nil), node(5),
+                     node(6, calls: [PlannedCall(.containerList, params: ["all": false])]), node(7, calls: []),
+                     node(8, callTimeout: nil), node(9, callTimeout: .seconds(31)), node(10)]
+        var framer = LineFramer(limit: AgentProtocol.lineLimit)
+        let lines = try framer.feed(AgentClient.requests(for: nodes))
+        #expect(lines.count == nodes.count)
+        var known: [String: NodeAddress] = [:]
+        for (k, line) in lines.enumerated() {
+            guard case .request(let request) = RPCFrame.decode(line) else {
+                Issue.record("line \(k + 1) is not a request: \(String(decoding: line, as: UTF8.self))")
+                continue
+            }
+            #expect(request.id == .int(Int64(k + 1)))
+            #expect(request.method == AgentProtocol.exchange)
+            #expect(request.params == AgentProtocol.params(for: nodes[k]), "line \(k + 1)")
+            let read = try AgentProtocol.exchange(from: request.params, known: &known)
+            #expect(read.node.address == nodes[k].address && read.node.options.secret == nodes[k].options.secret)
+            #expect(read.node.options.callTimeout == nodes[k].options.callTimeout)
+            #expect(read.node.calls.map(\.params) == nodes[k].calls.map(\.params))
+        }
+    }
+
     @Test(arguments: [
         (#"{"candidates":[{"host":"127.0.0.1","port":1}],"connectTimeoutMillis":1,"calls":[]}"#, "\"node\""),
         (#"{"node":"unix:/x.sock","candidates":[{"host":"127.0.0.1","port":1}],"connectTimeoutMillis":1,"calls":[]}"#, "tcp:// connections only"),

@@ -115,6 +115,9 @@ private struct Reader {
             index += 1
             return .object(members)
         }
+        // Room for six members at once: a request, a response and most params have four or fewer,
+        // and a dictionary grown one insert at a time is allocated and rehashed three times by then.
+        members.reserveCapacity(6)
         while true {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                 throw error("expected a string key, found \(describeByte())")
