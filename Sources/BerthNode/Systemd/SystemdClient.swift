@@ -21,6 +21,10 @@ public protocol SystemdClient: Sendable {
     /// PIDs of the running ones (only those, as they are loaded already: `show` of a unit that is not
     /// would make systemd load its file, about 13 ms apiece on a busy machine).
     func unitStates(matching pattern: String) async throws(SystemdError) -> [String: UnitState]
+    /// `unitStates(matching:)` when a cache answers it without waiting, else nil. Synchronous, so an
+    /// actor that asks stays where it is: calling the async form leaves the actor and comes back
+    /// (two hops through the executor's queue; `container.list` asks once per call).
+    func cachedUnitStates(matching pattern: String) -> [String: UnitState]?
 }
 
 /// What the node knows of one loaded unit.
@@ -30,6 +34,8 @@ extension SystemdClient {
     public func unitStates(matching pattern: String) async throws(SystemdError) -> [String: UnitState] {
         try await SystemdClientDefaults.unitStates(of: self, matching: pattern)
     }
+
+    public func cachedUnitStates(matching pattern: String) -> [String: UnitState]? { nil }
 }
 
 enum SystemdClientDefaults {
