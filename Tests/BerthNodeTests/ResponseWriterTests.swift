@@ -29,7 +29,7 @@ import Testing
         var next = [Int](repeating: 0, count: senders)
         var seen = 0
         while seen < expected {
-            let chunk = try await read(client, within: .seconds(10))
+            let chunk = try await client.read(within: .seconds(10))
             #expect(!chunk.isEmpty)
             if chunk.isEmpty { break }
             buffer += chunk
@@ -58,7 +58,7 @@ import Testing
         defer { node.close() }
         let writer = ResponseWriter(node)
         await writer.send(Array("hello\n".utf8))
-        #expect(try await read(client, within: .seconds(10)) == Array("hello\n".utf8))
+        #expect(try await client.read(within: .seconds(10)) == Array("hello\n".utf8))
         client.close()
         // Senders blocked on a full buffer, and later ones, all return once the write fails.
         let big = [UInt8](repeating: 0x41, count: 256 * 1024)
@@ -71,17 +71,3 @@ import Testing
     }
 }
 
-/// One read that fails the test instead of hanging it when nothing comes within `limit`.
-private func read(_ c: Connection, within limit: Duration) async throws -> [UInt8] {
-    struct NothingCame: Error, CustomStringConvertible {
-        var description: String { "nothing came in time" }
-    }
-    return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
-        group.addTask { try await c.read() }
-        group.addTask { try await Task.sleep(for: limit); return nil }
-        let first = try await group.next()!
-        group.cancelAll()
-        guard let bytes = first else { throw NothingCame() }
-        return bytes
-    }
-}

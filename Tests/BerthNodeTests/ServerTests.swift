@@ -102,27 +102,11 @@ private func readLines(_ c: Connection, count: Int, buffer: inout [UInt8]) async
             buffer.removeSubrange(...nl)
             continue
         }
-        let chunk = try await readWithin(c, .seconds(10), after: out.count)
+        let chunk = try await c.read(within: .seconds(10))
         if chunk.isEmpty { throw SocketError(.closed, "closed after \(out.count) lines") }
         buffer += chunk
     }
     return out
-}
-
-/// One read, failing the test instead of hanging it when nothing comes within `limit`.
-private func readWithin(_ c: Connection, _ limit: Duration, after lines: Int) async throws -> [UInt8] {
-    struct NothingCame: Error, CustomStringConvertible {
-        let lines: Int
-        var description: String { "nothing more came after \(lines) lines" }
-    }
-    return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
-        group.addTask { try await c.read() }
-        group.addTask { try await Task.sleep(for: limit); return nil }
-        let first = try await group.next()!
-        group.cancelAll()
-        guard let bytes = first else { throw NothingCame(lines: lines) }
-        return bytes
-    }
 }
 
 private func request(_ id: Int, _ method: String, _ params: String? = nil) -> [UInt8] {
