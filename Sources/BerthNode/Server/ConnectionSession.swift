@@ -66,12 +66,14 @@ struct ConnectionSession: Sendable {
                 }
                 if !out.isEmpty { await writer.send(out) }  // a hop to the writer's actor even when empty
                 for job in jobs {
-                    // A read placed on the connection, with nothing else running on the node: awaited
-                    // right here, without a task of its own (its creation, the hop to it and the
-                    // group's bookkeeping were ~20% of a fan-out's `container.list` at the node:
+                    // A read placed on the connection, with no handler running on the node (this
+                    // connection's included; a stream after its reply is not one): awaited right here,
+                    // without a task of its own (its creation, the hop to it and the group's
+                    // bookkeeping were ~20% of a fan-out's `container.list` at the node:
                     // docs/benchmarks.md, session 9). The connection reads its next line after the
                     // answer; such reads take microseconds. A stream after the reply gets a task.
-                    if case .single(_, .connection) = job, running == 0, shared.registry.handlersRunning == 0 {
+                    // (`running` is no guide here: it counts children until the limit reaps them.)
+                    if case .single(_, .connection) = job, shared.registry.handlersRunning == 0 {
                         shared.registry.requestStarted(id)
                         let channel = NotificationChannel(sink: sink)
                         let reply = await run(job, channel: channel)
