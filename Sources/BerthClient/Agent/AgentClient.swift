@@ -56,7 +56,7 @@ enum AgentClient {
             out += #"","id":"#.utf8
             out += String(k + 1).utf8
             out += #","params":"#.utf8
-            out += own.dropLast()  // its closing brace: the shared members follow
+            out += own[..<(own.endIndex - 1)]  // not its closing brace: the shared members follow
             out.append(UInt8(ascii: ","))
             out += shared!.members
             out += "}}\n".utf8
