@@ -120,14 +120,9 @@ extension ContainerEngine {
             throw RPCError(.invalidParams, "state must be one of \(ContainerStatus.states.joined(separator: ", "))",
                            details: ["field": "state"])
         }
-        let pattern = "\(Identifier.unitPrefix)*.service"
         let units: [String: UnitState]
-        if let cached = systemd.cachedUnitStates(matching: pattern) {
-            units = cached  // without leaving the actor (the D-Bus client's signal-fed cache)
-        } else {
-            do { units = try await systemd.unitStates(matching: pattern) } catch {
-                throw ContainerEngine.systemdFailed(error, "list-units")
-            }
+        do { units = try await systemd.unitStates(matching: "\(Identifier.unitPrefix)*.service") } catch {
+            throw ContainerEngine.systemdFailed(error, "list-units")
         }
         return (units, startOnBootMarks())
     }

@@ -97,14 +97,9 @@ public final class DBusSystemdClient: SystemdClient {
         }
     }
 
-    public func unitStates(matching pattern: String) async throws(SystemdError) -> [String: UnitState] {
-        if let states = cachedUnitStates(matching: pattern) { return states }
+    nonisolated(nonsending) public func unitStates(matching pattern: String) async throws(SystemdError) -> [String: UnitState] {
+        if let cache, pattern == cache.pattern, let states = cache.loadedStates() { return states }
         return try await SystemdClientDefaults.unitStates(of: self, matching: pattern)
-    }
-
-    public func cachedUnitStates(matching pattern: String) -> [String: UnitState]? {
-        guard let cache, pattern == cache.pattern else { return nil }
-        return cache.loadedStates()
     }
 
     static let managerInterface = "org.freedesktop.systemd1.Manager"

@@ -20,22 +20,20 @@ public protocol SystemdClient: Sendable {
     /// `container.list` needs in one call. The default asks `listUnits`, then `show` for the main
     /// PIDs of the running ones (only those, as they are loaded already: `show` of a unit that is not
     /// would make systemd load its file, about 13 ms apiece on a busy machine).
-    func unitStates(matching pattern: String) async throws(SystemdError) -> [String: UnitState]
-    /// `unitStates(matching:)` when a cache answers it without waiting, else nil. Synchronous, so an
-    /// actor that asks stays where it is: calling the async form leaves the actor and comes back
-    /// (two hops through the executor's queue; `container.list` asks once per call).
-    func cachedUnitStates(matching pattern: String) -> [String: UnitState]?
+    ///
+    /// Runs on the caller's executor (`nonisolated(nonsending)`): the engine asks from its actor for
+    /// every `container.list`, and the D-Bus client answers from its cache without suspending, so
+    /// leaving the actor and coming back (two trips through the loop's job queue) bought nothing.
+    nonisolated(nonsending) func unitStates(matching pattern: String) async throws(SystemdError) -> [String: UnitState]
 }
 
 /// What the node knows of one loaded unit.
 public typealias UnitState = UnitStateCache.UnitState
 
 extension SystemdClient {
-    public func unitStates(matching pattern: String) async throws(SystemdError) -> [String: UnitState] {
+    nonisolated(nonsending) public func unitStates(matching pattern: String) async throws(SystemdError) -> [String: UnitState] {
         try await SystemdClientDefaults.unitStates(of: self, matching: pattern)
     }
-
-    public func cachedUnitStates(matching pattern: String) -> [String: UnitState]? { nil }
 }
 
 enum SystemdClientDefaults {
