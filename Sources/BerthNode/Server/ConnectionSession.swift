@@ -77,16 +77,9 @@ struct ConnectionSession: Sendable {
                         shared.registry.requestStarted(id)
                         let channel = NotificationChannel(sink: sink)
                         let reply = await run(job, channel: channel)
-                        shared.registry.handlerFinished()
-                        await writer.send(reply)
-                        shared.registry.requestFinished(id)
-                        if let stream = channel.takeFollowUp() {
+                        if let body = await finish(reply, writer: writer, channel: channel) {
                             running += 1
-                            group.addTask(executorPreference: shared.loop) {
-                                shared.registry.streamStarted(id)
-                                await stream(sink)
-                                shared.registry.streamFinished(id)
-                            }
+                            group.addTask(executorPreference: shared.loop) { await stream(body, sink: sink) }
                         }
                         continue
                     }
@@ -119,15 +112,8 @@ struct ConnectionSession: Sendable {
                         } else {
                             reply = await run(job, channel: channel)
                         }
-                        shared.registry.handlerFinished()
-                        await writer.send(reply)
-                        shared.registry.requestFinished(id)
                         // A stream (events.subscribe) goes on after its reply, in this same task.
-                        if let stream = channel?.takeFollowUp() {
-                            shared.registry.streamStarted(id)
-                            await stream(sink)
-                            shared.registry.streamFinished(id)
-                        }
+                        if let body = await finish(reply, writer: writer, channel: channel) { await stream(body, sink: sink) }
                     }
                 }
                 if closeAfter { break }
@@ -136,6 +122,23 @@ struct ConnectionSession: Sendable {
             lifetime.end()
         }
         connection.close()
+    }
+
+    /// A handler has returned `reply`: it goes out and the request is done. Returns what the handler
+    /// asked to stream after its reply, if anything.
+    private func finish(_ reply: [UInt8], writer: ResponseWriter,
+                        channel: NotificationChannel?) async -> (@Sendable (NotificationSink) async -> Void)? {
+        shared.registry.handlerFinished()
+        await writer.send(reply)
+        shared.registry.requestFinished(id)
+        return channel?.takeFollowUp()
+    }
+
+    /// A stream after its reply, counted while it runs (it keeps an idle connection open).
+    private func stream(_ body: @Sendable (NotificationSink) async -> Void, sink: NotificationSink) async {
+        shared.registry.streamStarted(id)
+        await body(sink)
+        shared.registry.streamFinished(id)
     }
 
     private func handle(_ line: UnsafeBufferPointer<UInt8>, out: inout [UInt8], jobs: inout [Job],
