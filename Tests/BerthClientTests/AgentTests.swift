@@ -76,18 +76,18 @@ import Testing
         #expect(read.key == AgentProtocol.PoolKey(address: node.address, candidates: node.candidates, secret: testSecret))
     }
 
-    /// `requests` serializes what a run of nodes shares once: every line must still carry exactly its
-    /// own node's params, also where the next node differs in calls, secret or timeouts.
+    /// Every line `requests` writes carries its own id and exactly its own node's params, also where
+    /// neighbours differ in calls, secret or timeouts.
     @Test func requestLinesCarryEachNodesOwnParams() throws {
         func node(_ k: Int, secret: AuthSecret? = testSecret, calls: [PlannedCall] = [PlannedCall(.containerList, params: ["all": true])],
-                  callTimeout: Duration? = .seconds(30)) -> Exchanger.Node {
+                  callTimeout: Duration? = .seconds(30), connectTimeout: Duration = .seconds(5)) -> Exchanger.Node {
             Exchanger.Node(address: .tcp(host: "198.18.0.\(k)", port: 7420),
                            candidates: [.ipv4(IPv4Address(rawValue: 0xC612_0000 + UInt32(k)), port: 7420)],
-                           options: ConnectOptions(connectTimeout: .seconds(5), callTimeout: callTimeout, secret: secret), calls: calls)
+                           options: ConnectOptions(connectTimeout: connectTimeout, callTimeout: callTimeout, secret: secret), calls: calls)
         }
         let nodes = [node(1), node(2), node(3, secret: nil), node(4, secret: nil), node(5),
                      node(6, calls: [PlannedCall(.containerList, params: ["all": false])]), node(7, calls: []),
-                     node(8, callTimeout: nil), node(9, callTimeout: .seconds(31)), node(10)]
+                     node(8, callTimeout: nil), node(9, callTimeout: .seconds(31)), node(10, connectTimeout: .seconds(6)), node(11)]
         var framer = LineFramer(limit: AgentProtocol.lineLimit)
         let lines = try framer.feed(AgentClient.requests(for: nodes))
         #expect(lines.count == nodes.count)
@@ -103,6 +103,7 @@ import Testing
             let read = try AgentProtocol.exchange(from: request.params, known: &known)
             #expect(read.node.address == nodes[k].address && read.node.options.secret == nodes[k].options.secret)
             #expect(read.node.options.callTimeout == nodes[k].options.callTimeout)
+            #expect(read.node.options.connectTimeout == nodes[k].options.connectTimeout)
             #expect(read.node.calls.map(\.params) == nodes[k].calls.map(\.params))
         }
     }

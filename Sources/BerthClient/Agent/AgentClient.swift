@@ -37,38 +37,14 @@ enum AgentClient {
         return socket
     }
 
-    /// One `agent.exchange` line per node, with ids 1...n. The members nodes share (calls, secret,
-    /// timeouts) are serialized once for a run of nodes that share them, not once per node: for 64
-    /// nodes that was a third of what `berth` spends on them (docs/benchmarks.md, session 9).
+    /// One `agent.exchange` line per node, with ids 1...n.
     static func requests(for nodes: [Exchanger.Node]) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(nodes.count * 256)
-        var shared: (node: Exchanger.Node, members: ArraySlice<UInt8>)?
-        var own: [UInt8] = []
         for (k, node) in nodes.enumerated() {
-            if shared.map({ !AgentProtocol.sharesParams($0.node, node) }) ?? true {
-                shared = (node, innerMembers(AgentProtocol.sharedParams(for: node)))
-            }
-            own.removeAll(keepingCapacity: true)
-            AgentProtocol.ownParams(for: node).serialize(into: &own)
-            out += #"{"jsonrpc":"2.0","method":""#.utf8
-            out += AgentProtocol.exchange.utf8
-            out += #"","id":"#.utf8
-            out += String(k + 1).utf8
-            out += #","params":"#.utf8
-            out += own[..<(own.endIndex - 1)]  // not its closing brace: the shared members follow
-            out.append(UInt8(ascii: ","))
-            out += shared!.members
-            out += "}}\n".utf8
+            RPCFrame.encode(RPCRequest(id: .int(Int64(k + 1)), method: AgentProtocol.exchange, params: AgentProtocol.params(for: node)),
+                            into: &out)
         }
         return out
-    }
-
-    /// A non-empty object's serialized members, without its braces.
-    private static func innerMembers(_ object: JSONValue) -> ArraySlice<UInt8> {
-        var bytes: [UInt8] = []
-        object.serialize(into: &bytes)
-        return bytes.dropFirst().dropLast()
     }
 
     /// Sends what is left of `requests(for: nodes)` (`outbox`), then reads the answers until every

@@ -31,31 +31,14 @@ enum AgentProtocol {
 
     // MARK: berth's side
 
-    /// The params of `agent.exchange` for `node` (only tcp:// nodes go to the agent): its own
-    /// members and the ones every node of a command usually shares.
+    /// The params of `agent.exchange` for `node` (only tcp:// nodes go to the agent).
     static func params(for node: Exchanger.Node) -> JSONValue {
-        guard case .object(var members) = ownParams(for: node), case .object(let shared) = sharedParams(for: node) else {
-            preconditionFailure("both halves are objects")
-        }
-        members.merge(shared) { own, _ in own }
-        return .object(members)
-    }
-
-    /// The members that name the node: its address and the addresses to reach it by.
-    static func ownParams(for node: Exchanger.Node) -> JSONValue {
-        .object([
+        var members: [String: JSONValue] = [
             "node": .string(node.address.description),
             "candidates": .array(node.candidates.compactMap { candidate in
                 guard let (host, port) = candidate.agentHostAndPort else { return nil }
                 return .object(["host": .string(host), "port": .int(Int64(port))])
             }),
-        ])
-    }
-
-    /// The members a command's nodes share when they have the same calls, secret and timeouts
-    /// (`sharesParams`): serialized once for all of them (`AgentClient.requests`).
-    static func sharedParams(for node: Exchanger.Node) -> JSONValue {
-        var members: [String: JSONValue] = [
             "connectTimeoutMillis": .int(millis(node.options.connectTimeout)),
             "calls": .array(node.calls.map { call in
                 var members: [String: JSONValue] = ["method": .string(call.method)]
@@ -66,13 +49,6 @@ enum AgentProtocol {
         if let limit = node.options.callTimeout { members["callTimeoutMillis"] = .int(millis(limit)) }
         if let secret = node.options.secret { members["secret"] = .string(secret.hexForAgent) }
         return .object(members)
-    }
-
-    /// Whether `a` and `b` have the same `sharedParams`.
-    static func sharesParams(_ a: Exchanger.Node, _ b: Exchanger.Node) -> Bool {
-        a.options.connectTimeout == b.options.connectTimeout && a.options.callTimeout == b.options.callTimeout
-            && a.options.secret == b.options.secret && a.calls.count == b.calls.count
-            && zip(a.calls, b.calls).allSatisfy { $0.method == $1.method && $0.params == $1.params }
     }
 
     /// What the agent answered for `node`: the node's answers, or the failure to report for it.
