@@ -7,10 +7,63 @@ import Synchronization
 import Glibc
 #endif
 
-/// Methods a test needs: one that takes its time, one that fails with a non-RPC error, one that shows
-/// its context.
+/// Requests of `test.hold`, held until the test lets them go: a test knows a request is in flight
+/// when it says so, instead of guessing how long the server takes to read and start it (a sleep of
+/// 50 or 100 ms is not enough on two cores busy with the rest of the suite).
+private final class Holds: Sendable {
+    private struct State {
+        var started = 0
+        var open = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state = Mutex(State())
+
+    /// Suspends until `release()` (at once once released for good).
+    func hold() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s in
+                s.started += 1
+                if s.open { return true }
+                s.waiting.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+
+    /// Lets every held request go; with `forGood`, later ones are not held either.
+    func release(forGood: Bool = false) {
+        let waiting = state.withLock { s in
+            if forGood { s.open = true }
+            defer { s.waiting = [] }
+            return s.waiting
+        }
+        for c in waiting { c.resume() }
+    }
+
+    /// Returns once `count` holds have started; fails the test after 10 s.
+    func untilStarted(_ count: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while state.withLock({ $0.started }) < count {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("\(count) held requests did not start within 10 s")
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+}
+
+/// Methods a test needs: one that takes its time, one that is held until the test lets it go, one
+/// that fails with a non-RPC error, one that shows its context.
 private struct TestProvider: MethodProvider {
+    let holds: Holds
+
     func register(into table: inout MethodTable) {
+        table.register("test.hold") { [holds] _, _ in
+            await holds.hold()
+            return .string("released")
+        }
         table.register("test.sleep") { request, _ in
             let ms = request.params?["ms"]?.intValue ?? 200
             try await Task.sleep(for: .milliseconds(ms))
@@ -63,6 +116,7 @@ private struct Running {
     let server: NodeServer
     let socketPath: String
     let directory: String
+    let holds: Holds
 }
 
 private func withServer(_ extra: [String] = [], info extraInfo: (@Sendable () async -> [String: JSONValue])? = nil,
@@ -75,7 +129,8 @@ private func withServer(_ extra: [String] = [], info extraInfo: (@Sendable () as
         arguments: ["--listen", "unix:" + socketPath, "--state-dir", directory, "--run-dir", directory] + extra,
         readFile: { _ in nil }) else { Issue.record("no run command"); return }
     var methods = MethodTable()
-    TestProvider().register(into: &methods)
+    let holds = Holds()
+    TestProvider(holds: holds).register(into: &methods)
     let info = NodeDescription(managerMode: "user", runtime: "podman", stateDirectory: directory, extraInfo: extraInfo)
     let server = try NodeServer(configuration: configuration, methods: methods, info: info,
                                 logger: Logger(minimumLevel: .error, underSystemd: true) { _ in })
@@ -83,11 +138,13 @@ private func withServer(_ extra: [String] = [], info extraInfo: (@Sendable () as
         group.addTask { try await server.run(handlingSignals: false, inherited: []) }
         while !FileSystem.exists(socketPath) { try await Task.sleep(for: .milliseconds(5)) }
         do {
-            try await body(Running(server: server, socketPath: socketPath, directory: directory))
+            try await body(Running(server: server, socketPath: socketPath, directory: directory, holds: holds))
         } catch {
+            holds.release(forGood: true)
             server.stop()
             throw error
         }
+        holds.release(forGood: true)
         server.stop()
         try await group.waitForAll()
     }
@@ -118,12 +175,15 @@ private func request(_ id: Int, _ method: String, _ params: String? = nil) -> [U
         try await withServer { s in
             let c = try await Connection.connect(to: .unix(path: s.socketPath))
             defer { c.close() }
-            try await c.write(request(1, "test.sleep", "{\"ms\":300}") + request(2, "node.ping") + request(3, "node.info"))
+            try await c.write(request(1, "test.hold") + request(2, "node.ping") + request(3, "node.info"))
             var buffer: [UInt8] = []
-            let lines = try await readLines(c, count: 3, buffer: &buffer)
-            #expect(lines.map { $0["id"]?.intValue } == [2, 3, 1])
-            #expect(lines[2]["result"]?["slept"]?.intValue == 300)
-            #expect(lines[1]["result"]?["managerMode"]?.stringValue == "user")
+            let fast = try await readLines(c, count: 2, buffer: &buffer)
+            #expect(fast.map { $0["id"]?.intValue } == [2, 3])
+            #expect(fast[1]["result"]?["managerMode"]?.stringValue == "user")
+            try await s.holds.untilStarted(1)
+            s.holds.release()
+            let slow = try await readLines(c, count: 1, buffer: &buffer)
+            #expect(slow[0]["id"]?.intValue == 1 && slow[0]["result"]?.stringValue == "released")
         }
     }
 
@@ -145,13 +205,16 @@ private func request(_ id: Int, _ method: String, _ params: String? = nil) -> [U
         try await withServer { s in
             let c = try await Connection.connect(to: .unix(path: s.socketPath))
             defer { c.close() }
-            try await c.write(request(1, "test.sleep", "{\"ms\":400}"))
-            try await Task.sleep(for: .milliseconds(100))
+            try await c.write(request(1, "test.hold"))
+            try await s.holds.untilStarted(1)
             let started = ContinuousClock.now
             s.server.stop()
+            // The request in flight is not cut off: it is let go a while after the stop, and answered.
+            try await Task.sleep(for: .milliseconds(200))
+            s.holds.release()
             var buffer: [UInt8] = []
             let lines = try await readLines(c, count: 1, buffer: &buffer)
-            #expect(lines[0]["result"]?["slept"]?.intValue == 400)
+            #expect(lines[0]["result"]?.stringValue == "released")
             #expect(try await c.read().isEmpty, "closed after the last answer")
             #expect(ContinuousClock.now - started < .seconds(5))
             // New connections are refused once the server drains.
@@ -188,14 +251,15 @@ private func request(_ id: Int, _ method: String, _ params: String? = nil) -> [U
             // With another request in flight (on another connection), the same read goes to the pool.
             let other = try await Connection.connect(to: .unix(path: s.socketPath))
             defer { other.close() }
-            try await other.write(request(9, "test.sleep", "{\"ms\":300}"))
-            try await Task.sleep(for: .milliseconds(50))
+            try await other.write(request(9, "test.hold"))
+            try await s.holds.untilStarted(1)
             try await c.write(request(4, "test.thread.connection") + request(5, "test.thread.now"))
             let busy = try await readLines(c, count: 2, buffer: &buffer)
             #expect(names(busy, 4).count == 2 && !names(busy, 4).contains("berth-epoll"), "\(names(busy, 4))")
             #expect(names(busy, 5) == ["berth-epoll"])
+            s.holds.release()
             var otherBuffer: [UInt8] = []
-            #expect(try await readLines(other, count: 1, buffer: &otherBuffer)[0]["result"]?["slept"]?.intValue == 300)
+            #expect(try await readLines(other, count: 1, buffer: &otherBuffer)[0]["result"]?.stringValue == "released")
         }
     }
 
@@ -231,17 +295,23 @@ private func request(_ id: Int, _ method: String, _ params: String? = nil) -> [U
 
     @Test func idleConnectionsAreClosedButBusyOnesAreNot() async throws {
         try await withServer(["--idle-timeout", "1"]) { s in
+            let t0 = ContinuousClock.now
             let busy = try await Connection.connect(to: .unix(path: s.socketPath))
             defer { busy.close() }
             let idle = try await Connection.connect(to: .unix(path: s.socketPath))
             defer { idle.close() }
-            try await busy.write(request(1, "test.sleep", "{\"ms\":2500}"))
-            let t0 = ContinuousClock.now
-            #expect(try await idle.read().isEmpty)
-            #expect(ContinuousClock.now - t0 < .milliseconds(2400))
+            try await busy.write(request(1, "test.hold"))
+            try await s.holds.untilStarted(1)
+            #expect(try await idle.read(within: .seconds(10)).isEmpty)
+            // Closed by the reaper (1 s after it connected), not by anything sooner.
+            #expect(ContinuousClock.now - t0 >= .milliseconds(900))
+            // The busy connection has sent nothing for longer than the timeout by now, and stays
+            // open while its request runs.
+            try await Task.sleep(for: .milliseconds(1500))
+            s.holds.release()
             var buffer: [UInt8] = []
             let lines = try await readLines(busy, count: 1, buffer: &buffer)
-            #expect(lines[0]["result"]?["slept"]?.intValue == 2500)
+            #expect(lines[0]["result"]?.stringValue == "released")
         }
     }
 
