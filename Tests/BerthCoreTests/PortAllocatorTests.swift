@@ -33,6 +33,21 @@ struct Listener {
     func close() { Glibc.close(fd) }
 }
 
+/// The first of `count` consecutive ports that nothing holds, below the kernel's ephemeral range.
+/// Ports inside that range go to other tests' outgoing connections and port-0 listeners at any
+/// moment: "free again after close" once failed on 45000 because a neighbour's connection took it.
+func quietPorts(_ count: Int) throws -> UInt16 {
+    let range = (try? FileSystem.read("/proc/sys/net/ipv4/ip_local_port_range", limit: 64)).map { String(decoding: $0, as: UTF8.self) }
+    let low = range?.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first.flatMap { Int($0) } ?? 32768
+    var base = max(1024, low - 3000)
+    while base + count <= low {
+        if (0..<count).allSatisfy({ PortProbe.isFree(UInt16(base + $0)) }) { return UInt16(base) }
+        base += count
+    }
+    struct NoQuietPorts: Error, CustomStringConvertible { let description: String }
+    throw NoQuietPorts(description: "no \(count) free ports in a row below the ephemeral range (from \(low))")
+}
+
 @Suite struct PortAllocatorTests {
     let id = try! Identifier("web")
     let other = try! Identifier("db")
@@ -40,8 +55,7 @@ struct Listener {
 
     @Test func probeSeesListeners() throws {
         // Find a free port, listen on loopback, and the probe must see it taken.
-        var port: UInt16 = 45000
-        while !PortProbe.isFree(port) { port += 1 }
+        let port = try quietPorts(1)
         let listener = try #require(Listener(port: port))
         #expect(!PortProbe.isFree(port))
         listener.close()
@@ -49,13 +63,12 @@ struct Listener {
         #expect(!PortProbe.isFree(0))
     }
 
-    /// geard's case: from 40000, with 40001 taken by a listener, the allocator yields 40000, 40002, 40003.
+    /// geard's case: from 40000, with 40001 taken by a listener, the allocator yields 40000, 40002, 40003
+    /// (here from the first of four quiet ports).
     @Test func skipsAPortSomethingListensOn() throws {
         let scratch = try ScratchLayout()
         defer { scratch.remove() }
-        // 40000-40003 may be busy on a shared machine; then shift the window, keeping the shape.
-        var base: UInt16 = 40000
-        while !(0..<4).allSatisfy({ PortProbe.isFree(base + $0) }) { base += 4 }
+        let base = try quietPorts(4)
         let listener = try #require(Listener(port: base + 1))
         defer { listener.close() }
         let allocator = PortAllocator(layout: scratch.layout, range: base...(base + 100))

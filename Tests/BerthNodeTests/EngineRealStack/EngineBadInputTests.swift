@@ -97,7 +97,7 @@ struct EngineBadInputTests {
             let reservations = try PortAllocator(layout: layout, range: stack.configuration.portRange).reservations()
             #expect(reservations.map(\.owner) == [survivor])
             #expect(try await second.list(ContainerListParams()).containers.map(\.id) == ["survivor"])
-            #expect(try stack.show("ctr-survivor.service", "LoadState") == "loaded")
+            #expect(try await stack.show("ctr-survivor.service", "LoadState") == "loaded")
             // A start-up with nothing to repair writes nothing (every berthd start runs open()).
             let unitText = try FileSystem.read(layout.container(survivor).unitFile)
             let third = try await stack.engine().open()

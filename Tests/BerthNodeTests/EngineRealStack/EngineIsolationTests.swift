@@ -12,8 +12,8 @@ import BerthSystem
 struct EngineIsolationTests {
     static let httpd = ["sh", "-c", "mkdir -p /tmp/www && id -u > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www"]
 
-    static func podmanExec(_ name: String, _ argv: [String]) -> String? {
-        guard let result = try? ProcessRunner.runBlocking(ProcessRequest(
+    static func podmanExec(_ name: String, _ argv: [String]) async -> String? {
+        guard let result = try? await ProcessRunner.run(ProcessRequest(
             "/usr/bin/podman", ["exec", name] + argv, environment: RealStack.podmanEnvironment, timeout: .seconds(30))),
             result.succeeded else { return nil }
         return result.stdoutText.split(separator: "\n").first.map(String.init)
@@ -58,9 +58,9 @@ struct EngineIsolationTests {
             let port = try #require(a.ports.first?.external)
             let page = await RealStack.curlEventually(port)
             #expect(page?.split(separator: "\n").first.map(String.init) == String(uidA))
-            #expect(EngineIsolationTests.podmanExec("ctr-iso-b", ["id", "-u"]) == String(uidB))
-            #expect(EngineIsolationTests.podmanExec("ctr-iso-b", ["id", "-g"]) == String(uidB))
-            #expect(EngineIsolationTests.podmanExec("ctr-iso-b", ["sh", "-c", "touch /x 2>/dev/null && echo writable || echo read-only"]) == "read-only")
+            #expect(await EngineIsolationTests.podmanExec("ctr-iso-b", ["id", "-u"]) == String(uidB))
+            #expect(await EngineIsolationTests.podmanExec("ctr-iso-b", ["id", "-g"]) == String(uidB))
+            #expect(await EngineIsolationTests.podmanExec("ctr-iso-b", ["sh", "-c", "touch /x 2>/dev/null && echo writable || echo read-only"]) == "read-only")
 
             // Scripts (0755) and the home (owned by the uid) on the host.
             let pathsA = layout.container(try Identifier("iso-a"))

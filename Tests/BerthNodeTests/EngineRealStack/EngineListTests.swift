@@ -72,7 +72,7 @@ struct EngineListTests {
             // the unit stopped with systemctl.
             let mark = stack.configuration.layout.container(try Identifier("la")).startOnBootLink
             try FileSystem.remove(mark)
-            _ = try ProcessRunner.runBlocking(ProcessRequest(
+            _ = try await ProcessRunner.run(ProcessRequest(
                 "/bin/systemctl", ["--user", "stop", "--", "ctr-la.service"],
                 environment: stack.manager.handle.environment, timeout: .seconds(60)))
             var stoppedSeen = false

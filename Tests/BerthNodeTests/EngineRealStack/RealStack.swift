@@ -13,7 +13,8 @@ final class RealStack: Sendable {
     static let containersConf = "/etc/berth/containers.conf"
 
     /// Root, systemd, podman, the bootstrap's containers.conf and the two local images.
-    static var available: Bool {
+    /// Asked once (each suite's trait reads it; every answer costs two podman runs).
+    static let available: Bool = {
         guard getuid() == 0, FileSystem.exists("/lib/systemd/systemd"), FileSystem.exists("/usr/bin/podman"),
               FileSystem.exists(containersConf), FileSystem.exists("/usr/bin/curl") else { return false }
         for image in ["localhost/busybox:latest", "localhost/berth-httpd:latest"] {
@@ -22,7 +23,7 @@ final class RealStack: Sendable {
             if result?.succeeded != true { return false }
         }
         return true
-    }
+    }()
 
     static let clientKind = getenv("BERTH_SYSTEMD_CLIENT").flatMap { SystemdClientKind(rawValue: String(cString: $0)) } ?? .dbus
 
@@ -69,16 +70,16 @@ final class RealStack: Sendable {
     func engine() -> ContainerEngine { ContainerEngine(configuration: configuration, systemd: systemd) }
 
     /// `systemctl show` run directly: the independent witness.
-    func show(_ unit: String, _ property: String) throws -> String {
-        let result = try ProcessRunner.runBlocking(ProcessRequest(
+    func show(_ unit: String, _ property: String) async throws -> String {
+        let result = try await ProcessRunner.run(ProcessRequest(
             "/bin/systemctl", ["--user", "show", "--property=" + property, "--value", "--", unit],
             environment: manager.handle.environment, timeout: .seconds(30)))
         return result.stdoutText.split(separator: "\n").first.map(String.init) ?? ""
     }
 
     /// The page at `port`, or nil when the connection fails.
-    static func curl(_ port: UInt16) -> String? {
-        guard let result = try? ProcessRunner.runBlocking(ProcessRequest(
+    static func curl(_ port: UInt16) async -> String? {
+        guard let result = try? await ProcessRunner.run(ProcessRequest(
             "/usr/bin/curl", ["-s", "--max-time", "3", "http://127.0.0.1:\(port)/"], timeout: .seconds(10))),
             result.succeeded else { return nil }
         return result.stdoutText
@@ -87,7 +88,7 @@ final class RealStack: Sendable {
     /// Retries while a just-started server comes up.
     static func curlEventually(_ port: UInt16, attempts: Int = 150) async -> String? {
         for _ in 0..<attempts {
-            if let page = curl(port) { return page }
+            if let page = await curl(port) { return page }
             try? await Task.sleep(for: .milliseconds(100))
         }
         return nil

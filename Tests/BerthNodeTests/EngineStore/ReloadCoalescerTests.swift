@@ -7,8 +7,11 @@ final class CountingSystemd: SystemdClient, @unchecked Sendable {
     var reloads = 0
     /// What `listUnits` answers: the units systemd "holds", whatever the pattern.
     var held: [UnitListing] = []
+    /// How long a reload takes.
+    let reloadTime: Duration
+    init(reloadTime: Duration = .milliseconds(50)) { self.reloadTime = reloadTime }
     func daemonReload() async throws(SystemdError) {
-        try? await Task.sleep(for: .milliseconds(50))
+        try? await Task.sleep(for: reloadTime)
         lock.with { reloads += 1 }
     }
     func start(_ unit: String) async throws(SystemdError) {}
@@ -29,7 +32,9 @@ final class NSLockish: Sendable {
 
 @Suite struct ReloadCoalescerTests {
     @Test func concurrentCallersShareReloads() async throws {
-        let client = CountingSystemd()
+        // Reloads long enough that 32 callers started together arrive within two of them even when
+        // the suite's other tests keep the pool's two threads busy (50 ms left little room).
+        let client = CountingSystemd(reloadTime: .milliseconds(200))
         let coalescer = ReloadCoalescer(client: client)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<32 { group.addTask { try await coalescer.reload() } }

@@ -34,15 +34,15 @@ struct DBusSystemdClientTests {
     }
 
     /// `systemctl --user show --value` run directly.
-    static func witness(_ manager: EmbeddedManager, _ unit: String, _ property: String) throws -> String {
-        let result = try ProcessRunner.runBlocking(ProcessRequest(
+    static func witness(_ manager: EmbeddedManager, _ unit: String, _ property: String) async throws -> String {
+        let result = try await ProcessRunner.run(ProcessRequest(
             "/bin/systemctl", ["--user", "show", "--property=" + property, "--value", "--", unit],
             environment: manager.handle.environment, timeout: .seconds(30)))
         return result.stdoutText.split(separator: "\n").first.map(String.init) ?? ""
     }
 
-    static func systemctl(_ manager: EmbeddedManager, _ arguments: [String]) throws -> ProcessResult {
-        try ProcessRunner.runBlocking(ProcessRequest("/bin/systemctl", ["--user"] + arguments,
+    static func systemctl(_ manager: EmbeddedManager, _ arguments: [String]) async throws -> ProcessResult {
+        try await ProcessRunner.run(ProcessRequest("/bin/systemctl", ["--user"] + arguments,
                                                      environment: manager.handle.environment, timeout: .seconds(60)))
     }
 
@@ -75,13 +75,13 @@ struct DBusSystemdClientTests {
             try await client.daemonReload()
 
             try await client.start("berth-dc-a.service")
-            #expect(try Self.witness(manager, "berth-dc-a.service", "ActiveState") == "active")
+            #expect(try await Self.witness(manager, "berth-dc-a.service", "ActiveState") == "active")
             let shown = try await client.show(["berth-dc-a.service", "berth-dc-b.service", "berth-dc-none.service"],
                                               properties: ["ActiveState", "SubState", "MainPID", "LoadState"])
             let a = try #require(shown["berth-dc-a.service"])
             #expect(a["ActiveState"] == "active" && a["SubState"] == "running" && a["Id"] == "berth-dc-a.service")
             let pid = try #require(a["MainPID"].flatMap { Int32($0) })
-            #expect(String(try Self.witness(manager, "berth-dc-a.service", "MainPID")) == "\(pid)")
+            #expect(String(try await Self.witness(manager, "berth-dc-a.service", "MainPID")) == "\(pid)")
             #expect(String(decoding: try FileSystem.read("/proc/\(pid)/comm", limit: 64), as: UTF8.self) == "sleep\n")
             #expect(shown["berth-dc-b.service"]?["ActiveState"] == "inactive" && shown["berth-dc-b.service"]?["MainPID"] == "0")
             #expect(shown["berth-dc-none.service"]?["LoadState"] == "not-found", "an unknown unit answers, as with systemctl show")
@@ -93,11 +93,11 @@ struct DBusSystemdClientTests {
             #expect(listed.allSatisfy { $0.name.hasPrefix("berth-dc-") }, "the pattern filters: \(listed.map(\.name))")
 
             try await client.restart("berth-dc-a.service")
-            let restartedPID = try Self.witness(manager, "berth-dc-a.service", "MainPID")
+            let restartedPID = try await Self.witness(manager, "berth-dc-a.service", "MainPID")
             #expect(restartedPID != "\(pid)" && restartedPID != "0", "a restart gives a new main process")
 
             try await client.stop("berth-dc-a.service", wait: true)
-            #expect(try Self.witness(manager, "berth-dc-a.service", "ActiveState") == "inactive",
+            #expect(try await Self.witness(manager, "berth-dc-a.service", "ActiveState") == "inactive",
                     "stop returned only after the job finished")
 
             // Concurrent jobs on the one connection each wait for their own JobRemoved.
@@ -105,13 +105,14 @@ struct DBusSystemdClientTests {
                 for unit in ["berth-dc-a.service", "berth-dc-b.service"] { group.addTask { try await client.start(unit) } }
                 try await group.waitForAll()
             }
-            #expect(try Self.witness(manager, "berth-dc-a.service", "ActiveState") == "active")
-            #expect(try Self.witness(manager, "berth-dc-b.service", "ActiveState") == "active")
+            #expect(try await Self.witness(manager, "berth-dc-a.service", "ActiveState") == "active")
+            #expect(try await Self.witness(manager, "berth-dc-b.service", "ActiveState") == "active")
             try await client.stop("berth-dc-b.service", wait: false)
-            for _ in 0..<100 where try Self.witness(manager, "berth-dc-b.service", "ActiveState") != "inactive" {
+            for _ in 0..<100 {
+                if try await Self.witness(manager, "berth-dc-b.service", "ActiveState") == "inactive" { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            #expect(try Self.witness(manager, "berth-dc-b.service", "ActiveState") == "inactive")
+            #expect(try await Self.witness(manager, "berth-dc-b.service", "ActiveState") == "inactive")
         }
     }
 
@@ -123,9 +124,9 @@ struct DBusSystemdClientTests {
                                       "starting a unit whose process fails succeeded")
             #expect(failed.message.contains("berth-dc-false.service") && failed.message.contains("job failed")
                     && failed.message.contains("exit-code"), "\(failed.message)")
-            #expect(try Self.witness(manager, "berth-dc-false.service", "ActiveState") == "failed")
+            #expect(try await Self.witness(manager, "berth-dc-false.service", "ActiveState") == "failed")
             try await client.resetFailed("berth-dc-false.service")
-            #expect(try Self.witness(manager, "berth-dc-false.service", "ActiveState") == "inactive")
+            #expect(try await Self.witness(manager, "berth-dc-false.service", "ActiveState") == "inactive")
 
             // systemd's own refusal keeps its name and words.
             let refused = try #require(await Self.failure { () async throws(SystemdError) in
@@ -142,10 +143,10 @@ struct DBusSystemdClientTests {
             try await client.daemonReload()
             let first = try await client.bus().connection
             // daemon-reexec drops every private connection.
-            let reexec = try Self.systemctl(manager, ["daemon-reexec"])
+            let reexec = try await Self.systemctl(manager, ["daemon-reexec"])
             #expect(reexec.succeeded, "\(reexec.stderrText)")
             try await client.start("berth-dc-r.service")
-            #expect(try Self.witness(manager, "berth-dc-r.service", "ActiveState") == "active")
+            #expect(try await Self.witness(manager, "berth-dc-r.service", "ActiveState") == "active")
             #expect(first.isClosed, "the old connection died with the exec")
             #expect(try await client.bus().connection !== first, "the client opened a new connection")
         }

@@ -79,13 +79,13 @@ struct UnitStateCacheTests {
             let listed = try await client.listUnits(matching: "berth-uc-*.service")
             #expect(listed == [UnitListing(name: "berth-uc-a.service", loadState: "loaded", activeState: "active", subState: "running")])
             let pid = try await client.show(["berth-uc-a.service"], properties: ["MainPID"])["berth-uc-a.service"]?["MainPID"]
-            #expect(pid == (try Manager.witness(manager, "berth-uc-a.service", "MainPID")) && pid != "0")
+            #expect(pid == (try await Manager.witness(manager, "berth-uc-a.service", "MainPID")) && pid != "0")
 
             // Behind its back: systemctl starts b and another unit the cache does not cover.
-            #expect(try Manager.systemctl(manager, ["start", "berth-uc-b.service", "other-uc.service"]).succeeded)
+            #expect(try await Manager.systemctl(manager, ["start", "berth-uc-b.service", "other-uc.service"]).succeeded)
             #expect(try await Self.eventually { try await Self.agrees(cache, manager) })
             #expect(cache.listing()?.contains { $0.name == "other-uc.service" } == false)
-            let bPID = try Manager.witness(manager, "berth-uc-b.service", "MainPID")
+            let bPID = try await Manager.witness(manager, "berth-uc-b.service", "MainPID")
             #expect(try await Self.eventually { cache.states(["berth-uc-b.service"])?["berth-uc-b.service"]??.mainPID.description == bPID })
 
             // A crash: the main process killed; systemd marks the unit failed and the cache follows.
@@ -94,7 +94,7 @@ struct UnitStateCacheTests {
                 let b = cache.states(["berth-uc-b.service"])?["berth-uc-b.service"] ?? nil
                 return b?.activeState == "failed" && b?.mainPID == 0
             })
-            #expect(try Manager.witness(manager, "berth-uc-b.service", "ActiveState") == "failed")
+            #expect(try await Manager.witness(manager, "berth-uc-b.service", "ActiveState") == "failed")
 
             // Stopped, failure reset and reloaded: systemd unloads the unused units (UnitRemoved).
             try await client.stop("berth-uc-a.service", wait: true)
@@ -119,8 +119,8 @@ struct UnitStateCacheTests {
             #expect(counts.last == 0, "signals per second with nothing happening: \(counts)")
 
             // Re-executed manager: the connection drops, the next call reconnects and re-snapshots.
-            #expect(try Manager.systemctl(manager, ["start", "berth-uc-a.service"]).succeeded)
-            #expect(try Manager.systemctl(manager, ["daemon-reexec"]).succeeded)
+            #expect(try await Manager.systemctl(manager, ["start", "berth-uc-a.service"]).succeeded)
+            #expect(try await Manager.systemctl(manager, ["daemon-reexec"]).succeeded)
             try await client.daemonReload()
             #expect(try await Self.eventually { try await Self.agrees(cache, manager) })
             #expect(cache.listing()?.contains { $0.name == "berth-uc-a.service" && $0.activeState == "active" } == true)
