@@ -1,3 +1,5 @@
+import BerthCore
+
 /// `berthd --help`.
 public enum NodeHelp {
     public static let text = """
@@ -35,7 +37,8 @@ public enum NodeHelp {
       --runtime NAME              podman|docker|auto (default auto)
       --systemd-client KIND       dbus|systemctl (default dbus): D-Bus on the manager's private socket,
                                   or one systemctl process per call (the old path, for comparison)
-      --port-range A-B            host ports the node may allocate
+      --port-range A-B            host ports the node may allocate (default \(PortAllocator.defaultRange.lowerBound)-\(PortAllocator.defaultRange.upperBound),
+                                  below Linux's ephemeral ports, which outgoing connections take)
       --log-level LEVEL           debug|info|notice|warning|error (default info). One line per event;
                                   under systemd with journald <N> priorities and no timestamps.
 
