@@ -18,7 +18,7 @@ private final class Holds: Sendable {
     }
     private let state = Mutex(State())
 
-    /// Suspends until `release()` (at once once released for good).
+    /// Suspends until `release()`; after `release(forGood: true)` returns at once.
     func hold() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let now = state.withLock { s in
