@@ -28,7 +28,8 @@ final class Registration: Sendable {
     fileprivate struct State {
         var readable = true
         var writable = true
-        /// The loop reported the peer's end of stream, a hang-up or an error: sticky, as no edge follows.
+        /// The loop reported the peer's end of stream (EPOLLRDHUP) or an error: sticky, as no edge
+        /// follows. Not EPOLLHUP alone: a socket registered before `connect` reports it while unconnected.
         var hungUp = false
         var reader: UnsafeContinuation<Void, any Error>?
         var writer: UnsafeContinuation<Void, any Error>?
@@ -49,8 +50,8 @@ final class Registration: Sendable {
 
     var isClosed: Bool { state.withLock { $0.closing } }
 
-    /// Whether the loop has reported the peer's end of stream (or a hang-up or error) at any time:
-    /// a reader cannot count on another edge after that.
+    /// Whether the loop has reported the peer's end of stream (or an error) at any time: a reader
+    /// cannot count on another edge after that.
     var peerHungUp: Bool { state.withLock { $0.hungUp } }
 
     /// Starts an operation; throws `closed` once `close` was called.
@@ -135,7 +136,7 @@ final class Registration: Sendable {
         let (reader, writer) = state.withLock { s in
             var reader: UnsafeContinuation<Void, any Error>?
             var writer: UnsafeContinuation<Void, any Error>?
-            if events & (BERTH_EPOLLRDHUP | BERTH_EPOLLHUP | BERTH_EPOLLERR) != 0 { s.hungUp = true }
+            if events & (BERTH_EPOLLRDHUP | BERTH_EPOLLERR) != 0 { s.hungUp = true }
             if events & readEvents != 0 {
                 s.readable = true
                 reader = s.reader

@@ -52,9 +52,14 @@ extension SystemTests {
             defer { server.finish() }
             let (client, peer) = try await server.listener.connectedPair()
             defer { client.close(); peer.close() }
+            // The client's registration saw EPOLLHUP before its connect: not an end of stream.
+            #expect(!client.registration.peerHungUp && !peer.registration.peerHungUp)
             for k in 0..<50 {
                 try await client.write(Array("ask \(k)\n".utf8))
                 #expect(try await peer.read(within: .seconds(5)) == Array("ask \(k)\n".utf8))  // short: the buffer is 64 KiB
+                // The same on the connecting side: its next read waits for the answer's edge.
+                try await peer.write(Array("answer \(k)\n".utf8))
+                #expect(try await client.read(within: .seconds(5)) == Array("answer \(k)\n".utf8))
                 if k % 2 == 0 {
                     // Arrives, and the loop sees it, before the next read starts.
                     try await client.write(Array("more \(k)\n".utf8))
@@ -72,6 +77,7 @@ extension SystemTests {
             try await Task.sleep(for: .milliseconds(5))
             #expect(try await peer.read(within: .seconds(5)) == Array("last".utf8))
             #expect(try await peer.read(within: .seconds(5)) == [])
+            #expect(peer.registration.peerHungUp)
         }
 
         @Test func largeWritesWaitForTheReaderAndArriveIntact() async throws {
