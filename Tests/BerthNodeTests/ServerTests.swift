@@ -59,6 +59,21 @@ private final class Holds: Sendable {
 private struct TestProvider: MethodProvider {
     let holds: Holds
 
+    /// A handler that replies "streaming", then sends `notes` test.note notifications (k = 1...notes)
+    /// and keeps its stream open until the connection ends ("no channel" when it cannot stream).
+    static func streaming(notes: Int64) -> @Sendable (NoParams, RequestContext) async throws -> String {
+        { _, context in
+            guard let channel = context.notifications else { return "no channel" }
+            channel.afterReply { sink in
+                for k: Int64 in 1...notes { await sink.send("test.note", params: .object(["k": .int(k)])) }
+                let (ended, end) = AsyncStream.makeStream(of: Void.self)
+                sink.onConnectionEnd { end.finish() }
+                for await _ in ended {}
+            }
+            return "streaming"
+        }
+    }
+
     func register(into table: inout MethodTable) {
         table.register("test.hold") { [holds] _, _ in
             await holds.hold()
@@ -73,28 +88,11 @@ private struct TestProvider: MethodProvider {
             struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }
             throw Boom()
         }
-        // Replies, then sends three notifications and keeps its stream open until the connection ends.
-        table.register("test.stream") { (_: NoParams, context: RequestContext) -> String in
-            guard let channel = context.notifications else { return "no channel" }
-            channel.afterReply { sink in
-                for k: Int64 in 1...3 { await sink.send("test.note", params: .object(["k": .int(k)])) }
-                let (ended, end) = AsyncStream.makeStream(of: Void.self)
-                sink.onConnectionEnd { end.finish() }
-                for await _ in ended {}
-            }
-            return "streaming"
-        }
-        // The same, placed on the connection (answered without a task of its own when nothing else runs).
-        table.register("test.stream.connection", on: .connection) { (_: NoParams, context: RequestContext) -> String in
-            guard let channel = context.notifications else { return "no channel" }
-            channel.afterReply { sink in
-                for k: Int64 in 1...2 { await sink.send("test.note", params: .object(["k": .int(k)])) }
-                let (ended, end) = AsyncStream.makeStream(of: Void.self)
-                sink.onConnectionEnd { end.finish() }
-                for await _ in ended {}
-            }
-            return "streaming"
-        }
+        // Replies, then sends three notifications and keeps its stream open until the connection ends;
+        // the same with two, placed on the connection (answered without a task of its own when
+        // nothing else runs).
+        table.register("test.stream", Self.streaming(notes: 3))
+        table.register("test.stream.connection", on: .connection, Self.streaming(notes: 2))
         // Where each kind of handler runs: the name of its thread, before and after a suspension.
         table.register("test.thread") { _, _ in try await threadNames() }
         table.register("test.thread.connection", on: .connection) { _, _ in try await threadNames() }
