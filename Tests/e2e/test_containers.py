@@ -134,7 +134,8 @@ def test_bad_input_changes_nothing(cu):
         ("invalid_params", {"id": "x1", "image": "--privileged"}),
         ("invalid_params", {"id": "x2", "image": "busybox;rm -rf /"}),
         ("invalid_params", {"id": "x3", "image": BUSYBOX, "volumes": [{"hostPath": "../../etc", "containerPath": "/x"}]}),
-        ("invalid_params", {"id": "x4", "image": BUSYBOX, "environment": [{"name": "LD_PRELOAD", "value": "/x.so"}]}),
+        ("invalid_params", {"id": "x4", "image": BUSYBOX, "environment": [{"name": "PEM", "value": "line\nbreak"}]}),
+        ("invalid_params", {"id": "x5", "image": BUSYBOX, "environment": [{"name": "A-B", "value": "x"}]}),
         ("already_exists", {"id": "keep", "image": BUSYBOX}),
     ]
     for kind, params in cases:

@@ -1,7 +1,8 @@
-import BerthSystem
-
-/// systemd's `EnvironmentFile=` format: the parser reads what systemd's `load_env_file` reads, and the
-/// writer produces text systemd reads back as exactly the values given, whatever they contain.
+/// systemd's `EnvironmentFile=` format, the one users write environments in: `berth install
+/// --env-file`, an `environmentSource`'s body, and container environment files written before the
+/// node stored them in the runtime's format (`RuntimeEnvironmentFile`). The parser reads what
+/// systemd's `load_env_file` reads; the variables it yields are then validated like any others, so
+/// a quoted multi-line value is refused with its line.
 ///
 /// The grammar (systemd src/basic/env-file.c): blanks before a name are skipped; a line starting with
 /// `#` or `;` is a comment; `NAME=VALUE`, blanks around the name dropped. An unquoted value has its
@@ -19,26 +20,6 @@ public enum EnvironmentFile {
     /// The most lines accepted.
     public static let maxLines = 10_000
 
-    /// Renders `environment` so that systemd's parser yields exactly its variables: every value in
-    /// double quotes, with `"`, `\`, `` ` `` and `$` escaped and everything else (newlines, `'`, `%`,
-    /// blanks, any Unicode) written as is.
-    public static func render(_ environment: Environment) -> String {
-        var out = ""
-        for variable in environment.variables {
-            out += variable.name
-            out += "=\""
-            for scalar in variable.value.unicodeScalars {
-                switch scalar {
-                case "\"", "\\", "`", "$": out += "\\"
-                default: break
-                }
-                out.unicodeScalars.append(scalar)
-            }
-            out += "\"\n"
-        }
-        return out
-    }
-
     /// Parses text in the grammar above.
     public static func parse(_ text: String) throws(EnvironmentError) -> Environment {
         try parse(bytes: Array(text.utf8))
@@ -51,15 +32,5 @@ public enum EnvironmentFile {
         for b in bytes { try parser.feed(b) }
         try parser.finish()
         return parser.environment
-    }
-
-    /// Writes `environment` to `path` atomically, readable by the owner only (values may be secrets).
-    public static func write(_ environment: Environment, to path: String) throws {
-        try FileSystem.writeAtomically(Array(render(environment).utf8), to: path, mode: 0o600)
-    }
-
-    /// Reads and parses the file at `path`.
-    public static func read(from path: String) throws -> Environment {
-        try parse(bytes: FileSystem.read(path, limit: maxBytes))
     }
 }

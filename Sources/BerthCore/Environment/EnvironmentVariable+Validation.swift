@@ -14,8 +14,9 @@ extension EnvironmentVariable {
     }
 
     /// Throws unless the name is valid, the value fits `maxValueBytes` and holds no NUL (which no
-    /// process environment can carry). Any other character, newlines included, is allowed: the
-    /// env-file writer escapes what systemd would interpret.
+    /// process environment can carry) and no line break (`\n` or `\r`: the runtime's `--env-file`,
+    /// through which values reach the container, is one variable per line; see
+    /// `RuntimeEnvironmentFile`). Any other character arrives in the container exactly as given.
     public func validate() throws(EnvironmentError) {
         if name.isEmpty { throw EnvironmentError(reason: "a variable name may not be empty") }
         if name.utf8.count > EnvironmentVariable.maxNameBytes {
@@ -29,6 +30,10 @@ extension EnvironmentVariable {
         }
         if value.utf8.contains(0) {
             throw EnvironmentError(reason: "the value of \(name) contains a NUL byte")
+        }
+        if value.utf8.contains(0x0A) || value.utf8.contains(0x0D) {
+            throw EnvironmentError(reason: "the value of \(name) contains a line break: a value is one line "
+                                   + "(the runtime's env-file format); encode multi-line values, e.g. as base64")
         }
     }
 

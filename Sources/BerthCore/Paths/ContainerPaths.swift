@@ -16,7 +16,7 @@ public struct ContainerPaths: Hashable, Sendable {
     public var directory: String { "\(layout.containersDir)/\(id.rawValue)" }
     /// The container's record (its install request and metadata), JSON.
     public var record: String { "\(directory)/container.json" }
-    /// The environment in systemd EnvironmentFile syntax (the unit's `EnvironmentFile=`).
+    /// The environment in the runtime's `--env-file` format (`RuntimeEnvironmentFile`).
     public var environmentFile: String { "\(directory)/environment" }
     /// The network links, JSON.
     public var linksFile: String { "\(directory)/links.json" }

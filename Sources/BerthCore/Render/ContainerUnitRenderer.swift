@@ -45,9 +45,6 @@ public enum ContainerUnitRenderer {
         if let dockerHost = spec.dockerHost {
             unit.set("Environment", try SystemdEscaping.environmentAssignment(name: "DOCKER_HOST", value: dockerHost))
         }
-        if let env = spec.environmentFilePath {
-            unit.set("EnvironmentFile", try SystemdEscaping.plainValue(env, field: "environment file path"))
-        }
         // Image pulls happen on first start; give them time, but bound the stop.
         unit.set("TimeoutStartSec", "300")
         unit.set("TimeoutStopSec", "\(spec.stopTimeoutSeconds + 20)")
@@ -99,7 +96,7 @@ public enum ContainerUnitRenderer {
         run.add("--name=" + name, "--label=io.berth.id=" + spec.id.rawValue)
         if spec.useInit { run.add("--init") }
         if let network = spec.network { run.add("--network=" + network) }
-        for name in spec.environmentNames { run.add("--env=" + name) }
+        if let env = spec.environmentFilePath { run.add("--env-file=" + env) }
         for pair in spec.ports {
             if spec.shape == .socketActivated, let backend = spec.socketActivation?.backendPorts[pair.external] {
                 run.add("--publish=127.0.0.1:\(backend):\(pair.internal)")

@@ -18,11 +18,6 @@ extension ContainerUnitSpec {
             }
         }
         if let environmentFilePath { try VolumeMount.validatePath(environmentFilePath, field: "environment file path") }
-        for name in environmentNames { try SystemdEscaping.validateEnvironmentName(name) }
-        if !environmentNames.isEmpty && environmentFilePath == nil {
-            throw RenderError(field: "environment names", value: environmentNames.joined(separator: " "),
-                              reason: "need an environment file to take their values from")
-        }
         for volume in volumes { try volume.validate() }
         if let slice {
             try ContainerUnitNames.validate(slice, field: "slice")

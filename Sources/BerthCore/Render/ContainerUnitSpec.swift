@@ -74,14 +74,10 @@ public struct ContainerUnitSpec: Hashable, Sendable {
     /// Arguments after the image (the container's command); never read as runtime options.
     public var command: [String]
     public var ports: [PortPair]
-    /// A systemd `EnvironmentFile=` (the format `EnvironmentFile.render` writes) loaded into the
-    /// runtime process's environment; the runtime copies the variables named in `environmentNames`
-    /// into the container with `--env=NAME` (name only, value from its own environment). Runtimes'
-    /// own `--env-file` reads lines literally and cannot carry newlines, so values go this way to
-    /// arrive byte-exact.
+    /// The container's variables in the runtime's own `--env-file` format (`RuntimeEnvironmentFile`):
+    /// the runtime reads the file and sets the variables in the container only, so its own process
+    /// environment stays the one the unit gives it, whatever names the container uses.
     public var environmentFilePath: String?
-    /// The variables of `environmentFilePath` passed into the container.
-    public var environmentNames: [String]
     public var volumes: [VolumeMount]
     /// A slice unit name, e.g. `berth-small.slice`.
     public var slice: String?
@@ -113,7 +109,7 @@ public struct ContainerUnitSpec: Hashable, Sendable {
     public var wants: [String]
 
     public init(id: Identifier, image: String, command: [String] = [], ports: [PortPair] = [],
-                environmentFilePath: String? = nil, environmentNames: [String] = [], volumes: [VolumeMount] = [], slice: String? = nil,
+                environmentFilePath: String? = nil, volumes: [VolumeMount] = [], slice: String? = nil,
                 isolation: ContainerIsolation? = nil, requestId: String? = nil,
                 runtime: ContainerRuntime = .podman, runtimePath: String? = nil,
                 shape: ContainerUnitShape = .simple, postStartCommand: [String]? = nil,
@@ -127,7 +123,6 @@ public struct ContainerUnitSpec: Hashable, Sendable {
         self.command = command
         self.ports = ports
         self.environmentFilePath = environmentFilePath
-        self.environmentNames = environmentNames
         self.volumes = volumes
         self.slice = slice
         self.isolation = isolation

@@ -57,7 +57,7 @@ extension ContainerEngine {
                 do {
                     let fetched = try await EnvironmentFetcher().fetch(source)
                     var merged = Environment()
-                    for variable in fetched.variables where !InstallValidation.isReservedName(variable.name) { try merged.set(variable) }
+                    for variable in fetched.variables { try merged.set(variable) }
                     for variable in environment.variables { try merged.set(variable) }
                     environment = merged
                 } catch {

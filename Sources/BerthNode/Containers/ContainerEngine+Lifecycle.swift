@@ -104,8 +104,9 @@ extension ContainerEngine {
                                   environmentSource: records[id]!.environmentSource)
     }
 
-    /// `container.env.set` and `.patch`: rewrites the environment file and the unit (the names
-    /// passed to the runtime); a running container sees the change at its next start.
+    /// `container.env.set` and `.patch`: rewrites the environment file (and the record's list of
+    /// names when it changed); the runtime reads the file at every start, so the unit stays as it
+    /// is and a running container sees the change at its next start.
     func replaceEnvironment(_ idText: String, _ change: (Environment) throws(RPCError) -> Environment) async throws -> ContainerEnvResult {
         let id = try installedId(idText)
         return try await withLock(id) {
@@ -118,11 +119,7 @@ extension ContainerEngine {
                 try store.writeEnvironment(env, for: id)
                 if namesChanged { try store.update(updated) }
             }
-            if namesChanged {
-                records[id] = record
-                try writeUnits(for: record)
-                try await reloadSystemd()
-            }
+            if namesChanged { records[id] = record }
             return ContainerEnvResult(id: id.rawValue, environment: env.variables.map { EnvironmentEntry(name: $0.name, value: $0.value) },
                                       environmentSource: record.environmentSource, appliesOnNextStart: true)
         }

@@ -9,9 +9,10 @@ extension ContainerEngine {
     /// The unit's `ExecStartPost=` argv for a container with `links`; nil without links (a
     /// container without links pays nothing at start) or without an applier.
     ///
-    /// It runs through `env -i` with the node's runtime environment only: every command of the unit
-    /// gets the container's variables (`EnvironmentFile=`), and those are user-supplied values that
-    /// must not steer a root process of the node (`SWIFT_BACKTRACE`, `GCONV_PATH`, `HOSTALIASES`, ...).
+    /// It runs through `env -i` with the node's runtime environment only, so what the manager's
+    /// environment holds (a user manager's session variables, `SWIFT_BACKTRACE`, `GCONV_PATH`, ...)
+    /// never steers a root process of the node; the container's variables are never in it (the
+    /// runtime reads them from its `--env-file`).
     func linkHook(for id: Identifier, links: [NetworkLink]) -> [String]? {
         guard let prefix = configuration.linkApplier, !links.isEmpty else { return nil }
         let resolver = configuration.links.resolver

@@ -105,7 +105,7 @@ public actor ContainerEngine {
         return ContainerUnitSpec(
             id: id, image: record.image, command: record.isolatedUID == nil ? record.command : [],  // isolated: in the cmd script
             ports: record.ports.map { PortPair(internal: $0.internal, external: $0.external) },
-            environmentFilePath: layout.container(id).environmentFile, environmentNames: record.environmentNames,
+            environmentFilePath: layout.container(id).environmentFile,
             volumes: record.volumes.map { BerthCore.VolumeMount(hostPath: $0.hostPath, containerPath: $0.containerPath, readOnly: $0.readOnly ?? false) },
             slice: record.slice,
             isolation: record.isolatedUID.map {

@@ -35,7 +35,7 @@ public struct ContainerStore: Sendable {
             // Nothing reads the staging directory: each file is written once in place (and fsynced
             // by writeNew), and one fsync of the directory makes their names durable before the
             // rename publishes them.
-            try FileSystem.writeNew(Array(EnvironmentFile.render(environment).utf8), to: "\(staging)/environment", mode: 0o600)
+            try FileSystem.writeNew(Array(RuntimeEnvironmentFile.render(environment).utf8), to: "\(staging)/environment", mode: 0o600)
             if !links.isEmpty {
                 try FileSystem.writeNew(try LinkStoreFile.encode(links), to: "\(staging)/links.json", mode: 0o600)
             }
@@ -60,8 +60,7 @@ public struct ContainerStore: Sendable {
     }
 
     public func writeEnvironment(_ environment: Environment, for id: Identifier) throws {
-        try FileSystem.writeAtomically(Array(EnvironmentFile.render(environment).utf8),
-                                       to: layout.container(id).environmentFile, mode: 0o600)
+        try RuntimeEnvironmentFile.write(environment, to: layout.container(id).environmentFile)
     }
 
     /// Replaces the stored links (atomically: temp file, fsync, rename); no links removes the file.
@@ -81,7 +80,7 @@ public struct ContainerStore: Sendable {
     }
 
     public func readEnvironment(_ id: Identifier) throws -> Environment {
-        try EnvironmentFile.read(from: layout.container(id).environmentFile)
+        try RuntimeEnvironmentFile.read(from: layout.container(id).environmentFile)
     }
 
     public func read(_ id: Identifier) throws -> ContainerRecord {

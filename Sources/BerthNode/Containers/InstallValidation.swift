@@ -15,22 +15,9 @@ enum InstallValidation {
         }
     }
 
-    /// Names the runtime CLI itself reads: the environment reaches the runtime process (see
-    /// ContainerUnitSpec.environmentFilePath), so these could change what the runtime does.
-    static func isReservedName(_ name: String) -> Bool {
-        let prefixes = ["LD_", "CONTAINERS_", "PODMAN_", "DOCKER_", "BUILDAH_", "XDG_", "SYSTEMD_", "LISTEN_"]
-        let exact: Set<String> = ["NOTIFY_SOCKET", "TMPDIR", "REGISTRIES_CONFIG_PATH", "STORAGE_DRIVER", "STORAGE_OPTS",
-                                  "INVOCATION_ID", "JOURNAL_STREAM", "MAINPID"]
-        return exact.contains(name) || prefixes.contains { name.hasPrefix($0) }
-    }
-
     static func environment(_ entries: [EnvironmentEntry]) throws(RPCError) -> Environment {
         var env = Environment()
         for entry in entries {
-            if isReservedName(entry.name) {
-                throw RPCError(.invalidParams, "environment variable \(entry.name) is reserved: the container runtime reads it itself",
-                               details: ["field": "environment", "name": .string(entry.name)])
-            }
             do { try env.set(EnvironmentVariable(name: entry.name, value: entry.value)) } catch {
                 throw RPCError(.invalidParams, "environment: \(error)", details: ["field": "environment"])
             }

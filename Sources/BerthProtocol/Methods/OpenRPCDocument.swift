@@ -1467,7 +1467,8 @@ public enum OpenRPCDocument {
           },
           "value": {
             "type": "string",
-            "description": "Any text, newlines included."
+            "pattern": "^[^\\n\\r\\u0000]*$",
+            "description": "One line of text, at most 8192 UTF-8 bytes: any character but a line feed, a carriage return or NUL (the runtime's env-file carries one variable per line). It reaches the container byte for byte and never the runtime's own environment."
           }
         },
         "required": [

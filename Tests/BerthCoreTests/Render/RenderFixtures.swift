@@ -16,7 +16,7 @@ enum RenderFixtures {
         return ContainerUnitSpec(
             id: web, image: "localhost/busybox:latest",
             command: ["httpd", "-f", "-p", "8080", "-h", "/var/www"],
-            ports: ports, environmentFilePath: "/var/lib/berth/env/web", environmentNames: ["GREETING", "PATH_EXTRA"],
+            ports: ports, environmentFilePath: "/var/lib/berth/env/web",
             volumes: [VolumeMount(hostPath: "/var/lib/berth/volumes/web", containerPath: "/var/www", readOnly: true)],
             slice: SharedUnits.smallSlice, requestId: "req-0001", runtime: runtime, shape: shape,
             postStartCommand: linksHook(runtime, linksFile: "/var/lib/berth/containers/web/links.json", container: "ctr-web"),

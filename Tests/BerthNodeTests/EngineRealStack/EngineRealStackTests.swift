@@ -69,7 +69,10 @@ struct EngineRealStackTests {
         await stack.tearDown(containerNames: names)
     }
 
-    /// Values with quotes, `$`, `%`, backslashes, newlines and Unicode arrive byte for byte.
+    /// Values with quotes, `$`, `%`, backslashes, blanks and Unicode arrive byte for byte, and so do
+    /// variables whose names the runtime, the dynamic loader or systemd would read: they reach the
+    /// container only, never podman's own environment (a `PATH` without podman's helpers, or a
+    /// `CONTAINER_HOST`, used to stop the container from starting).
     @Test func environmentValuesArriveByteExact() async throws {
         let stack = try await RealStack.start()
         do {
@@ -79,20 +82,37 @@ struct EngineRealStackTests {
                 ("QUOTES", #"a "double" and 'single' quote"#),
                 ("DOLLARS", "$HOME ${PATH} $$ $(id) `id`"),
                 ("PERCENT", "100% %n %% %i"),
-                ("NEWLINES", "line one\nline two\n\nend\n"),
                 ("UNICODE", "ünïcödé ✓ 日本語 🚢"),
                 ("BLANKS", "  leading and trailing  "),
                 ("BACKSLASH", #"back\slash \n \\ \"#),
+                ("EQUALS", "=a=b="),
+                ("HASH", "# not a comment"),
                 ("EMPTY", ""),
+                ("PATH", "/nowhere"),
+                ("LD_PRELOAD", "/nonexistent/berth-preload.so"),
+                ("LD_LIBRARY_PATH", "/nonexistent"),
+                ("CONTAINER_HOST", "unix:///nonexistent/podman.sock"),
+                ("CONTAINER_CONNECTION", "nowhere"),
+                ("CONTAINERS_CONF", "/nonexistent/containers.conf"),
+                ("CONTAINERS_STORAGE_CONF", "/nonexistent/storage.conf"),
+                ("NETAVARK_FW", "none"),
+                ("DOCKER_HOST", "unix:///nonexistent/docker.sock"),
+                ("TMPDIR", "/nonexistent/tmp"),
+                ("XDG_RUNTIME_DIR", "/nonexistent/xdg"),
+                ("XDG_CONFIG_HOME", "/nonexistent/config"),
+                ("HOME", "/nonexistent/home"),
+                ("SYSTEMD_LOG_LEVEL", "debug"),
+                ("LISTEN_FDS", "3"),
             ]
             let out = "\(stack.directory)/out"
             try FileSystem.createDirectory(out, mode: 0o777)
-            // The shell's `>` creates each file before printf fills it, so the test waits for a
-            // marker written after every value, not for the files themselves.
+            // Only shell builtins and absolute paths: the container's PATH leads nowhere. The
+            // shell's `>` creates each file before printf fills it, so the test waits for a marker
+            // written after every value, not for the files themselves.
             let script = values.map { "printf %s \"$\($0.0)\" > /out/\($0.0)" }.joined(separator: "; ")
-                + "; touch /out/.written; exec sleep 1000"
+                + "; printf x > /out/.written; exec /bin/sleep 1000"
             let status = try await engine.install(ContainerInstallParams(
-                id: "envtest", image: "localhost/busybox:latest", command: ["sh", "-c", script],
+                id: "envtest", image: "localhost/busybox:latest", command: ["/bin/sh", "-c", script],
                 environment: values.map { EnvironmentEntry(name: $0.0, value: $0.1) },
                 volumes: [BerthProtocol.VolumeMount(hostPath: out, containerPath: "/out")], start: true))
             #expect(status.state == "active")
@@ -106,14 +126,28 @@ struct EngineRealStackTests {
                 let bytes = try FileSystem.readIfExists("\(out)/\(name)")
                 #expect(bytes == Array(value.utf8), "\(name) arrived as \(String(decoding: bytes ?? [], as: UTF8.self).debugDescription)")
             }
+            // The unit hands systemd and the runtime none of them.
+            let unit = String(decoding: try FileSystem.read(stack.configuration.layout.container(try Identifier("envtest")).unitFile), as: UTF8.self)
+            #expect(!unit.contains("EnvironmentFile="))
+            #expect(!unit.contains("nonexistent"))
             let env = try await engine.environment(ContainerRefParams(id: "envtest"))
+            #expect(env.environment.map(\.name) == values.map(\.0))
             #expect(env.environment.map(\.value) == values.map(\.1))
-            // A reserved name never reaches the runtime's environment.
+            // A line break cannot reach the container through the runtime's env-file: refused,
+            // and the environment stays as it was.
+            for broken in ["new\nvalue", "carriage\rreturn"] {
+                #expect(await errorKind {
+                    try await engine.patchEnvironment(ContainerEnvPatchParams(id: "envtest", set: [EnvironmentEntry(name: "ADDED", value: broken)]))
+                } == .invalidParams)
+            }
+            #expect(try await engine.environment(ContainerRefParams(id: "envtest")).environment == env.environment)
             #expect(await errorKind {
-                try await engine.patchEnvironment(ContainerEnvPatchParams(id: "envtest", set: [EnvironmentEntry(name: "LD_PRELOAD", value: "/x.so")]))
+                try await engine.install(ContainerInstallParams(id: "envbroken", image: "localhost/busybox:latest",
+                                                                environment: [EnvironmentEntry(name: "PEM", value: "a\nb")]))
             } == .invalidParams)
+            #expect(await errorKind { try await engine.status(ContainerRefParams(id: "envbroken")) } == .notFound)
             let patched = try await engine.patchEnvironment(ContainerEnvPatchParams(
-                id: "envtest", set: [EnvironmentEntry(name: "ADDED", value: "new\nvalue")], unset: ["EMPTY"]))
+                id: "envtest", set: [EnvironmentEntry(name: "ADDED", value: "new value")], unset: ["EMPTY"]))
             #expect(patched.appliesOnNextStart == true)
             #expect(patched.environment.map(\.name) == values.map(\.0).filter { $0 != "EMPTY" } + ["ADDED"])
             #expect(try await engine.delete(ContainerRefParams(id: "envtest")))

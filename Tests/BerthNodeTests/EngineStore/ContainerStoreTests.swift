@@ -24,10 +24,10 @@ import BerthSystem
         try withStore { store in
             let id = try Identifier("web")
             var env = Environment()
-            try env.set(EnvironmentVariable(name: "A", value: "x\n\"$%y"))
+            try env.set(EnvironmentVariable(name: "A", value: "x \"$%y"))
             try store.create(Self.record("web"), environment: env)
             #expect(try store.read(id) == Self.record("web"))
-            #expect(try store.readEnvironment(id)["A"] == "x\n\"$%y")
+            #expect(try store.readEnvironment(id)["A"] == "x \"$%y")
             #expect(try FileSystem.list(store.layout.containersDir) == ["web"])
             // A second create of the same id does not replace the first.
             #expect(throws: (any Error).self) { try store.create(Self.record("web"), environment: Environment()) }
