@@ -8,6 +8,8 @@ public struct EngineRecoveryReport: Hashable, Sendable {
     public var damagedRecords: [String] = []
     public var rewrittenUnits: [String] = []
     public var removedOrphanUnits: [String] = []
+    /// Environment files converted from systemd's syntax to the runtime's `--env-file` format.
+    public var convertedEnvironments: [String] = []
     public var releasedPorts: [UInt16] = []
     /// Uids claimed for containers that have no record (a crash during install or delete).
     public var releasedUIDs: [UInt32] = []
@@ -36,6 +38,13 @@ extension ContainerEngine {
             }
         }
         try writeSharedUnits()
+        for id in loaded.keys.sorted() {
+            do {
+                if try store.convertEnvironmentFile(id) { report.convertedEnvironments.append(id.rawValue) }
+            } catch {
+                report.damagedRecords.append("\(id.rawValue)/environment: \(error)")
+            }
+        }
         for record in loaded.values.sorted(by: { $0.id < $1.id }) { try writeIsolationFiles(for: record) }
         for record in loaded.values.sorted(by: { $0.id < $1.id }) where try writeUnits(for: record) {
             report.rewrittenUnits.append(record.id)

@@ -79,6 +79,16 @@ public struct ContainerStore: Sendable {
         try LinkStoreFile.read(layout.container(id).linksFile)
     }
 
+    /// Rewrites an environment file an older node wrote in systemd's syntax into the runtime's format
+    /// (the unit hands the file to the runtime as it is); returns whether it did.
+    public func convertEnvironmentFile(_ id: Identifier) throws -> Bool {
+        let path = layout.container(id).environmentFile
+        guard let bytes = try FileSystem.readIfExists(path, limit: RuntimeEnvironmentFile.maxBytes),
+              !bytes.starts(with: Array(RuntimeEnvironmentFile.header.utf8)) else { return false }
+        try RuntimeEnvironmentFile.write(try RuntimeEnvironmentFile.parse(bytes: bytes), to: path)
+        return true
+    }
+
     public func readEnvironment(_ id: Identifier) throws -> Environment {
         try RuntimeEnvironmentFile.read(from: layout.container(id).environmentFile)
     }

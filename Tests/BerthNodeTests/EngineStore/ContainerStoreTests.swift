@@ -20,6 +20,21 @@ import BerthSystem
                         runtime: .podman, installParams: ["id": .string(id)])
     }
 
+    /// An environment file an older node wrote in systemd's syntax is converted once, values intact,
+    /// before any unit hands it to the runtime.
+    @Test func olderEnvironmentFilesAreConverted() throws {
+        try withStore { store in
+            let id = try Identifier("old")
+            try store.create(Self.record("old"), environment: Environment())
+            let path = store.layout.container(id).environmentFile
+            try FileSystem.writeAtomically(Array("A=\"x \\\"q\\\" \\$y\"\nB=plain\n".utf8), to: path, mode: 0o600)
+            #expect(try store.convertEnvironmentFile(id))
+            let text = String(decoding: try FileSystem.read(path), as: UTF8.self)
+            #expect(text == RuntimeEnvironmentFile.header + "\nA=x \"q\" $y\nB=plain\n")
+            #expect(try store.convertEnvironmentFile(id) == false)
+        }
+    }
+
     @Test func createCommitsRecordAndEnvironmentTogether() throws {
         try withStore { store in
             let id = try Identifier("web")
