@@ -72,22 +72,34 @@ def test_httpd_lifecycle(cu):
 
 
 def test_environment_byte_exact(cu):
+    """Values arrive byte for byte, and names the runtime, the loader or systemd read reach the
+    container only: podman's own environment stays what the unit gives it."""
     mgr, node, rpc = start(cu)
     cu.container("ctr-envtest")
     values = {"QUOTES": "a \"double\" and 'single'", "DOLLARS": "$HOME ${PATH} $$ `id`", "PERCENT": "100% %n %%",
-              "NEWLINES": "one\ntwo\n\n", "UNICODE": "ünïcödé ✓ 日本語 🚢", "BACKSLASH": "a\\b \\n \\"}
+              "UNICODE": "ünïcödé ✓ 日本語 🚢", "BACKSLASH": "a\\b \\n \\", "BLANKS": "  both ends  ",
+              "HASH": "# kept", "EQ": "=x=", "TAB": "\tt\t",
+              "PATH": "/nowhere", "LD_PRELOAD": "/nonexistent/preload.so", "CONTAINER_HOST": "unix:///nonexistent.sock",
+              "CONTAINER_CONNECTION": "nowhere", "NETAVARK_FW": "none", "CONTAINERS_CONF": "/nonexistent.conf",
+              "DOCKER_HOST": "unix:///nonexistent-docker.sock", "NOTIFY_SOCKET": "/nonexistent/notify",
+              "TMPDIR": "/nonexistent/tmp", "XDG_RUNTIME_DIR": "/nonexistent/xdg", "HOME": "/nonexistent/home"}
     out = cu.tempdir("berth-env-")
     os.chmod(out, 0o777)
-    script = "; ".join(f'printf %s "${n}" > /out/{n}' for n in values) + "; exec sleep 1000"
-    rpc.call("container.install", {"id": "envtest", "image": BUSYBOX, "command": ["sh", "-c", script],
-                                   "environment": [{"name": n, "value": v} for n, v in values.items()],
-                                   "volumes": [{"hostPath": out, "containerPath": "/out"}], "start": True})
+    # Builtins and absolute paths only: the container's PATH leads nowhere.
+    script = "; ".join(f'printf %s "${n}" > /out/{n}' for n in values) + "; printf x > /out/.done; exec /bin/sleep 1000"
+    status = rpc.call("container.install", {"id": "envtest", "image": BUSYBOX, "command": ["/bin/sh", "-c", script],
+                                            "environment": [{"name": n, "value": v} for n, v in values.items()],
+                                            "volumes": [{"hostPath": out, "containerPath": "/out"}], "start": True})
+    check_equal(status["state"], "active", "started with runtime-read names in its environment")
+    eventually(lambda: os.path.exists(os.path.join(out, ".done")), "the container wrote every value")
     for name, value in values.items():
-        path = os.path.join(out, name)
-        # `>` creates the file before printf fills it: wait for the whole value, not the name.
-        eventually(lambda: os.path.exists(path) and os.path.getsize(path) >= len(value.encode()), f"{name} written")
-        with open(path, "rb") as f:
+        with open(os.path.join(out, name), "rb") as f:
             check_equal(f.read(), value.encode(), f"{name} inside the container")
+    # A line break cannot travel in the runtime's env-file: refused, nothing changes.
+    before = rpc.call("container.env.get", {"id": "envtest"})
+    check_equal(kind_of(rpc, "container.env.patch", {"id": "envtest", "set": [{"name": "PEM", "value": "a\nb"}]}),
+                "invalid_params", "a value with a line break")
+    check_equal(rpc.call("container.env.get", {"id": "envtest"}), before, "environment unchanged")
     rpc.call("container.delete", {"id": "envtest"})
 
 

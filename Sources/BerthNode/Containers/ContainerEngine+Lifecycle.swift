@@ -136,7 +136,7 @@ extension ContainerEngine {
             var env = current
             do {
                 for variable in set.variables { try env.set(variable) }
-            } catch { throw RPCError(.invalidParams, "environment: \(error)") }
+            } catch { throw RPCError(.invalidParams, "\(error)", details: ["field": "environment"]) }
             for name in params.unset ?? [] { _ = env.unset(name) }
             return env
         }

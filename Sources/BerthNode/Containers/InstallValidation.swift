@@ -19,7 +19,7 @@ enum InstallValidation {
         var env = Environment()
         for entry in entries {
             do { try env.set(EnvironmentVariable(name: entry.name, value: entry.value)) } catch {
-                throw RPCError(.invalidParams, "environment: \(error)", details: ["field": "environment"])
+                throw RPCError(.invalidParams, error.description, details: ["field": "environment"])
             }
         }
         return env
