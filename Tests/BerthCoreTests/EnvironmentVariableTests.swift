@@ -35,11 +35,14 @@ import Testing
     }
 
     @Test func codableValidates() throws {
-        let v = EnvironmentVariable(name: "A", value: "x\ny")
+        let v = EnvironmentVariable(name: "A", value: "x \"y\" $z")
         let data = try JSONEncoder().encode(v)
         #expect(try JSONDecoder().decode(EnvironmentVariable.self, from: data) == v)
         #expect(throws: DecodingError.self) {
             try JSONDecoder().decode(EnvironmentVariable.self, from: Data(#"{"name":"A=B","value":"x"}"#.utf8))
+        }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(EnvironmentVariable.self, from: Data(#"{"name":"A","value":"x\ny"}"#.utf8))
         }
     }
 }
