@@ -51,7 +51,8 @@ def test_every_mutation_replays_its_first_result(cu):
     hello = rpc.call("node.hello", {"protocols": [1]})
     check_in("request-ids", hello["capabilities"], "the node announces request-ids")
     check_in("links", hello["capabilities"], "this node keeps links (links.* below)")
-    cid, unit = "rt-web", "ctr-rt-web.service"
+    cid = harness.unique_name("rt-web")  # podman's container names are global to the machine
+    unit = f"ctr-{cid}.service"
     cu.container(f"ctr-{cid}")
     answers = {}
 
@@ -143,7 +144,7 @@ def test_every_mutation_replays_its_first_result(cu):
 
 def test_request_id_length_counts_characters(cu):
     mgr, node, rpc = start(cu)
-    cid = "rt-long"
+    cid = harness.unique_name("rt-long")
     cu.container(f"ctr-{cid}")
     rpc.call("container.install", {"id": cid, "image": BUSYBOX, "command": ["sleep", "100000"]})
     longest = "é" * 128  # 256 UTF-8 bytes: as a file name in hex it would pass NAME_MAX
