@@ -13,8 +13,8 @@ extension Layout {
 
     /// Where the result of the mutation with `requestId` is kept. The id is the client's string of up
     /// to 128 characters (512 UTF-8 bytes), so the name is the SHA-256 of its bytes in hex: 64
-    /// characters for any id (never ENAMETOOLONG), nothing of the id's text in a path, and different
-    /// ids never share a record (the record also keeps the id, see `RequestRecord`).
+    /// characters for any id (never ENAMETOOLONG), nothing of the id's text in a path, and (short of
+    /// a SHA-256 collision) different ids never share a record.
     public func requestRecord(forRequestId requestId: String) throws(LayoutError) -> String {
         guard !requestId.isEmpty else { throw LayoutError(path: requestId, reason: "a request id may not be empty") }
         let count = requestId.unicodeScalars.count

@@ -44,9 +44,6 @@ extension ContainerEngine {
         return removed
     }
 
-    /// Request records kept now (tests).
-    public func requestRecordCount() -> Int { requestJournal.count }
-
     nonisolated static func wallClockSeconds() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)

@@ -125,8 +125,11 @@ public struct ContainerStore: Sendable {
 
     // MARK: Request records
 
+    /// The record of `requestId`, nil when there is none. Read up to the records' whole byte budget
+    /// (`RequestJournal.maxBytes`): whatever result was written can be read back.
     func readRequest(_ requestId: String) throws -> RequestRecord? {
-        guard let bytes = try FileSystem.readIfExists(try layout.requestRecord(forRequestId: requestId), limit: 64 << 20) else {
+        guard let bytes = try FileSystem.readIfExists(try layout.requestRecord(forRequestId: requestId),
+                                                      limit: Int(RequestJournal.maxBytes)) else {
             return nil
         }
         return try JSONValueDecoder().decode(RequestRecord.self, from: try JSONParser.parse(bytes))
