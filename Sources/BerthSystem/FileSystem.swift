@@ -58,6 +58,14 @@ public enum FileSystem {
         return lstat(path, &st) == 0
     }
 
+    /// A regular file's size in bytes and last modification (seconds since 1970, UTC); nil when
+    /// there is no such file.
+    public static func sizeAndModification(_ path: String) -> (size: Int64, modified: Int64)? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        return (Int64(st.st_size), Int64(st.st_mtim.tv_sec))
+    }
+
     /// fsyncs a file's data and metadata; false (nothing done) if it does not exist.
     @discardableResult
     public static func syncFile(_ path: String) throws -> Bool {
@@ -85,6 +93,11 @@ public enum FileSystem {
         }
         try createDirectory(directoryName(of: path), mode: mode)
         if mkdir(path, mode) != 0 && errno != EEXIST { throw SystemError("mkdir", path: path) }
+    }
+
+    /// Renames within one file system (rename(2)); the caller syncs the directory when it must last.
+    public static func move(_ path: String, to newPath: String) throws {
+        if rename(path, newPath) != 0 { throw SystemError("rename", path: path) }
     }
 
     /// Removes a file; a missing file is not an error.

@@ -118,7 +118,7 @@ case .run(let configuration):
         var info = NodeDescription(managerMode: handle.mode.rawValue, runtime: runtime.runtime.rawValue,
                                    stateDirectory: configuration.stateDirectory)
         if engineConfiguration.linkApplier != nil { info.capabilities += [Capability.links, Capability.ipv6Links] }
-        info.capabilities.append(Capability.events)
+        info.capabilities += [Capability.events, Capability.idempotentRequests]
         let server = try NodeServer(configuration: configuration, methods: methods, info: info, logger: logger)
         logger.info("starting", ["version": NodeDescription.version, "pid": getpid(),
                                  "config": configuration.configFile ?? "none"])

@@ -4,8 +4,8 @@ import Synchronization
 import Testing
 @testable import BerthClient
 
-/// A node holding containers with ports and links: ports, links.get/set, node.info, install,
-/// start, delete, as the contract in Protocol/berth.openrpc.json says.
+/// A node holding containers with ports and links: ports, links.get/set/add/remove, node.info,
+/// install, start, delete, as the contract in Protocol/berth.openrpc.json says.
 final class LinkNode: Sendable {
     struct Box {
         var ports: [String: [PortMapping]] = [:]
@@ -49,6 +49,27 @@ final class LinkNode: Sendable {
                     guard let params = try? request.decodeParams(ContainerLinksSetParams.self) else { return .failure(id: id, error: RPCError(.invalidParams, "bad links")) }
                     box.links[target] = params.links
                     return .success(id: id, encoding: ContainerLinksResult(id: target, links: params.links))
+                case MethodName.containerLinksAdd.rawValue:
+                    guard box.ports[target] != nil else { return missing() }
+                    guard let params = try? request.decodeParams(ContainerLinkAddParams.self) else { return .failure(id: id, error: RPCError(.invalidParams, "bad link")) }
+                    var links = box.links[target] ?? []
+                    let from = (params.link.fromHost ?? "127.0.0.1", params.link.fromPort)
+                    let filled = LinkSpec(fromHost: from.0, fromPort: from.1, toHost: params.link.toHost, toPort: params.link.toPort)
+                    if let index = links.firstIndex(where: { ($0.fromHost ?? "127.0.0.1") == from.0 && $0.fromPort == from.1 }) {
+                        links[index] = filled
+                    } else {
+                        links.append(filled)
+                    }
+                    box.links[target] = links
+                    return .success(id: id, encoding: ContainerLinksResult(id: target, links: links))
+                case MethodName.containerLinksRemove.rawValue:
+                    guard box.ports[target] != nil else { return missing() }
+                    guard let params = try? request.decodeParams(ContainerLinkRemoveParams.self) else { return .failure(id: id, error: RPCError(.invalidParams, "bad link")) }
+                    let links = box.links[target] ?? []
+                    let kept = links.filter { !(($0.fromHost ?? "127.0.0.1") == (params.fromHost ?? "127.0.0.1") && $0.fromPort == params.fromPort) }
+                    guard kept.count < links.count else { return .failure(id: id, error: RPCError(.notFound, "no link from there")) }
+                    box.links[target] = kept
+                    return .success(id: id, encoding: ContainerLinksResult(id: target, links: kept))
                 case MethodName.containerInstall.rawValue:
                     guard let params = try? request.decodeParams(ContainerInstallParams.self) else { return .failure(id: id, error: RPCError(.invalidParams, "bad install")) }
                     guard box.ports[target] == nil else { return .failure(id: id, error: RPCError(.alreadyExists, "exists")) }
@@ -87,8 +108,10 @@ final class LinkNode: Sendable {
                 let result = await runCLI(["link", "\(a)/front", "--to", "\(b)/backend:8080"])
                 #expect(result.code == .success, "\(result.err)")
                 #expect(result.out == "linked \(a)/front 127.0.0.1:8080 -> 198.18.0.2:40123 (\(b)/backend:8080)\n")
-                // The link from 127.0.0.1:8080 is replaced (fromHost nil means 127.0.0.1), the other kept.
-                #expect(source.links["front"] == [keep, LinkSpec(fromHost: "127.0.0.1", fromPort: 8080, toHost: "198.18.0.2", toPort: 40123)])
+                // One container.links.add: the node replaces the link from 127.0.0.1:8080 (fromHost nil
+                // means 127.0.0.1) in its place and keeps the other; nothing is read and written back.
+                #expect(source.links["front"] == [LinkSpec(fromHost: "127.0.0.1", fromPort: 8080, toHost: "198.18.0.2", toPort: 40123), keep])
+                #expect(source.calls == ["container.links.add front"])
 
                 let custom = await runCLI(["link", "\(a)/front", "--to", "\(b)/backend:8080", "--as", "10.1.2.3:80"])
                 #expect(custom.code == .success, "\(custom.err)")
@@ -129,7 +152,8 @@ final class LinkNode: Sendable {
                 #expect(noSource.code == .failure)
                 #expect(noSource.err.contains("\(a)") && noSource.err.contains("not_found"))
                 #expect(source.links.isEmpty)
-                #expect(!source.calls.contains { $0.hasPrefix("container.links.set") })
+                // A target that fails is never followed by a change on the source; a missing source refuses the add.
+                #expect(source.calls.filter { $0.hasPrefix("container.links.add") } == ["container.links.add ghost"])
             }
         }
     }
@@ -145,11 +169,39 @@ final class LinkNode: Sendable {
         #expect(result.code == .usage, "\(arguments): \(result.err)")
     }
 
-    @Test func mergeAndSourceParsing() {
-        let a = LinkSpec(fromHost: nil, fromPort: 80, toHost: "x", toPort: 1)
+    @Test func unlinkRemovesExactlyOne() async throws {
+        let a = LinkSpec(fromHost: "127.0.0.1", fromPort: 80, toHost: "x", toPort: 1)
         let b = LinkSpec(fromHost: "127.0.0.2", fromPort: 80, toHost: "y", toPort: 2)
-        let c = LinkSpec(fromHost: "127.0.0.1", fromPort: 80, toHost: "z", toPort: 3)
-        #expect(LinkTarget.merge(c, into: [a, b]) == [b, c])
+        let c = LinkSpec(fromHost: "fd00::1", fromPort: 443, toHost: "z", toPort: 3)
+        let source = LinkNode(ports: ["front": []], links: ["front": [a, b, c]])
+        try await FakeNode.with(handler: source.handler) { node in
+            let result = await runCLI(["unlink", "\(node)/front", "--from", "127.0.0.2:80"])
+            #expect(result.code == .success, "\(result.err)")
+            #expect(result.out == "unlinked \(node)/front 127.0.0.2:80 (2 links left)\n")
+            #expect(source.links["front"] == [a, c])
+            let v6 = await runCLI(["unlink", "\(node)/front", "--from", "[fd00::1]:443", "--json"])
+            #expect(v6.code == .success, "\(v6.err)")
+            #expect(v6.out.contains("\"links\":[{"))
+            #expect(source.links["front"] == [a])
+            let none = await runCLI(["unlink", "\(node)/front", "--from", "127.0.0.2:80"])
+            #expect(none.code == .failure)
+            #expect(none.err.contains("\(node)") && none.err.contains("not_found"), "\(none.err)")
+            #expect(source.links["front"] == [a])
+            #expect(source.calls.allSatisfy { $0 == "container.links.remove front" })
+        }
+    }
+
+    @Test(arguments: [
+        ["unlink"], ["unlink", "web"], ["unlink", "web", "--from", "80"], ["unlink", "web", "--from", "localhost:80"],
+        ["unlink", "web", "--from", "1.2.3.4:0"], ["unlink", "a", "b", "--from", "1.2.3.4:80"],
+        ["unlink", "web", "--from", "1.2.3.4:80", "--node", "unix:/a", "--node", "unix:/b"],
+    ])
+    func badUnlinkCommandLinesAreUsageErrors(arguments: [String]) async {
+        let result = await runCLI(arguments)
+        #expect(result.code == .usage, "\(arguments): \(result.err)")
+    }
+
+    @Test func sourceParsing() {
         #expect(LinkTarget.parseSource("127.0.0.1:80")! == ("127.0.0.1", 80))
         #expect(LinkTarget.parseSource("[fd00::1]:443")! == ("fd00::1", 443))
         #expect(LinkTarget.parseSource("[fd00::1]") == nil)

@@ -102,16 +102,23 @@ import Testing
         }
     }
 
-    @Test func requestRecordsAreHexNamed() throws {
+    @Test func requestRecordsAreNamedByTheHashOfTheId() throws {
         let layout = try Layout(stateDir: "/s", runDir: "/r", unitDir: "/u")
-        #expect(try layout.requestRecord(forRequestId: "a/../b") == "/s/requests/612f2e2e2f62.json")
+        // SHA-256 of "abc" (FIPS 180-2's example): nothing of the id's text reaches the path.
+        #expect(try layout.requestRecord(forRequestId: "abc")
+                == "/s/requests/ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad.json")
         #expect(try layout.requestRecord(forRequestId: "x") != layout.requestRecord(forRequestId: "X"))
         #expect(throws: LayoutError.self) { try layout.requestRecord(forRequestId: "") }
-        #expect(throws: LayoutError.self) {
-            try layout.requestRecord(forRequestId: String(repeating: "r", count: Layout.maxRequestIdBytes + 1))
+        // The limit counts characters as JSON Schema does (code points), not bytes: 128 two-byte and
+        // four-byte characters are accepted, and their names are as short as any other.
+        for character in ["r", "é", "🚢"] {
+            let longest = try layout.requestRecord(forRequestId: String(repeating: character, count: Layout.maxRequestIdCharacters))
+            #expect(Layout.isRequestRecordName(FileSystem.baseName(of: longest)))
+            #expect(throws: LayoutError.self) {
+                try layout.requestRecord(forRequestId: String(repeating: character, count: Layout.maxRequestIdCharacters + 1))
+            }
         }
-        let longest = try layout.requestRecord(forRequestId: String(repeating: "r", count: Layout.maxRequestIdBytes))
-        #expect(FileSystem.baseName(of: longest).utf8.count <= 255)
+        #expect(!Layout.isRequestRecordName("612f2e2e2f62.json"))
     }
 
     @Test func prepareAndStartOnBoot() throws {

@@ -4,7 +4,7 @@ public enum BerthCLI {
     public static let commands: [any BerthCommand.Type] = [
         PingCommand.self, NodeInfoCommand.self,
         InstallCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self, RemoveCommand.self,
-        PsCommand.self, StatusCommand.self, PortsCommand.self, EnvCommand.self, LinkCommand.self, DeployCommand.self,
+        PsCommand.self, StatusCommand.self, PortsCommand.self, EnvCommand.self, LinkCommand.self, UnlinkCommand.self, DeployCommand.self,
         EventsCommand.self, BridgeCommand.self, AgentStatusCommand.self, AgentCommand.self,
     ]
 

@@ -134,7 +134,7 @@ public struct InstallCommand: BerthCommand {
         try arguments.validate(minimum: 1, maximum: 1)
         // The node's own rule, so nothing it would refuse is sent.
         do { try ImageReference.validate(params.image) } catch { throw UsageError(error.description) }
-        if let requestId = params.requestId, !(1...128).contains(requestId.count) {
+        if let requestId = params.requestId, !(1...128).contains(requestId.unicodeScalars.count) {  // code points, as the schema counts
             throw UsageError("--request-id must be 1 to 128 characters")
         }
         if let slice = params.slice, slice.isEmpty { throw UsageError("--slice must not be empty") }

@@ -15,8 +15,9 @@ public struct LinkCommand: BerthCommand {
 
         Asks the target's node which host port publishes PORT (container.ports) and the address other
         hosts reach that node by (the alias's host=, the tcp:// host, else node.info's first address),
-        then sets the link on the source's node (container.links.set), replacing a link from the same
-        ADDR:PORT and keeping the others. A running source gets it at once.
+        then adds the link on the source's node (container.links.add), which replaces a link from the
+        same ADDR:PORT and keeps the others in one step, so concurrent runs on one container never
+        drop each other's link. A running source gets it at once. `berth unlink` removes one.
 
         """ + GlobalOptions.helpText
     var options = GlobalOptions()
@@ -107,10 +108,9 @@ public struct LinkCommand: BerthCommand {
         let from = self.from ?? ("127.0.0.1", targetPort)
         let link = LinkSpec(fromHost: from.host, fromPort: from.port, toHost: resolved.host, toPort: resolved.port)
         let sourceID = source.id
+        // One call: the node reads, replaces and writes under the container's lock.
         let set = await FanOut.run([(sourceNode.address, sourceOptions)], timeout: options.timeout + .seconds(1)) { client in
-            let current = try await client.ask(.containerLinksGet, ContainerRefParams(id: sourceID), as: ContainerLinksResult.self)
-            let links = LinkTarget.merge(link, into: current.links)
-            return try await client.ask(.containerLinksSet, ContainerLinksSetParams(id: sourceID, links: links), as: ContainerLinksResult.self)
+            try await client.ask(.containerLinksAdd, ContainerLinkAddParams(id: sourceID, link: link), as: ContainerLinksResult.self)
         }
         let result: ContainerLinksResult
         switch set[0].result {
@@ -142,8 +142,13 @@ public struct LinkCommand: BerthCommand {
     }
 
     private func fail(_ error: any Error, node: NodeTarget, _ output: CommandOutput) -> ExitCode {
+        LinkCommand.fail("link", error, node: node, output)
+    }
+
+    /// Prints `berth VERB: NODE: message` (the node named once) and gives the exit code of `error`.
+    static func fail(_ verb: String, _ error: any Error, node: NodeTarget, _ output: CommandOutput) -> ExitCode {
         let message = CommandContext.describe(error)
-        output.printError("berth link: " + (message.contains(node.address.description) ? "" : "\(node.name): ") + message)
+        output.printError("berth \(verb): " + (message.contains(node.address.description) ? "" : "\(node.name): ") + message)
         return CommandContext.exitCode(for: error)
     }
 

@@ -38,19 +38,6 @@ public enum LinkTarget {
         return mapping.external
     }
 
-    /// `existing` with `link` in place of any link from the same address and port; the others kept
-    /// in their order.
-    public static func merge(_ link: LinkSpec, into existing: [LinkSpec]) -> [LinkSpec] {
-        var merged = existing.filter { !sameSource($0, link) }
-        merged.append(link)
-        return merged
-    }
-
-    /// Two links from the same address and port (a missing fromHost is 127.0.0.1).
-    public static func sameSource(_ a: LinkSpec, _ b: LinkSpec) -> Bool {
-        a.fromPort == b.fromPort && (a.fromHost ?? "127.0.0.1") == (b.fromHost ?? "127.0.0.1")
-    }
-
     /// Parses `ADDR:PORT` (`[v6]:PORT` for IPv6); ADDR must be an IP literal.
     public static func parseSource(_ text: String) -> (host: String, port: UInt16)? {
         var host: Substring

@@ -1,3 +1,4 @@
+import BerthProtocol
 import BerthSystem
 
 extension Layout {
@@ -6,21 +7,37 @@ extension Layout {
         for (path, mode) in sharedDirectories { try FileSystem.createDirectory(path, mode: mode) }
     }
 
-    /// The longest `requestId` accepted: its hex form plus `.json` stays under NAME_MAX (255).
-    public static let maxRequestIdBytes = 120
+    /// The longest `requestId` accepted, in characters (Unicode scalars, as JSON Schema's `maxLength`
+    /// counts them); its length never reaches a file name (see `requestRecord(forRequestId:)`).
+    public static let maxRequestIdCharacters = 128
 
-    /// Where the result of the mutation with `requestId` is kept. The id is the client's string, so it
-    /// is hex-encoded: any text maps to one safe file name, and different ids to different names.
+    /// Where the result of the mutation with `requestId` is kept. The id is the client's string of up
+    /// to 128 characters (512 UTF-8 bytes), so the name is the SHA-256 of its bytes in hex: 64
+    /// characters for any id (never ENAMETOOLONG), nothing of the id's text in a path, and (short of
+    /// a SHA-256 collision) different ids never share a record.
     public func requestRecord(forRequestId requestId: String) throws(LayoutError) -> String {
-        let bytes = Array(requestId.utf8)
-        guard !bytes.isEmpty else { throw LayoutError(path: requestId, reason: "a request id may not be empty") }
-        guard bytes.count <= Layout.maxRequestIdBytes else {
-            throw LayoutError(path: requestId, reason: "a request id may be at most \(Layout.maxRequestIdBytes) bytes")
+        guard !requestId.isEmpty else { throw LayoutError(path: requestId, reason: "a request id may not be empty") }
+        let count = requestId.unicodeScalars.count
+        guard count <= Layout.maxRequestIdCharacters else {
+            throw LayoutError(path: String(requestId.unicodeScalars.prefix(32)) + "...",
+                              reason: "a request id may be at most \(Layout.maxRequestIdCharacters) characters, not \(count)")
         }
-        let hex = Array("0123456789abcdef".utf8)
-        var name: [UInt8] = []
-        for b in bytes { name.append(hex[Int(b >> 4)]); name.append(hex[Int(b & 15)]) }
-        return "\(requestsDir)/\(String(decoding: name, as: UTF8.self)).json"
+        return "\(requestsDir)/\(Layout.hex(SHA256.hash(requestId.utf8))).json"
+    }
+
+    /// Whether `name` is a request record's file name (what `requestRecord(forRequestId:)` makes).
+    public static func isRequestRecordName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        return bytes.count == 64 + 5 && name.hasSuffix(".json")
+            && bytes.prefix(64).allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.count * 2)
+        for b in bytes { text.append(digits[Int(b >> 4)]); text.append(digits[Int(b & 15)]) }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Marks the container "start on boot" (or clears the mark), like `systemctl enable` would, by a

@@ -3,13 +3,16 @@ import BerthProtocol
 import BerthSystem
 
 extension ContainerEngine {
-    /// `container.install`. Order: validate everything; answer a retried request from its record;
-    /// reserve ports; commit the record (staging dir + rename); write units; reload; mark
-    /// start-on-boot and start when asked; write the request record; answer.
+    /// `container.install`. Order: a retried request answers from its record (`once`); validate
+    /// everything; reserve ports; commit the record (staging dir + rename); write units; reload;
+    /// mark start-on-boot and start when asked; write the request record (`once`); answer.
     public func install(_ params: ContainerInstallParams) async throws -> ContainerStatus {
+        try await once(.containerInstall, params, requestId: params.requestId) { try await installOnce(params) }
+    }
+
+    private func installOnce(_ params: ContainerInstallParams) async throws -> ContainerStatus {
         let id = try InstallValidation.identifier(params.id)
         try InstallValidation.image(params.image)
-        try InstallValidation.requestId(params.requestId, layout: layout)
         if params.command?.contains(where: { $0.utf8.contains(0) }) == true {
             throw RPCError(.invalidParams, "command: an argument contains a NUL byte", details: ["field": "command"])
         }
@@ -33,23 +36,14 @@ extension ContainerEngine {
             throw RPCError(.invalidParams, "a socket-activated container needs at least one port", details: ["field": "ports"])
         }
         let paramsValue = try JSONValueEncoder().encode(params)
-        if let requestId = params.requestId, let previous = try store.readRequest(requestId) {
-            guard previous.method == "container.install", previous.params == paramsValue else {
-                throw RPCError(.conflict, "requestId \(String(reflecting: requestId)) was used for a different request",
-                               details: ["requestId": .string(requestId)])
-            }
-            return try JSONValueDecoder().decode(ContainerStatus.self, from: previous.result)
-        }
 
         return try await withLock(id) {
             if let existing = try records[id] ?? (store.exists(id) ? try store.read(id) : nil) {
                 // Acknowledged by the record but not by a request record (a crash in between):
-                // the same request answers as the first would have.
+                // the same request answers as the first would have (and `once` records it).
                 if let requestId = params.requestId, existing.requestId == requestId, existing.installParams == paramsValue {
                     records[id] = existing
-                    let status = try await currentStatus(id)
-                    try await recordRequest(requestId, method: "container.install", params: paramsValue, result: status)
-                    return status
+                    return try await currentStatus(id)
                 }
                 throw RPCError(.alreadyExists, "container \(id.rawValue) is already installed", details: ["id": .string(id.rawValue)])
             }
@@ -149,19 +143,20 @@ extension ContainerEngine {
             // answer `list` gives. Asking systemd would load the unit, and each load after the unit
             // directory changed makes systemd rescan the whole directory (a cost growing with every
             // container installed).
-            let status = reloadNeeded || params.start == true
+            return reloadNeeded || params.start == true
                 ? try await currentStatus(id)
                 : status(of: record, properties: ["LoadState": "not-loaded"])
-            if let requestId = params.requestId {
-                try await recordRequest(requestId, method: "container.install", params: paramsValue, result: status)
-            }
-            return status
         }
     }
 
     /// `container.delete`: stops the unit, removes its units, start-on-boot link, record,
-    /// environment and ports; nothing of any other container.
+    /// environment and ports; nothing of any other container. A retry with the same requestId
+    /// answers `{"done": true}` again, not `not_found`.
     public func delete(_ params: ContainerRefParams) async throws -> Bool {
+        try await once(.containerDelete, params, requestId: params.requestId) { try await deleteOnce(params) }.done
+    }
+
+    private func deleteOnce(_ params: ContainerRefParams) async throws -> DoneResult {
         let id = try InstallValidation.identifier(params.id)
         return try await withLock(id) {
             guard records[id] != nil || store.exists(id) else { throw ContainerEngine.notFound(id) }
@@ -189,7 +184,7 @@ extension ContainerEngine {
             try? FileSystem.removeTree(layout.container(id).runDir)
             try? FileSystem.removeTree(layout.container(id).homeDir)
             do { _ = try uids.releaseAll(for: id) } catch { throw RPCError(.internal, "releasing the uid: \(error)") }
-            return true
+            return DoneResult()
         }
     }
 }

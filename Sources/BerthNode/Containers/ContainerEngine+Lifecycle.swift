@@ -36,6 +36,10 @@ extension ContainerEngine {
 
     /// `container.start`: marks start-on-boot and starts the unit.
     public func start(_ params: ContainerRefParams) async throws -> ContainerStatus {
+        try await once(.containerStart, params, requestId: params.requestId) { try await startOnce(params) }
+    }
+
+    private func startOnce(_ params: ContainerRefParams) async throws -> ContainerStatus {
         let id = try installedId(params.id)
         return try await withLock(id) {
             let unit = ContainerUnitNames.service(id)
@@ -51,6 +55,10 @@ extension ContainerEngine {
 
     /// `container.stop`: clears start-on-boot and stops the unit (waiting unless `wait == false`).
     public func stop(_ params: ContainerStopParams) async throws -> ContainerStatus {
+        try await once(.containerStop, params, requestId: params.requestId) { try await stopOnce(params) }
+    }
+
+    private func stopOnce(_ params: ContainerStopParams) async throws -> ContainerStatus {
         let id = try installedId(params.id)
         return try await withLock(id) {
             let unit = ContainerUnitNames.service(id)
@@ -66,6 +74,10 @@ extension ContainerEngine {
 
     /// `container.restart`.
     public func restart(_ params: ContainerRefParams) async throws -> ContainerStatus {
+        try await once(.containerRestart, params, requestId: params.requestId) { try await restartOnce(params) }
+    }
+
+    private func restartOnce(_ params: ContainerRefParams) async throws -> ContainerStatus {
         let id = try installedId(params.id)
         return try await withLock(id) {
             let unit = ContainerUnitNames.service(id)
@@ -126,11 +138,17 @@ extension ContainerEngine {
     }
 
     public func setEnvironment(_ params: ContainerEnvSetParams) async throws -> ContainerEnvResult {
-        let env = try InstallValidation.environment(params.environment)
-        return try await replaceEnvironment(params.id) { _ throws(RPCError) in env }
+        try await once(.containerEnvSet, params, requestId: params.requestId) {
+            let env = try InstallValidation.environment(params.environment)
+            return try await replaceEnvironment(params.id) { _ throws(RPCError) in env }
+        }
     }
 
     public func patchEnvironment(_ params: ContainerEnvPatchParams) async throws -> ContainerEnvResult {
+        try await once(.containerEnvPatch, params, requestId: params.requestId) { try await patchEnvironmentOnce(params) }
+    }
+
+    private func patchEnvironmentOnce(_ params: ContainerEnvPatchParams) async throws -> ContainerEnvResult {
         let set = try InstallValidation.environment(params.set ?? [])
         return try await replaceEnvironment(params.id) { current throws(RPCError) in
             var env = current

@@ -88,26 +88,72 @@ extension ContainerEngine {
         return ContainerLinksResult(id: id.rawValue, links: (linkSets[id] ?? []).map(ContainerEngine.wire))
     }
 
-    /// `container.links.set`: replaces the links. Checked before anything changes; on a running
-    /// container the targets are resolved first, then the file is replaced and the rules are
-    /// applied live (no restart); if applying fails the previous file and rules are put back and
-    /// the caller gets `link_failed`. The unit is re-rendered (one coalesced reload) only when the
-    /// container gains its first link or loses its last (the hook comes or goes).
+    /// `container.links.set`: replaces the links (checked before anything changes; see `changeLinks`).
     public func setLinks(_ params: ContainerLinksSetParams) async throws -> ContainerLinksResult {
-        let id = try InstallValidation.identifier(params.id)
-        try InstallValidation.requestId(params.requestId, layout: layout)
-        let links = try await checkedLinks(params.links)
-        let paramsValue = try JSONValueEncoder().encode(params)
-        if let requestId = params.requestId, let previous = try store.readRequest(requestId) {
-            guard previous.method == "container.links.set", previous.params == paramsValue else {
-                throw RPCError(.conflict, "requestId \(String(reflecting: requestId)) was used for a different request",
-                               details: ["requestId": .string(requestId)])
-            }
-            return try JSONValueDecoder().decode(ContainerLinksResult.self, from: previous.result)
+        try await once(.containerLinksSet, params, requestId: params.requestId) {
+            let id = try InstallValidation.identifier(params.id)
+            let links = try await checkedLinks(params.links)
+            return try await changeLinks(id) { _ in links }
         }
-        return try await withLock(id) {
+    }
+
+    /// `container.links.add`: one link, replacing (in its place) the link from the same address and
+    /// port, or appended. Read, merged and written under the container's lock, so concurrent adds
+    /// and removes on one container all land.
+    public func addLink(_ params: ContainerLinkAddParams) async throws -> ContainerLinksResult {
+        try await once(.containerLinksAdd, params, requestId: params.requestId) {
+            let id = try InstallValidation.identifier(params.id)
+            let link = try await checkedLinks([params.link])[0]
+            return try await changeLinks(id) { current in
+                var links = current
+                if let index = links.firstIndex(where: { $0.fromHost == link.fromHost && $0.fromPort == link.fromPort }) {
+                    links[index] = link
+                } else {
+                    links.append(link)
+                }
+                return try await checkedLinks(links.map(ContainerEngine.wire))  // the bounds of the whole list
+            }
+        }
+    }
+
+    /// `container.links.remove`: the link from `fromHost:fromPort`; `not_found` when there is none.
+    public func removeLink(_ params: ContainerLinkRemoveParams) async throws -> ContainerLinksResult {
+        try await once(.containerLinksRemove, params, requestId: params.requestId) {
+            let id = try InstallValidation.identifier(params.id)
+            let fromHost = params.fromHost ?? NetworkLink.defaultFromHost
+            if let problem = HostSyntax.problem(with: fromHost, allowName: false) {
+                throw RPCError(.invalidParams, "fromHost: \(problem)", details: ["field": "fromHost"])
+            }
+            guard params.fromPort != 0 else {
+                throw RPCError(.invalidParams, "fromPort: a link's port is 1 to 65535", details: ["field": "fromPort"])
+            }
+            return try await changeLinks(id) { current in
+                let kept = current.filter { !($0.fromHost == fromHost && $0.fromPort == params.fromPort) }
+                guard kept.count < current.count else {
+                    let from = LinkSpec(fromHost: fromHost, fromPort: params.fromPort, toHost: "", toPort: 0)
+                    throw RPCError(.notFound, "container \(id.rawValue) has no link from \(ContainerEngine.sourceText(from))",
+                                   details: ["id": .string(id.rawValue), "fromHost": .string(fromHost), "fromPort": .int(Int64(params.fromPort))])
+                }
+                return kept
+            }
+        }
+    }
+
+    static func sourceText(_ link: LinkSpec) -> String {
+        let host = link.fromHost ?? NetworkLink.defaultFromHost
+        return host.contains(":") ? "[\(host)]:\(link.fromPort)" : "\(host):\(link.fromPort)"
+    }
+
+    /// Replaces a container's links with what `change` makes of the current ones, under its lock.
+    /// On a running container the targets are resolved first, then the file is replaced and the
+    /// rules are applied live (no restart); if applying fails the previous file and rules are put
+    /// back and the caller gets `link_failed`. The unit is re-rendered (one coalesced reload) only
+    /// when the container gains its first link or loses its last (the hook comes or goes).
+    func changeLinks(_ id: Identifier, _ change: ([NetworkLink]) async throws -> [NetworkLink]) async throws -> ContainerLinksResult {
+        try await withLock(id) {
             guard let record = records[id] else { throw ContainerEngine.notFound(id) }
             let previous = linkSets[id] ?? []
+            let links = try await change(previous)
             let lock = try await lockLinks(id)
             defer { lock.close() }
             let pid = try await runningPID(id)
@@ -128,11 +174,7 @@ extension ContainerEngine {
                 }
             }
             if previous.isEmpty != links.isEmpty, try writeUnits(for: record) { try await reloadSystemd() }
-            let result = ContainerLinksResult(id: id.rawValue, links: links.map(ContainerEngine.wire))
-            if let requestId = params.requestId {
-                try await recordRequest(requestId, method: "container.links.set", params: paramsValue, result: result)
-            }
-            return result
+            return ContainerLinksResult(id: id.rawValue, links: links.map(ContainerEngine.wire))
         }
     }
 

@@ -13,6 +13,8 @@ public struct EngineRecoveryReport: Hashable, Sendable {
     public var releasedPorts: [UInt16] = []
     /// Uids claimed for containers that have no record (a crash during install or delete).
     public var releasedUIDs: [UInt32] = []
+    /// Request records removed for being past `RequestJournal`'s bounds.
+    public var expiredRequests = 0
 }
 
 extension ContainerEngine {
@@ -25,6 +27,7 @@ extension ContainerEngine {
         var report = EngineRecoveryReport()
         try layout.prepare()
         report.removedLeftovers = try store.recoverLeftovers()
+        report.expiredRequests = try loadRequestJournal()
         let (loaded, damaged) = try store.readAll()
         report.damagedRecords = damaged
         records = loaded

@@ -31,10 +31,12 @@ public actor ContainerEngine {
     var linkSets: [Identifier: [NetworkLink]] = [:] {
         didSet { recordsGeneration &+= 1 }
     }
-    private var locked: Set<Identifier> = []
+    /// Request records kept (see `RequestJournal`); loaded by `open()`.
+    var requestJournal = RequestJournal()
+    private var locked: Set<LockKey> = []
     /// Told of installs and deletes (the event hub); systemd reports every other state change.
     var observer: (@Sendable (ContainerEvent) -> Void)?
-    private var waiters: [Identifier: [CheckedContinuation<Void, Never>]] = [:]
+    private var waiters: [LockKey: [CheckedContinuation<Void, Never>]] = [:]
 
     public init(configuration: EngineConfiguration, systemd: any SystemdClient) {
         self.configuration = configuration
@@ -55,26 +57,38 @@ public actor ContainerEngine {
     /// The installed containers, sorted.
     public func installedIdentifiers() -> [Identifier] { sortedIdentifiers() }
 
-    // MARK: Per-container lock
+    // MARK: Per-container and per-request locks
 
-    func acquire(_ id: Identifier) async {
-        if locked.insert(id).inserted { return }
-        await withCheckedContinuation { waiters[id, default: []].append($0) }
+    /// What a lock is held on: a container, or a request id (held around a whole mutation that
+    /// carries it, so a retry racing its first attempt waits for its answer instead of acting too).
+    /// A request's lock is always taken before its container's, never the other way round.
+    enum LockKey: Hashable, Sendable {
+        case container(Identifier)
+        case request(String)
     }
 
-    func release(_ id: Identifier) {
-        if var queue = waiters[id], !queue.isEmpty {
+    func acquire(_ key: LockKey) async {
+        if locked.insert(key).inserted { return }
+        await withCheckedContinuation { waiters[key, default: []].append($0) }
+    }
+
+    func release(_ key: LockKey) {
+        if var queue = waiters[key], !queue.isEmpty {
             let next = queue.removeFirst()
-            waiters[id] = queue.isEmpty ? nil : queue
+            waiters[key] = queue.isEmpty ? nil : queue
             next.resume()  // the lock passes on, still held
         } else {
-            locked.remove(id)
+            locked.remove(key)
         }
     }
 
     func withLock<R: Sendable>(_ id: Identifier, _ body: () async throws -> R) async throws -> R {
-        await acquire(id)
-        defer { release(id) }
+        try await withLock(.container(id), body)
+    }
+
+    func withLock<R: Sendable>(_ key: LockKey, _ body: () async throws -> R) async throws -> R {
+        await acquire(key)
+        defer { release(key) }
         return try await body()
     }
 
@@ -88,12 +102,6 @@ public actor ContainerEngine {
     func onStore<T: Sendable>(_ body: @escaping @Sendable (ContainerStore) throws -> T) async throws -> T {
         let store = self.store
         return try await ContainerEngine.blocking { try body(store) }
-    }
-
-    /// Makes a request's answer durable under its request id (on a `berth-store` thread).
-    func recordRequest(_ requestId: String, method: String, params: JSONValue, result: some Encodable) async throws {
-        let record = RequestRecord(method: method, params: params, result: try JSONValueEncoder().encode(result))
-        try await onStore { try $0.writeRequest(requestId, record) }
     }
 
     // MARK: Rendering

@@ -27,6 +27,8 @@ public struct ContainerMethodProvider: MethodProvider {
         table.register("container.env.set") { (p: ContainerEnvSetParams, _) in try await engine.setEnvironment(p) }
         table.register("container.links.get", on: .connection) { (p: ContainerRefParams, _) in try await engine.links(p) }
         table.register("container.links.set") { (p: ContainerLinksSetParams, _) in try await engine.setLinks(p) }
+        table.register("container.links.add") { (p: ContainerLinkAddParams, _) in try await engine.addLink(p) }
+        table.register("container.links.remove") { (p: ContainerLinkRemoveParams, _) in try await engine.removeLink(p) }
         table.register("container.env.patch") { (p: ContainerEnvPatchParams, _) in try await engine.patchEnvironment(p) }
     }
 }

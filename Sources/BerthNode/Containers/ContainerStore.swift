@@ -134,16 +134,22 @@ public struct ContainerStore: Sendable {
 
     // MARK: Request records
 
+    /// The record of `requestId`, nil when there is none. Read up to the records' whole byte budget
+    /// (`RequestJournal.maxBytes`): whatever result was written can be read back.
     func readRequest(_ requestId: String) throws -> RequestRecord? {
-        guard let bytes = try FileSystem.readIfExists(try layout.requestRecord(forRequestId: requestId), limit: 4 << 20) else {
+        guard let bytes = try FileSystem.readIfExists(try layout.requestRecord(forRequestId: requestId),
+                                                      limit: Int(RequestJournal.maxBytes)) else {
             return nil
         }
         return try JSONValueDecoder().decode(RequestRecord.self, from: try JSONParser.parse(bytes))
     }
 
-    func writeRequest(_ requestId: String, _ record: RequestRecord) throws {
+    /// Writes one request record (durably) and removes the records `RequestJournal` evicted for it.
+    func writeRequest(_ bytes: [UInt8], to path: String, evicting evicted: [String]) throws {
         try FileSystem.createDirectory(layout.requestsDir, mode: 0o700)
-        try FileSystem.writeAtomically(try ContainerStore.encode(record), to: try layout.requestRecord(forRequestId: requestId), mode: 0o600)
+        try FileSystem.writeAtomically(bytes, to: path, mode: 0o600)
+        // Not synced: a removal lost in a crash is made again by the next start's `RequestJournal.load`.
+        for name in evicted { try FileSystem.remove("\(layout.requestsDir)/\(name)") }
     }
 
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {

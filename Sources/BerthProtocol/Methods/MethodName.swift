@@ -25,6 +25,8 @@ public struct MethodName: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let containerEnvPatch: MethodName = "container.env.patch"
     public static let containerLinksGet: MethodName = "container.links.get"
     public static let containerLinksSet: MethodName = "container.links.set"
+    public static let containerLinksAdd: MethodName = "container.links.add"
+    public static let containerLinksRemove: MethodName = "container.links.remove"
     public static let eventsSubscribe: MethodName = "events.subscribe"
     public static let eventsUnsubscribe: MethodName = "events.unsubscribe"
 
@@ -33,7 +35,8 @@ public struct MethodName: RawRepresentable, Hashable, Sendable, CustomStringConv
         .nodeHello, .nodeInfo, .nodePing, .rpcDiscover, .authChallenge, .authResponse,
         .containerInstall, .containerStart, .containerStop, .containerRestart, .containerDelete,
         .containerStatus, .containerList, .containerPorts, .containerEnvGet, .containerEnvSet,
-        .containerEnvPatch, .containerLinksGet, .containerLinksSet, .eventsSubscribe, .eventsUnsubscribe,
+        .containerEnvPatch, .containerLinksGet, .containerLinksSet,
+        .containerLinksAdd, .containerLinksRemove, .eventsSubscribe, .eventsUnsubscribe,
     ]
 
     /// Notifications the node sends (not methods a client calls).

@@ -25,7 +25,7 @@ public enum OpenRPCDocument {
       "errors": "Every error has data.kind, a stable snake_case word (x-berth-error-kinds gives its code); clients branch on the kind and treat unknown kinds as internal.",
       "versioning": "The protocol has a major version (this document: 1). node.hello {protocols:[majors]} negotiates it; unsupported_version names the supported range in data.supported {min, max}. Within a major, changes are additive only: new methods, new optional params, new result members, new error kinds, new capabilities. Clients ignore unknown result members.",
       "auth": "Unix socket: peers are authorized by uid (SO_PEERCRED). TCP: before auth only node.hello, auth.challenge and auth.response run; anything else answers unauthorized. auth.challenge gives a fresh 32-byte nonce; auth.response sends clientNonce and hex(HMAC-SHA256(secret, \"berth-auth-v1\\n\" + nonce + \"\\n\" + clientNonce)); the node answers with proof = hex(HMAC-SHA256(secret, \"berth-auth-v1 node\\n\" + nonce + \"\\n\" + clientNonce)). Nonces are hex strings as sent; each node nonce is good for one response. The secret never crosses the wire; this authenticates, it does not encrypt.",
-      "idempotency": "Mutations take an optional requestId; a retry with the same requestId returns the first result instead of acting twice, across node restarts. Reusing a requestId for a different request answers conflict.",
+      "idempotency": "Every mutation (container.install, start, stop, restart, delete, env.set, env.patch, links.set, links.add, links.remove) takes an optional requestId; the node records the first successful result of each requestId durably (fsynced before the answer), and a retry with the same requestId, method and params answers that result without acting again, across node restarts. Reusing a requestId for a different method or params answers conflict. Errors are not recorded: a failed request retried with its requestId acts again. Records are kept for 7 days, at most the newest 10000 and 64 MiB together (the oldest are removed first, as new ones are written and at node start); a retry whose record was removed acts again. Nodes that keep this announce the request-ids capability.",
       "events": "events.subscribe streams events.event notifications on the same connection, each with cursor {epoch, seq} (or its text form \"<epoch>.<seq>\" when sent back). seq increases by one per event within an epoch; epoch is random per node start. Resuming with a cursor replays exactly what was missed or answers cursor_expired. A subscriber that does not read gets a bounded buffer, then a closed notification with reason slow_consumer and the connection is closed."
     }
   },
@@ -1303,7 +1303,177 @@ public enum OpenRPCDocument {
         }
       ],
       "x-berth-served": true,
-      "description": "Replaces all links (an empty list removes them). Checked first (syntax, duplicates, loopback targets without a node host address, IPv6 from ::1): invalid_params and nothing changes. On a running container the targets are resolved, then stored, then applied live in its namespace without a restart; if applying fails the previous links are put back and the error is link_failed (data.stderr carries the tool's words). A stopped container gets them at its next start. With a requestId a retry answers the first result."
+      "description": "Replaces all links (an empty list removes them). Checked first (syntax, duplicates, loopback targets without a node host address, IPv6 from ::1): invalid_params and nothing changes. On a running container the targets are resolved, then stored, then applied live in its namespace without a restart; if applying fails the previous links are put back and the error is link_failed (data.stderr carries the tool's words). A stopped container gets them at its next start. With a requestId a retry answers the first result. To change one link, prefer links.add and links.remove: the node merges them under the container's lock."
+    },
+    {
+      "name": "container.links.add",
+      "summary": "Add one link (replacing the link from the same address and port); applied at once when it runs.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "id",
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "required": true
+        },
+        {
+          "name": "link",
+          "schema": {
+            "$ref": "#/components/schemas/LinkSpec"
+          },
+          "required": true
+        },
+        {
+          "name": "requestId",
+          "schema": {
+            "$ref": "#/components/schemas/RequestId"
+          },
+          "required": false
+        }
+      ],
+      "result": {
+        "name": "links",
+        "schema": {
+          "type": "object",
+          "properties": {
+            "id": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "links": {
+              "type": "array",
+              "items": {
+                "$ref": "#/components/schemas/LinkSpec"
+              }
+            }
+          },
+          "required": [
+            "id",
+            "links"
+          ]
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/not_found"
+        },
+        {
+          "$ref": "#/components/errors/invalid_identifier"
+        },
+        {
+          "$ref": "#/components/errors/busy"
+        },
+        {
+          "$ref": "#/components/errors/systemd_failed"
+        },
+        {
+          "$ref": "#/components/errors/conflict"
+        },
+        {
+          "$ref": "#/components/errors/invalid_params"
+        },
+        {
+          "$ref": "#/components/errors/unauthorized"
+        },
+        {
+          "$ref": "#/components/errors/internal"
+        },
+        {
+          "$ref": "#/components/errors/link_failed"
+        }
+      ],
+      "x-berth-served": true,
+      "description": "Adds the link, replacing in its place the container's link from the same fromHost:fromPort (a missing fromHost is 127.0.0.1), and keeps every other link; answers the whole list. The node reads, changes and writes the list under the container's lock, so concurrent links.add and links.remove calls on one container all take effect (a client that reads links.get, merges and writes links.set can lose a concurrent change). Checked, stored and applied as links.set does (invalid_params, link_failed; the list stays within 1024 links)."
+    },
+    {
+      "name": "container.links.remove",
+      "summary": "Remove the link from one address and port; at once when it runs.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "id",
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "required": true
+        },
+        {
+          "name": "fromHost",
+          "schema": {
+            "type": "string",
+            "description": "IP literal inside the container's namespace; default 127.0.0.1."
+          },
+          "required": false
+        },
+        {
+          "name": "fromPort",
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 65535
+          },
+          "required": true
+        },
+        {
+          "name": "requestId",
+          "schema": {
+            "$ref": "#/components/schemas/RequestId"
+          },
+          "required": false
+        }
+      ],
+      "result": {
+        "name": "links",
+        "schema": {
+          "type": "object",
+          "properties": {
+            "id": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "links": {
+              "type": "array",
+              "items": {
+                "$ref": "#/components/schemas/LinkSpec"
+              }
+            }
+          },
+          "required": [
+            "id",
+            "links"
+          ]
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/not_found"
+        },
+        {
+          "$ref": "#/components/errors/invalid_identifier"
+        },
+        {
+          "$ref": "#/components/errors/busy"
+        },
+        {
+          "$ref": "#/components/errors/systemd_failed"
+        },
+        {
+          "$ref": "#/components/errors/conflict"
+        },
+        {
+          "$ref": "#/components/errors/invalid_params"
+        },
+        {
+          "$ref": "#/components/errors/unauthorized"
+        },
+        {
+          "$ref": "#/components/errors/internal"
+        },
+        {
+          "$ref": "#/components/errors/link_failed"
+        }
+      ],
+      "x-berth-served": true,
+      "description": "Removes the container's link from fromHost:fromPort (compared as written; a missing fromHost is 127.0.0.1) and keeps every other; answers the remaining list. not_found (with data.fromHost, data.fromPort) when the container has no link from there, and nothing changes. Under the container's lock like links.add; on a running container the rules are replaced live as links.set does."
     },
     {
       "name": "events.subscribe",
@@ -1435,7 +1605,7 @@ public enum OpenRPCDocument {
         "type": "string",
         "minLength": 1,
         "maxLength": 128,
-        "description": "Idempotency key: a retry with the same requestId returns the first result (durably, across node restarts) instead of acting twice."
+        "description": "Idempotency key, 1 to 128 characters (Unicode code points; any, except control characters): a retry with the same requestId and params returns the first result (durably, across node restarts) instead of acting twice. See x-berth-rules.idempotency."
       },
       "PortMapping": {
         "type": "object",

@@ -70,9 +70,15 @@ import BerthSystem
     @Test func requestRecordsRoundTrip() throws {
         try withStore { store in
             let record = RequestRecord(method: "container.install", params: ["id": "x"], result: ["state": "active"])
-            try store.writeRequest("retry me/../x", record)
+            let path = try store.layout.requestRecord(forRequestId: "retry me/../x")
+            try store.writeRequest(try ContainerStore.encode(record), to: path, evicting: [])
             #expect(try store.readRequest("retry me/../x") == record)
             #expect(try store.readRequest("other") == nil)
+            // The evicted records go with the write of the new one.
+            try store.writeRequest(try ContainerStore.encode(record), to: try store.layout.requestRecord(forRequestId: "other"),
+                                   evicting: [FileSystem.baseName(of: path)])
+            #expect(try store.readRequest("retry me/../x") == nil)
+            #expect(try store.readRequest("other") == record)
         }
     }
 }

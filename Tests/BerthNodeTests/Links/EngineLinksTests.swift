@@ -141,6 +141,41 @@ import BerthSystem
         #expect(await Self.kind { _ = try await engine.setLinks(ContainerLinksSetParams(id: "web", links: [], requestId: "link-1")) } == .conflict)
     }
 
+    /// `links.add` and `links.remove` change one link under the container's lock: 64 concurrent
+    /// adds all land (a read, merge and `links.set` per caller would lose some), a remove takes
+    /// exactly its one, and the retries of both answer their first result without acting again.
+    @Test func addAndRemoveChangeOneLinkEachAndConcurrentAddsAllLand() async throws {
+        let node = try Node()
+        let engine = try await node.engine()
+        _ = try await engine.install(ContainerInstallParams(id: "web", image: "localhost/berth-httpd", links: [Self.b]))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<64 {
+                group.addTask {
+                    _ = try await engine.addLink(ContainerLinkAddParams(id: "web", link: LinkSpec(fromPort: UInt16(9000 + i), toHost: "198.18.0.9", toPort: 1)))
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await engine.links(ContainerRefParams(id: "web")).links.map(\.fromPort).sorted() == [8080] + (9000..<9064).map { UInt16($0) })
+        // Replacing keeps the place; removing takes exactly one; a missing one is not_found.
+        let replaced = try await engine.addLink(ContainerLinkAddParams(id: "web", link: Self.c, requestId: "add-1"))
+        #expect(replaced.links.first == LinkSpec(fromHost: "127.0.0.1", fromPort: 8080, toHost: "198.18.0.3", toPort: 9001))
+        let removed = try await engine.removeLink(ContainerLinkRemoveParams(id: "web", fromPort: 9005, requestId: "rm-1"))
+        #expect(removed.links.count == 64 && !removed.links.contains { $0.fromPort == 9005 })
+        #expect(await Self.kind { _ = try await engine.removeLink(ContainerLinkRemoveParams(id: "web", fromPort: 9005)) } == .notFound)
+        #expect(await Self.kind { _ = try await engine.removeLink(ContainerLinkRemoveParams(id: "web", fromHost: "a b", fromPort: 1)) } == .invalidParams)
+        #expect(await Self.kind { _ = try await engine.addLink(ContainerLinkAddParams(id: "web", link: LinkSpec(fromPort: 0, toHost: "x", toPort: 1))) } == .invalidParams)
+        _ = try await engine.addLink(ContainerLinkAddParams(id: "web", link: Self.b))
+        _ = try await engine.addLink(ContainerLinkAddParams(id: "web", link: LinkSpec(fromPort: 9005, toHost: "198.18.0.9", toPort: 1)))
+        // Retries answer the first result and change nothing, also from a new engine on the same disk.
+        let reopened = try await node.engine()
+        #expect(try await reopened.addLink(ContainerLinkAddParams(id: "web", link: Self.c, requestId: "add-1")) == replaced)
+        #expect(try await reopened.removeLink(ContainerLinkRemoveParams(id: "web", fromPort: 9005, requestId: "rm-1")) == removed)
+        let now = try await reopened.links(ContainerRefParams(id: "web")).links
+        #expect(now.first?.toHost == "198.18.0.2" && now.contains { $0.fromPort == 9005 })
+        #expect(await Self.kind { _ = try await reopened.removeLink(ContainerLinkRemoveParams(id: "web", fromPort: 9006, requestId: "rm-1")) } == .conflict)
+    }
+
     @Test func anEngineWithoutAnApplierRefusesLinks() async throws {
         let node = try Node(applier: nil)
         let engine = try await node.engine()

@@ -1,0 +1,89 @@
+import BerthProtocol
+
+/// `berth unlink [NODE/]ID --from ADDR:PORT`
+public struct UnlinkCommand: BerthCommand {
+    public static let name = "unlink"
+    public static let abstract = "Remove one of a container's links (live; the others stay)."
+    public static let usage = "berth unlink [NODE/]ID --from ADDR:PORT [--node ADDR] [--json]"
+    public static let details = """
+        ARGUMENTS:
+          [NODE/]ID              the container that connects (NODE: an alias or address; default --node)
+
+        OPTIONS:
+          --from ADDR:PORT       the address the link is from, as `berth link --as` gave it
+                                 (127.0.0.1:PORT by default there; [v6]:PORT for IPv6)
+
+        Removes the container's link from ADDR:PORT on its node (container.links.remove) in one step,
+        keeping every other link; a running container loses it at once. A container with no link from
+        ADDR:PORT is an error (not_found) and nothing changes.
+
+        """ + GlobalOptions.helpText
+    var options = GlobalOptions()
+    var source: Locator
+    var from: (host: String, port: UInt16)
+
+    public init(arguments: [String]) throws(UsageError) {
+        var fromText: String?
+        let positionals = try ArgumentScanner.positionals(arguments, options: &options) { name, scanner throws(UsageError) in
+            switch name {
+            case "--from": fromText = try scanner.value()
+            default: return false
+            }
+            return true
+        }
+        guard positionals.count == 1 else {
+            throw UsageError(positionals.isEmpty ? "missing the container to unlink ([NODE/]ID)" : "expected one container, got \(positionals.count)")
+        }
+        guard let fromText else { throw UsageError("missing --from ADDR:PORT (the link's address, as `berth link --as` gave it)") }
+        source = try Locator(parsing: positionals[0])
+        guard let parsed = LinkTarget.parseSource(fromText) else {
+            throw UsageError("--from \(String(reflecting: fromText)): expected ADDR:PORT with an IP address ([v6]:PORT for IPv6) and a port from 1 to 65535")
+        }
+        from = parsed
+    }
+
+    public func validate() throws(UsageError) {
+        try options.validate()
+        try source.validate()
+        if source.node == nil && options.nodes.count > 1 {
+            throw UsageError("unlink acts on one node: write the container as NODE/ID, or give one --node")
+        }
+    }
+
+    public func run(_ context: CommandContext) async -> ExitCode {
+        let output = context.output
+        var directory = NodeDirectory(environment: context.environment)
+        let node: NodeTarget
+        let connect: ConnectOptions
+        do {
+            node = try source.node == nil ? options.targets(environment: context.environment, directory: &directory)[0]
+                : source.resolve(&directory)
+            var read: [String?: ConnectOptions] = [:]
+            connect = try options.connectOptions(for: node, memo: &read)
+        } catch let error as UsageError {
+            output.printError("berth unlink: \(error.message)")
+            return .usage
+        } catch let error as CommandFailure {
+            output.printError("berth unlink: \(error.message)")
+            return error.code
+        } catch {
+            output.printError("berth unlink: \(error)")
+            return .failure
+        }
+        let params = ContainerLinkRemoveParams(id: source.id, fromHost: from.host, fromPort: from.port)
+        let removed = await FanOut.run([(node.address, connect)], timeout: options.timeout + .seconds(1)) { client in
+            try await client.ask(.containerLinksRemove, params, as: ContainerLinksResult.self)
+        }
+        switch removed[0].result {
+        case .success(let result):
+            if options.json {
+                output.print(encodeParams(result).description)
+            } else {
+                output.print("unlinked \(node.name)/\(source.id) \(LinkCommand.hostPort(from.host, from.port)) (\(result.links.count) link\(result.links.count == 1 ? "" : "s") left)")
+            }
+            return .success
+        case .failure(let error):
+            return LinkCommand.fail("unlink", error, node: node, output)
+        }
+    }
+}
