@@ -20,6 +20,22 @@ public struct FileLock: ~Copyable {
 
     deinit { fd.close() }  // closing the descriptor releases the lock
 
+    /// Takes the lock on `path` (created if missing) without waiting and holds it until the process
+    /// exits; false when another process holds it. For a claim no scope of the caller may end early
+    /// (a node's claim on its directories): the descriptor is never closed, and it is close-on-exec,
+    /// so no child inherits the claim and a killed holder frees it at once.
+    /// The corresponding C function is `flock` with `LOCK_NB`.
+    public static func holdUntilExit(path: String) throws -> Bool {
+        let fd = try FileDescriptor.open(path, O_RDWR | O_CREAT, mode: 0o600)
+        guard retryingOnInterrupt({ flock(fd.rawValue, LOCK_EX | LOCK_NB) }) == 0 else {
+            let err = SystemError("flock", path: path)
+            fd.close()
+            if err.errno == Errno(rawValue: EWOULDBLOCK) { return false }
+            throw err
+        }
+        return true
+    }
+
     /// Runs `body` holding the lock on `path`.
     public static func withLock<R>(_ path: String, _ body: () throws -> R) throws -> R {
         let lock = try FileLock(path: path)

@@ -55,8 +55,15 @@ public struct Layout: Hashable, Sendable {
     public var runContainersDir: String { "\(runDir)/containers" }
     /// Lock files (flock); in `runDir` because locks never outlive a boot.
     public var locksDir: String { "\(runDir)/locks" }
-    /// Held by the running node, so two nodes never share one state directory.
+    /// Held by the running node for its whole life, so two nodes never share one run directory (nor
+    /// the embedded manager beside it).
     public var nodeLock: String { "\(locksDir)/berthd.lock" }
+
+    /// `nodeLock` of the run directory `runDir`, before the whole layout is known: berthd takes the
+    /// lock before it opens its service manager, which decides the unit directory.
+    public static func nodeLock(runDir: String) throws(LayoutError) -> String {
+        "\(try checkedRoot(runDir, name: "runDir"))/locks/berthd.lock"
+    }
     /// Serialises maintenance of the ports directory (recovery sweeps).
     public var portsLock: String { "\(locksDir)/ports.lock" }
     /// The target whose wants-directory holds the start-on-boot links.
