@@ -143,6 +143,15 @@ public enum FileSystem {
         try syncDirectory(directoryName(of: path))
     }
 
+    /// The target of the symbolic link at `path`, or nil when it is not one (or cannot be read).
+    /// The corresponding C function is `readlink`.
+    public static func linkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let n = readlink(path, &buffer, 4096)
+        guard n >= 0 else { return nil }
+        return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     public static func directoryName(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         if slash == path.startIndex { return "/" }

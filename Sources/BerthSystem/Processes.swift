@@ -12,4 +12,14 @@ public enum Processes {
     public static func exists(_ pid: Int32) -> Bool {
         pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
     }
+
+    /// Whether process `pid` exists and is not a zombie (which `exists` still sees until its parent
+    /// reaps it: a detached process's parent is PID 1, which may take its time). Reads
+    /// `/proc/PID/stat`, whose state letter follows the last `)` (the command name may hold one).
+    public static func isRunning(_ pid: Int32) -> Bool {
+        guard pid > 0, let stat = try? FileSystem.read("/proc/\(pid)/stat", limit: 4096),
+              let close = stat.lastIndex(of: UInt8(ascii: ")")) else { return false }
+        let state = stat[(close + 1)...].first { $0 != UInt8(ascii: " ") }
+        return state != nil && state != UInt8(ascii: "Z") && state != UInt8(ascii: "X")
+    }
 }

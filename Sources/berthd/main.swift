@@ -52,12 +52,24 @@ case .run(let configuration):
     do {
         // Settings first: a bad secret file or group must not start a manager or touch the disk.
         try NodeServer.checkSettings(configuration)
+        // One node per run directory, and so per embedded manager (RUN-DIR-manager): held until
+        // exit and taken before the manager is opened, so two nodes started at once never both
+        // adopt, stop or start one.
+        let nodeLock = try Layout.nodeLock(runDir: configuration.runDirectory)
+        try FileSystem.createDirectory(configuration.runDirectory)
+        try FileSystem.createDirectory(FileSystem.directoryName(of: nodeLock), mode: 0o700)
+        guard try FileLock.holdUntilExit(path: nodeLock) else {
+            logger.error("already_running", ["lock": nodeLock,
+                                             "error": "another berthd runs on this run directory (it holds the lock)"])
+            exit(1)
+        }
         let environment = ProcessRequest.inheritedEnvironment
         let containersConf = environment["CONTAINERS_CONF"]
             ?? (FileSystem.exists("/etc/berth/containers.conf") ? "/etc/berth/containers.conf" : nil)
         let opened = try await ServiceManagerLauncher.open(
             configuration.manager, embeddedDirectory: configuration.runDirectory + "-manager", containersConf: containersConf)
         embedded = opened.embedded
+        if opened.predecessor != .none { logger.info("manager_predecessor", ["outcome": "\(opened.predecessor)"]) }
         var handle = opened.handle
         if let unitDirectory = configuration.unitDirectory { handle.unitDir = unitDirectory }
 

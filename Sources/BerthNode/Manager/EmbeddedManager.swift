@@ -19,6 +19,9 @@ import BerthSystem
 /// One difference: units get the fixed `ServiceManagerHandle.path` as `PATH`, not the caller's.
 ///
 /// The scripts are constant text: the directory and cgroup name arrive as positional arguments.
+///
+/// `manager.cgroup` and `manager.pid` in the directory record what was started, so a node that was
+/// killed can be followed by one that adopts or stops its manager (`EmbeddedManager+Adoption`).
 public final class EmbeddedManager: Sendable {
     public let directory: String
     public let cgroup: String
@@ -41,7 +44,7 @@ public final class EmbeddedManager: Sendable {
 
     public static let rootTarget = "berth-root.target"
 
-    private init(directory: String, cgroup: String, pid: pid_t) {
+    init(directory: String, cgroup: String, pid: pid_t) {
         self.directory = directory
         self.cgroup = cgroup
         self.pid = pid
@@ -49,17 +52,23 @@ public final class EmbeddedManager: Sendable {
 
     /// Starts a manager whose state lives in `directory` (an absolute path of safe characters) and
     /// waits until it accepts clients.
+    /// A node should call `open`, which first deals with a manager a killed node left behind.
     public static func start(directory: String, containersConf: String? = nil,
                              timeout: Duration = .seconds(10)) async throws -> EmbeddedManager {
-        guard directory.hasPrefix("/"), directory.utf8.allSatisfy({ safePathByte($0) }) else {
-            throw ManagerError("embedded manager directory \(String(reflecting: directory)) must be absolute, of [A-Za-z0-9_./-]")
-        }
+        try checkDirectory(directory)
         for sub in ["", "/xdg", "/units", "/config"] { try FileSystem.createDirectory(directory + sub, mode: 0o700) }
         try FileSystem.writeAtomically(Array("".utf8), to: "\(directory)/console.log", mode: 0o600)
         try FileSystem.writeAtomically(Array("[Unit]\nDescription=Berth private manager root\nDefaultDependencies=no\n".utf8),
                                        to: "\(directory)/units/\(rootTarget)")
         try FileSystem.writeAtomically(Array(innerScript.utf8), to: "\(directory)/inner.sh", mode: 0o755)
         let cgroup = "berth-mgr-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        // The records are written before what they name exists (the cgroup) or as soon as it is
+        // known (the pid), each atomically: a node killed at any moment leaves its successor enough
+        // to find the manager. The old pid goes first so the two files never name different managers.
+        try FileSystem.remove(pidFile(directory))
+        try FileSystem.writeAtomically(Array("\(cgroup)\n".utf8), to: cgroupFile(directory))
+        // A socket left by a manager that is gone would pass the readiness check below at once.
+        try FileSystem.remove(privateSocket(directory))
 
         // /run/netns must be a shared mount before the manager's namespace copies it.
         if !FileSystem.exists("/run/netns") {
@@ -85,10 +94,9 @@ public final class EmbeddedManager: Sendable {
             throw ManagerError("could not launch the embedded manager: \(launch.status) \(launch.stderrText)")
         }
         let manager = EmbeddedManager(directory: directory, cgroup: cgroup, pid: pid)
-        try FileSystem.writeAtomically(Array("\(pid)\n".utf8), to: "\(directory)/manager.pid")
-        try FileSystem.writeAtomically(Array("\(cgroup)\n".utf8), to: "\(directory)/manager.cgroup")
+        try FileSystem.writeAtomically(Array("\(pid)\n".utf8), to: pidFile(directory))
         let deadline = ContinuousClock.now + timeout
-        while !FileSystem.exists("\(directory)/xdg/systemd/private") {
+        while !FileSystem.exists(privateSocket(directory)) {
             if kill(pid, 0) != 0 || ContinuousClock.now > deadline {
                 await manager.stop()
                 throw ManagerError("the embedded manager did not come up; see \(directory)/console.log")
@@ -99,22 +107,65 @@ public final class EmbeddedManager: Sendable {
     }
 
     /// Stops the manager (and with it every unit) by its PID, waits for it, kills anything left in
-    /// its own cgroup by PID and removes the cgroup directories.
+    /// its own cgroup by PID and removes the cgroup directories. The PID is signalled only while it
+    /// still lives in the manager's cgroup (after a crash it may name another process by now); a
+    /// SIGCONT follows the SIGTERM so a stopped manager wakes up to stop its units.
     public func stop(timeout: Duration = .seconds(10)) async {
-        if kill(pid, SIGTERM) == 0 {
+        if isInOwnCgroup(pid), kill(pid, SIGTERM) == 0 {
+            kill(pid, SIGCONT)
             let deadline = ContinuousClock.now + timeout
-            while kill(pid, 0) == 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-            kill(pid, SIGKILL)
+            while Processes.isRunning(pid), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+            if isInOwnCgroup(pid) { kill(pid, SIGKILL) }
         }
         let hierarchies = (try? EmbeddedManager.cgroupHierarchies()) ?? []
-        for h in hierarchies {
-            guard let text = try? FileSystem.read("\(h)/\(cgroup)/cgroup.procs", limit: 1 << 20) else { continue }
-            for line in String(decoding: text, as: UTF8.self).split(separator: "\n") {
-                if let p = pid_t(line), p > 1 { kill(p, SIGKILL) }
-            }
+        // Everything in the cgroup is the manager's (the name is unique to it): killed by PID until
+        // none is left, so the directories can go.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while case let left = processesInCgroup(hierarchies), !left.isEmpty, ContinuousClock.now < deadline {
+            for p in left where p > 1 { kill(p, SIGKILL) }
+            try? await Task.sleep(for: .milliseconds(20))
         }
-        try? await Task.sleep(for: .milliseconds(50))
         EmbeddedManager.removeCgroups(cgroup, hierarchies: hierarchies)
+    }
+
+    /// The live processes anywhere in the manager's cgroup trees (systemd moves itself and its units
+    /// into child cgroups of its own).
+    func processesInCgroup(_ hierarchies: [String]) -> Set<pid_t> {
+        var found = Set<pid_t>()
+        func walk(_ path: String) {
+            if let text = try? FileSystem.read("\(path)/cgroup.procs", limit: 1 << 20) {
+                for line in String(decoding: text, as: UTF8.self).split(separator: "\n") {
+                    if let p = pid_t(line), Processes.isRunning(p) { found.insert(p) }
+                }
+            }
+            for name in (try? FileSystem.list(path)) ?? [] where EmbeddedManager.isDirectory("\(path)/\(name)") { walk("\(path)/\(name)") }
+        }
+        for h in hierarchies { walk("\(h)/\(cgroup)") }
+        return found
+    }
+
+    /// Whether `pid` is a live process in this manager's cgroup, by `/proc/PID/cgroup`.
+    func isInOwnCgroup(_ pid: pid_t) -> Bool {
+        guard pid > 1, Processes.isRunning(pid), let text = try? FileSystem.read("/proc/\(pid)/cgroup", limit: 1 << 16) else { return false }
+        return String(decoding: text, as: UTF8.self).split(separator: "\n").contains { line in
+            let path = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).last ?? ""
+            return path == "/\(cgroup)" || path.hasPrefix("/\(cgroup)/")
+        }
+    }
+
+    static func pidFile(_ directory: String) -> String { "\(directory)/manager.pid" }
+    static func cgroupFile(_ directory: String) -> String { "\(directory)/manager.cgroup" }
+    static func privateSocket(_ directory: String) -> String { "\(directory)/xdg/systemd/private" }
+
+    static func checkDirectory(_ directory: String) throws {
+        guard directory.hasPrefix("/"), directory.utf8.allSatisfy({ safePathByte($0) }) else {
+            throw ManagerError("embedded manager directory \(String(reflecting: directory)) must be absolute, of [A-Za-z0-9_./-]")
+        }
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
     static func cgroupHierarchies() throws -> [String] {
@@ -129,10 +180,7 @@ public final class EmbeddedManager: Sendable {
     /// Cgroup directories are removed with rmdir, children first (their control files cannot be unlinked).
     static func removeCgroupTree(_ path: String) {
         guard let names = try? FileSystem.list(path) else { return }
-        for name in names {
-            var st = stat()
-            if lstat("\(path)/\(name)", &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { removeCgroupTree("\(path)/\(name)") }
-        }
+        for name in names where isDirectory("\(path)/\(name)") { removeCgroupTree("\(path)/\(name)") }
         rmdir(path)
     }
 

@@ -1,0 +1,111 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthSystem
+
+/// A node killed outright (`kill -9`, a crash) leaves its embedded manager running, with its
+/// containers. The next node on the same directories finds it through `manager.cgroup` and
+/// `manager.pid` and adopts it when it is provably that manager and answers; otherwise it stops
+/// whatever is left of it before starting a new one. Never two managers on one directory: the node
+/// lock (`Layout.nodeLock`, taken by berthd before it opens its manager) keeps two nodes from doing
+/// this at once.
+extension EmbeddedManager {
+    /// What `open` found of a predecessor's manager.
+    public enum Predecessor: Hashable, Sendable, CustomStringConvertible {
+        /// No record, or a manager that was stopped cleanly.
+        case none
+        /// Its manager answered and runs on, with its units: this node now owns it.
+        case adopted(pid: pid_t)
+        /// It was there but could not be adopted (`reason`); it was stopped and its cgroup removed.
+        case stopped(reason: String)
+
+        public var description: String {
+            switch self {
+            case .none: "none"
+            case .adopted(let pid): "adopted manager pid \(pid)"
+            case .stopped(let reason): "stopped the previous manager: \(reason)"
+            }
+        }
+    }
+
+    /// The node's manager for `directory`: the one a killed node left there if it can be adopted
+    /// safely, else a new one (after stopping what was left).
+    public static func open(directory: String, containersConf: String? = nil,
+                            timeout: Duration = .seconds(10)) async throws -> (EmbeddedManager, Predecessor) {
+        try checkDirectory(directory)
+        var predecessor = Predecessor.none
+        if let (left, reason) = leftover(directory: directory, containersConf: containersConf) {
+            if reason == nil, await left.answers(timeout: timeout) {
+                try FileSystem.writeAtomically(Array("\(left.pid)\n".utf8), to: pidFile(directory))
+                return (left, .adopted(pid: left.pid))
+            }
+            await left.stop(timeout: timeout)
+            predecessor = .stopped(reason: reason ?? "manager pid \(left.pid) did not answer")
+        }
+        return (try await start(directory: directory, containersConf: containersConf, timeout: timeout), predecessor)
+    }
+
+    /// The manager recorded in `directory`, if anything of it is left: with a nil reason when a live
+    /// process proves to be that manager (`isManager`) and was started as this node would start it,
+    /// else with why it cannot be adopted (`pid` is 0 when no process is that manager: then only
+    /// the cgroup's processes and directories remain to be cleared).
+    static func leftover(directory: String, containersConf: String?) -> (EmbeddedManager, String?)? {
+        guard let recorded = try? FileSystem.readIfExists(cgroupFile(directory), limit: 4096) else { return nil }
+        let cgroup = String(decoding: recorded, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        // The name becomes a path under every hierarchy: only a name this code could have made.
+        guard cgroup.hasPrefix("berth-mgr-"), cgroup.utf8.allSatisfy({ safePathByte($0) && $0 != UInt8(ascii: "/") }) else {
+            return nil
+        }
+        let hierarchies = (try? cgroupHierarchies()) ?? []
+        let probe = EmbeddedManager(directory: directory, cgroup: cgroup, pid: 0)
+        let recordedPID = (try? FileSystem.readIfExists(pidFile(directory), limit: 64))
+            .flatMap { $0 }.flatMap { pid_t(String(decoding: $0, as: UTF8.self).split(separator: "\n").first ?? "") }
+        // The pid file first; then the cgroup, which still holds the manager when the node died
+        // before writing the pid, or when the pid file is stale.
+        let candidates = [recordedPID].compactMap { $0 } + probe.processesInCgroup(hierarchies).sorted()
+        if let pid = candidates.first(where: { probe.isManager($0) }) {
+            let found = EmbeddedManager(directory: directory, cgroup: cgroup, pid: pid)
+            // Its units inherit its environment: a manager started with other settings is replaced.
+            let wanted = "CONTAINERS_CONF=\(containersConf ?? "")"
+            guard found.environment(pid).contains(wanted) else {
+                return (found, "manager pid \(pid) was started without \(wanted)")
+            }
+            return (found, nil)
+        }
+        guard hierarchies.contains(where: { FileSystem.exists("\($0)/\(cgroup)") }) else { return nil }
+        return (probe, "no process in its cgroup \(cgroup) is that manager (pid file: \(recordedPID.map(String.init) ?? "none"))")
+    }
+
+    /// Whether `pid` is this manager and no other process (its pid may have been reused): alive,
+    /// `systemd`, in this manager's own cgroup, in a mount namespace other than ours (it runs under
+    /// `unshare`), with this directory's `XDG_RUNTIME_DIR`.
+    func isManager(_ pid: pid_t) -> Bool {
+        guard isInOwnCgroup(pid),
+              let comm = try? FileSystem.read("/proc/\(pid)/comm", limit: 64), comm == Array("systemd\n".utf8),
+              let namespace = FileSystem.linkTarget("/proc/\(pid)/ns/mnt"),
+              namespace != FileSystem.linkTarget("/proc/self/ns/mnt") else { return false }
+        return environment(pid).contains("XDG_RUNTIME_DIR=\(directory)/xdg")
+    }
+
+    /// The `NAME=value` strings of `/proc/PID/environ`: the environment the process was started with.
+    func environment(_ pid: pid_t) -> Set<String> {
+        guard let environ = try? FileSystem.read("/proc/\(pid)/environ", limit: 1 << 20) else { return [] }
+        return Set(environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
+    }
+
+    /// Whether the manager answers on its private socket with its root target active (not starting
+    /// up, not shutting down), within `timeout`. One `systemctl` call: a manager that is stopped or
+    /// wedged accepts the connection but never replies, and the timeout ends the wait.
+    func answers(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        // A manager its node started moments before dying may not have bound its socket yet.
+        while !FileSystem.exists(EmbeddedManager.privateSocket(directory)) {
+            guard Processes.isRunning(pid), ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let client = SystemctlClient(handle: handle, timeout: .seconds(5))
+        let root = EmbeddedManager.rootTarget
+        let state = try? await client.show([root], properties: ["ActiveState"])[root]?["ActiveState"]
+        return state == "active"
+    }
+}
