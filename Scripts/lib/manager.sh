@@ -18,6 +18,8 @@
 # See shared/REAL-STACK.md. Environment passed through to units: CONTAINERS_CONF, PATH.
 # berthd carries the same recipe in Swift (Sources/BerthNode/Manager/EmbeddedManager.swift): change
 # both. Tests/BerthNodeTests/EngineRealStack/EmbeddedManagerRecipeTests.swift runs one against the other.
+# Only berthd adopts a manager left by a killed predecessor (EmbeddedManager+Adoption.swift, through
+# manager.cgroup and manager.pid): the script's callers keep their manager by PID until they stop it.
 
 manager_start() {
     local dir=$1
@@ -30,6 +32,12 @@ manager_start() {
     MANAGER_XDG=$dir/xdg
     MANAGER_UNITS=$dir/units
     MANAGER_CGROUP=berth-mgr-$$-$RANDOM
+    # Recorded before the cgroup exists and the pid as soon as it is known, each atomically (a
+    # rename), the old pid first: whoever is killed midway leaves enough to find the manager.
+    rm -f "$dir/manager.pid"
+    echo "$MANAGER_CGROUP" > "$dir/manager.cgroup.tmp" && mv -f "$dir/manager.cgroup.tmp" "$dir/manager.cgroup"
+    # A socket a dead manager left would pass the readiness wait below at once.
+    rm -f "$dir/xdg/systemd/private"
     # /run/netns must be a shared mount before the manager's mount namespace copies it,
     # so network namespaces podman creates later are visible on both sides.
     if [ ! -d /run/netns ]; then ip netns add "berth-prime-$$" && ip netns del "berth-prime-$$"; fi
@@ -57,8 +65,7 @@ INNER
     chmod +x "$dir/inner.sh"
     setsid unshare --mount --propagation unchanged "$dir/inner.sh" </dev/null >"$dir/stdout.log" 2>&1 &
     MANAGER_PID=$!
-    echo "$MANAGER_PID" > "$dir/manager.pid"
-    echo "$MANAGER_CGROUP" > "$dir/manager.cgroup"
+    echo "$MANAGER_PID" > "$dir/manager.pid.tmp" && mv -f "$dir/manager.pid.tmp" "$dir/manager.pid"
     local i=0
     until [ -S "$dir/xdg/systemd/private" ]; do
         if ! kill -0 "$MANAGER_PID" 2>/dev/null || [ $i -ge 500 ]; then

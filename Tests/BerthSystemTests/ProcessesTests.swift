@@ -1,0 +1,19 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import BerthSystem
+
+@Suite struct ProcessesTests {
+    /// A zombie still `exists` (kill(pid, 0) succeeds until it is reaped) but is not running: what a
+    /// node waiting for a manager that PID 1 has not reaped yet must see.
+    @Test func aZombieExistsButIsNotRunning() async throws {
+        #expect(Processes.isRunning(getpid()))
+        let pid = try ChildProcess.spawn(ProcessRequest("/bin/true"), path: "/bin/true", stdin: -1, stdout: 2, stderr: 2)
+        while Processes.isRunning(pid) { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(Processes.exists(pid), "not reaped yet: a zombie")
+        var status: CInt = 0
+        #expect(waitpid(pid, &status, 0) == pid)
+        #expect(!Processes.isRunning(pid) && !Processes.exists(pid))
+    }
+}
