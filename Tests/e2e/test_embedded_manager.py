@@ -96,7 +96,8 @@ def _rmdir(path):
 
 def stop_managers(node):
     """Stops every manager on NODE's runtime directory by PID (SIGTERM, then SIGKILL) and removes
-    its cgroup: the cleanup for whatever a failed run left."""
+    its cgroup, and the cgroups of managers seen earlier (check_one): the cleanup for whatever a
+    failed run left."""
     for pid in managers(node):
         try:
             name = cgroup_of(pid)
@@ -114,11 +115,14 @@ def stop_managers(node):
             os.kill(pid, signal.SIGKILL)
         if name:
             remove_cgroup(name)
+    for name in node.seen_cgroups:
+        remove_cgroup(name)
 
 
 def embedded_node(cu, directory=None):
     node = harness.Node(directory or os.path.join(cu.tempdir("berth-adopt-"), "node"),
                         extra_args=["--manager", "embedded", "--runtime", "podman"])
+    node.seen_cgroups = set()
     cu.push(f"stop managers of {node.dir}", stop_managers, node)
     cu.push(f"stop berthd in {node.dir}", node.stop)
     node.start()
@@ -127,10 +131,14 @@ def embedded_node(cu, directory=None):
 
 def install_httpd(cu, rpc, cid):
     cu.container(f"ctr-{cid}")
-    status = rpc.call("container.install", {"id": cid, "image": HTTPD, "ports": [{"internal": 8080, "external": 0}],
+    # A port the kernel just found free, not the first of the node's range, which every other
+    # node on this machine starts from.
+    external = harness.free_tcp_port()
+    status = rpc.call("container.install", {"id": cid, "image": HTTPD, "ports": [{"internal": 8080, "external": external}],
                                             "environment": [{"name": "BERTH_PAGE", "value": "adopted"}], "start": True})
     check_equal(status["state"], "active", "state after install --start", status=status)
     port = status["ports"][0]["external"]
+    check_equal(port, external, "the port asked for")
     check_in("adopted", eventually(lambda: local_page(port), "the page"), "page")
     return port
 
@@ -254,6 +262,8 @@ def test_a_second_node_on_the_same_directories_is_refused(cu):
 
 def check_one(node, when):
     found = managers(node)
+    for pid in found:
+        node.seen_cgroups.add(cgroup_of(pid))
     check_equal(len(found), 1, f"managers on the node's runtime directory {when}", pids=sorted(found))
     return tuple(found)
 
