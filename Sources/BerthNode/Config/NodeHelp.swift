@@ -31,7 +31,8 @@ public enum NodeHelp {
 
     Places and mode
       --state-dir DIR             persistent state (default /var/lib/berth)
-      --run-dir DIR               runtime files and the default socket (default /run/berth)
+      --run-dir DIR               runtime files and the default socket (default /run/berth); one berthd
+                                  per run dir (a second exits 1). The embedded manager lives in DIR-manager
       --unit-dir DIR              where container units are written (default: by manager mode)
       --manager MODE              system|user|embedded|auto (default auto)
       --runtime NAME              podman|docker|auto (default auto)
@@ -63,7 +64,9 @@ public enum NodeHelp {
                                   container's stored links in its network namespace
 
     Signals: SIGTERM or SIGINT stops accepting, lets requests in flight finish (up to 10 s), closes, and
-    exits 0. With NOTIFY_SOCKET set it sends READY=1 once listening and STOPPING=1 on shutdown.
+    exits 0; an embedded manager is stopped with its containers. After a crash (kill -9) the next berthd on
+    the same directories adopts the manager and its running containers, or stops it first if it must.
+    With NOTIFY_SOCKET set it sends READY=1 once listening and STOPPING=1 on shutdown.
     Exit status: 0 stopped cleanly, 64 usage or configuration error, 1 other failure.
     """
 }
