@@ -35,7 +35,7 @@ extension EmbeddedManager {
         try checkDirectory(directory)
         var predecessor = Predecessor.none
         if let (left, reason) = leftover(directory: directory, containersConf: containersConf) {
-            if reason == nil, await left.answers(timeout: timeout) {
+            if reason == nil, await left.isReady(timeout: timeout) {
                 try FileSystem.writeAtomically(Array("\(left.pid)\n".utf8), to: pidFile(directory))
                 return (left, .adopted(pid: left.pid))
             }
@@ -91,21 +91,5 @@ extension EmbeddedManager {
     func environment(_ pid: pid_t) -> Set<String> {
         guard let environ = try? FileSystem.read("/proc/\(pid)/environ", limit: 1 << 20) else { return [] }
         return Set(environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
-    }
-
-    /// Whether the manager answers on its private socket with its root target active (not starting
-    /// up, not shutting down), within `timeout`. One `systemctl` call: a manager that is stopped or
-    /// wedged accepts the connection but never replies, and the timeout ends the wait.
-    func answers(timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        // A manager its node started moments before dying may not have bound its socket yet.
-        while !FileSystem.exists(EmbeddedManager.privateSocket(directory)) {
-            guard Processes.isRunning(pid), ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        let client = SystemctlClient(handle: handle, timeout: .seconds(5))
-        let root = EmbeddedManager.rootTarget
-        let state = try? await client.show([root], properties: ["ActiveState"])[root]?["ActiveState"]
-        return state == "active"
     }
 }

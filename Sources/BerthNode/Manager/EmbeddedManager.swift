@@ -95,15 +95,29 @@ public final class EmbeddedManager: Sendable {
         }
         let manager = EmbeddedManager(directory: directory, cgroup: cgroup, pid: pid)
         try FileSystem.writeAtomically(Array("\(pid)\n".utf8), to: pidFile(directory))
-        let deadline = ContinuousClock.now + timeout
-        while !FileSystem.exists(privateSocket(directory)) {
-            if kill(pid, 0) != 0 || ContinuousClock.now > deadline {
-                await manager.stop()
-                throw ManagerError("the embedded manager did not come up; see \(directory)/console.log")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        guard await manager.isReady(timeout: timeout) else {
+            await manager.stop()
+            throw ManagerError("the embedded manager did not come up; see \(directory)/console.log")
         }
         return manager
+    }
+
+    /// Waits (up to `timeout`) until the manager answers on its private socket with its root target
+    /// active: the socket alone appears while systemd is still starting that target. A manager that
+    /// is stopped or wedged accepts the connection but never replies; the call's own timeout (5 s)
+    /// ends that wait. Shared by a fresh start and by adoption, so both mean the same by "ready".
+    func isReady(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        let client = SystemctlClient(handle: handle, timeout: .seconds(5))
+        let root = EmbeddedManager.rootTarget
+        while Processes.isRunning(pid), ContinuousClock.now < deadline {
+            if FileSystem.exists(EmbeddedManager.privateSocket(directory)) {
+                guard let state = try? await client.show([root], properties: ["ActiveState"])[root]?["ActiveState"] else { return false }
+                if state == "active" { return true }
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
     }
 
     /// Stops the manager (and with it every unit) by its PID, waits for it, kills anything left in
