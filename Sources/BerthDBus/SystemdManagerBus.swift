@@ -75,16 +75,28 @@ public struct SystemdManagerBus: Sendable {
 
     /// Units whose state is in `states` (all if empty) and name matches a glob in `patterns` (all if empty).
     public func listUnitsByPatterns(states: [String] = [], patterns: [String]) async throws -> [SystemdUnitStatus] {
-        let reply = try await callManager("ListUnitsByPatterns", [.strings(states), .strings(patterns)])
-        guard let rows = reply.first?.arrayValue else {
+        try await listUnitsInOrder(states: states, patterns: patterns).units
+    }
+
+    /// `listUnitsByPatterns`, with the serial systemd gave its reply. On one connection systemd's
+    /// serials increase in the order it sends, so every signal with a smaller serial was sent before
+    /// the listing was taken and is already in it: a consumer of signals skips those instead of
+    /// applying an older state over the listing's.
+    public func listUnitsInOrder(states: [String] = [], patterns: [String]) async throws
+        -> (units: [SystemdUnitStatus], serial: UInt32) {
+        let reply = try await connection.call(.methodCall(
+            path: SystemdPath.manager, interface: Self.managerInterface, member: "ListUnitsByPatterns",
+            destination: destination, body: [.strings(states), .strings(patterns)]))
+        guard let rows = reply.body.first?.arrayValue else {
             throw DBusProtocolError("ListUnitsByPatterns replied without an array")
         }
-        return try rows.map { row in
+        let units = try rows.map { row in
             guard let status = SystemdUnitStatus(row) else {
                 throw DBusProtocolError("ListUnitsByPatterns row of type '\(row.type)', expected '(ssssssouso)'")
             }
             return status
         }
+        return (units, reply.serial)
     }
 
     /// Every property of `interface` on the object at `path` (`org.freedesktop.DBus.Properties.GetAll`),

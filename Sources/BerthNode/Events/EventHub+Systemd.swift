@@ -6,6 +6,16 @@ extension EventHub {
     public struct Feed: Sendable {
         let bus: SystemdManagerBus
         let signals: DBusSubscription
+        /// The serial of the listing `connect()` applied: signals older than it are in it already.
+        let listed: UInt32
+    }
+
+    /// Where the consumer stands in systemd's order of messages: inside a daemon-reload or not, and
+    /// the serial of the newest listing applied (a unit signal with a smaller one is already in it;
+    /// applied after it, its older state would invent a change and then another one undoing it).
+    struct FeedOrder {
+        var reloading = false
+        var listed: UInt32
     }
 
     /// The feed being consumed, how many of its signals have been applied, and the `catchUp` calls
@@ -25,16 +35,15 @@ extension EventHub {
     public func connect() async throws -> Feed {
         let bus = try await SystemdManagerBus.connectPrivate(runtimeDirectory: runtimeDirectory)
         do {
-            // Listening starts before Subscribe and the listing, so nothing between them is lost; a
-            // signal older than the listing that is applied after it is harmless (states are absolute).
+            // Listening starts before Subscribe and the listing, so nothing between them is lost; the
+            // signals older than the listing are skipped by `consume` (the listing has their outcome).
             let signals = bus.connection.subscription(matching: DBusMatchRule(pathNamespace: SystemdPath.manager))
             try await bus.subscribe()
-            let listed = try await bus.listUnitsByPatterns(patterns: ["\(Identifier.unitPrefix)*"])
-            let rows = listed.map { (name: $0.name, active: $0.activeState, sub: $0.subState) }
+            let (rows, serial) = try await listUnits(bus)
             let silent = state.withLock { s in defer { s.synced = true }; return !s.synced }
             publish { $0.resync(rows, silent: silent) }
             logger.info("events_synced", ["units": rows.count, "epoch": epoch, "reconnect": !silent])
-            return Feed(bus: bus, signals: signals)
+            return Feed(bus: bus, signals: signals, listed: serial)
         } catch {
             bus.connection.close()
             throw error
@@ -78,8 +87,9 @@ extension EventHub {
             s.feed = FeedProgress(feed: feed, generation: s.feedGeneration)
             return s.feedGeneration
         }
+        var order = FeedOrder(listed: feed.listed)
         for await message in feed.signals.messages {
-            apply(message)
+            await apply(message, feed: feed, order: &order)
             let due = state.withLock { s -> [CheckedContinuation<Void, Never>] in
                 guard s.feed?.generation == generation else { return [] }
                 s.feed!.applied += 1
@@ -99,10 +109,35 @@ extension EventHub {
         for waiter in stranded { waiter.resume() }
     }
 
-    private func apply(_ message: DBusMessage) {
+    /// Every container unit systemd has loaded, with the serial of the reply.
+    private func listUnits(_ bus: SystemdManagerBus) async throws -> (rows: [(name: String, active: String, sub: String)], serial: UInt32) {
+        let (units, serial) = try await bus.listUnitsInOrder(patterns: ["\(Identifier.unitPrefix)*"])
+        return (units.map { (name: $0.name, active: $0.activeState, sub: $0.subState) }, serial)
+    }
+
+    /// Applies one signal in systemd's order. A daemon-reload unloads every unit and loads it again:
+    /// `Reloading(true)`, a UnitRemoved and a UnitNew per loaded unit, `Reloading(false)`. Taken at
+    /// face value, each UnitRemoved made a running container `stopped`, and nothing corrected it (a
+    /// reloaded unit announces itself with UnitNew, which carries no state, and sends no change while
+    /// its state stays). So inside that bracket UnitRemoved is set aside (a reload changes no run
+    /// state), and `Reloading(false)` brings a new listing, which publishes only what really differs
+    /// (units the reload did unload are gone) and covers every signal older than it.
+    private func apply(_ message: DBusMessage, feed: Feed, order: inout FeedOrder) async {
         switch message.member {
+        case "Reloading":
+            guard message.path == SystemdPath.manager, let active = message.body.first?.boolValue else { return }
+            order.reloading = active
+            guard !active, message.serial > order.listed else { return }
+            do {
+                let (rows, serial) = try await listUnits(feed.bus)
+                publish { $0.resync(rows, silent: false) }
+                order.listed = serial
+            } catch {
+                // The connection failed: `run()` reconnects, and its listing brings the same.
+                logger.warning("events_relist_failed", ["error": "\(error)"])
+            }
         case "PropertiesChanged":
-            guard message.body.count == 3, case .string(Self.unitInterface) = message.body[0],
+            guard message.serial > order.listed, message.body.count == 3, case .string(Self.unitInterface) = message.body[0],
                   let path = message.path, let unit = SystemdPath.unitName(fromPath: path),
                   ContainerStates.classify(unit) != nil,
                   let changed = message.body[1].stringDictValue,
@@ -110,7 +145,8 @@ extension EventHub {
                   let sub = changed["SubState"]?.unwrapped.stringValue else { return }
             publish { $0.apply(unit: unit, active: active, sub: sub).map { [$0] } ?? [] }
         case "UnitRemoved":
-            guard case .string(let unit)? = message.body.first, ContainerStates.classify(unit) != nil else { return }
+            guard !order.reloading, message.serial > order.listed, message.path == SystemdPath.manager,
+                  case .string(let unit)? = message.body.first, ContainerStates.classify(unit) != nil else { return }
             publish { $0.remove(unit: unit).map { [$0] } ?? [] }
         default:
             return
