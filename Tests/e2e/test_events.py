@@ -217,6 +217,119 @@ def test_events_survive_a_systemd_reexec(cu):
     check_equal(quiet(watcher, 1.0), [], "nothing twice")
 
 
+# A container's ActiveState in container.list and the event state the stream reports for it.
+PHASE = {"active": "started", "inactive": "stopped", "failed": "errored"}
+
+
+def at_once(node, calls, behind_our_back=()):
+    """Runs each (method, params) on its own connection, all at the same time, and the callables of
+    BEHIND_OUR_BACK beside them; returns the results in order. Any failure fails the test."""
+    import threading
+    results = [None] * (len(calls) + len(behind_our_back))
+    barrier = threading.Barrier(len(results))
+
+    def run(index, work):
+        try:
+            barrier.wait(timeout=30)
+            results[index] = ("ok", work())
+        except BaseException as error:  # reported below, in the test's own thread
+            results[index] = ("error", error)
+
+    def call(method, params):
+        client = node.connect()
+        try:
+            return client.call(method, params, timeout=120)
+        finally:
+            client.close()
+    work = [lambda m=m, p=p: call(m, p) for m, p in calls] + list(behind_our_back)
+    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(work)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for (outcome, value), what in zip(results, [c[0] for c in calls] + ["behind Berth's back"] * len(behind_our_back)):
+        check(outcome == "ok", f"{what} failed", error=repr(value))
+    return [value for _, value in results]
+
+
+def test_reloads_invent_no_events_and_the_stream_agrees_with_the_listing(cu):
+    """Each container.start of a container installed without start, and each delete, makes the
+    engine daemon-reload, and systemd then unloads and reloads every unit. The stream once reported
+    every running container `stopped` at each reload, never corrected it, and served it in every
+    later snapshot. Here: concurrent installs, starts, stops, a restart, deletes and reloads from
+    outside, while a watcher follows; then the stream's final state of every container, and a new
+    subscriber's snapshot, must be what container.list says, and the containers nobody touched must
+    have no event at all."""
+    mgr, node, rpc = start(cu)
+    tag = os.urandom(3).hex()  # podman's container names are machine-wide: other runs use these ids too
+    name = lambda n: f"tr{tag}{n}"
+    idle, running = [name("idle")], [name("runa"), name("runb")]
+    for cid in idle:
+        install(rpc, cid)
+    for cid in running:
+        install(rpc, cid, start=True)
+    watcher = node.connect(cu)
+    sub = subscribe(watcher)
+    snapshot = events(watcher, 4, kinds=("snapshot", "synced"))
+    stream = {e["id"]: (e["event"], e["state"]) for e in snapshot if e["type"] == "snapshot"}
+    check_equal(stream, {idle[0]: ("stopped", "inactive"), running[0]: ("started", "active"),
+                         running[1]: ("started", "active")}, "the starting snapshot")
+
+    def install_params(cid, start=False):
+        return {"id": cid, "image": BUSYBOX, "command": ["sleep", "100000"], "start": start}
+    # The issue's case: three installed without start, then started at once.
+    trio = [name("a"), name("b"), name("c")]
+    at_once(node, [("container.install", install_params(cid)) for cid in trio])
+    at_once(node, [("container.start", {"id": cid}) for cid in trio])
+    # Then a stop, a delete of a running container, an install with start, a restart and two
+    # daemon-reloads from outside, all at once.
+    fourth = name("d")
+    at_once(node, [("container.stop", {"id": trio[0]}), ("container.delete", {"id": trio[1]}),
+                   ("container.restart", {"id": trio[2]}), ("container.install", install_params(fourth, start=True))],
+            behind_our_back=[lambda: mgr.systemctl("daemon-reload")] * 2)
+    mgr.systemctl("daemon-reload")
+
+    # Settled: every call has returned. container.list and systemd agree on each container...
+    listed = {c["id"]: c["state"] for c in rpc.call("container.list", {})["containers"]}
+    check_equal(listed, {idle[0]: "inactive", running[0]: "active", running[1]: "active", trio[0]: "inactive",
+                         trio[2]: "active", fourth: "active"}, "container.list")
+    for cid, state in listed.items():
+        check_equal(mgr.show(f"ctr-{cid}.service", "ActiveState")["ActiveState"], state, f"systemd on {cid}")
+    want = {cid: (PHASE[state], state) for cid, state in listed.items()}
+
+    # ... a new subscriber's snapshot says the same ...
+    fresh = node.connect(cu)
+    head = subscribe(fresh)["cursor"]["seq"]
+    snap = events(fresh, len(listed) + 1, kinds=("snapshot", "synced"))
+    check_equal({e["id"]: (e["event"], e["state"]) for e in snap if e["type"] == "snapshot"}, want,
+                "a new subscriber's snapshot against container.list")
+
+    # ... and so does the watcher's stream, read up to the same cursor.
+    changes = []
+    while (changes[-1]["cursor"]["seq"] if changes else sub["cursor"]["seq"]) < head:
+        changes += events(watcher, 1, timeout=60)
+    check_seqs(changes, sub["cursor"]["seq"] + 1, "the watcher's changes")
+    for change in changes:
+        if change["event"] == "deleted":
+            stream.pop(change["id"], None)
+        else:
+            stream[change["id"]] = ("stopped" if change["event"] == "installed" else change["event"], change["state"])
+    check_equal(stream, want, "the watcher's final state of each container against container.list")
+
+    by_id = {}
+    for change in changes:
+        by_id.setdefault(change["id"], []).append(change["event"])
+    for cid in idle + running:
+        check_equal(by_id.get(cid, []), [], f"events of {cid}, which nobody touched")
+    check_equal(by_id.get(trio[0]), ["installed", "started", "stopped"], "the stopped one")
+    check_equal(by_id.get(trio[1]), ["installed", "started", "stopped", "deleted"], "the deleted one")
+    check_equal(by_id.get(fourth), ["installed", "started"], "the one installed with start")
+    restarted = by_id.get(trio[2], [])
+    check(restarted[:2] == ["installed", "started"] and restarted[-1] == "started" and "errored" not in restarted,
+          "the restarted one", events=restarted)
+    check_equal(quiet(watcher, 1.0), [], "nothing more")
+
+
 def berth(*args, timeout=60):
     argv = [os.path.join(harness.bin_dir(), "berth"), "events", *args]
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
