@@ -133,8 +133,10 @@ extension EventHub {
                 publish { $0.resync(rows, silent: false) }
                 order.listed = serial
             } catch {
-                // The connection failed: `run()` reconnects, and its listing brings the same.
+                // Without this listing, units the reload unloaded would stay: end the connection, so
+                // `run()` reconnects and its listing brings the same.
                 logger.warning("events_relist_failed", ["error": "\(error)"])
+                feed.bus.connection.close()
             }
         case "PropertiesChanged":
             guard message.serial > order.listed, message.body.count == 3, case .string(Self.unitInterface) = message.body[0],
