@@ -21,11 +21,8 @@ extension ContainerEngine {
             runtime: configuration.runtime.runtime, runtimePath: configuration.runtime.path,
             hostAddressIPv4: resolver.hostAddressIPv4, hostAddressIPv6: resolver.hostAddressIPv6)
         let environment = processLookup.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        return [ContainerEngine.envPath, "-i"] + environment + prefix + [LinkApplyCommand.subcommand] + command.arguments
+        return [configuration.runtime.tools.env, "-i"] + environment + prefix + [LinkApplyCommand.subcommand] + command.arguments
     }
-
-    static let envPath = "/usr/bin/env"
-
 
     /// How the node finds a container's first process (the runtime it renders units for).
     var processLookup: ContainerProcessLookup {
