@@ -88,10 +88,13 @@ public enum ContainerUnitRenderer {
         case (.podman, false):
             run.add("--rm", "--replace")
         case (.docker, _):
+            // No `--rm`: through podman's Docker API (4.3) an auto-removed container's exit status
+            // is lost (`docker run --rm` answers 0 for a command that exited 3), so a failed
+            // container would look like a clean stop. The stale container goes here, the stopped
+            // one in ExecStopPost=.
             var removeStale = ExecLine(runtime, ignoreFailure: true)
             removeStale.add("rm", "-f", name)
             lines.append(("ExecStartPre", removeStale))
-            run.add("--rm")
         }
         run.add("--name=" + name, "--label=io.berth.id=" + spec.id.rawValue)
         if spec.useInit { run.add("--init") }
