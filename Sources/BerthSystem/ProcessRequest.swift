@@ -76,16 +76,11 @@ public struct ProcessRequest: Hashable, Sendable {
     /// The executable's path: as given when it contains a slash, else the first executable match in PATH.
     func resolvedExecutable() throws -> String {
         if executable.contains("/") { return executable }
-        let inherited = getenv("PATH").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
-        let path = environment["PATH"] ?? inherited ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-        for dir in path.split(separator: ":", omittingEmptySubsequences: true) {
-            let candidate = "\(dir)/\(executable)"
-            var st = stat()
-            if stat(candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 {
-                return candidate
-            }
+        let path = environment["PATH"] ?? ExecutableSearch.processPath
+        guard let found = ExecutableSearch.find(executable, in: path) else {
+            throw ProcessRunnerError("cannot run \(executable): not found in PATH (\(path))")
         }
-        throw ProcessRunnerError("cannot run \(executable): not found in PATH (\(path))")
+        return found
     }
 }
 

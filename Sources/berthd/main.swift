@@ -66,22 +66,20 @@ case .run(let configuration):
         let environment = ProcessRequest.inheritedEnvironment
         let containersConf = environment["CONTAINERS_CONF"]
             ?? (FileSystem.exists("/etc/berth/containers.conf") ? "/etc/berth/containers.conf" : nil)
+        // Every program the units will run is found before anything starts: a missing one refuses
+        // the start-up here, not each container's start later.
+        let mode = configuration.manager ?? ManagerMode.detect(environment: environment)
+        let runtime = try RuntimeConfiguration.resolve(
+            runtime: configuration.runtime, runtimePath: configuration.runtimePath,
+            dockerHost: environment["DOCKER_HOST"] ?? (mode == .embedded ? "unix://\(configuration.runDirectory)/podman-api.sock" : nil),
+            servesPodmanAPI: mode == .embedded,
+            searchPath: environment["PATH"] ?? ExecutableSearch.defaultPath)
         let opened = try await ServiceManagerLauncher.open(
-            configuration.manager, embeddedDirectory: configuration.runDirectory + "-manager", containersConf: containersConf)
+            mode, embeddedDirectory: configuration.runDirectory + "-manager", containersConf: containersConf)
         embedded = opened.embedded
         if opened.predecessor != .none { logger.info("manager_predecessor", ["outcome": "\(opened.predecessor)"]) }
         var handle = opened.handle
         if let unitDirectory = configuration.unitDirectory { handle.unitDir = unitDirectory }
-
-        let runtime: RuntimeConfiguration = switch configuration.runtime {
-        case nil: RuntimeConfiguration.detect()
-        case .podman?: RuntimeConfiguration(runtime: .podman)
-        case .docker?:
-            RuntimeConfiguration(
-                runtime: .docker,
-                dockerHost: environment["DOCKER_HOST"]
-                    ?? (handle.mode == .embedded ? "unix://\(configuration.runDirectory)/podman-api.sock" : nil))
-        }
         let layout = try Layout(stateDir: configuration.stateDirectory, runDir: configuration.runDirectory,
                                 unitDir: handle.unitDir)
         var engineConfiguration = EngineConfiguration(layout: layout, manager: handle, runtime: runtime)
@@ -108,7 +106,7 @@ case .run(let configuration):
         let engine = ContainerEngine(configuration: engineConfiguration, systemd: configuration.systemdClient.client(for: handle))
         let report = try await engine.open()
         logger.info("engine_ready", ["manager": handle.mode.rawValue, "systemd_client": configuration.systemdClient.rawValue,
-                                     "runtime": runtime.runtime.rawValue,
+                                     "runtime": runtime.runtime.rawValue, "runtime_path": runtime.path,
                                      "link_host_ipv4": engineConfiguration.links.resolver.hostAddressIPv4 ?? "none",
                                      "link_host_ipv6": engineConfiguration.links.resolver.hostAddressIPv6 ?? "none",
                                      "unit_dir": handle.unitDir, "recovery": "\(report)"])
@@ -129,6 +127,8 @@ case .run(let configuration):
         for provider in providers { provider.register(into: &methods) }
         var info = NodeDescription(managerMode: handle.mode.rawValue, runtime: runtime.runtime.rawValue,
                                    stateDirectory: configuration.stateDirectory)
+        info.tools = runtime.toolPaths
+        if let berthd = engineConfiguration.linkApplier?.first { info.tools["berthd"] = berthd }
         if engineConfiguration.linkApplier != nil { info.capabilities += [Capability.links, Capability.ipv6Links] }
         info.capabilities += [Capability.events, Capability.idempotentRequests]
         let server = try NodeServer(configuration: configuration, methods: methods, info: info, logger: logger)

@@ -118,7 +118,7 @@ private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
     }
     func keys(_ value: some Encodable) throws -> Set<String> { Set(try JSONValueEncoder().encode(value).objectValue?.keys ?? [:].keys) }
     let info = NodeInfo(version: "v", hostname: "h", addresses: [], protocols: [1], capabilities: [], uptimeSeconds: 0,
-                        managerMode: "embedded", runtime: "podman", stateDir: "/s")
+                        managerMode: "embedded", runtime: "podman", stateDir: "/s", tools: ["runtime": "/usr/bin/podman"])
     #expect(try keys(info) == properties(.nodeInfo))
     #expect(try keys(HelloResult(protocol: 1, node: NodeIdentity(version: "v", hostname: "h"), capabilities: [])) == properties(.nodeHello))
 }

@@ -69,7 +69,7 @@ public struct NodeInfoCommand: BerthCommand {
                 "protocols:     \(info.protocols.map(String.init).joined(separator: ", "))",
                 "capabilities:  \(info.capabilities.isEmpty ? "-" : info.capabilities.joined(separator: ", "))",
                 "manager:       \(info.managerMode)",
-                "runtime:       \(info.runtime)",
+                "runtime:       \(info.runtime)\(info.tools?["runtime"].map { " (\($0))" } ?? "")",
                 "uptime:        \(Self.uptime(info.uptimeSeconds))",
             ]
             return lines

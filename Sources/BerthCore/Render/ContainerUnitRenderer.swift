@@ -25,7 +25,7 @@ public enum ContainerUnitRenderer {
 
     static func serviceText(_ spec: ContainerUnitSpec) throws(RenderError) -> String {
         let name = ContainerUnitNames.containerName(spec.id)
-        let notify = spec.runtime == .podman && spec.shape != .foreground
+        let notify = spec.usesNotify
         var unit = UnitFileText(header: "Rendered by Berth for container \(spec.id.rawValue); berthd rewrites this file.")
         unit.section("Unit")
         unit.set("Description", "Berth container \(spec.id.rawValue)")
@@ -79,7 +79,7 @@ public enum ContainerUnitRenderer {
         run.add("run")
         switch (spec.runtime, notify) {
         case (.podman, true):
-            var removeCid = ExecLine("/bin/rm")
+            var removeCid = ExecLine(spec.tools.remove)
             removeCid.add("-f")
             removeCid.addVerbatim("%t/%n.ctr-id")
             lines.append(("ExecStartPre", removeCid))
@@ -88,10 +88,13 @@ public enum ContainerUnitRenderer {
         case (.podman, false):
             run.add("--rm", "--replace")
         case (.docker, _):
+            // No `--rm`: through podman's Docker API (4.3) an auto-removed container's exit status
+            // is lost (`docker run --rm` answers 0 for a command that exited 3), so a failed
+            // container would look like a clean stop. The stale container goes here, the stopped
+            // one in ExecStopPost=.
             var removeStale = ExecLine(runtime, ignoreFailure: true)
             removeStale.add("rm", "-f", name)
             lines.append(("ExecStartPre", removeStale))
-            run.add("--rm")
         }
         run.add("--name=" + name, "--label=io.berth.id=" + spec.id.rawValue)
         if spec.useInit { run.add("--init") }
@@ -116,7 +119,7 @@ public enum ContainerUnitRenderer {
         if spec.shape == .socketActivated, let activation = spec.socketActivation {
             for pair in spec.ports {
                 guard let backend = activation.backendPorts[pair.external] else { continue }
-                lines.append(("ExecStartPost", waitLine(activation, port: backend)))
+                lines.append(("ExecStartPost", waitLine(activation, port: backend, shell: spec.tools.shell)))
             }
         }
 
@@ -163,13 +166,13 @@ public enum ContainerUnitRenderer {
 
     /// The readiness wait: the node's own waiter when given, else a fixed bash probe whose script
     /// text is a constant and whose only input, the port, arrives as `$1`.
-    static func waitLine(_ activation: SocketActivation, port: UInt16) -> ExecLine {
+    static func waitLine(_ activation: SocketActivation, port: UInt16, shell: String) -> ExecLine {
         if let wait = activation.waitCommand {
             var line = ExecLine(argv: wait)
             line.add("127.0.0.1", "\(port)")
             return line
         }
-        var line = ExecLine("/bin/bash")
+        var line = ExecLine(shell)
         line.add("-c", waitScript, "berth-wait-port", "\(port)")
         return line
     }

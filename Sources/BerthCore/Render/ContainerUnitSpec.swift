@@ -107,6 +107,8 @@ public struct ContainerUnitSpec: Hashable, Sendable {
     /// Ordering and weak dependencies on what the runtime needs.
     public var after: [String]
     public var wants: [String]
+    /// The helper programs the unit runs (`rm`, `bash`); the runtime is `runtimePath`.
+    public var tools: UnitTools
 
     public init(id: Identifier, image: String, command: [String] = [], ports: [PortPair] = [],
                 environmentFilePath: String? = nil, volumes: [VolumeMount] = [], slice: String? = nil,
@@ -116,8 +118,9 @@ public struct ContainerUnitSpec: Hashable, Sendable {
                 dockerHost: String? = nil, socketActivation: SocketActivation? = nil,
                 useInit: Bool = true, stopTimeoutSeconds: Int = 10,
                 wantedBy: String = SharedUnits.activeTarget,
-                after: [String]? = nil, wants: [String]? = nil, network: String? = nil) {
+                after: [String]? = nil, wants: [String]? = nil, network: String? = nil, tools: UnitTools = UnitTools()) {
         self.id = id
+        self.tools = tools
         self.network = network
         self.image = image
         self.command = command
@@ -139,6 +142,14 @@ public struct ContainerUnitSpec: Hashable, Sendable {
         self.after = after ?? ContainerUnitSpec.defaultAfter(runtime)
         self.wants = wants ?? ContainerUnitSpec.defaultWants(runtime)
     }
+
+    /// podman's own systemd shape: `Type=notify`, conmon sends READY=1 once the container runs.
+    var usesNotify: Bool { runtime == .podman && shape != .foreground }
+
+    /// Whether systemd's start job ends only once the container is up: podman's notify shape and
+    /// socket activation (its port wait). The attached shapes (docker; podman `foreground`) are
+    /// `Type=simple`, whose job is done as soon as the CLI was forked, before the container exists.
+    public var reportsReadiness: Bool { usesNotify || shape == .socketActivated }
 
     public static func defaultRuntimePath(_ runtime: ContainerRuntime) -> String {
         switch runtime {

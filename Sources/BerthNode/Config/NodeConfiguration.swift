@@ -21,8 +21,10 @@ public struct NodeConfiguration: Hashable, Sendable {
     public var idleTimeoutSeconds = 300
     /// The service manager; nil (`auto`) detects one (`ManagerMode.detect`).
     public var manager: ManagerMode?
-    /// The container runtime; nil (`auto`) detects one (`RuntimeConfiguration.detect`).
+    /// The container runtime; nil (`auto`) detects one (`RuntimeConfiguration.resolve`).
     public var runtime: ContainerRuntime?
+    /// The runtime CLI; nil searches `PATH` for it (`RuntimeConfiguration.resolve`).
+    public var runtimePath: String?
     /// How the node talks to systemd: D-Bus on the private socket (default) or `systemctl`.
     public var systemdClient: SystemdClientKind = .dbus
     public var portRange: ClosedRange<Int>?
@@ -87,6 +89,7 @@ public struct NodeConfiguration: Hashable, Sendable {
         case "idle-timeout": idleTimeoutSeconds = try number(1...86_400)
         case "manager": manager = try choice(ManagerMode.self, orAuto: true)
         case "runtime": runtime = try choice(ContainerRuntime.self, orAuto: true)
+        case "runtime-path": runtimePath = try path("--runtime-path")
         case "link-host-ipv4": linkHostIPv4 = try LinkHostAddress(parsing: value, family: .ipv4)
         case "link-host-ipv6": linkHostIPv6 = try LinkHostAddress(parsing: value, family: .ipv6)
         case "systemd-client": systemdClient = try choice(SystemdClientKind.self) ?? systemdClient  // never nil without orAuto
@@ -105,6 +108,6 @@ public struct NodeConfiguration: Hashable, Sendable {
     /// Every key `set` accepts; all take a value.
     public static let keys: [String] = [
         "listen", "state-dir", "run-dir", "unit-dir", "secret-file", "group", "max-connections", "max-line-bytes",
-        "idle-timeout", "manager", "runtime", "systemd-client", "port-range", "log-level", "link-host-ipv4", "link-host-ipv6",
+        "idle-timeout", "manager", "runtime", "runtime-path", "systemd-client", "port-range", "log-level", "link-host-ipv4", "link-host-ipv6",
     ]
 }

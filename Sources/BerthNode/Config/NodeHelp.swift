@@ -35,7 +35,10 @@ public enum NodeHelp {
                                   per run dir (a second exits 1). The embedded manager lives in DIR-manager
       --unit-dir DIR              where container units are written (default: by manager mode)
       --manager MODE              system|user|embedded|auto (default auto)
-      --runtime NAME              podman|docker|auto (default auto)
+      --runtime NAME              podman|docker|auto (default auto: podman when PATH has it, else docker)
+      --runtime-path PATH         the runtime's CLI (default: found in PATH). The units run it and rm,
+                                  bash, env, systemd-socket-proxyd (and podman for docker's API) by the
+                                  absolute paths found at start-up; a missing one refuses the start
       --systemd-client KIND       dbus|systemctl (default dbus): D-Bus on the manager's private socket,
                                   or one systemctl process per call (the old path, for comparison)
       --port-range A-B            host ports the node may allocate (default \(PortAllocator.defaultRange.lowerBound)-\(PortAllocator.defaultRange.upperBound),

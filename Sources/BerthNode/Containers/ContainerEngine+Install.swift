@@ -133,11 +133,7 @@ extension ContainerEngine {
             if params.start == true { try setStartOnBoot(id, true) }
             if reloadNeeded { try await reloadSystemd() }
             if params.start == true {
-                for unit in activationUnits(id) {
-                    do { try await systemd.start(unit) } catch {
-                        throw startFailure(id, error, "container \(id.rawValue) is installed but \(unit) did not start")
-                    }
-                }
+                try await launch(id, restart: false, what: "container \(id.rawValue) is installed but did not start")
             }
             // Units systemd did not hold and nobody started are not loaded: that is `inactive`, the
             // answer `list` gives. Asking systemd would load the unit, and each load after the unit

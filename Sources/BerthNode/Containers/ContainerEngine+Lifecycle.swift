@@ -34,7 +34,8 @@ extension ContainerEngine {
         try await reloadSystemd()
     }
 
-    /// `container.start`: marks start-on-boot and starts the unit.
+    /// `container.start`: marks start-on-boot and starts the unit; answers once the container runs
+    /// (`launch`).
     public func start(_ params: ContainerRefParams) async throws -> ContainerStatus {
         try await once(.containerStart, params, requestId: params.requestId) { try await startOnce(params) }
     }
@@ -46,9 +47,7 @@ extension ContainerEngine {
             try await markStartOnBoot(id, true)
             try? await systemd.resetFailed(unit)
             clearLinkFailure(id)
-            for unit in activationUnits(id) {
-                do { try await systemd.start(unit) } catch { throw startFailure(id, error, "starting \(unit)") }
-            }
+            try await launch(id, restart: false, what: "starting container \(id.rawValue)")
             return try await currentStatus(id)
         }
     }
@@ -91,7 +90,7 @@ extension ContainerEngine {
                     do { try await systemd.start(socket) } catch { throw ContainerEngine.systemdFailed(error, "starting \(socket)") }
                 }
             } else {
-                do { try await systemd.restart(unit) } catch { throw startFailure(id, error, "restarting \(unit)") }
+                try await launch(id, restart: true, what: "restarting container \(id.rawValue)")
             }
             return try await currentStatus(id)
         }

@@ -21,11 +21,8 @@ extension ContainerEngine {
             runtime: configuration.runtime.runtime, runtimePath: configuration.runtime.path,
             hostAddressIPv4: resolver.hostAddressIPv4, hostAddressIPv6: resolver.hostAddressIPv6)
         let environment = processLookup.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        return [ContainerEngine.envPath, "-i"] + environment + prefix + [LinkApplyCommand.subcommand] + command.arguments
+        return [configuration.runtime.tools.env, "-i"] + environment + prefix + [LinkApplyCommand.subcommand] + command.arguments
     }
-
-    static let envPath = "/usr/bin/env"
-
 
     /// How the node finds a container's first process (the runtime it renders units for).
     var processLookup: ContainerProcessLookup {
@@ -178,15 +175,12 @@ extension ContainerEngine {
         }
     }
 
-    /// The error for a unit that did not start: `link_failed` with the hook's reason when its links
-    /// hook failed (it leaves the reason beside the links file), otherwise `systemd_failed`.
-    func startFailure(_ id: Identifier, _ error: any Error, _ what: String) -> RPCError {
+    /// The reason its links hook left for a start that failed (beside the links file); nil when
+    /// the container has no links or the hook did not fail.
+    func linkFailureReason(_ id: Identifier) -> String? {
         let file = LinkApplyCommand.errorFile(forLinksFile: layout.container(id).linksFile)
-        if linkSets[id] != nil, let bytes = try? FileSystem.readIfExists(file, limit: 64 << 10) {
-            return RPCError(.linkFailed, "\(what): its links could not be applied: \(String(decoding: bytes, as: UTF8.self))",
-                            details: ["id": .string(id.rawValue)])
-        }
-        return ContainerEngine.systemdFailed(error, what)
+        guard linkSets[id] != nil, let bytes = try? FileSystem.readIfExists(file, limit: 64 << 10) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Forgets the hook's last failure before a start, so only this start's can be reported.

@@ -99,9 +99,7 @@ extension ContainerEngine {
     /// The docker runtime on the embedded manager talks to podman's Docker API, which the node serves
     /// itself as a unit, on the `unix://` path of `dockerHost`.
     var podmanAPISocket: String? {
-        guard configuration.runtime.runtime == .docker, configuration.manager.mode == .embedded,
-              let host = configuration.runtime.dockerHost, host.hasPrefix("unix://") else { return nil }
-        return String(host.dropFirst("unix://".count))
+        configuration.manager.mode == .embedded ? configuration.runtime.podmanAPISocket : nil
     }
 
     /// `ctr-<id>@<port>.socket` -> port.
@@ -112,7 +110,9 @@ extension ContainerEngine {
 
     func writeSharedUnits() throws {
         var units = try SharedUnits.targets(wantedBy: configuration.manager.rootTarget) + SharedUnits.slices()
-        if let socket = podmanAPISocket { units.append(try RuntimeConfiguration.podmanAPIUnit(socketPath: socket)) }
+        if let socket = podmanAPISocket, let podman = configuration.runtime.podmanAPIServer {
+            units.append(try RuntimeConfiguration.podmanAPIUnit(socketPath: socket, podman: podman))
+        }
         for unit in units {
             let path = "\(layout.unitDir)/\(unit.name)"
             if try FileSystem.readIfExists(path, limit: 1 << 20) != Array(unit.text.utf8) {

@@ -123,10 +123,10 @@ public actor ContainerEngine {
             requestId: record.requestId, runtime: runtime.runtime, runtimePath: runtime.path,
             shape: record.backendPorts == nil ? .simple : .socketActivated,
             postStartCommand: linkHook(for: id, links: links ?? linkSets[id] ?? []), dockerHost: runtime.runtime == .docker ? runtime.dockerHost : nil,
-            socketActivation: record.backendPorts.map { SocketActivation(backendPorts: $0) },
+            socketActivation: record.backendPorts.map { SocketActivation(backendPorts: $0, proxyPath: runtime.tools.socketProxy) },
             wantedBy: SharedUnits.activeTarget,
             after: configuration.manager.mode == .system ? nil : [], wants: configuration.manager.mode == .system ? nil : [],
-            network: record.network)
+            network: record.network, tools: runtime.tools)
     }
 
     /// Writes the record's unit files when their text differs; true when anything was written.

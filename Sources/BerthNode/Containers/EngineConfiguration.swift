@@ -19,6 +19,12 @@ public struct EngineConfiguration: Sendable {
     /// The environment the node runs the runtime CLI with to find a container's process (`PATH`,
     /// and `CONTAINERS_CONF` when the units' podman gets one through the manager).
     public var runtimeEnvironment: [String: String] = LinkApplier.defaultEnvironment
+    /// A container whose unit has no readiness signal (docker's attached shape) counts as started
+    /// only if it still runs this long after the runtime first reported it running (`launch`).
+    public var startSettle: Duration = .seconds(1)
+    /// The longest a start waits for such a container to run (the units' `TimeoutStartSec=`:
+    /// the first start may pull the image).
+    public var startTimeout: Duration = .seconds(300)
 
     public init(layout: Layout, manager: ServiceManagerHandle, runtime: RuntimeConfiguration,
                 portRange: ClosedRange<UInt16> = PortAllocator.defaultRange, durablePorts: Bool = true,

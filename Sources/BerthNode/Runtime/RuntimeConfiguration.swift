@@ -2,7 +2,9 @@ import BerthCore
 import BerthSystem
 
 /// The container runtime the node's units drive: podman (default) or the docker CLI, which here
-/// talks to podman's Docker-compatible API (`podman system service`) through `DOCKER_HOST`.
+/// talks to podman's Docker-compatible API (`podman system service`) through `DOCKER_HOST`; and
+/// every other program those units run. berthd fills it with `resolve` once at start-up, so each
+/// unit names an absolute path that was checked to be executable.
 public struct RuntimeConfiguration: Hashable, Sendable {
     public var runtime: ContainerRuntime
     /// The runtime CLI's absolute path.
@@ -11,16 +13,19 @@ public struct RuntimeConfiguration: Hashable, Sendable {
     public var dockerHost: String?
     // No CONTAINERS_CONF here: it reaches podman through the manager's environment
     // (`EmbeddedManager.start(containersConf:)`), not through the units.
+    /// The podman that serves the Docker API (`berth-podman-api.service`): set for the docker
+    /// runtime on the embedded manager with a `unix://` `dockerHost`, where the node runs that unit.
+    public var podmanAPIServer: String?
+    /// The helper programs the container units run.
+    public var tools: UnitTools
 
-    public init(runtime: ContainerRuntime, path: String? = nil, dockerHost: String? = nil) {
+    public init(runtime: ContainerRuntime, path: String? = nil, dockerHost: String? = nil,
+                podmanAPIServer: String? = nil, tools: UnitTools = UnitTools()) {
         self.runtime = runtime
         self.path = path ?? ContainerUnitSpec.defaultRuntimePath(runtime)
         self.dockerHost = dockerHost
-    }
-
-    /// podman when `/usr/bin/podman` exists, else docker.
-    public static func detect() -> RuntimeConfiguration {
-        RuntimeConfiguration(runtime: FileSystem.exists("/usr/bin/podman") ? .podman : .docker)
+        self.podmanAPIServer = podmanAPIServer
+        self.tools = tools
     }
 
     /// The unit that serves podman's Docker API on `socketPath`, for the docker runtime on hosts
@@ -43,4 +48,18 @@ public struct RuntimeConfiguration: Hashable, Sendable {
     }
 
     public static let podmanAPIUnitName = "berth-podman-api.service"
+
+    /// The `unix://` socket path of `dockerHost` when the node serves podman's Docker API there.
+    public var podmanAPISocket: String? {
+        guard runtime == .docker, podmanAPIServer != nil, let host = dockerHost, host.hasPrefix("unix://") else { return nil }
+        return String(host.dropFirst("unix://".count))
+    }
+
+    /// Every program the units run, by role, as `node.info` shows them (`tools`).
+    public var toolPaths: [String: String] {
+        var paths = ["runtime": path, "remove": tools.remove, "shell": tools.shell, "env": tools.env,
+                     "socketProxy": tools.socketProxy]
+        if let podmanAPIServer { paths["podmanAPI"] = podmanAPIServer }
+        return paths
+    }
 }

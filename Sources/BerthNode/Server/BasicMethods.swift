@@ -34,7 +34,7 @@ public struct BasicMethods: MethodProvider {
             let info = NodeInfo(version: d.version, hostname: d.hostname, addresses: d.addresses(),
                                 protocols: Array(ProtocolVersion.supported), capabilities: d.capabilities,
                                 uptimeSeconds: elapsed.components.seconds, managerMode: d.managerMode, runtime: d.runtime,
-                                stateDir: d.stateDirectory)
+                                stateDir: d.stateDirectory, tools: d.tools.isEmpty ? nil : d.tools)
             guard case .object(var members) = try JSONValueEncoder().encode(info) else {
                 throw RPCError.internal("node.info did not encode to an object")
             }

@@ -11,6 +11,9 @@ public struct NodeDescription: Sendable {
     public var managerMode: String
     public var runtime: String
     public var stateDirectory: String
+    /// The programs the container units run, by role (`RuntimeConfiguration.toolPaths`); empty
+    /// leaves `tools` out of `node.info`.
+    public var tools: [String: String] = [:]
     /// Extra members merged into the `node.info` result (never replacing the standard ones).
     public var extraInfo: (@Sendable () async -> [String: JSONValue])?
     /// The node's addresses (no loopback); read on each `node.info`, since they can change.

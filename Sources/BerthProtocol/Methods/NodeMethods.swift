@@ -67,8 +67,12 @@ public struct NodeInfo: Codable, Hashable, Sendable {
     public var runtime: String
     /// The node's state directory (containers, ports, request records).
     public var stateDir: String
+    /// The absolute path of each program the container units run, by role (`runtime`, `podmanAPI`,
+    /// `remove`, `shell`, `env`, `socketProxy`, `berthd`), as found when the node started.
+    public var tools: [String: String]?
     public init(version: String, hostname: String, addresses: [String], protocols: [Int], capabilities: [String],
-                uptimeSeconds: Int64, managerMode: String, runtime: String, stateDir: String) {
+                uptimeSeconds: Int64, managerMode: String, runtime: String, stateDir: String, tools: [String: String]? = nil) {
+        self.tools = tools
         self.version = version
         self.hostname = hostname
         self.addresses = addresses
@@ -80,7 +84,7 @@ public struct NodeInfo: Codable, Hashable, Sendable {
         self.stateDir = stateDir
     }
     enum CodingKeys: String, CodingKey {
-        case version, hostname, addresses, protocols, capabilities, uptimeSeconds, managerMode, runtime, stateDir
+        case version, hostname, addresses, protocols, capabilities, uptimeSeconds, managerMode, runtime, stateDir, tools
     }
 }
 

@@ -159,6 +159,43 @@ public enum OpenRPCDocument {
             "stateDir": {
               "type": "string",
               "description": "The node's state directory (containers, ports, request records)."
+            },
+            "tools": {
+              "type": "object",
+              "description": "The absolute path of each program the container units run, by role, as the node found it when it started (a configured path, else a search of its PATH; a missing one refuses the start). runtime: the podman or docker CLI; podmanAPI: the podman serving the Docker API (docker runtime on the embedded manager); remove: rm; shell: bash; env: env; socketProxy: systemd-socket-proxyd; berthd: the node itself, the links hook.",
+              "properties": {
+                "runtime": {
+                  "type": "string"
+                },
+                "podmanAPI": {
+                  "type": "string"
+                },
+                "remove": {
+                  "type": "string"
+                },
+                "shell": {
+                  "type": "string"
+                },
+                "env": {
+                  "type": "string"
+                },
+                "socketProxy": {
+                  "type": "string"
+                },
+                "berthd": {
+                  "type": "string"
+                }
+              },
+              "required": [
+                "runtime",
+                "remove",
+                "shell",
+                "env",
+                "socketProxy"
+              ],
+              "additionalProperties": {
+                "type": "string"
+              }
             }
           },
           "required": [
@@ -1992,7 +2029,7 @@ public enum OpenRPCDocument {
       },
       "runtime_failed": {
         "code": -32010,
-        "message": "podman/docker failed.",
+        "message": "podman/docker failed: podman's Docker API did not come up, or a container did not start or stopped right after its start (data: id, unit, state, result, exitStatus or signal).",
         "data": {
           "kind": "runtime_failed"
         }
@@ -2101,7 +2138,7 @@ public enum OpenRPCDocument {
     {
       "kind": "runtime_failed",
       "code": -32010,
-      "meaning": "podman/docker failed."
+      "meaning": "podman/docker failed: podman's Docker API did not come up, or a container did not start or stopped right after its start (data: id, unit, state, result, exitStatus or signal)."
     },
     {
       "kind": "link_failed",

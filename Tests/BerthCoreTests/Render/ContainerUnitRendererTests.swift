@@ -118,6 +118,9 @@ import Testing
             #expect(!text.contains("notify"))
             #expect(text.contains("Environment=\"DOCKER_HOST=unix:///run/berth/podman.sock\""))
             #expect(text.contains("ExecStartPre=-/usr/bin/docker rm -f ctr-web"))
+            // The container's exit status must reach systemd: podman's API loses it with --rm.
+            #expect(execLine(text, "ExecStart")?.contains("--rm") == false)
+            #expect(text.contains("ExecStopPost=-/usr/bin/docker rm --force ctr-web"))
             #expect(text.contains("After=network-online.target docker.service docker.socket"))
         }
     }

@@ -201,14 +201,18 @@ struct EngineRealStackTests {
 }
 
 /// The docker runtime: the docker CLI against podman's Docker API, served by a unit of the node.
-@Suite(.serialized, .enabled(if: RealStack.available && FileSystem.exists("/usr/local/bin/docker"), "needs the real stack and the docker CLI"))
+/// The CLI is found as berthd finds it (`RuntimeConfiguration.resolve` on the PATH), wherever it is.
+@Suite(.serialized, .enabled(if: RealStack.available && ExecutableSearch.find("docker", in: ExecutableSearch.defaultPath) != nil,
+                             "needs the real stack and the docker CLI"))
 struct EngineDockerTests {
-    static let docker = "/usr/local/bin/docker"
+    static func runtime(_ directory: String) throws -> RuntimeConfiguration {
+        try RuntimeConfiguration.resolve(runtime: .docker, dockerHost: "unix://\(directory)/podman.sock", servesPodmanAPI: true,
+                                         searchPath: ExecutableSearch.defaultPath)
+    }
 
     @Test func dockerRuntimeLifecycle() async throws {
         let directory = "/tmp/berth-engine-docker-\(getpid())"
-        let stack = try await RealStack.start(runtime: RuntimeConfiguration(
-            runtime: .docker, path: EngineDockerTests.docker, dockerHost: "unix://\(directory)/podman.sock"))
+        let stack = try await RealStack.start(runtime: try EngineDockerTests.runtime(directory))
         do {
             try FileSystem.createDirectory(directory, mode: 0o700)
             let engine = stack.engine()
@@ -233,6 +237,47 @@ struct EngineDockerTests {
             throw error
         }
         await stack.tearDown(containerNames: ["ctr-dweb"])
+        try? FileSystem.removeTree(directory)
+    }
+
+    /// A docker container is `Type=simple`: systemd's job is done once the CLI was forked. A start
+    /// whose container cannot run (its command exits 1 at once; an image nobody has) must answer
+    /// `runtime_failed` with the unit's result, for start, restart and install with start alike.
+    @Test func aDockerContainerThatFailsAtOnceIsNotReportedStarted() async throws {
+        let directory = "/tmp/berth-engine-docker-fail-\(getpid())"
+        let stack = try await RealStack.start(runtime: try EngineDockerTests.runtime(directory))
+        let names = ["ctr-dfail", "ctr-dnoimg"]
+        do {
+            try FileSystem.createDirectory(directory, mode: 0o700)
+            let engine = stack.engine()
+            try await engine.open()
+            func failure(_ body: () async throws -> ContainerStatus) async -> RPCError? {
+                do { _ = try await body(); return nil } catch { return error as? RPCError }
+            }
+            let install = await failure {
+                try await engine.install(ContainerInstallParams(
+                    id: "dfail", image: "localhost/busybox:latest", command: ["sh", "-c", "exit 3"], start: true))
+            }
+            #expect(install?.kind == .runtimeFailed)
+            #expect(install?.details["exitStatus"] == .int(3))
+            #expect(install?.details["result"] == .string("exit-code"))
+            #expect(try await stack.show("ctr-dfail.service", "ActiveState") == "failed")
+            let start = await failure { try await engine.start(ContainerRefParams(id: "dfail")) }
+            #expect(start?.kind == .runtimeFailed && start?.details["exitStatus"] == .int(3))
+            let restart = await failure { try await engine.restart(ContainerRefParams(id: "dfail")) }
+            #expect(restart?.kind == .runtimeFailed)
+
+            _ = try await engine.install(ContainerInstallParams(id: "dnoimg", image: "localhost/berth-no-such-image:latest"))
+            let missing = await failure { try await engine.start(ContainerRefParams(id: "dnoimg")) }
+            #expect(missing?.kind == .runtimeFailed)
+            #expect(try await engine.status(ContainerRefParams(id: "dnoimg")).state == "failed")
+            for id in ["dfail", "dnoimg"] { #expect(try await engine.delete(ContainerRefParams(id: id))) }
+        } catch {
+            await stack.tearDown(containerNames: names)
+            try? FileSystem.removeTree(directory)
+            throw error
+        }
+        await stack.tearDown(containerNames: names)
         try? FileSystem.removeTree(directory)
     }
 }
