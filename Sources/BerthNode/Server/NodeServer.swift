@@ -183,7 +183,8 @@ public final class NodeServer: Sendable {
             if logger.logs(.debug) {
                 logger.debug("connection_refused", ["address": bound.name, "peer": context.remoteAddress ?? "unix", "budget": refusal.budget])
             }
-            try? await connection.write(RPCFrame.encode(.failure(id: .null, error: RPCError(.busy, refusal.message))))
+            // Without waiting: a flood of refused peers that never read must not hold a task each.
+            _ = try? connection.writeWithoutWaiting(RPCFrame.encode(.failure(id: .null, error: RPCError(.busy, refusal.message))))
             connection.close()
             return
         }
