@@ -128,6 +128,15 @@ public final class Connection: Sendable {
         }
     }
 
+    /// Sends what the kernel takes now, without waiting for buffer space; returns how many bytes
+    /// went (0 when the buffer is full). For a last word before `close()` to a peer that may not
+    /// be reading. The corresponding C function is `send` (with `MSG_NOSIGNAL`).
+    public func writeWithoutWaiting(_ bytes: [UInt8]) throws -> Int {
+        try registration.withDescriptor { fd in
+            try bytes.withUnsafeBytes { try Socket(FileDescriptor(rawValue: fd)).send($0) } ?? 0
+        }
+    }
+
     /// Closes the writing side: the peer reads end of stream, and can still answer.
     /// The corresponding C function is `shutdown`.
     public func shutdownWrite() throws {

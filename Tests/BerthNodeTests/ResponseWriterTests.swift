@@ -69,5 +69,42 @@ import Testing
         await writer.send(Array("late\n".utf8))
         #expect(await writer.failed)
     }
-}
 
+    @Test func aLastWordGoesOutWholeWhenIdleAndNeverWaitsOrSplitsALine() async throws {
+        // Idle writer: the line goes out, then end of stream.
+        let (a, b) = try Socket.pair()
+        let node = try Connection(a)
+        let client = try Connection(b)
+        defer { client.close() }
+        let writer = ResponseWriter(node)
+        await writer.send(Array("first\n".utf8))
+        await writer.closeWithLastWord(Array("bye\n".utf8))
+        var got: [UInt8] = []
+        while true {
+            let chunk = try await client.read(within: .seconds(10))
+            if chunk.isEmpty { break }
+            got += chunk
+        }
+        #expect(got == Array("first\nbye\n".utf8))
+        #expect(await writer.failed)
+
+        // A client that reads nothing, with a send stuck on the full buffer: the close does not
+        // wait for it, the stuck sender returns, and no last word lands inside its line.
+        let (c, d) = try Socket.pair()
+        let stuckNode = try Connection(c)
+        let reader = try Connection(d)
+        defer { reader.close() }
+        let stuck = ResponseWriter(stuckNode)
+        let line = [UInt8](repeating: 0x41, count: 4 << 20) + [0x0A]
+        async let sent: Void = stuck.send(line)
+        while !stuckNode.isClosed, await !stuck.isWriting { await Task.yield() }
+        await stuck.closeWithLastWord(Array("bye\n".utf8))
+        await sent
+        var received: [UInt8] = []
+        while true {
+            guard let chunk = try? await reader.read(within: .seconds(10)), !chunk.isEmpty else { break }
+            received += chunk
+        }
+        #expect(received.allSatisfy { $0 == 0x41 }, "only a prefix of the stuck line, no last word inside it")
+    }
+}

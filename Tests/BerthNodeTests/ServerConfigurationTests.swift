@@ -29,6 +29,8 @@ private func failure(_ arguments: [String], files: [String: String] = [:]) -> St
         #expect(c.effectiveListen == [.unix(path: "/run/berth/berthd.sock")])
         #expect(c.stateDirectory == "/var/lib/berth")
         #expect(c.maxConnections == 1024 && c.maxLineBytes == 1 << 20 && c.idleTimeoutSeconds == 300)
+        #expect(c.effectiveMaxTCPConnections == 768 && c.maxUnauthenticated == 64)
+        #expect(c.maxConnectionsPerAddress == 32 && c.authTimeoutSeconds == 5)
         #expect(c.manager == nil && c.runtime == nil && c.logLevel == .info)
         #expect(try configuration(["--run-dir", "/tmp/r"]).effectiveListen == [.unix(path: "/tmp/r/berthd.sock")])
     }
@@ -71,6 +73,21 @@ private func failure(_ arguments: [String], files: [String: String] = [:]) -> St
         #expect(failure(["stray"])?.contains("unexpected argument") == true)
         #expect(try configuration(["--port-range", "20000-20999"]).portRange == 20000...20999)
         #expect(try configuration(["--log-level", "debug"]).logLevel == .debug)
+    }
+
+    @Test func tcpNeverTakesEverySlot() throws {
+        let tcp = ["--listen", "tcp://127.0.0.1:7450", "--secret-file", "/s"]
+        #expect(try configuration(["--max-connections", "100"]).effectiveMaxTCPConnections == 75)
+        #expect(try configuration(["--max-tcp-connections", "99", "--max-connections", "100"]).effectiveMaxTCPConnections == 99)
+        #expect(failure(["--max-tcp-connections", "100", "--max-connections", "100"])?.contains("must be less than --max-connections") == true)
+        #expect(failure(["--max-connections", "8", "--max-tcp-connections", "9"])?.contains("Unix socket keeps slots") == true)
+        #expect(failure(tcp + ["--max-connections", "1"])?.contains("leaves no connection for TCP") == true)
+        #expect(try configuration(["--max-connections", "1"]).effectiveMaxTCPConnections == 0)  // no TCP listener: fine
+        #expect(failure(["--max-unauthenticated", "0"])?.contains("--max-unauthenticated") == true)
+        #expect(failure(["--max-connections-per-address", "-1"])?.contains("--max-connections-per-address") == true)
+        #expect(failure(["--auth-timeout", "3601"])?.contains("--auth-timeout") == true)
+        let c = try configuration(["--config", "/c"], files: ["/c": "auth-timeout = 2\nmax-unauthenticated = 8\nmax-connections-per-address = 3\n"])
+        #expect(c.authTimeoutSeconds == 2 && c.maxUnauthenticated == 8 && c.maxConnectionsPerAddress == 3)
     }
 
     @Test func helpAndVersionWin() throws {

@@ -17,6 +17,17 @@ public struct NodeConfiguration: Hashable, Sendable {
     /// The group (name or number) whose members may use the Unix socket.
     public var group: String?
     public var maxConnections = 1024
+    /// TCP connections at once; nil: three quarters of `maxConnections`. Always fewer than
+    /// `maxConnections`, so the Unix socket (local root) keeps slots no TCP peer can take.
+    public var maxTCPConnections: Int?
+    /// TCP connections that have not authenticated yet: anyone who can reach the port can hold
+    /// one, so they get a small budget of their own, apart from the connections that proved the secret.
+    public var maxUnauthenticated = 64
+    /// TCP connections from one peer address (authenticated or not), so one host cannot take the whole TCP budget.
+    public var maxConnectionsPerAddress = 32
+    /// A TCP connection must authenticate within this long of being accepted (a deadline, which
+    /// input does not extend, unlike the idle timeout).
+    public var authTimeoutSeconds = 5
     public var maxLineBytes = 1 << 20
     public var idleTimeoutSeconds = 300
     /// The service manager; nil (`auto`) detects one (`ManagerMode.detect`).
@@ -45,10 +56,21 @@ public struct NodeConfiguration: Hashable, Sendable {
     /// The default Unix socket path (for clients and the systemd units).
     public var defaultSocketPath: String { runDirectory + "/berthd.sock" }
 
-    /// Checks settings that depend on each other. A TCP listener needs a secret file.
+    /// The TCP budget in effect: `maxTCPConnections`, or three quarters of `maxConnections`.
+    public var effectiveMaxTCPConnections: Int { maxTCPConnections ?? maxConnections * 3 / 4 }
+
+    /// Checks settings that depend on each other. A TCP listener needs a secret file and at least
+    /// one TCP slot; TCP never gets every slot.
     public func validate() throws(ConfigurationError) {
-        if effectiveListen.contains(where: \.isTCP) && secretFile == nil {
+        let tcp = effectiveListen.contains(where: \.isTCP)
+        if tcp && secretFile == nil {
             throw ConfigurationError("a tcp:// listener needs --secret-file: every TCP connection must authenticate with the shared secret")
+        }
+        if let maxTCPConnections, maxTCPConnections >= maxConnections {
+            throw ConfigurationError("--max-tcp-connections (\(maxTCPConnections)) must be less than --max-connections (\(maxConnections)), so the Unix socket keeps slots no TCP peer can take")
+        }
+        if tcp && effectiveMaxTCPConnections == 0 {
+            throw ConfigurationError("--max-connections \(maxConnections) leaves no connection for TCP (it gets three quarters unless --max-tcp-connections says otherwise); raise it")
         }
     }
 
@@ -85,6 +107,10 @@ public struct NodeConfiguration: Hashable, Sendable {
             }
             group = value
         case "max-connections": maxConnections = try number(1...1_000_000)
+        case "max-tcp-connections": maxTCPConnections = try number(1...1_000_000)
+        case "max-unauthenticated": maxUnauthenticated = try number(1...1_000_000)
+        case "max-connections-per-address": maxConnectionsPerAddress = try number(1...1_000_000)
+        case "auth-timeout": authTimeoutSeconds = try number(1...3_600)
         case "max-line-bytes": maxLineBytes = try number(1024...(256 << 20))
         case "idle-timeout": idleTimeoutSeconds = try number(1...86_400)
         case "manager": manager = try choice(ManagerMode.self, orAuto: true)
@@ -107,7 +133,8 @@ public struct NodeConfiguration: Hashable, Sendable {
 
     /// Every key `set` accepts; all take a value.
     public static let keys: [String] = [
-        "listen", "state-dir", "run-dir", "unit-dir", "secret-file", "group", "max-connections", "max-line-bytes",
-        "idle-timeout", "manager", "runtime", "runtime-path", "systemd-client", "port-range", "log-level", "link-host-ipv4", "link-host-ipv6",
+        "listen", "state-dir", "run-dir", "unit-dir", "secret-file", "group", "max-connections", "max-tcp-connections",
+        "max-unauthenticated", "max-connections-per-address", "auth-timeout", "max-line-bytes", "idle-timeout", "manager",
+        "runtime", "runtime-path", "systemd-client", "port-range", "log-level", "link-host-ipv4", "link-host-ipv6",
     ]
 }

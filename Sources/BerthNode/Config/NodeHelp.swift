@@ -24,7 +24,19 @@ public enum NodeHelp {
                                   node's own user (checked with SO_PEERCRED at accept)
 
     Limits
-      --max-connections N         open connections at once (default 1024); more get a `busy` error
+      --max-connections N         open connections at once, Unix and TCP (default 1024); more get a
+                                  `busy` error line and are closed
+      --max-tcp-connections N     of those, TCP connections at most (default: three quarters of
+                                  --max-connections, 768); must be less, so the Unix socket always
+                                  keeps slots no TCP peer can take
+      --max-unauthenticated N     TCP connections that have not authenticated yet (default 64); once
+                                  authenticated a connection counts only against the two above
+      --max-connections-per-address N
+                                  TCP connections from one peer address, authenticated or not
+                                  (default 32)
+      --auth-timeout SECONDS      a TCP connection must authenticate within this long of connecting
+                                  (default 5); input does not extend it. Past it: a `timeout` error
+                                  line, then the connection is closed
       --max-line-bytes N          longest request line (default 1048576); longer gets `line_too_long`
                                   and the connection is closed
       --idle-timeout SECONDS      close connections idle this long with nothing in flight (default 300)

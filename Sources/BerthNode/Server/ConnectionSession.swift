@@ -35,9 +35,10 @@ struct ConnectionSession: Sendable {
     let id: Int
     let context: RequestContext
     let shared: ServerShared
+    /// The connection's one writer (the registry holds it too, to close the connection with a last word).
+    let writer: ResponseWriter
 
     func serve() async {
-        let writer = ResponseWriter(connection)
         let lifetime = ConnectionLifetime()
         let sink = NotificationSink(writer: writer, connection: connection, lifetime: lifetime, connectionID: id)
         var framer = LineFramer(limit: shared.maxLineBytes)
@@ -194,6 +195,7 @@ struct ConnectionSession: Sendable {
                 let params = try request.decodeParams(AuthResponseParams.self)
                 do throws(RPCError) {
                     let result = try auth.respond(params)
+                    shared.registry.authenticated(id)  // out of the unauthenticated budget, and of the deadline
                     shared.logger.info("authenticated", ["connection": id, "peer": context.remoteAddress ?? "?"])
                     return reply(.result(result.jsonValue))
                 } catch {

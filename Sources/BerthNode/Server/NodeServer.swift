@@ -73,7 +73,9 @@ public final class NodeServer: Sendable {
             }
         }
         let notifier = try? SystemdNotifier.fromEnvironment()
-        let registry = ConnectionRegistry(limit: configuration.maxConnections)
+        let registry = ConnectionRegistry(limits: .init(
+            connections: configuration.maxConnections, tcp: configuration.effectiveMaxTCPConnections,
+            unauthenticated: configuration.maxUnauthenticated, perAddress: configuration.maxConnectionsPerAddress))
         let shared = ServerShared(methods: methods, registry: registry, logger: logger, maxLineBytes: configuration.maxLineBytes,
                                   maxInFlightPerConnection: 64, secret: secret, loop: EventLoop.shared)
         let signals = handlingSignals ? try Signals.stream([.terminate, .interrupt]) : nil
@@ -90,12 +92,14 @@ public final class NodeServer: Sendable {
                 group.addTask(executorPreference: shared.loop) { await self.acceptLoop(b, shared: shared) }
             }
             let idle = Duration.seconds(configuration.idleTimeoutSeconds)
-            let tick = Duration.milliseconds(min(1000, configuration.idleTimeoutSeconds * 250))
+            let authDeadline = Duration.seconds(configuration.authTimeoutSeconds)
+            let tick = Duration.milliseconds(min(1000, min(configuration.idleTimeoutSeconds, configuration.authTimeoutSeconds) * 250))
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: tick)
                     let closed = registry.closeIdle(olderThan: idle)
                     if closed > 0 { self.logger.debug("idle_closed", ["connections": closed]) }
+                    await self.closeUnauthenticated(registry, after: authDeadline)
                 }
             }
             if let signals {
@@ -123,6 +127,18 @@ public final class NodeServer: Sendable {
         logger.notice("stopped")
     }
 
+    /// Closes TCP connections that did not authenticate within `deadline` of their accept, each
+    /// with a `timeout` error line (id null) if the kernel takes it at once. The deadline runs from
+    /// accept: a peer trickling bytes keeps a connection from the idle timeout, not from this.
+    private func closeUnauthenticated(_ registry: ConnectionRegistry, after deadline: Duration) async {
+        let late = registry.expireUnauthenticated(after: deadline)
+        guard !late.isEmpty else { return }
+        let line = RPCFrame.encode(.failure(id: .null, error: RPCError(.timeout,
+            "this connection did not authenticate within \(configuration.authTimeoutSeconds) s of connecting (auth.challenge, then auth.response); it is closed")))
+        for writer in late { await writer.closeWithLastWord(line) }
+        logger.notice("auth_deadline_closed", ["connections": late.count])
+    }
+
     private func acceptLoop(_ bound: Bound, shared: ServerShared) async {
         await withDiscardingTaskGroup { group in
             do {
@@ -138,23 +154,37 @@ public final class NodeServer: Sendable {
 
     private func accepted(_ connection: Connection, on bound: Bound, shared: ServerShared) async {
         var context = RequestContext(transport: bound.transport)
+        let peer: ConnectionRegistry.Peer
         if bound.transport == .unix {
-            let peer = try? connection.peerCredentials()
-            guard let peer, policy.allows(peer) else {
-                let who = peer.map { "uid \($0.userID) pid \($0.processID)" } ?? "unknown peer"
+            let credentials = try? connection.peerCredentials()
+            guard let credentials, policy.allows(credentials) else {
+                let who = credentials.map { "uid \($0.userID) pid \($0.processID)" } ?? "unknown peer"
                 logger.warning("peer_refused", ["address": bound.name, "peer": who])
                 try? await connection.write(RPCFrame.encode(.failure(id: .null, error: .unauthorized(
                     "\(who) may not use this socket: only root, uid \(policy.ownUID)\(policy.groupID.map { " or members of group \($0)" } ?? "") may"))))
                 connection.close()
                 return
             }
-            context.peer = peer
+            context.peer = credentials
+            peer = .unix
         } else {
-            context.remoteAddress = (try? connection.remoteAddress())?.description
+            let remote = try? connection.remoteAddress()
+            context.remoteAddress = remote?.description
+            // Authenticated already only when the node has no secret to ask for (NodeServer
+            // refuses a TCP listener without one; this keeps the budgets honest regardless).
+            peer = .tcp(address: remote?.host ?? "unknown", authenticated: secret == nil)
         }
-        guard let id = shared.registry.add(connection) else {
-            try? await connection.write(RPCFrame.encode(.failure(id: .null, error: RPCError(
-                .busy, "the node is at its limit of \(configuration.maxConnections) connections (or shutting down); retry later"))))
+        let writer = ResponseWriter(connection)
+        let id: Int
+        switch shared.registry.add(writer, peer: peer) {
+        case .success(let added):
+            id = added
+        case .failure(let refusal):
+            if logger.logs(.debug) {
+                logger.debug("connection_refused", ["address": bound.name, "peer": context.remoteAddress ?? "unix", "budget": refusal.budget])
+            }
+            // Without waiting: a flood of refused peers that never read must not hold a task each.
+            _ = try? connection.writeWithoutWaiting(RPCFrame.encode(.failure(id: .null, error: RPCError(.busy, refusal.message))))
             connection.close()
             return
         }
@@ -162,7 +192,7 @@ public final class NodeServer: Sendable {
         // Checked first: the fields are built (an array of boxed values) before `debug` can decline.
         let tracing = logger.logs(.debug)
         if tracing { logger.debug("connection_opened", ["connection": id, "address": bound.name]) }
-        await ConnectionSession(connection: connection, id: id, context: context, shared: shared).serve()
+        await ConnectionSession(connection: connection, id: id, context: context, shared: shared, writer: writer).serve()
         if tracing { logger.debug("connection_closed", ["connection": id]) }
     }
 

@@ -5,9 +5,11 @@ import BerthSystem
 /// handed to the kernel (or the connection failed), so a client that stops reading stops the
 /// connection's reader and handlers too: memory stays bounded.
 actor ResponseWriter {
-    private let connection: Connection
+    nonisolated let connection: Connection
     private var pending: [UInt8] = []
     private var writing = false
+    /// A write is under way (for tests).
+    var isWriting: Bool { writing }
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private(set) var failed = false
 
@@ -38,5 +40,14 @@ actor ResponseWriter {
         waiters = []
         for w in rest { w.resume() }
         writing = false
+    }
+
+    /// Sends `bytes` as the connection's last word if the kernel takes them now, then closes it.
+    /// Never waits: the peer may not be reading. Skipped while a write is under way, whose line
+    /// may be half sent (the peer would get a mangled line).
+    func closeWithLastWord(_ bytes: [UInt8]) {
+        if !writing && !failed { _ = try? connection.writeWithoutWaiting(bytes) }
+        failed = true
+        connection.close()
     }
 }

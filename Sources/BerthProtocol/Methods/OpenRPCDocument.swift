@@ -24,7 +24,7 @@ public enum OpenRPCDocument {
       "jsonrpc": "JSON-RPC 2.0 exactly: requests, notifications (no id, no reply), batches (an empty batch is one invalid_request error; a batch of notifications gets no reply). Params are by name (objects); unknown params are refused with invalid_params. Duplicate keys in an object are a parse error. Nesting deeper than 64 is a parse error.",
       "errors": "Every error has data.kind, a stable snake_case word (x-berth-error-kinds gives its code); clients branch on the kind and treat unknown kinds as internal.",
       "versioning": "The protocol has a major version (this document: 1). node.hello {protocols:[majors]} negotiates it; unsupported_version names the supported range in data.supported {min, max}. Within a major, changes are additive only: new methods, new optional params, new result members, new error kinds, new capabilities. Clients ignore unknown result members.",
-      "auth": "Unix socket: peers are authorized by uid (SO_PEERCRED). TCP: before auth only node.hello, auth.challenge and auth.response run; anything else answers unauthorized. auth.challenge gives a fresh 32-byte nonce; auth.response sends clientNonce and hex(HMAC-SHA256(secret, \"berth-auth-v1\\n\" + nonce + \"\\n\" + clientNonce)); the node answers with proof = hex(HMAC-SHA256(secret, \"berth-auth-v1 node\\n\" + nonce + \"\\n\" + clientNonce)). Nonces are hex strings as sent; each node nonce is good for one response. The secret never crosses the wire; this authenticates, it does not encrypt.",
+      "auth": "Unix socket: peers are authorized by uid (SO_PEERCRED). TCP: before auth only node.hello, auth.challenge and auth.response run; anything else answers unauthorized. auth.challenge gives a fresh 32-byte nonce; auth.response sends clientNonce and hex(HMAC-SHA256(secret, \"berth-auth-v1\\n\" + nonce + \"\\n\" + clientNonce)); the node answers with proof = hex(HMAC-SHA256(secret, \"berth-auth-v1 node\\n\" + nonce + \"\\n\" + clientNonce)). Nonces are hex strings as sent; each node nonce is good for one response. The secret never crosses the wire; this authenticates, it does not encrypt. A TCP connection must authenticate within the node's --auth-timeout (default 5 s) of connecting, however much it sends meanwhile: past it the node sends a timeout error (id null) and closes it. Connections over a limit (all connections, TCP connections, TCP connections per peer address, unauthenticated TCP connections) get a busy error (id null) and are closed; TCP never takes the Unix socket's last slots.",
       "idempotency": "Every mutation (container.install, start, stop, restart, delete, env.set, env.patch, links.set, links.add, links.remove) takes an optional requestId; the node records the first successful result of each requestId durably (fsynced before the answer), and a retry with the same requestId, method and params answers that result without acting again, across node restarts. Reusing a requestId for a different method or params answers conflict. Errors are not recorded: a failed request retried with its requestId acts again. Records are kept for 7 days, at most the newest 10000 and 64 MiB together (the oldest are removed first, as new ones are written and at node start); a retry whose record was removed acts again. Nodes that keep this announce the request-ids capability.",
       "events": "events.subscribe streams events.event notifications on the same connection, each with cursor {epoch, seq} (or its text form \"<epoch>.<seq>\" when sent back). seq increases by one per event within an epoch; epoch is random per node start. Resuming with a cursor replays exactly what was missed or answers cursor_expired. A subscriber that does not read gets a bounded buffer, then a closed notification with reason slow_consumer and the connection is closed."
     }
@@ -2008,14 +2008,14 @@ public enum OpenRPCDocument {
       },
       "busy": {
         "code": -32007,
-        "message": "The node is busy with a conflicting operation on the same container; retry.",
+        "message": "The node is busy with a conflicting operation on the same container, or at a connection limit (id null, then the connection is closed); retry.",
         "data": {
           "kind": "busy"
         }
       },
       "timeout": {
         "code": -32008,
-        "message": "An operation (stop with wait, a fetch) took too long.",
+        "message": "An operation (stop with wait, a fetch) took too long; or a TCP connection did not authenticate in time (id null, then the connection is closed).",
         "data": {
           "kind": "timeout"
         }
@@ -2123,12 +2123,12 @@ public enum OpenRPCDocument {
     {
       "kind": "busy",
       "code": -32007,
-      "meaning": "The node is busy with a conflicting operation on the same container; retry."
+      "meaning": "The node is busy with a conflicting operation on the same container, or at a connection limit (id null, then the connection is closed); retry."
     },
     {
       "kind": "timeout",
       "code": -32008,
-      "meaning": "An operation (stop with wait, a fetch) took too long."
+      "meaning": "An operation (stop with wait, a fetch) took too long; or a TCP connection did not authenticate in time (id null, then the connection is closed)."
     },
     {
       "kind": "systemd_failed",
