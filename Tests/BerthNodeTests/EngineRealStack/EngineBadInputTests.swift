@@ -31,7 +31,7 @@ struct EngineBadInputTests {
                 (.invalidParams, ContainerInstallParams(id: "x6", image: "localhost/busybox:latest",
                                                         environment: [EnvironmentEntry(name: "A=B", value: "1")])),
                 (.invalidParams, ContainerInstallParams(id: "x7", image: "localhost/busybox:latest",
-                                                        environment: [EnvironmentEntry(name: "DOCKER_HOST", value: "tcp://evil")])),
+                                                        environment: [EnvironmentEntry(name: "PEM", value: "a line\nbreak")])),
                 (.invalidParams, ContainerInstallParams(id: "x8", image: "localhost/busybox:latest", slice: "-.slice")),
                 (.invalidParams, ContainerInstallParams(id: "x9", image: "localhost/busybox:latest",
                                                         ports: [PortMapping(internal: 0, external: 0)])),

@@ -36,7 +36,7 @@ struct EngineListTests {
             #expect(try await encodedList(engine).containers.isEmpty)
             _ = try await engine.install(ContainerInstallParams(
                 id: "la", image: "localhost/busybox:latest", command: ["sleep", "1000"],
-                environment: [EnvironmentEntry(name: "QUOTED", value: "a \"b\"\n")], start: true))
+                environment: [EnvironmentEntry(name: "QUOTED", value: "a \"b\" $c")], start: true))
             _ = try await engine.install(ContainerInstallParams(
                 id: "lb", image: "localhost/busybox:latest", command: ["sleep", "1000"],
                 ports: [PortMapping(internal: 80, external: 0)]))
@@ -50,8 +50,8 @@ struct EngineListTests {
             #expect(listed.containers[0].mainPID != nil && listed.containers[1].mainPID == nil)
             #expect(listed.containers[0].environmentNames == ["QUOTED"])
 
-            // Changes through the engine: a stop (state, PID, mark) and a new environment name. Both
-            // reload systemd, which unloads and reloads every unit: la stays listed as running.
+            // Changes through the engine: a stop (state, PID, mark; it reloads systemd, which unloads
+            // and reloads every unit: la stays listed as running) and a new environment name.
             _ = try await engine.stop(ContainerStopParams(id: "lc", wait: true))
             _ = try await engine.patchEnvironment(ContainerEnvPatchParams(id: "lb", set: [EnvironmentEntry(name: "ADDED", value: "1")]))
             listed = try await encodedList(engine)
