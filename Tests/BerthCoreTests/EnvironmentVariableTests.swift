@@ -23,13 +23,14 @@ import Testing
         let longName = String(repeating: "N", count: EnvironmentVariable.maxNameBytes)
         try EnvironmentVariable(name: longName, value: "").validate()
         #expect(throws: EnvironmentError.self) { try EnvironmentVariable(name: longName + "N", value: "").validate() }
-        let longValue = String(repeating: "v", count: EnvironmentVariable.maxValueBytes)
+        let longValue = String(repeating: "v", count: EnvironmentVariable.maxValueCharacters)
         try EnvironmentVariable(name: "A", value: longValue).validate()
         #expect(throws: EnvironmentError.self) { try EnvironmentVariable(name: "A", value: longValue + "v").validate() }
-        // Bytes, not characters: 4097 two-byte characters exceed 8192 bytes.
-        #expect(throws: EnvironmentError.self) {
-            try EnvironmentVariable(name: "A", value: String(repeating: "é", count: 4097)).validate()
-        }
+        // Characters, as the contract's maxLength counts them: the longest value in four-byte
+        // characters passes, one more character does not.
+        let wide = String(repeating: "😀", count: EnvironmentVariable.maxValueCharacters)
+        try EnvironmentVariable(name: "A", value: wide).validate()
+        #expect(throws: EnvironmentError.self) { try EnvironmentVariable(name: "A", value: wide + "é").validate() }
         #expect(throws: EnvironmentError.self) { try EnvironmentVariable(name: "A", value: "a\u{0}b").validate() }
         #expect(throws: EnvironmentError.self) { try EnvironmentVariable(name: "", value: "x").validate() }
     }

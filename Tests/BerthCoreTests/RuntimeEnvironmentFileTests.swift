@@ -30,16 +30,43 @@ import Testing
         }
     }
 
-    /// The reader's bound admits the largest environment the rules allow: the most variables, each
-    /// of the longest name and value (the text is built directly; rendering it is checked above).
-    @Test func theLargestEnvironmentFitsTheBound() throws {
-        let line = String(repeating: "N", count: EnvironmentVariable.maxNameBytes) + "="
-            + String(repeating: "v", count: EnvironmentVariable.maxValueBytes) + "\n"
-        let largest = RuntimeEnvironmentFile.header.utf8.count + 1 + Environment.maxVariables * line.utf8.count
-        #expect(largest <= RuntimeEnvironmentFile.maxBytes)
-        var many = RuntimeEnvironmentFile.header + "\n"
-        for i in 0..<Environment.maxVariables { many += "V\(i)=x\n" }
-        #expect(try RuntimeEnvironmentFile.parse(bytes: Array(many.utf8)).count == Environment.maxVariables)
+    /// Whatever `Environment` holds, its file is read back as the same environment: the writer's
+    /// bounds (variables, characters, bytes in all) and the reader's agree. (Once an environment was
+    /// accepted and written that the reader then refused, so env.get/set/patch failed for good.)
+    @Test(arguments: ["v", "é", "😀", "$", "\"", "\u{1}"])
+    func theLargestEnvironmentsRoundTrip(_ filler: String) throws {
+        var environment = Environment()
+        var i = 0
+        while true {
+            let name = "V\(i)"
+            let room = Environment.maxBytes - environment.byteCount - name.utf8.count - 2
+            let count = min(EnvironmentVariable.maxValueCharacters, room / filler.utf8.count)
+            guard count > 0, environment.count < Environment.maxVariables else { break }
+            try environment.set(EnvironmentVariable(name: name, value: String(repeating: filler, count: count)))
+            i += 1
+        }
+        #expect(Environment.maxBytes - environment.byteCount < 16)
+        let text = RuntimeEnvironmentFile.render(environment)
+        #expect(text.utf8.count <= RuntimeEnvironmentFile.maxBytes)
+        #expect(try RuntimeEnvironmentFile.parse(bytes: Array(text.utf8)) == environment)
+        // One byte more than the bound is refused, and refusing changes nothing.
+        var full = environment
+        try full.set(EnvironmentVariable(name: "Z", value: String(repeating: "z", count: Environment.maxBytes - full.byteCount - 3)))
+        #expect(full.byteCount == Environment.maxBytes)
+        #expect(throws: EnvironmentError.self) { try full.set(EnvironmentVariable(name: "Y", value: "")) }
+        #expect(throws: EnvironmentError.self) { try full.set(EnvironmentVariable(name: "Z", value: full["Z"]! + "z")) }
+        #expect(full.byteCount == Environment.maxBytes && full["Y"] == nil)
+    }
+
+    /// The most variables, and the longest name with the longest value in four-byte characters.
+    @Test func theWidestVariablesRoundTrip() throws {
+        var many = Environment()
+        for i in 0..<Environment.maxVariables { try many.set(EnvironmentVariable(name: "V\(i)", value: "x")) }
+        #expect(throws: EnvironmentError.self) { try many.set(EnvironmentVariable(name: "ONE_MORE", value: "")) }
+        #expect(try RuntimeEnvironmentFile.parse(bytes: Array(RuntimeEnvironmentFile.render(many).utf8)) == many)
+        let wide = try Environment([EnvironmentVariable(name: String(repeating: "N", count: EnvironmentVariable.maxNameBytes),
+                                                        value: String(repeating: "😀", count: EnvironmentVariable.maxValueCharacters))])
+        #expect(try RuntimeEnvironmentFile.parse(bytes: Array(RuntimeEnvironmentFile.render(wide).utf8)) == wide)
     }
 
     @Test func lineBreaksAreRefusedEverywhereAVariableIsMade() {

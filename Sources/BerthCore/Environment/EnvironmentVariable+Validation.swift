@@ -1,8 +1,11 @@
+import BerthProtocol
+
 extension EnvironmentVariable {
-    /// The longest name accepted, in UTF-8 bytes.
-    public static let maxNameBytes = 1024
-    /// The longest value accepted, in UTF-8 bytes.
-    public static let maxValueBytes = 8192
+    /// The longest name accepted (names are ASCII: characters are bytes).
+    public static let maxNameBytes = ContractLimits.environmentNameCharacters
+    /// The longest value accepted, in characters (Unicode scalars, as the contract's `maxLength`
+    /// counts them; at most four UTF-8 bytes each).
+    public static let maxValueCharacters = ContractLimits.environmentValueCharacters
 
     /// Whether `name` is `[A-Za-z_][A-Za-z0-9_]*` of at most `maxNameBytes` bytes (the set bash and
     /// systemd accept; `=`, blanks and newlines can never slip into a name).
@@ -13,7 +16,7 @@ extension EnvironmentVariable {
         return isLetter(first) && bytes.allSatisfy { isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) }
     }
 
-    /// Throws unless the name is valid, the value fits `maxValueBytes` and holds no NUL (which no
+    /// Throws unless the name is valid, the value fits `maxValueCharacters` and holds no NUL (which no
     /// process environment can carry) and no line break (`\n` or `\r`: the runtime's `--env-file`,
     /// through which values reach the container, is one variable per line; see
     /// `RuntimeEnvironmentFile`). Any other character arrives in the container exactly as given.
@@ -25,8 +28,8 @@ extension EnvironmentVariable {
         if !EnvironmentVariable.isValidName(name) {
             throw EnvironmentError(reason: "invalid name \(String(reflecting: name)): names are [A-Za-z_][A-Za-z0-9_]*")
         }
-        if value.utf8.count > EnvironmentVariable.maxValueBytes {
-            throw EnvironmentError(reason: "the value of \(name) is longer than \(EnvironmentVariable.maxValueBytes) bytes")
+        if value.unicodeScalars.count > EnvironmentVariable.maxValueCharacters {
+            throw EnvironmentError(reason: "the value of \(name) is longer than \(EnvironmentVariable.maxValueCharacters) characters")
         }
         if value.utf8.contains(0) {
             throw EnvironmentError(reason: "the value of \(name) contains a NUL byte")

@@ -11,7 +11,8 @@ import BerthSystem
 /// so nothing is lost), a line starting with `#` is a comment, the first `=` ends the name, and the
 /// rest of the line is the value, quotes, `$`, `%`, backslashes and blanks included. What the format
 /// cannot carry is a line break, which is why `EnvironmentVariable.validate` refuses `\n` and `\r`
-/// in values; a line of the largest name and value stays far below the scanners' 64 KiB.
+/// in values; a line of the longest name and value (1024 bytes, 8192 characters of up to four bytes)
+/// stays below the scanners' 64 KiB.
 ///
 /// The file starts with `header`, a comment both runtimes skip; a file without it was written in
 /// systemd's `EnvironmentFile=` syntax (`EnvironmentFile`) and is read with that parser instead.
@@ -19,10 +20,11 @@ public enum RuntimeEnvironmentFile {
     /// The first line of every file this type writes.
     public static let header = "# berth environment: NAME=VALUE per line, read by the runtime's --env-file"
 
-    /// The largest file a valid environment renders to: the header, then `maxVariables` lines of the
-    /// longest name and value.
-    public static let maxBytes = header.utf8.count + 1
-        + Environment.maxVariables * (EnvironmentVariable.maxNameBytes + EnvironmentVariable.maxValueBytes + 2)
+    /// The largest file read. A valid environment renders to its header and then one `NAME=VALUE\n`
+    /// per variable, which is exactly what the variable adds to `Environment.byteCount`: at most
+    /// `Environment.maxBytes` after the header, so whatever the node wrote, it reads back. Files an
+    /// older node wrote in systemd's syntax are read up to that parser's own bound.
+    public static let maxBytes = max(header.utf8.count + 1 + Environment.maxBytes, EnvironmentFile.maxBytes)
 
     /// The file's text. Every variable is valid (an `Environment` holds no other), so no value holds a
     /// line break and every line reads back as written.

@@ -9,7 +9,7 @@ extension Layout {
 
     /// The longest `requestId` accepted, in characters (Unicode scalars, as JSON Schema's `maxLength`
     /// counts them); its length never reaches a file name (see `requestRecord(forRequestId:)`).
-    public static let maxRequestIdCharacters = 128
+    public static let maxRequestIdCharacters = ContractLimits.requestIdCharacters
 
     /// Where the result of the mutation with `requestId` is kept. The id is the client's string of up
     /// to 128 characters (512 UTF-8 bytes), so the name is the SHA-256 of its bytes in hex: 64

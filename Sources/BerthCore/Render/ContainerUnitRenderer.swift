@@ -1,3 +1,5 @@
+import BerthProtocol
+
 /// Renders a container's service unit (and, for socket activation, its sockets and proxies).
 ///
 /// Shapes, per runtime:
@@ -54,7 +56,15 @@ public enum ContainerUnitRenderer {
         unit.set("SuccessExitStatus", "143")
 
         for line in try commands(spec, name: name, notify: notify) {
-            unit.set(line.key, try line.exec.render())
+            let value = try line.exec.render()
+            // systemd refuses to load a unit with a longer line: fail here, before anything is written.
+            let length = line.key.utf8.count + 1 + value.utf8.count
+            if length > ContractLimits.unitLineBytes {
+                throw RenderError(field: "\(line.key) line", value: String(value.prefix(80)) + "...",
+                                  reason: "would be \(length) bytes, and systemd reads unit lines of at most \(ContractLimits.unitLineBytes): "
+                                      + "shorten the command, the environment's names, the volumes or the ports")
+            }
+            unit.set(line.key, value)
         }
 
         if spec.shape != .socketActivated {

@@ -1,0 +1,55 @@
+/// Every bound the node puts on a method's params, in one place. Protocol/berth.openrpc.json states
+/// the same numbers (`maxLength`, `maxItems`, `x-berth-maxBytes`), and OpenRPCDocumentTests and
+/// Tests/e2e/test_contract.py hold the two together.
+///
+/// Lengths count characters (Unicode scalars) because JSON Schema's `maxLength` does: a value of the
+/// maximum length in four-byte characters must pass too. Each bound is chosen so that whatever passes
+/// every one of them can be stored, read back, changed and started; the reasons are beside each.
+public enum ContractLimits {
+    /// `requestId`: its record's file name is a hash of it, so no length reaches the file system.
+    public static let requestIdCharacters = 128
+
+    /// `command`: arguments of the container's command.
+    public static let commandArguments = 1024
+    /// One argument: 16384 characters are at most 64 KiB of UTF-8, under Linux's 128 KiB
+    /// (MAX_ARG_STRLEN) for one string handed to execve.
+    public static let commandArgumentCharacters = 16384
+
+    /// `ports`.
+    public static let ports = 1024
+
+    /// `volumes`.
+    public static let volumes = 256
+    /// A volume's host or container path (PATH_MAX less its NUL).
+    public static let pathCharacters = 4095
+
+    /// `environment`, `set`, `unset`: variables of one environment.
+    public static let environmentVariables = 4096
+    /// A variable's name (`[A-Za-z_][A-Za-z0-9_]*`, so characters are bytes).
+    public static let environmentNameCharacters = 1024
+    /// A variable's value.
+    public static let environmentValueCharacters = 8192
+    /// The whole environment as the process gets it: the sum over its variables of NAME=VALUE's
+    /// UTF-8 bytes plus one (execve's NUL). The container's runtime and the container itself are
+    /// started with it, and execve refuses more than 2 MiB of arguments and environment together;
+    /// the rest of that is left for the command line (see `unitLineBytes`).
+    public static let environmentBytes = 256 << 10
+
+    /// `environmentSource`: the URL's length.
+    public static let environmentSourceCharacters = 4096
+
+    /// `links`.
+    public static let links = 1024
+
+    /// Not a params member: the longest line of a unit file systemd 252 loads (LONG_LINE_MAX, 1 MiB,
+    /// holds the line and its terminating NUL; a longer line makes the unit fail to load with
+    /// ENOBUFS). The container's ExecStart= line (runtime, options, environment names, ports,
+    /// volumes, image and command, escaped) must fit: an install, `env.set` or `env.patch` that
+    /// would make it longer is `invalid_params`.
+    public static let unitLineBytes = (1 << 20) - 1
+}
+
+extension String {
+    /// The length JSON Schema's `maxLength` measures: Unicode scalars.
+    public var schemaLength: Int { unicodeScalars.count }
+}
