@@ -13,9 +13,8 @@ extension ContainerEngine {
     private func installOnce(_ params: ContainerInstallParams) async throws -> ContainerStatus {
         let id = try InstallValidation.identifier(params.id)
         try InstallValidation.image(params.image)
-        if params.command?.contains(where: { $0.utf8.contains(0) }) == true {
-            throw RPCError(.invalidParams, "command: an argument contains a NUL byte", details: ["field": "command"])
-        }
+        try InstallValidation.command(params.command ?? [])
+        try InstallValidation.environmentSource(params.environmentSource)
         var environment = try InstallValidation.environment(params.environment ?? [])
         let pairs = try InstallValidation.ports(params.ports ?? [])
         _ = try InstallValidation.volumes(params.volumes ?? [])  // checked; the record keeps the wire form
@@ -47,17 +46,7 @@ extension ContainerEngine {
                 }
                 throw RPCError(.alreadyExists, "container \(id.rawValue) is already installed", details: ["id": .string(id.rawValue)])
             }
-            if let source = params.environmentSource {
-                do {
-                    let fetched = try await EnvironmentFetcher().fetch(source)
-                    var merged = Environment()
-                    for variable in fetched.variables { try merged.set(variable) }
-                    for variable in environment.variables { try merged.set(variable) }
-                    environment = merged
-                } catch {
-                    throw RPCError(.invalidParams, "environmentSource: \(error)", details: ["field": "environmentSource"])
-                }
-            }
+            environment = try await ContainerEngine.merging(environment, source: params.environmentSource)
             // Socket activation also needs one loopback backend port per port. They are reserved
             // in the same call, under internal numbers no real pair uses (the allocator keys
             // reuse by internal port), and kept in the record.
@@ -142,6 +131,19 @@ extension ContainerEngine {
             return reloadNeeded || params.start == true
                 ? try await currentStatus(id)
                 : status(of: record, properties: ["LoadState": "not-loaded"])
+        }
+    }
+
+    /// `environment` over the variables fetched from `source` (none without one): `container.install`
+    /// and `container.env.set`. The result is held to the same bounds as the variables given.
+    static func merging(_ environment: Environment, source: String?) async throws(RPCError) -> Environment {
+        guard let source else { return environment }
+        do {
+            var merged = try await EnvironmentFetcher().fetch(source)
+            for variable in environment.variables { try merged.set(variable) }
+            return merged
+        } catch {
+            throw RPCError(.invalidParams, "environmentSource: \(error)", details: ["field": "environmentSource"])
         }
     }
 

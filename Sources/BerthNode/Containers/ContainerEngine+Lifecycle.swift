@@ -58,6 +58,9 @@ extension ContainerEngine {
     }
 
     private func stopOnce(_ params: ContainerStopParams) async throws -> ContainerStatus {
+        if let seconds = params.timeoutSeconds, seconds < 1 {
+            throw RPCError(.invalidParams, "timeoutSeconds: at least 1, not \(seconds)", details: ["field": "timeoutSeconds"])
+        }
         let id = try installedId(params.id)
         return try await withLock(id) {
             let unit = ContainerUnitNames.service(id)
@@ -117,29 +120,37 @@ extension ContainerEngine {
 
     /// `container.env.set` and `.patch`: rewrites the environment file (and the record's list of
     /// names when it changed); the runtime reads the file at every start, so the unit stays as it
-    /// is and a running container sees the change at its next start.
-    func replaceEnvironment(_ idText: String, _ change: (Environment) throws(RPCError) -> Environment) async throws -> ContainerEnvResult {
+    /// is and a running container sees the change at its next start. `source`: nil keeps the
+    /// recorded `environmentSource` (patch), otherwise it replaces it (set; `.some(nil)` clears it).
+    func replaceEnvironment(_ idText: String, source: String?? = nil,
+                            _ change: (Environment) throws(RPCError) -> Environment) async throws -> ContainerEnvResult {
         let id = try installedId(idText)
         return try await withLock(id) {
             guard var record = records[id] else { throw ContainerEngine.notFound(id) }
             let env = try change(try store.readEnvironment(id))
-            let namesChanged = record.environmentNames != env.names
-            if namesChanged { record.environmentNames = env.names }
+            record.environmentNames = env.names
+            if let source { record.environmentSource = source }
+            let recordChanged = record != records[id]
             let updated = record
             try await onStore { store in
                 try store.writeEnvironment(env, for: id)
-                if namesChanged { try store.update(updated) }
+                if recordChanged { try store.update(updated) }
             }
-            if namesChanged { records[id] = record }
+            records[id] = record
             return ContainerEnvResult(id: id.rawValue, environment: env.variables.map { EnvironmentEntry(name: $0.name, value: $0.value) },
                                       environmentSource: record.environmentSource, appliesOnNextStart: true)
         }
     }
 
+    /// `container.env.set`: the environment given, over what `environmentSource` serves when one is
+    /// named (fetched now, as at install); the recorded source becomes this one (none when absent).
     public func setEnvironment(_ params: ContainerEnvSetParams) async throws -> ContainerEnvResult {
         try await once(.containerEnvSet, params, requestId: params.requestId) {
-            let env = try InstallValidation.environment(params.environment)
-            return try await replaceEnvironment(params.id) { _ throws(RPCError) in env }
+            try InstallValidation.environmentSource(params.environmentSource)
+            let given = try InstallValidation.environment(params.environment)
+            _ = try installedId(params.id)
+            let env = try await ContainerEngine.merging(given, source: params.environmentSource)
+            return try await replaceEnvironment(params.id, source: .some(params.environmentSource)) { _ throws(RPCError) in env }
         }
     }
 
@@ -148,13 +159,18 @@ extension ContainerEngine {
     }
 
     private func patchEnvironmentOnce(_ params: ContainerEnvPatchParams) async throws -> ContainerEnvResult {
-        let set = try InstallValidation.environment(params.set ?? [])
+        let set = try InstallValidation.environment(params.set ?? [], field: "set")
+        let unset = params.unset ?? []
+        try InstallValidation.unsetNames(unset)
+        // Sets, then unsets: a name in both ends up unset. Applied as unsets first (skipping what they
+        // remove), so the bounds are checked on the result, not on a larger state in between.
+        let removed = Set(unset)
         return try await replaceEnvironment(params.id) { current throws(RPCError) in
             var env = current
+            for name in unset { _ = env.unset(name) }
             do {
-                for variable in set.variables { try env.set(variable) }
-            } catch { throw RPCError(.invalidParams, "\(error)", details: ["field": "environment"]) }
-            for name in params.unset ?? [] { _ = env.unset(name) }
+                for variable in set.variables where !removed.contains(variable.name) { try env.set(variable) }
+            } catch { throw RPCError(.invalidParams, "set: \(error)", details: ["field": "set"]) }
             return env
         }
     }

@@ -120,6 +120,8 @@ extension ContainerEngine {
             throw RPCError(.invalidParams, "state must be one of \(ContainerStatus.states.joined(separator: ", "))",
                            details: ["field": "state"])
         }
+        // An id no container could have is a mistake to report, not a filter that matches nothing.
+        for text in params.ids ?? [] { _ = try InstallValidation.identifier(text) }
         let units: [String: UnitState]
         do { units = try await systemd.unitStates(matching: "\(Identifier.unitPrefix)*.service") } catch {
             throw ContainerEngine.systemdFailed(error, "list-units")

@@ -17,7 +17,7 @@ extension ContainerEngine {
     func once<R: Codable & Sendable>(_ method: MethodName, _ params: some Encodable, requestId: String?,
                                      _ body: () async throws -> R) async throws -> R {
         guard let requestId else { return try await body() }
-        try InstallValidation.requestId(requestId, layout: layout)
+        try InstallValidation.requestId(requestId)
         let paramsValue = try JSONValueEncoder().encode(params)
         return try await withLock(.request(requestId)) {
             if let previous = try store.readRequest(requestId) {

@@ -140,7 +140,8 @@ public actor ContainerEngine {
         var changed = false
         for unit in units.all {
             let path = "\(unitDir)/\(unit.name)"
-            let current = try FileSystem.readIfExists(path, limit: 1 << 20)
+            // A unit's lines are each at most ContractLimits.unitLineBytes, and only ExecStart= is long.
+            let current = try FileSystem.readIfExists(path, limit: 4 << 20)
             if current != Array(unit.text.utf8) {
                 // Not fsynced: `open()` renders every record's units again and rewrites any that
                 // differ, so a unit lost or cut short by a crash is repaired before anything runs.

@@ -20,6 +20,13 @@ public struct ContainerStore: Sendable {
 
     public init(layout: Layout) { self.layout = layout }
 
+    /// The largest record read back. A record keeps the install params as given (`installParams`) and
+    /// the command again: at the contract's bounds (ContractLimits) that is a command of up to a unit
+    /// line (1 MiB, whose bytes JSON may escape to 1.5 times as many) twice, an environment of 256 KiB
+    /// (up to six times as many bytes escaped) and a status: under 6 MiB. Its bound only guards
+    /// against a damaged file, so it leaves room.
+    static let maxRecordBytes = 16 << 20
+
     static let stagingPrefix = ".staging-"
     static let deletingPrefix = ".deleting-"
 
@@ -94,7 +101,7 @@ public struct ContainerStore: Sendable {
     }
 
     public func read(_ id: Identifier) throws -> ContainerRecord {
-        let bytes = try FileSystem.read(layout.container(id).record, limit: 4 << 20)
+        let bytes = try FileSystem.read(layout.container(id).record, limit: ContainerStore.maxRecordBytes)
         return try JSONValueDecoder().decode(ContainerRecord.self, from: try JSONParser.parse(bytes))
     }
 

@@ -15,17 +15,24 @@ enum InstallValidation {
         }
     }
 
-    static func environment(_ entries: [EnvironmentEntry]) throws(RPCError) -> Environment {
+    static func environment(_ entries: [EnvironmentEntry], field: String = "environment") throws(RPCError) -> Environment {
+        if entries.count > ContractLimits.environmentVariables {
+            throw RPCError(.invalidParams, "\(field): at most \(ContractLimits.environmentVariables) variables, not \(entries.count)",
+                           details: ["field": .string(field)])
+        }
         var env = Environment()
         for entry in entries {
             do { try env.set(EnvironmentVariable(name: entry.name, value: entry.value)) } catch {
-                throw RPCError(.invalidParams, error.description, details: ["field": "environment"])
+                throw RPCError(.invalidParams, "\(field): \(error.description)", details: ["field": .string(field)])
             }
         }
         return env
     }
 
     static func ports(_ mappings: [PortMapping]) throws(RPCError) -> [PortPair] {
+        if mappings.count > ContractLimits.ports {
+            throw RPCError(.invalidParams, "ports: at most \(ContractLimits.ports), not \(mappings.count)", details: ["field": "ports"])
+        }
         var internals = Set<UInt16>()
         var pairs: [PortPair] = []
         for mapping in mappings {
@@ -41,8 +48,15 @@ enum InstallValidation {
     }
 
     static func volumes(_ volumes: [BerthProtocol.VolumeMount]) throws(RPCError) -> [BerthCore.VolumeMount] {
+        if volumes.count > ContractLimits.volumes {
+            throw RPCError(.invalidParams, "volumes: at most \(ContractLimits.volumes), not \(volumes.count)", details: ["field": "volumes"])
+        }
         var result: [BerthCore.VolumeMount] = []
         for volume in volumes {
+            if max(volume.hostPath.schemaLength, volume.containerPath.schemaLength) > ContractLimits.pathCharacters {
+                throw RPCError(.invalidParams, "volumes: a path is longer than \(ContractLimits.pathCharacters) characters",
+                               details: ["field": "volumes"])
+            }
             let mount = BerthCore.VolumeMount(hostPath: volume.hostPath, containerPath: volume.containerPath,
                                               readOnly: volume.readOnly ?? false)
             do { try mount.validate() } catch {
@@ -65,13 +79,64 @@ enum InstallValidation {
         }
     }
 
-    static func requestId(_ requestId: String?, layout: Layout) throws(RPCError) {
+    /// 1 to `ContractLimits.requestIdCharacters` characters, no control characters, no blank at either
+    /// end, no backslash at the end.
+    static func requestId(_ requestId: String?) throws(RPCError) {
         guard let requestId else { return }
-        do { _ = try layout.requestRecord(forRequestId: requestId) } catch {
-            throw RPCError(.invalidParams, "requestId: \(error.reason)", details: ["field": "requestId"])
+        func invalid(_ reason: String) -> RPCError {
+            RPCError(.invalidParams, "requestId: \(reason)", details: ["field": "requestId"])
+        }
+        if requestId.isEmpty { throw invalid("may not be empty") }
+        if requestId.schemaLength > ContractLimits.requestIdCharacters {
+            throw invalid("may be at most \(ContractLimits.requestIdCharacters) characters, not \(requestId.schemaLength)")
         }
         if requestId.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            throw RPCError(.invalidParams, "requestId: control characters are not allowed", details: ["field": "requestId"])
+            throw invalid("control characters are not allowed")
+        }
+        // It is kept in the unit's X-ContainerRequestId= line, which systemd trims and continues.
+        if requestId.hasPrefix(" ") || requestId.hasSuffix(" ") || requestId.hasSuffix("\\") {
+            throw invalid("may not start or end with a space, nor end with a backslash")
+        }
+    }
+
+    /// At most `ContractLimits.commandArguments` arguments of at most `commandArgumentCharacters`
+    /// each, none with a NUL. (Together they must also fit the unit's ExecStart= line, which the
+    /// renderer checks.)
+    static func command(_ command: [String]) throws(RPCError) {
+        func invalid(_ reason: String) -> RPCError {
+            RPCError(.invalidParams, "command: \(reason)", details: ["field": "command"])
+        }
+        if command.count > ContractLimits.commandArguments {
+            throw invalid("at most \(ContractLimits.commandArguments) arguments, not \(command.count)")
+        }
+        for (i, argument) in command.enumerated() {
+            if argument.schemaLength > ContractLimits.commandArgumentCharacters {
+                throw invalid("argument \(i) is longer than \(ContractLimits.commandArgumentCharacters) characters")
+            }
+            if argument.utf8.contains(0) { throw invalid("argument \(i) contains a NUL byte") }
+        }
+    }
+
+    /// An http(s) URL of at most `ContractLimits.environmentSourceCharacters`.
+    static func environmentSource(_ source: String?) throws(RPCError) {
+        guard let source else { return }
+        func invalid(_ reason: String) -> RPCError {
+            RPCError(.invalidParams, "environmentSource: \(reason)", details: ["field": "environmentSource"])
+        }
+        if source.schemaLength > ContractLimits.environmentSourceCharacters {
+            throw invalid("longer than \(ContractLimits.environmentSourceCharacters) characters")
+        }
+        do { try EnvironmentDescription.validateSource(source) } catch { throw invalid(error.reason) }
+    }
+
+    /// Names for `env.patch`'s `unset`: valid names, at most `ContractLimits.environmentVariables`.
+    static func unsetNames(_ names: [String]) throws(RPCError) {
+        if names.count > ContractLimits.environmentVariables {
+            throw RPCError(.invalidParams, "unset: at most \(ContractLimits.environmentVariables) names", details: ["field": "unset"])
+        }
+        if let bad = names.first(where: { !EnvironmentVariable.isValidName($0) }) {
+            throw RPCError(.invalidParams, "unset: invalid name \(String(reflecting: String(bad.prefix(80)))): names are [A-Za-z_][A-Za-z0-9_]*",
+                           details: ["field": "unset"])
         }
     }
 }

@@ -64,9 +64,34 @@ public struct AuthSession: Sendable {
         return try challenge(using: &generator)
     }
 
+    /// What is wrong with the shape of `params` (clientNonce: 16 to 64 bytes, response: 32 bytes,
+    /// both in lowercase hex), or nil.
+    static func problem(with params: AuthResponseParams) -> (message: String, path: String)? {
+        func isLowerHex(_ text: String) -> Bool {
+            text.utf8.count % 2 == 0 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        }
+        let counts = AuthProof.clientNonceByteCounts
+        if !isLowerHex(params.clientNonce) || !counts.contains(params.clientNonce.utf8.count / 2) {
+            return ("clientNonce must be \(counts.lowerBound) to \(counts.upperBound) random bytes in lowercase hex", "clientNonce")
+        }
+        if !isLowerHex(params.response) || params.response.utf8.count != 2 * SHA256.digestByteCount {
+            return ("response must be the \(SHA256.digestByteCount)-byte HMAC-SHA256 in lowercase hex", "response")
+        }
+        return nil
+    }
+
     /// `auth.response`: checks the client's MAC against the outstanding nonce and consumes the nonce
     /// whatever the outcome.
     public mutating func respond(_ params: AuthResponseParams) throws(RPCError) -> AuthResponseResult {
+        // Malformed params are invalid_params whatever the state (the contract's patterns); on a
+        // connection still to authenticate they count as a failure and use up any outstanding nonce.
+        if let problem = AuthSession.problem(with: params) {
+            if case .unauthenticated = state {
+                state = .unauthenticated(nonce: nil)
+                failedAttempts += 1
+            }
+            throw RPCError.invalidParams(problem.message, path: problem.path)
+        }
         guard case .unauthenticated(let outstanding) = state, let secret else {
             throw RPCError(.conflict, "this connection is already authenticated")
         }
@@ -75,12 +100,6 @@ public struct AuthSession: Sendable {
             throw RPCError.unauthorized("no outstanding challenge: call auth.challenge first (each nonce is good for one response)")
         }
         state = .unauthenticated(nonce: nil)
-        guard let clientNonce = Hex.decode(params.clientNonce), AuthProof.clientNonceByteCounts.contains(clientNonce.count),
-              params.clientNonce == params.clientNonce.lowercased()
-        else {
-            failedAttempts += 1
-            throw RPCError.invalidParams("clientNonce must be \(AuthProof.clientNonceByteCounts.lowerBound) to \(AuthProof.clientNonceByteCounts.upperBound) random bytes in lowercase hex", path: "clientNonce")
-        }
         let expected = AuthProof.clientMAC(secret: secret, nonce: nonce, clientNonce: params.clientNonce)
         guard let given = Hex.decode(params.response), constantTimeEquals(given, expected) else {
             failedAttempts += 1

@@ -11,6 +11,13 @@ public struct PortMapping: Codable, Hashable, Sendable {
         self.external = external
     }
     enum CodingKeys: String, CodingKey { case `internal`, external }
+
+    /// `external` may be left out, meaning 0 (allocate), as the contract says; results always carry it.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.internal = try container.decode(UInt16.self, forKey: .internal)
+        self.external = try container.decodeIfPresent(UInt16.self, forKey: .external) ?? 0
+    }
 }
 
 /// One environment variable.
