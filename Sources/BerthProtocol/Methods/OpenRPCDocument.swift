@@ -39,11 +39,11 @@ public enum OpenRPCDocument {
           "name": "protocols",
           "schema": {
             "type": "array",
+            "minItems": 1,
             "items": {
-              "type": "integer",
-              "minimum": 1
+              "type": "integer"
             },
-            "description": "Majors the client speaks."
+            "description": "Majors the client speaks, at least one; when none of them is supported the answer is unsupported_version naming the range."
           },
           "required": true
         },
@@ -404,7 +404,9 @@ public enum OpenRPCDocument {
           "name": "image",
           "schema": {
             "type": "string",
-            "description": "Image reference."
+            "description": "Image reference: 1 to 255 of [A-Za-z0-9._/:@+-], starting with a letter or digit, ending with a letter, digit or _, without '//' or '..', at most one '@'.",
+            "maxLength": 255,
+            "pattern": "^(?!.*//)(?!.*\\.\\.)(?!.*@.*@)[A-Za-z0-9]([A-Za-z0-9._/:@+-]*[A-Za-z0-9_])?$"
           },
           "required": true
         },
@@ -412,12 +414,15 @@ public enum OpenRPCDocument {
           "name": "command",
           "schema": {
             "type": "array",
+            "maxItems": 1024,
             "items": {
-              "type": "string"
+              "type": "string",
+              "maxLength": 16384,
+              "pattern": "^[^\\u0000]*$"
             }
           },
           "required": false,
-          "description": "argv; the image's default when absent. Never passed through a shell."
+          "description": "argv; the image's default when absent. Never passed through a shell. At most 1024 arguments of at most 16384 characters each, no NUL; and the unit's ExecStart= line they end up in (with the environment's names, ports, volumes and image, escaped for systemd) must stay within systemd's 1048575 bytes, or the install is invalid_params."
         },
         {
           "name": "ports",
@@ -425,7 +430,8 @@ public enum OpenRPCDocument {
             "type": "array",
             "items": {
               "$ref": "#/components/schemas/PortMapping"
-            }
+            },
+            "maxItems": 1024
           },
           "required": false
         },
@@ -433,9 +439,12 @@ public enum OpenRPCDocument {
           "name": "environment",
           "schema": {
             "type": "array",
+            "maxItems": 4096,
+            "x-berth-maxBytes": 262144,
             "items": {
               "$ref": "#/components/schemas/EnvironmentEntry"
-            }
+            },
+            "description": "Variables of the container. At most 4096 variables, and at most 262144 bytes in all (x-berth-maxBytes: the sum over the variables of NAME=VALUE's UTF-8 bytes plus one), the size the runtime and the container are started with; the whole environment after the change must fit."
           },
           "required": false
         },
@@ -444,7 +453,9 @@ public enum OpenRPCDocument {
           "schema": {
             "type": "string",
             "format": "uri",
-            "description": "URL fetched (size- and time-limited) for more environment."
+            "maxLength": 4096,
+            "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^/\\u0000- \\u007f][^\\u0000- \\u007f]*$",
+            "description": "http(s) URL fetched (size- and time-limited) for more environment; the variables given in environment win. At most 4096 characters."
           },
           "required": false
         },
@@ -454,7 +465,8 @@ public enum OpenRPCDocument {
             "type": "array",
             "items": {
               "$ref": "#/components/schemas/VolumeMount"
-            }
+            },
+            "maxItems": 256
           },
           "required": false
         },
@@ -464,7 +476,8 @@ public enum OpenRPCDocument {
             "type": "array",
             "items": {
               "$ref": "#/components/schemas/LinkSpec"
-            }
+            },
+            "maxItems": 1024
           },
           "required": false,
           "description": "Stored with the container and applied in its network namespace by the unit's ExecStartPost hook on every start (before it counts as started). Checked before anything is written: an invalid or hostile link is invalid_params naming it, and nothing is installed."
@@ -473,7 +486,18 @@ public enum OpenRPCDocument {
           "name": "slice",
           "schema": {
             "type": "string",
-            "description": "systemd slice, default \"container\"."
+            "enum": [
+              "container",
+              "container-small",
+              "container-large",
+              "berth",
+              "small",
+              "large",
+              "berth.slice",
+              "berth-small.slice",
+              "berth-large.slice"
+            ],
+            "description": "systemd slice: container (default, berth.slice), container-small (berth-small.slice) or container-large (berth-large.slice); the short and unit names are accepted too."
           },
           "required": false
         },
@@ -512,7 +536,7 @@ public enum OpenRPCDocument {
           "schema": {
             "type": "string",
             "maxLength": 63,
-            "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+            "pattern": "^(?![Hh][Oo][Ss][Tt]$|[Pp][Rr][Ii][Vv][Aa][Tt][Ee]$|[Ss][Ll][Ii][Rr][Pp]4[Nn][Ee][Tt][Nn][Ss]$|[Pp][Aa][Ss][Tt][Aa]$)[A-Za-z0-9][A-Za-z0-9_.-]*$",
             "description": "A runtime network to attach to (made with `podman network create`, e.g. dual-stack for IPv6) instead of the runtime's default. Not `host` (the node's own namespace) nor a mode (`private`, `slirp4netns`, `pasta`)."
           },
           "required": false
@@ -1031,9 +1055,12 @@ public enum OpenRPCDocument {
           "name": "environment",
           "schema": {
             "type": "array",
+            "maxItems": 4096,
+            "x-berth-maxBytes": 262144,
             "items": {
               "$ref": "#/components/schemas/EnvironmentEntry"
-            }
+            },
+            "description": "The whole new environment. At most 4096 variables, and at most 262144 bytes in all (x-berth-maxBytes: the sum over the variables of NAME=VALUE's UTF-8 bytes plus one), the size the runtime and the container are started with; the whole environment after the change must fit."
           },
           "required": true
         },
@@ -1041,7 +1068,10 @@ public enum OpenRPCDocument {
           "name": "environmentSource",
           "schema": {
             "type": "string",
-            "format": "uri"
+            "format": "uri",
+            "maxLength": 4096,
+            "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^/\\u0000- \\u007f][^\\u0000- \\u007f]*$",
+            "description": "http(s) URL fetched now (as at install) for more environment; the variables given in environment win. Recorded in place of the install's source; absent clears it. At most 4096 characters."
           },
           "required": false
         },
@@ -1125,9 +1155,12 @@ public enum OpenRPCDocument {
           "name": "set",
           "schema": {
             "type": "array",
+            "maxItems": 4096,
+            "x-berth-maxBytes": 262144,
             "items": {
               "$ref": "#/components/schemas/EnvironmentEntry"
-            }
+            },
+            "description": "Variables to set (replacing same-named ones). At most 4096 variables, and at most 262144 bytes in all (x-berth-maxBytes: the sum over the variables of NAME=VALUE's UTF-8 bytes plus one), the size the runtime and the container are started with; the whole environment after the change must fit."
           },
           "required": false
         },
@@ -1135,9 +1168,13 @@ public enum OpenRPCDocument {
           "name": "unset",
           "schema": {
             "type": "array",
+            "maxItems": 4096,
             "items": {
-              "type": "string"
-            }
+              "type": "string",
+              "maxLength": 1024,
+              "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"
+            },
+            "description": "Names to remove; a name both set and unset ends up unset."
           },
           "required": false
         },
@@ -1277,7 +1314,8 @@ public enum OpenRPCDocument {
             "type": "array",
             "items": {
               "$ref": "#/components/schemas/LinkSpec"
-            }
+            },
+            "maxItems": 1024
           },
           "required": true
         },
@@ -1438,7 +1476,15 @@ public enum OpenRPCDocument {
           "name": "fromHost",
           "schema": {
             "type": "string",
-            "description": "IP literal inside the container's namespace; default 127.0.0.1."
+            "anyOf": [
+              {
+                "format": "ipv4"
+              },
+              {
+                "format": "ipv6"
+              }
+            ],
+            "description": "IP literal inside the container's namespace (no brackets, no zone); default 127.0.0.1."
           },
           "required": false
         },
@@ -1642,7 +1688,8 @@ public enum OpenRPCDocument {
         "type": "string",
         "minLength": 1,
         "maxLength": 128,
-        "description": "Idempotency key, 1 to 128 characters (Unicode code points; any, except control characters): a retry with the same requestId and params returns the first result (durably, across node restarts) instead of acting twice. See x-berth-rules.idempotency."
+        "description": "Idempotency key, 1 to 128 characters (Unicode code points, whatever their UTF-8 length; any, except control characters, a space at either end or a backslash at the end, since it is kept in the unit's X-ContainerRequestId= line): a retry with the same requestId and params returns the first result (durably, across node restarts) instead of acting twice. See x-berth-rules.idempotency.",
+        "pattern": "^(?! )(?!.*[ \\\\]$)[^\\u0000-\\u001f\\u007f]+$"
       },
       "PortMapping": {
         "type": "object",
@@ -1657,7 +1704,7 @@ public enum OpenRPCDocument {
             "type": "integer",
             "minimum": 0,
             "maximum": 65535,
-            "description": "Host port; 0 asks the node to allocate one from its range."
+            "description": "Host port; 0 or absent asks the node to allocate one from its range."
           }
         },
         "required": [
@@ -1670,12 +1717,14 @@ public enum OpenRPCDocument {
           "name": {
             "type": "string",
             "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
-            "description": "[A-Za-z_][A-Za-z0-9_]*"
+            "description": "[A-Za-z_][A-Za-z0-9_]*, at most 1024 characters.",
+            "maxLength": 1024
           },
           "value": {
             "type": "string",
             "pattern": "^[^\\n\\r\\u0000]*$",
-            "description": "One line of text, at most 8192 UTF-8 bytes: any character but a line feed, a carriage return or NUL (the runtime's env-file carries one variable per line). It reaches the container byte for byte and never the runtime's own environment."
+            "description": "One line of text, at most 8192 characters (Unicode code points): any character but a line feed, a carriage return or NUL (the runtime's env-file carries one variable per line). It reaches the container byte for byte and never the runtime's own environment.",
+            "maxLength": 8192
           }
         },
         "required": [
@@ -1688,11 +1737,15 @@ public enum OpenRPCDocument {
         "properties": {
           "hostPath": {
             "type": "string",
-            "description": "Absolute host path."
+            "description": "Absolute, normalised host path without ':' ',' or control characters; at most 4095 characters.",
+            "maxLength": 4095,
+            "pattern": "^(?!.*//)(?!(.*/)?\\.\\.?(/|$))(?!.+/$)/[^\\u0000-\\u001f\\u007f:,]*$"
           },
           "containerPath": {
             "type": "string",
-            "description": "Absolute path in the container."
+            "description": "Absolute, normalised path in the container (not /) without ':' ',' or control characters; at most 4095 characters.",
+            "maxLength": 4095,
+            "pattern": "^(?!.*//)(?!(.*/)?\\.\\.?(/|$))(?!.*/$)/[^\\u0000-\\u001f\\u007f:,]+$"
           },
           "readOnly": {
             "type": "boolean",
@@ -1709,7 +1762,15 @@ public enum OpenRPCDocument {
         "properties": {
           "fromHost": {
             "type": "string",
-            "description": "IP literal inside the container's namespace; default 127.0.0.1."
+            "anyOf": [
+              {
+                "format": "ipv4"
+              },
+              {
+                "format": "ipv6"
+              }
+            ],
+            "description": "IP literal inside the container's namespace (no brackets, no zone); default 127.0.0.1."
           },
           "fromPort": {
             "type": "integer",
@@ -1718,7 +1779,22 @@ public enum OpenRPCDocument {
           },
           "toHost": {
             "type": "string",
-            "description": "IP literal or host name (resolved by the node before it enters a rule)."
+            "anyOf": [
+              {
+                "format": "ipv4"
+              },
+              {
+                "format": "ipv6"
+              },
+              {
+                "maxLength": 253,
+                "pattern": "^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?![0-9]+$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+              },
+              {
+                "maxLength": 0
+              }
+            ],
+            "description": "IPv4 or IPv6 literal (no brackets, no zone), or an RFC 1123 host name of at most 253 characters whose last label is not all digits (resolved by the node before it enters a rule); empty: not yet known (stored, not applied)."
           },
           "toPort": {
             "type": "integer",
@@ -1732,7 +1808,59 @@ public enum OpenRPCDocument {
           "toHost",
           "toPort"
         ],
-        "description": "Outbound link: the container's connections to fromHost:fromPort go to toHost:toPort."
+        "description": "Outbound link: the container's connections to fromHost:fromPort go to toHost:toPort. A loopback toHost (127.0.0.0/8, ::1, localhost) means the node's host, reached in fromHost's family; any other IP literal toHost is of fromHost's family (an IPv6 toHost needs an IPv6 fromHost). Beyond what the schema says, the node refuses a link it could not apply: a second link from the same address and port, an IPv6 link from ::1, a loopback toHost on a node without a host address for containers; each is invalid_params naming the link.",
+        "allOf": [
+          {
+            "if": {
+              "properties": {
+                "toHost": {
+                  "format": "ipv6",
+                  "not": {
+                    "enum": [
+                      "::1",
+                      "0:0:0:0:0:0:0:1"
+                    ]
+                  }
+                }
+              },
+              "required": [
+                "toHost"
+              ]
+            },
+            "then": {
+              "properties": {
+                "fromHost": {
+                  "format": "ipv6"
+                }
+              },
+              "required": [
+                "fromHost"
+              ]
+            }
+          },
+          {
+            "if": {
+              "properties": {
+                "toHost": {
+                  "format": "ipv4",
+                  "not": {
+                    "pattern": "^127\\."
+                  }
+                }
+              },
+              "required": [
+                "toHost"
+              ]
+            },
+            "then": {
+              "properties": {
+                "fromHost": {
+                  "format": "ipv4"
+                }
+              }
+            }
+          }
+        ]
       },
       "ContainerState": {
         "type": "string",
