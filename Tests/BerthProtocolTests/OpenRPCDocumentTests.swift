@@ -163,3 +163,37 @@ private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
     let required = Set((errorSchema["required"]?.arrayValue ?? []).compactMap(\.stringValue))
     #expect(required.isSubset(of: Set(RPCError(.busy, "m").jsonValue.objectValue!.keys)))
 }
+
+/// The bounds the document states are the node's (`ContractLimits`): one set of numbers, so a bound
+/// changed on one side only fails here before Tests/e2e/test_contract.py sees it on a real node.
+@Test func documentedBoundsAreTheNodes() throws {
+    let doc = try document()
+    let byName = try methods(doc)
+    func param(_ method: String, _ name: String) throws -> JSONValue {
+        let params = try #require(byName[method]?["params"]?.arrayValue)
+        return try #require(params.first { $0["name"]?.stringValue == name }?["schema"], "\(method) \(name)")
+    }
+    func number(_ value: JSONValue?) -> Int? { value?.intValue.map(Int.init) }
+    let schemas = doc["components"]?["schemas"]
+    #expect(number(schemas?["RequestId"]?["maxLength"]) == ContractLimits.requestIdCharacters)
+    #expect(number(schemas?["EnvironmentEntry"]?["properties"]?["name"]?["maxLength"]) == ContractLimits.environmentNameCharacters)
+    #expect(number(schemas?["EnvironmentEntry"]?["properties"]?["value"]?["maxLength"]) == ContractLimits.environmentValueCharacters)
+    for path in ["hostPath", "containerPath"] {
+        #expect(number(schemas?["VolumeMount"]?["properties"]?[path]?["maxLength"]) == ContractLimits.pathCharacters)
+    }
+    let install = "container.install"
+    #expect(number(try param(install, "command")["maxItems"]) == ContractLimits.commandArguments)
+    #expect(number(try param(install, "command")["items"]?["maxLength"]) == ContractLimits.commandArgumentCharacters)
+    #expect(number(try param(install, "ports")["maxItems"]) == ContractLimits.ports)
+    #expect(number(try param(install, "volumes")["maxItems"]) == ContractLimits.volumes)
+    #expect(number(try param(install, "links")["maxItems"]) == ContractLimits.links)
+    #expect(number(try param("container.links.set", "links")["maxItems"]) == ContractLimits.links)
+    for (method, name) in [(install, "environmentSource"), ("container.env.set", "environmentSource")] {
+        #expect(number(try param(method, name)["maxLength"]) == ContractLimits.environmentSourceCharacters)
+    }
+    for (method, name) in [(install, "environment"), ("container.env.set", "environment"), ("container.env.patch", "set")] {
+        #expect(number(try param(method, name)["maxItems"]) == ContractLimits.environmentVariables, "\(method) \(name)")
+        #expect(number(try param(method, name)["x-berth-maxBytes"]) == ContractLimits.environmentBytes, "\(method) \(name)")
+    }
+    #expect(number(try param("container.env.patch", "unset")["maxItems"]) == ContractLimits.environmentVariables)
+}

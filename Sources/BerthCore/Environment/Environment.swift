@@ -9,8 +9,8 @@ public struct Environment: Hashable, Sendable {
 
     /// The most variables one environment holds (the contract's bound).
     public static let maxVariables = ContractLimits.environmentVariables
-    /// The largest `byteCount`: the runtime and the container are started with this environment,
-    /// and execve takes at most 2 MiB of it and the command line together (see `ContractLimits`).
+    /// The largest `byteCount`: the container is started with this environment, and execve takes
+    /// at most 2 MiB of it and the command line together (see `ContractLimits`).
     public static let maxBytes = ContractLimits.environmentBytes
 
     /// An empty environment.

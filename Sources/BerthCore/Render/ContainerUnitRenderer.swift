@@ -62,7 +62,7 @@ public enum ContainerUnitRenderer {
             if length > ContractLimits.unitLineBytes {
                 throw RenderError(field: "\(line.key) line", value: String(value.prefix(80)) + "...",
                                   reason: "would be \(length) bytes, and systemd reads unit lines of at most \(ContractLimits.unitLineBytes): "
-                                      + "shorten the command, the environment's names, the volumes or the ports")
+                                      + "shorten the command, the volumes or the ports")
             }
             unit.set(line.key, value)
         }

@@ -61,7 +61,7 @@ extension ContainerEngine {
         guard configuration.linkApplier != nil else {
             throw invalid("this node has no link applier configured, so it cannot keep links applied")
         }
-        if specs.count > 1024 { throw invalid("at most 1024 links per container") }
+        if specs.count > ContractLimits.links { throw invalid("at most \(ContractLimits.links) links per container") }
         let links = specs.map { NetworkLink(fromHost: $0.fromHost ?? NetworkLink.defaultFromHost, fromPort: $0.fromPort,
                                             toHost: $0.toHost, toPort: $0.toPort) }
         do { try links.validate() } catch { throw invalid(error.description) }

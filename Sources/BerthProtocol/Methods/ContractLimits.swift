@@ -30,9 +30,10 @@ public enum ContractLimits {
     /// A variable's value.
     public static let environmentValueCharacters = 8192
     /// The whole environment as the process gets it: the sum over its variables of NAME=VALUE's
-    /// UTF-8 bytes plus one (execve's NUL). The container's runtime and the container itself are
-    /// started with it, and execve refuses more than 2 MiB of arguments and environment together;
-    /// the rest of that is left for the command line (see `unitLineBytes`).
+    /// UTF-8 bytes plus one (execve's NUL; the same count is the stored file's NAME=VALUE\n lines).
+    /// The container's first process is started with it, and execve refuses more than 2 MiB of
+    /// arguments and environment together; the rest is left for the command (see `unitLineBytes`)
+    /// and the image's own variables.
     public static let environmentBytes = 256 << 10
 
     /// `environmentSource`: the URL's length.
@@ -43,9 +44,8 @@ public enum ContractLimits {
 
     /// Not a params member: the longest line of a unit file systemd 252 loads (LONG_LINE_MAX, 1 MiB,
     /// holds the line and its terminating NUL; a longer line makes the unit fail to load with
-    /// ENOBUFS). The container's ExecStart= line (runtime, options, environment names, ports,
-    /// volumes, image and command, escaped) must fit: an install, `env.set` or `env.patch` that
-    /// would make it longer is `invalid_params`.
+    /// ENOBUFS). The container's ExecStart= line (runtime, options, ports, volumes, image and
+    /// command, escaped) must fit: an install that would make it longer is `invalid_params`.
     public static let unitLineBytes = (1 << 20) - 1
 }
 

@@ -1,5 +1,6 @@
 import Testing
 @testable import BerthCore
+import BerthProtocol
 
 @Suite struct ContainerUnitRendererTests {
     static let cases: [(ContainerRuntime, ContainerUnitShape)] =
@@ -39,6 +40,29 @@ import Testing
         spec.network = nil
         let plain = try SystemdUnquote.argv(try #require(execLine(try ContainerUnitRenderer.render(spec).service.text, "ExecStart")))
         #expect(!plain.contains { $0.hasPrefix("--network") })
+    }
+
+    /// systemd 252 loads a unit line of at most 1048575 bytes (measured on the private manager;
+    /// one more fails with ENOBUFS and the unit never loads): the renderer refuses anything longer.
+    @Test(arguments: ContainerRuntime.allCases)
+    func anExecLineOverSystemdsLimitIsRefused(_ runtime: ContainerRuntime) throws {
+        var spec = RenderFixtures.spec(runtime, .simple)
+        spec.command = []
+        func execStart(_ spec: ContainerUnitSpec) throws -> Int {
+            let text = try ContainerUnitRenderer.render(spec).service.text
+            return try #require(text.split(separator: "\n").first { $0.hasPrefix("ExecStart=") }).utf8.count
+        }
+        let bare = try execStart(spec)
+        // Arguments of bare-safe characters render as themselves, one space before each.
+        var left = ContractLimits.unitLineBytes - bare
+        while left > 0 {
+            let size = min(ContractLimits.commandArgumentCharacters, left - 1)
+            spec.command.append(String(repeating: "a", count: max(size, 1)))
+            left -= max(size, 1) + 1
+        }
+        #expect(try execStart(spec) == ContractLimits.unitLineBytes)
+        spec.command[spec.command.count - 1] += "a"
+        #expect(throws: RenderError.self) { try ContainerUnitRenderer.render(spec) }
     }
 
     @Test func networkNamesThatAreRefused() {
