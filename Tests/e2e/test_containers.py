@@ -132,6 +132,21 @@ def test_concurrent_installs(cu):
         rpc.call("container.delete", {"id": f"many-{i}"})
 
 
+def test_stop_waits_no_longer_than_timeout_seconds(cu):
+    """container.stop {wait, timeoutSeconds} answers `timeout` when the unit is still stopping, as the
+    contract says (the node once ignored timeoutSeconds and waited out the runtime's whole grace)."""
+    mgr, node, rpc = start(cu)
+    cid = harness.unique_name("stop-slow")
+    cu.container(f"ctr-{cid}")
+    # The container ignores SIGTERM: podman waits out its 10 s grace, then kills it.
+    stubborn = ["sh", "-c", "trap '' TERM; while :; do sleep 1; done"]
+    rpc.call("container.install", {"id": cid, "image": BUSYBOX, "command": stubborn, "start": True})
+    check_equal(kind_of(rpc, "container.stop", {"id": cid, "wait": True, "timeoutSeconds": 1}), "timeout", "stop past timeoutSeconds")
+    eventually(lambda: mgr.show(f"ctr-{cid}.service")["ActiveState"] in ("inactive", "failed"), "the stop goes on", timeout=60)
+    check_equal(kind_of(rpc, "container.stop", {"id": cid, "wait": True, "timeoutSeconds": 5}), None, "stopping a stopped container")
+    rpc.call("container.delete", {"id": cid})
+
+
 def test_bad_input_changes_nothing(cu):
     mgr, node, rpc = start(cu)
     rpc.call("container.install", {"id": "keep", "image": BUSYBOX, "command": ["sleep", "1000"]})

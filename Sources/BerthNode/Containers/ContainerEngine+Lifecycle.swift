@@ -65,12 +65,38 @@ extension ContainerEngine {
         return try await withLock(id) {
             let unit = ContainerUnitNames.service(id)
             try await markStartOnBoot(id, false)
+            let deadline = params.timeoutSeconds.map { ContinuousClock.now + .seconds($0) }
             for unit in activationUnits(id) + (records[id]?.backendPorts == nil ? [] : [unit]) {
-                do { try await systemd.stop(unit, wait: params.wait ?? true) } catch {
-                    throw ContainerEngine.systemdFailed(error, "stopping \(unit)")
-                }
+                try await stop(unit, wait: params.wait ?? true, until: deadline)
             }
             return try await currentStatus(id)
+        }
+    }
+
+    /// Stops `unit`, waiting for it when `wait`, but not past `deadline` (`timeoutSeconds`): then the
+    /// caller gets `timeout` while systemd's stop job goes on (the unit's own TimeoutStopSec= ends it).
+    private func stop(_ unit: String, wait: Bool, until deadline: ContinuousClock.Instant?) async throws {
+        let systemd = self.systemd
+        guard wait, let deadline else {
+            do { try await systemd.stop(unit, wait: wait) } catch { throw ContainerEngine.systemdFailed(error, "stopping \(unit)") }
+            return
+        }
+        let stopped = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                do { try await systemd.stop(unit, wait: true) } catch { throw ContainerEngine.systemdFailed(error, "stopping \(unit)") }
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(until: deadline)
+                return false
+            }
+            let first = try await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !stopped {
+            throw RPCError(.timeout, "\(unit) did not stop within timeoutSeconds; systemd goes on stopping it",
+                           details: ["unit": .string(unit)])
         }
     }
 

@@ -664,7 +664,7 @@ public enum OpenRPCDocument {
           "name": "wait",
           "schema": {
             "type": "boolean",
-            "description": "Answer once the unit is inactive."
+            "description": "Answer once the unit is inactive (default true)."
           },
           "required": false
         },
@@ -672,7 +672,8 @@ public enum OpenRPCDocument {
           "name": "timeoutSeconds",
           "schema": {
             "type": "integer",
-            "minimum": 1
+            "minimum": 1,
+            "description": "With wait: answer timeout (data.unit) when the unit has not stopped after this many seconds; systemd goes on stopping it (the unit's own stop timeout ends it). Without, the wait ends when the stop job does."
           },
           "required": false
         },
