@@ -306,6 +306,29 @@ def serve_environment(cu):
     return f"http://127.0.0.1:{server.server_address[1]}/env"
 
 
+def test_env_set_honours_environment_source(cu):
+    """container.env.set's environmentSource is fetched and merged as at install, and recorded (the
+    node once accepted it and silently ignored it)."""
+    source = serve_environment(cu)
+    mgr = harness.Manager.start_new(cu)
+    node = harness.Node.start_new(cu, manager=mgr)
+    rpc = node.connect(cu)
+    cid = harness.unique_name("envsrc")
+    cu.container(f"ctr-{cid}")
+    rpc.call("container.install", {"id": cid, "image": BUSYBOX, "environment": [{"name": "A", "value": "1"}]})
+    result = rpc.call("container.env.set", {"id": cid, "environment": [{"name": "FROM_SOURCE", "value": "mine"}, {"name": "B", "value": "2"}],
+                                            "environmentSource": source})
+    check_equal(result["environment"], [{"name": "FROM_SOURCE", "value": "mine"}, {"name": "B", "value": "2"}],
+                "the source's variables, the given ones winning")
+    check_equal(result.get("environmentSource"), source, "the source is recorded")
+    check_equal(rpc.call("container.env.get", {"id": cid}).get("environmentSource"), source, "env.get shows it")
+    result = rpc.call("container.env.set", {"id": cid, "environment": [{"name": "C", "value": "3"}], "environmentSource": source + "/2"})
+    check_equal(result["environment"], [{"name": "FROM_SOURCE", "value": "1"}, {"name": "C", "value": "3"}], "fetched again")
+    result = rpc.call("container.env.set", {"id": cid, "environment": []})
+    check_equal((result["environment"], result.get("environmentSource")), ([], None), "without a source: none recorded")
+    rpc.call("container.delete", {"id": cid})
+
+
 def test_the_node_agrees_with_every_case_the_document_implies(cu):
     with open(DOC_PATH) as f:
         contract = Contract(json.load(f))
