@@ -35,9 +35,9 @@ VOLUMES = INSTALL["volumes"]["maxItems"]
 LINKS = INSTALL["links"]["maxItems"]
 
 
-def start(cu):
+def start(cu, *extra):
     mgr = harness.Manager.start_new(cu)
-    node = harness.Node.start_new(cu, manager=mgr, extra_args=["--port-range", "40000-44999"])
+    node = harness.Node.start_new(cu, manager=mgr, extra_args=["--port-range", "40000-44999", *extra])
     return mgr, node, node.connect(cu)
 
 
@@ -189,6 +189,29 @@ def test_environment_bytes_variables_and_values(cu):
     for bad in ([{"name": "N" * (NAME_CHARS + 1), "value": ""}], [{"name": "N", "value": "😀" * (VALUE_CHARS + 1)}]):
         refused(rpc, node, {"id": harness.unique_name("lim-wide"), "image": BUSYBOX, "command": SLEEP, "environment": bad},
                 "a name or value one character over")
+
+
+def test_the_largest_record_survives_a_restart(cu):
+    """A container at the bounds in the characters that escape the most (control characters: four
+    bytes in the unit, six in JSON) is read back by a restarted node: its record (which keeps the
+    install params, the command twice) is far larger than the line it renders. (Its request, in
+    JSON, is about 3 MiB: the node's request line bound is raised for it.)"""
+    mgr, node, rpc = start(cu, "--max-line-bytes", str(8 << 20))
+    cid = harness.unique_name("lim-big")
+    cu.container(f"ctr-{cid}")
+    command = SLEEP + ["\u0001" * ARG_CHARS] * 15  # 15 x 64 KiB escaped: just under the unit line's bound
+    env = environment(ENV_BYTES, char="\u0001")
+    status = rpc.call("container.install", {"id": cid, "image": BUSYBOX, "command": command, "environment": env, "start": True}, timeout=300)
+    check_equal(status["state"], "active", "started")
+    record = os.path.getsize(os.path.join(node.state_dir, "containers", cid, "container.json"))
+    check(record > 4 << 20, "the record is larger than the bound the node read records with before", size=record)
+    node.stop()
+    node.start()
+    rpc = node.connect(cu)
+    check_equal([c["id"] for c in rpc.call("container.list", {"ids": [cid]})["containers"]], [cid], "listed after a restart")
+    check_equal(rpc.call("container.env.get", {"id": cid})["environment"], env, "env.get after a restart")
+    check_equal(rpc.call("container.restart", {"id": cid}, timeout=300)["state"], "active", "restarted")
+    rpc.call("container.delete", {"id": cid}, timeout=120)
 
 
 def test_request_id_ports_volumes_links(cu):
