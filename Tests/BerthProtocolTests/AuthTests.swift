@@ -169,6 +169,34 @@ private func handshake(_ session: inout AuthSession, clientSecret: AuthSecret, s
     #expect("\(secret)" == "AuthSecret(<redacted>)")
 }
 
+/// The params' shape is checked before the state, as the contract's patterns say: a malformed response
+/// is invalid_params on an authenticated connection too (it was `conflict`), and on one still to
+/// authenticate it uses up the nonce and counts as a failure.
+@Test func malformedParamsAreInvalidWhateverTheState() throws {
+    let malformed = [
+        AuthResponseParams(clientNonce: "00" * 16, response: "0" * 63),
+        AuthResponseParams(clientNonce: "00" * 16, response: "A" * 64),
+        AuthResponseParams(clientNonce: "00" * 15, response: "0" * 64),
+        AuthResponseParams(clientNonce: "00" * 65, response: "0" * 64),
+    ]
+    for params in malformed {
+        var open = AuthSession.preauthorized
+        #expect(Result { () throws(RPCError) in try open.respond(params) }.failureKind == .invalidParams, "\(params)")
+    }
+    var session = AuthSession(requiring: secret)
+    let challenge = try session.challenge()
+    #expect(Result { () throws(RPCError) in try session.respond(malformed[0]) }.failureKind == .invalidParams)
+    #expect(session.failedAttempts == 1)
+    let good = try AuthProof.response(to: challenge, secret: secret, clientNonce: [UInt8](repeating: 3, count: 16))
+    #expect(Result { () throws(RPCError) in try session.respond(good) }.failureKind == .unauthorized)
+}
+
+private func * (text: String, count: Int) -> String { String(repeating: text, count: count) }
+
+private extension Result where Failure == RPCError {
+    var failureKind: ErrorKind? { if case .failure(let error) = self { error.kind } else { nil } }
+}
+
 @Test func preauthorizedSessionsNeedNoChallenge() {
     var session = AuthSession.preauthorized
     #expect(session.isAuthenticated)
