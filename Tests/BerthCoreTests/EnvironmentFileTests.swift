@@ -72,7 +72,10 @@ let lineBreakValues: [String] = ["a\nb", "\n", "line1\nline2\n", "cr\rlf\r\n", "
         }
     }
 
-    @Test func sizeLimit() {
+    @Test func sizeAndLineLimits() {
+        #expect(throws: EnvironmentError.self) {
+            try EnvironmentFile.parse(String(repeating: "\n", count: EnvironmentFile.maxLines + 1))
+        }
         #expect(throws: EnvironmentError.self) {
             try EnvironmentFile.parse(bytes: [UInt8](repeating: 0x20, count: EnvironmentFile.maxBytes + 1))
         }
