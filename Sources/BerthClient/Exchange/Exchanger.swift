@@ -9,7 +9,7 @@ import BerthSystem
 ///
 /// Why not `NodeClient` per node: each of its calls crosses from the event-loop thread to the
 /// cooperative pool and between an actor, a reader task, a writer task and a continuation, which
-/// on one machine cost about 0.25 ms of CPU per node and call (docs/benchmarks.md, "Fan-out"). Here a
+/// on one machine cost about 0.25 ms of CPU per node and call (Scripts/bench/fanout). Here a
 /// node costs its system calls: connect, one send and one receive per round trip, close.
 ///
 /// Errors and timeouts read as `NodeClient`'s and `FanOut.run`'s, so a user cannot tell which path

@@ -1,6 +1,7 @@
-/// The single source of every path Berth reads or writes. Nothing else in Berth builds a path, so the
-/// promise "an identifier can never escape its directory, and removing a container touches only its
-/// own paths" is checked in one place (see LayoutTests).
+/// The roots of every path Berth keeps state in, and every directory and per-container path under
+/// them (`ContainerPaths`). Others only join a file name onto one of these directories, so the promise
+/// "an identifier can never escape its directory, and removing a container touches only its own
+/// paths" is checked in one place (see LayoutTests).
 ///
 /// Three roots, each configurable:
 /// - `stateDir` (default `/var/lib/berth`): durable state, survives reboots.

@@ -71,7 +71,7 @@ struct ConnectionSession: Sendable {
                     // connection's included; a stream after its reply is not one): awaited right here,
                     // without a task of its own (its creation, the hop to it and the group's
                     // bookkeeping were ~20% of a fan-out's `container.list` at the node:
-                    // docs/benchmarks.md, session 9). The connection reads its next line after the
+                    // Scripts/bench/fanout --compare). The connection reads its next line after the
                     // answer; such reads take microseconds. A stream after the reply gets a task.
                     // (`running` is no guide here: it counts children until the limit reaps them.)
                     if case .single(_, .connection) = job, shared.registry.handlersRunning == 0 {

@@ -1,6 +1,6 @@
 /// Params that recognise their usual, valid shapes without Codable. Every connection decodes
 /// `node.hello`'s params, and every `berth ps` a `container.list`'s: through `JSONValueDecoder` that was
-/// ~14% of a node's CPU for a one-shot connection (docs/benchmarks.md, "Session 5").
+/// ~14% of a node's CPU for a one-shot connection (`perf` during Scripts/bench/connections).
 ///
 /// `direct(_:)` returns nil whenever it is not sure (a member it does not know, a type it does not
 /// expect, a `null`): `RPCRequest.decodeParams` then takes the Codable path, which gives the same value
