@@ -1,6 +1,6 @@
 import Testing
 @testable import BerthNode
-import Synchronization
+import BerthSystem
 
 @Suite struct ServerLoggerTests {
     @Test func underSystemdLinesCarryPrioritiesAndNoTimestamp() {
@@ -29,7 +29,7 @@ import Synchronization
     }
 
     @Test func levelsBelowTheMinimumAreDropped() {
-        let lines = Mutex<[String]>([])
+        let lines = Lock<[String]>([])
         let logger = Logger(minimumLevel: .notice, underSystemd: true) { line in lines.withLock { $0.append(line) } }
         logger.debug("a")
         logger.info("b")

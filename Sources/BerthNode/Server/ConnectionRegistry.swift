@@ -19,7 +19,7 @@ final class ConnectionRegistry: Sendable {
         var draining = false
     }
 
-    private let state = Mutex(State())
+    private let state = Lock(State())
     private let handlers = Atomic<Int>(0)
     let limit: Int
 
