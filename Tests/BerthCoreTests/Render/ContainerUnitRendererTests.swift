@@ -1,5 +1,6 @@
 import Testing
 @testable import BerthCore
+import BerthFuzzChecks
 
 @Suite struct ContainerUnitRendererTests {
     static let cases: [(ContainerRuntime, ContainerUnitShape)] =
