@@ -17,6 +17,18 @@ import BerthFuzzChecks
         #expect(back == ["/bin/echo", argument])
     }
 
+    /// `%` followed by a combining mark is one Swift Character that is not `%`: doubling `%` by
+    /// Character left it single, and systemd read `%` and the mark's first byte as a specifier
+    /// (Scripts/fuzz unit found it; the input is also kept in Tests/Fuzz/crashes/unit).
+    @Test func percentFollowedByACombiningMarkIsEscaped() throws {
+        let value = "50%\u{301} done"
+        let plain = try SystemdEscaping.plainValue(value)
+        #expect(Array(plain.utf8) == Array("50%%\u{301} done".utf8))
+        #expect(Array(try SystemdUnquote.resolveSpecifiers(plain).utf8) == Array(value.utf8))
+        #expect(Array(SystemdEscaping.unescapePlainValue(plain).utf8) == Array(value.utf8))
+        #expect(try SystemdUnquote.argv(try SystemdEscaping.commandLine(["/bin/echo", value])) == ["/bin/echo", value])
+    }
+
     @Test func wholeCommandLineRoundTrips() throws {
         let argv = ["/usr/bin/podman"] + Self.hostile
         let line = try SystemdEscaping.commandLine(argv)
