@@ -35,8 +35,13 @@ let package = Package(
         // Test helper: applies and reads back links in a namespace (Tests/e2e/test_links.py drives it).
         .executableTarget(name: "berth-linktool", dependencies: ["BerthNode"], path: "Tests/Tools/berth-linktool",
                           swiftSettings: strict),
+        // The properties the fuzz targets check (Scripts/fuzz), and the model of systemd's unit reader the
+        // render tests share; BerthFuzzTests replays the seed corpus and every saved crash through them.
+        .target(name: "BerthFuzzChecks", dependencies: ["BerthCore", "BerthDBus", "BerthProtocol"], path: "Tests/Fuzz/Checks",
+                swiftSettings: strict),
+        .testTarget(name: "BerthFuzzTests", dependencies: ["BerthFuzzChecks"], swiftSettings: strict),
         .testTarget(name: "BerthSystemTests", dependencies: ["BerthSystem"], swiftSettings: strict),
-        .testTarget(name: "BerthCoreTests", dependencies: ["BerthCore", "BerthSystem", "berth-porttool"],
+        .testTarget(name: "BerthCoreTests", dependencies: ["BerthCore", "BerthSystem", "BerthFuzzChecks", "berth-porttool"],
                     resources: [.copy("Golden")], swiftSettings: strict),
         .testTarget(name: "BerthProtocolTests", dependencies: ["BerthProtocol"], swiftSettings: strict),
         .testTarget(name: "BerthNodeTests", dependencies: ["BerthNode", "BerthClient", "berth-enginetool"], swiftSettings: strict),
@@ -46,3 +51,13 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer driver exists only for Scripts/fuzz: it calls libFuzzer, which only -sanitize=fuzzer
+// links, so a plain `swift build` could not link it.
+if Context.environment["BERTH_FUZZ"] == "1" {
+    package.targets += [
+        .target(name: "CFuzzDriver", path: "Tests/Fuzz/CDriver"),
+        .executableTarget(name: "berth-fuzz", dependencies: ["BerthFuzzChecks", "CFuzzDriver"], path: "Tests/Fuzz/Driver",
+                          swiftSettings: strict),
+    ]
+}

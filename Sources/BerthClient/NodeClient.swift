@@ -1,6 +1,5 @@
 import BerthProtocol
 import BerthSystem
-import Synchronization
 
 /// One connection to one node: calls are pipelined (many in flight, answers matched by id by a
 /// single reader), each with its own timeout.
@@ -18,7 +17,7 @@ public actor NodeClient {
     private let outgoingStream: AsyncStream<[UInt8]>
     /// Waiters by request id, and the failure that ended the connection. Behind a lock rather than
     /// actor isolation so a cancellation handler (synchronous) can fail its waiter on the spot.
-    private nonisolated let waiters = Mutex<Waiters>(Waiters())
+    private nonisolated let waiters = Lock<Waiters>(Waiters())
     private nonisolated let notificationStream: AsyncStream<RPCRequest>
     private nonisolated let notificationSink: AsyncStream<RPCRequest>.Continuation
     /// The notifications the node sends on this connection (`events.event`), in order; the stream

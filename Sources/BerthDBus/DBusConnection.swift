@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import BerthSystem
-import Synchronization
 
 /// A D-Bus connection over a Unix socket: method calls matched to replies by serial, signals as
 /// `AsyncStream`s, peer-to-peer (systemd's private socket) or to a bus daemon.

@@ -1,5 +1,4 @@
 import BerthSystem
-import Synchronization
 
 /// The state and I/O task behind a `DBusConnection`. Kept apart so the task can hold it without
 /// keeping the public object (whose release closes the connection) alive.
@@ -27,9 +26,9 @@ final class DBusConnectionCore: Sendable {
     }
 
     private let socket: Connection
-    private let state = Mutex(State())
+    private let state = Lock(State())
     private let outgoing: AsyncStream<[UInt8]>.Continuation
-    private let task = Mutex<Task<Void, Never>?>(nil)
+    private let task = Lock<Task<Void, Never>?>(nil)
 
     init(socket: Connection, leftover: [UInt8], trace: (@Sendable ([UInt8]) -> Void)?) {
         self.socket = socket

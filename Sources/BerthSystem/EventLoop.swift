@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import CBerthShims
-import Synchronization
 
 /// One thread blocked in `epoll_wait`, waking the tasks that wait for a descriptor to become readable
 /// or writable.
@@ -23,8 +22,8 @@ public final class EventLoop: Sendable {
 
     private let epoll: CInt
     private let wakeup: CInt
-    private let registry = Mutex(Registry())
-    private let queue = Mutex(JobQueue())
+    private let registry = Lock(Registry())
+    private let queue = Lock(JobQueue())
     private static let wakeupID: UInt64 = 0
 
     /// Jobs of tasks that prefer this loop as their executor, run between two `epoll_wait`s.

@@ -21,7 +21,7 @@ final class Registration: Sendable {
     let fd: CInt
     private let loop: EventLoop
     private let onReadable: (@Sendable () -> Void)?
-    private let state = Mutex(State())
+    private let state = Lock(State())
     /// Numbers each wait, so a cancellation handler only ever resumes its own wait's continuation.
     private let tickets = Atomic<UInt64>(0)
 

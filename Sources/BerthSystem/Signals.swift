@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import CBerthShims
-import Synchronization
 
 /// Signals as async streams: a process-wide handler writes each signal's number to a pipe (the one
 /// async-signal-safe thing it does), the event loop reads the pipe and hands the signals to streams.
@@ -43,7 +42,7 @@ private final class SignalHub: Sendable {
         var pending: [Signal] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     func trap(_ signals: [Signal]) throws {
         try state.withLock { s in

@@ -3,7 +3,6 @@ import Glibc
 #endif
 import BerthProtocol
 import BerthSystem
-import Synchronization
 import Testing
 @testable import BerthClient
 
@@ -47,7 +46,7 @@ import Testing
     }
 
     final class Warnings: Sendable {
-        let lines = Mutex([String]())
+        let lines = Lock([String]())
         var all: [String] { lines.withLock { $0 } }
         func route(_ path: String) -> AgentRoute {
             AgentRoute(path: path) { line in self.lines.withLock { $0.append(line) } }
@@ -281,7 +280,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         // The node reads the second list and the first start, then drops the connection unanswered.
-        let seen = Mutex((lists: 0, starts: 0))
+        let seen = Lock((lists: 0, starts: 0))
         let drops: FakeNode.Dropper = { request in
             seen.withLock { seen in
                 switch request.method {

@@ -1,6 +1,5 @@
 import BerthProtocol
 import BerthSystem
-import Synchronization
 import Testing
 @testable import BerthClient
 
@@ -30,7 +29,7 @@ import Testing
     }
 
     @Test func aNodesCallsRunOneAfterAnotherInPlanOrder() async throws {
-        let inFlight = Mutex((now: 0, most: 0, order: [String]()))
+        let inFlight = Lock((now: 0, most: 0, order: [String]()))
         let handler: FakeNode.Handler = { request in
             guard let id = request.id else { return nil }
             let value = request.params?["value"]?.stringValue ?? "?"

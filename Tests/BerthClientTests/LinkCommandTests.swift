@@ -1,6 +1,5 @@
 import BerthProtocol
 import BerthSystem
-import Synchronization
 import Testing
 @testable import BerthClient
 
@@ -14,11 +13,11 @@ final class LinkNode: Sendable {
         var calls: [String] = []
         var nextPort: UInt16 = 40000
     }
-    let box: Mutex<Box>
+    let box: Lock<Box>
     let addresses: [String]
 
     init(ports: [String: [PortMapping]] = [:], links: [String: [LinkSpec]] = [:], addresses: [String] = ["198.18.0.2"]) {
-        box = Mutex(Box(ports: ports, links: links))
+        box = Lock(Box(ports: ports, links: links))
         self.addresses = addresses
     }
 

@@ -1,6 +1,5 @@
 import BerthSystem
 import Foundation
-import Synchronization
 import Testing
 @testable import BerthCore
 
@@ -210,7 +209,7 @@ func quietPorts(_ count: Int) throws -> UInt16 {
         let scratch = try ScratchLayout()
         defer { scratch.remove() }
         let (a, b, c) = (try Identifier("a"), try Identifier("b"), try Identifier("c"))
-        let releaseA = Mutex<(@Sendable () -> Void)?>(nil)
+        let releaseA = Lock<(@Sendable () -> Void)?>(nil)
         let allocator = PortAllocator(layout: scratch.layout, range: 100...110, isPortFree: { _ in true },
                                       hooks: PortAllocatorHooks(afterClaim: { port in
                                           if port == 101 { releaseA.withLock { $0 }?() }

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import BerthSystem
-import Synchronization
 import Testing
 @testable import BerthDBus
 
@@ -65,7 +64,7 @@ extension SerializedTests {
         @Test func handshakeSendsOurUidAndCallsMatchRepliesBySerial() async throws {
             let peer = try ScriptedPeer()
             defer { peer.close() }
-            let held = Mutex<[DBusMessage]>([])
+            let held = Lock<[DBusMessage]>([])
             async let served = peer.serve { message, _ in
                 // Hold the first call and answer both once the second arrives: replies out of order.
                 let calls = held.withLock { $0.append(message); return $0 }

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import BerthSystem
-import Synchronization
 import Testing
 @testable import BerthDBus
 
@@ -14,7 +13,7 @@ extension SerializedTests {
         func captureFixtures() async throws {
             try await PrivateManager.with { manager in
                 try manager.writeUnit("berth-capture.service", "[Service]\nExecStart=/bin/sleep 300\n")
-                let frames = Mutex<[[UInt8]]>([])
+                let frames = Lock<[[UInt8]]>([])
                 let connection = try await DBusConnection.connect(path: manager.socketPath, bus: false, timeout: .seconds(5),
                                                                   trace: { bytes in frames.withLock { $0.append(bytes) } })
                 defer { connection.close() }

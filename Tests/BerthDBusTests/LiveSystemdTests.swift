@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import BerthSystem
-import Synchronization
 import Testing
 @testable import BerthDBus
 

@@ -1,6 +1,6 @@
 import Testing
 @testable import BerthNode
-import Synchronization
+import BerthSystem
 
 @Suite struct ServerLoggerTests {
     @Test func underSystemdLinesCarryPrioritiesAndNoTimestamp() {
@@ -28,8 +28,16 @@ import Synchronization
         #expect(line == "<6>INFO ev\\nil k=\"a\\n<3>ERROR forged\" q=\"say \\\"hi\\\"\" e=\"\"\n")
     }
 
+    /// A `"` followed by a combining mark is one Swift Character that is not `"`: escaping by
+    /// Character left it raw, so a value could end its quotes early and forge a field.
+    @Test func quoteFollowedByACombiningMarkIsEscaped() {
+        let logger = Logger(underSystemd: true) { _ in }
+        let line = logger.format(.info, "ev", [("k", "a\"\u{301} forged=1")])
+        #expect(Array(line.utf8) == Array("<6>INFO ev k=\"a\\\"\u{301} forged=1\"\n".utf8))
+    }
+
     @Test func levelsBelowTheMinimumAreDropped() {
-        let lines = Mutex<[String]>([])
+        let lines = Lock<[String]>([])
         let logger = Logger(minimumLevel: .notice, underSystemd: true) { line in lines.withLock { $0.append(line) } }
         logger.debug("a")
         logger.info("b")

@@ -2,7 +2,6 @@ import Testing
 @testable import BerthNode
 import BerthProtocol
 import BerthSystem
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +15,7 @@ private final class Holds: Sendable {
         var open = false
         var waiting: [CheckedContinuation<Void, Never>] = []
     }
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     /// Suspends until `release()`; after `release(forGood: true)` returns at once.
     func hold() async {

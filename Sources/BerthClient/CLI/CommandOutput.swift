@@ -2,13 +2,12 @@
 import Glibc
 #endif
 import BerthSystem
-import Synchronization
 
 /// Where a command writes: standard output and standard error, or buffers in tests.
 public final class CommandOutput: Sendable {
     private enum Sink { case standard, captured }
     private let sink: Sink
-    private let captured = Mutex<(out: String, err: String)>(("", ""))
+    private let captured = Lock<(out: String, err: String)>(("", ""))
 
     private init(_ sink: Sink) { self.sink = sink }
 

@@ -1,4 +1,4 @@
-import Synchronization
+import BerthSystem
 
 /// What one `UIDAllocator` (and its copies) knows of the uid claims: who holds which uid. Read from
 /// the directory once (every claim file), then kept by the allocator's own claims and releases.
@@ -34,7 +34,7 @@ final class KnownUIDs: Sendable {
         }
     }
 
-    private let known = Mutex<Claims?>(nil)
+    private let known = Lock<Claims?>(nil)
 
     /// The claims as last known; nil when the directory must be read.
     func claims() -> Claims? { known.withLock { $0 } }

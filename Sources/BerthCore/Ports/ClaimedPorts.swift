@@ -1,4 +1,4 @@
-import Synchronization
+import BerthSystem
 
 /// What one `PortAllocator` (and its copies) knows of the claimed ports, so that allocating a port
 /// neither lists the claims directory nor walks every claimed port from the bottom of the range:
@@ -20,7 +20,7 @@ final class ClaimedPorts: Sendable {
         /// `scanFrom` above a port freed behind it.
         var releases: Int
     }
-    private let known = Mutex<Known?>(nil)
+    private let known = Lock<Known?>(nil)
 
     /// Where a scan may start and a stamp for `advance`; nil when the directory must be listed.
     func start() -> (scanFrom: UInt16, stamp: Int)? {

@@ -6,6 +6,14 @@ public enum ShellQuoting {
         if word.utf8.contains(0) {
             throw RenderError(field: field, value: word, reason: "contains a NUL byte, which no argv can carry")
         }
-        return "'" + word.replacing("'", with: "'\\''") + "'"
+        // By Unicode scalar, as the shell goes by byte: `String.replacing` matches Characters, and a
+        // `'` followed by a combining mark (U+0301) is one Character that is not `'`, so it was left
+        // as is and closed the quote early: the rest of the word ran as shell code.
+        var out = String.UnicodeScalarView("'".unicodeScalars)
+        for c in word.unicodeScalars {
+            if c == "'" { out.append(contentsOf: "'\\''".unicodeScalars) } else { out.append(c) }
+        }
+        out.append("'")
+        return String(out)
     }
 }

@@ -80,12 +80,27 @@ public enum SystemdEscaping {
 
     /// The inverse of `plainValue`: `%%` back to `%`.
     public static func unescapePlainValue(_ value: String) -> String {
-        value.replacing("%%", with: "%")
+        var out = String.UnicodeScalarView()
+        var scalars = value.unicodeScalars.makeIterator()
+        while let c = scalars.next() {
+            out.append(c)
+            if c == "%", let next = scalars.next(), next != "%" { out.append(next) }
+        }
+        return String(out)
     }
 
     /// Doubles every `%` so systemd's specifier expansion gives the text back.
+    ///
+    /// By Unicode scalar, as systemd goes by byte: `String.replacing` matches Characters, and `%`
+    /// followed by a combining mark (U+0301) is one Character that is not `%`, so it was left single
+    /// and systemd read `%` and the mark's first byte as a specifier (found by `Scripts/fuzz unit`).
     public static func escapeSpecifiers(_ value: String) -> String {
-        value.replacing("%", with: "%%")
+        var out = String.UnicodeScalarView()
+        for c in value.unicodeScalars {
+            out.append(c)
+            if c == "%" { out.append(c) }
+        }
+        return String(out)
     }
 
     /// An executable for an Exec line: absolute, normalised, made of characters that need no

@@ -3,7 +3,7 @@ import Glibc
 #endif
 import BerthCore
 import BerthProtocol
-import Synchronization
+import BerthSystem
 
 /// The node's container events: turns systemd's unit signals (see `EventHub+Systemd`) and the
 /// engine's installs and deletes into events, numbers them (`epoch`, `seq`), keeps the recent ones
@@ -32,7 +32,7 @@ public final class EventHub: Sendable {
     let subscriberBuffer: Int
     /// How long a slow consumer's writer may stay stuck before its connection is closed.
     let slowConsumerGrace: Duration
-    let state: Mutex<State>
+    let state: Lock<State>
 
     /// - Parameters:
     ///   - historyCapacity: events kept for resuming subscribers.
@@ -45,7 +45,7 @@ public final class EventHub: Sendable {
         self.slowConsumerGrace = slowConsumerGrace
         var random = SystemRandomNumberGenerator()
         epoch = String(random.next() as UInt64, radix: 16)
-        state = Mutex(State(history: EventHistory(capacity: historyCapacity)))
+        state = Lock(State(history: EventHistory(capacity: historyCapacity)))
     }
 
     /// The cursor of the newest event.

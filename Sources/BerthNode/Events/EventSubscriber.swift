@@ -1,5 +1,5 @@
 import BerthCore
-import Synchronization
+import BerthSystem
 
 /// One `events.subscribe` stream: a bounded queue between the hub (which never waits for it) and the
 /// connection task that writes it out.
@@ -34,7 +34,7 @@ final class EventSubscriber: Sendable {
     let bufferLimit: Int
     let items: AsyncStream<Item>
     private let continuation: AsyncStream<Item>.Continuation
-    private let state: Mutex<State>
+    private let state: Lock<State>
     /// Closes the subscriber's connection (a writer stuck on a client that never reads).
     let closeConnection: @Sendable () -> Void
 
@@ -47,7 +47,7 @@ final class EventSubscriber: Sendable {
         self.bufferLimit = bufferLimit
         self.closeConnection = closeConnection
         (items, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingOldest(bufferLimit))
-        state = Mutex(State(lastQueued: .now))
+        state = Lock(State(lastQueued: .now))
     }
 
     func wants(_ id: Identifier) -> Bool { ids?.contains(id) ?? true }

@@ -54,9 +54,15 @@ public struct Logger: Sendable {
     /// Values with blanks, quotes or `=` are quoted; control characters (a newline could forge a
     /// second log line) are escaped.
     static func quote(_ value: String) -> String {
+        // By Unicode scalar: comparing Characters misses a quote or a backslash followed by a combining mark.
         let clean = sanitize(value)
-        if !clean.isEmpty && !clean.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" }) { return clean }
-        return "\"" + sanitize(value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")) + "\""
+        if !clean.isEmpty && !clean.unicodeScalars.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" }) { return clean }
+        var escaped = String.UnicodeScalarView()
+        for c in value.unicodeScalars {
+            if c == "\\" || c == "\"" { escaped.append("\\") }
+            escaped.append(c)
+        }
+        return "\"" + sanitize(String(escaped)) + "\""
     }
 
     static func sanitize(_ text: String) -> String {

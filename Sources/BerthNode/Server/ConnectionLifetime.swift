@@ -1,8 +1,8 @@
-import Synchronization
+import BerthSystem
 
 /// The end of a connection's input, with the actions waiting for it.
 final class ConnectionLifetime: Sendable {
-    private let state = Mutex<(ended: Bool, actions: [@Sendable () -> Void])>((false, []))
+    private let state = Lock<(ended: Bool, actions: [@Sendable () -> Void])>((false, []))
 
     func onEnd(_ action: @escaping @Sendable () -> Void) {
         let now = state.withLock { s -> Bool in

@@ -81,7 +81,7 @@ final class ConnectionRegistry: Sendable {
         var perAddress: [String: Int] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = Lock(State())
     private let handlers = Atomic<Int>(0)
     let limits: Limits
 

@@ -3,7 +3,6 @@ import Glibc
 #endif
 import BerthProtocol
 import BerthSystem
-import Synchronization
 
 /// berthd's network service: listens on Unix and TCP sockets (its own or inherited through socket
 /// activation), authorizes each connection, and serves the method table until `stop()` or

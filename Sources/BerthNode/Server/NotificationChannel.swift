@@ -1,11 +1,11 @@
-import Synchronization
+import BerthSystem
 
 /// Lets a handler keep going on its connection once its reply is written: `afterReply` hands the
 /// server a body that runs right after the response, in the request's own task, with a sink for
 /// notifications. Batched and in-process requests have no channel.
 public final class NotificationChannel: Sendable {
     public let sink: NotificationSink
-    private let followUp = Mutex<(@Sendable (NotificationSink) async -> Void)?>(nil)
+    private let followUp = Lock<(@Sendable (NotificationSink) async -> Void)?>(nil)
 
     init(sink: NotificationSink) { self.sink = sink }
 

@@ -1,5 +1,5 @@
 import BerthDBus
-import Synchronization
+import BerthSystem
 
 /// The states of the units whose names match `prefix*suffix` (`ctr-*.service`), kept current from
 /// systemd's signals, so listing them costs no call to systemd.
@@ -55,7 +55,7 @@ public final class UnitStateCache: Sendable {
 
     public let prefix: String
     public let suffix: String
-    private let inner = Mutex(Inner())
+    private let inner = Lock(Inner())
 
     /// A cache of the units named `prefix*suffix`; empty (and not ready) until `follow(_:)`.
     public init(prefix: String, suffix: String = ".service") {

@@ -39,6 +39,15 @@ import Testing
         #expect(output == Array(expected.utf8))
     }
 
+    /// A `'` followed by a combining mark is one Swift Character that is not `'`: quoting by Character
+    /// left it unescaped, the quote closed early and the rest of the argument ran as shell code.
+    @Test func quoteFollowedByACombiningMarkStaysInItsWord() throws {
+        let word = "it'\u{301}s; echo injected #"
+        let script = try ContainerScripts.cmdScript(id: try Identifier("web"), argv: ["/usr/bin/printf", "%s\\000", word])
+        let output = try run(["/bin/sh", try write(script)], extra: [])
+        #expect(output == Array((word + "\u{0}").utf8))
+    }
+
     /// The init script hands its arguments to the cmd script, with the environment it set.
     @Test func initScriptExecsTheCmdScript() throws {
         let initScript = try ContainerScripts.initScript(id: try Identifier("web"), home: "/home/it's $x")

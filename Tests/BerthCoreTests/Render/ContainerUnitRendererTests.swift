@@ -1,6 +1,7 @@
 import Testing
 @testable import BerthCore
 import BerthProtocol
+import BerthFuzzChecks
 
 @Suite struct ContainerUnitRendererTests {
     static let cases: [(ContainerRuntime, ContainerUnitShape)] =

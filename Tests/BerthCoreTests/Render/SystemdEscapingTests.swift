@@ -1,5 +1,6 @@
 import Testing
 @testable import BerthCore
+import BerthFuzzChecks
 
 @Suite struct SystemdEscapingTests {
     static let hostile: [String] = [
@@ -14,6 +15,18 @@ import Testing
         #expect(!escaped.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }), "a raw control character reached the unit")
         let back = try SystemdUnquote.argv("/bin/echo " + escaped)
         #expect(back == ["/bin/echo", argument])
+    }
+
+    /// `%` followed by a combining mark is one Swift Character that is not `%`: doubling `%` by
+    /// Character left it single, and systemd read `%` and the mark's first byte as a specifier
+    /// (Scripts/fuzz unit found it; the input is also kept in Tests/Fuzz/crashes/unit).
+    @Test func percentFollowedByACombiningMarkIsEscaped() throws {
+        let value = "50%\u{301} done"
+        let plain = try SystemdEscaping.plainValue(value)
+        #expect(Array(plain.utf8) == Array("50%%\u{301} done".utf8))
+        #expect(Array(try SystemdUnquote.resolveSpecifiers(plain).utf8) == Array(value.utf8))
+        #expect(Array(SystemdEscaping.unescapePlainValue(plain).utf8) == Array(value.utf8))
+        #expect(try SystemdUnquote.argv(try SystemdEscaping.commandLine(["/bin/echo", value])) == ["/bin/echo", value])
     }
 
     @Test func wholeCommandLineRoundTrips() throws {

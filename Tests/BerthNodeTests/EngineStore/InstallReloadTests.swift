@@ -28,7 +28,7 @@ import Testing
         let (engine, root) = try Self.engine(systemd)
         defer { try? FileSystem.removeTree(root) }
         try await engine.open()
-        systemd.lock.with { systemd.held = held }
+        systemd.held = held
         let before = await engine.reloadCount()
         _ = try await engine.install(ContainerInstallParams(id: "web", image: "localhost/berth-httpd"))
         #expect(await engine.reloadCount() - before == expected)

@@ -1,18 +1,22 @@
 import Testing
+import BerthSystem
 @testable import BerthNode
 
 /// A SystemdClient for unit tests of the engine's own logic: counts reloads, slowly.
-final class CountingSystemd: SystemdClient, @unchecked Sendable {
-    let lock = NSLockish()
-    var reloads = 0
+final class CountingSystemd: SystemdClient, Sendable {
+    private let state = Lock((reloads: 0, held: [UnitListing]()))
+    var reloads: Int { state.withLock { $0.reloads } }
     /// What `listUnits` answers: the units systemd "holds", whatever the pattern.
-    var held: [UnitListing] = []
+    var held: [UnitListing] {
+        get { state.withLock { $0.held } }
+        set { state.withLock { $0.held = newValue } }
+    }
     /// How long a reload takes.
     let reloadTime: Duration
     init(reloadTime: Duration = .milliseconds(50)) { self.reloadTime = reloadTime }
     func daemonReload() async throws(SystemdError) {
         try? await Task.sleep(for: reloadTime)
-        lock.with { reloads += 1 }
+        state.withLock { $0.reloads += 1 }
     }
     func start(_ unit: String) async throws(SystemdError) {}
     func stop(_ unit: String, wait: Bool) async throws(SystemdError) {}
@@ -21,13 +25,7 @@ final class CountingSystemd: SystemdClient, @unchecked Sendable {
     func show(_ units: [String], properties: [String]) async throws(SystemdError) -> [String: [String: String]] {
         Dictionary(uniqueKeysWithValues: units.map { ($0, ["LoadState": "loaded", "ActiveState": "inactive", "SubState": "dead", "MainPID": "0"]) })
     }
-    func listUnits(matching pattern: String) async throws(SystemdError) -> [UnitListing] { lock.with { held } }
-}
-
-import Synchronization
-final class NSLockish: Sendable {
-    let mutex = Mutex(())
-    func with<R>(_ body: () -> R) -> R { mutex.withLock { _ in body() } }
+    func listUnits(matching pattern: String) async throws(SystemdError) -> [UnitListing] { held }
 }
 
 @Suite struct ReloadCoalescerTests {
@@ -42,7 +40,7 @@ final class NSLockish: Sendable {
         }
         let count = await coalescer.reloadCount
         #expect(count >= 1 && count <= 3, "32 concurrent callers caused \(count) reloads")
-        #expect(client.lock.with { client.reloads } == count)
+        #expect(client.reloads == count)
         // A later caller gets a reload of its own (its writes happened after the last one began).
         try await coalescer.reload()
         #expect(await coalescer.reloadCount == count + 1)

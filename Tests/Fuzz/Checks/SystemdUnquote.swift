@@ -1,12 +1,12 @@
-@testable import BerthCore
-
 /// A model of how systemd 252 reads an Exec line back into an argv (extract_first_word with
 /// EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE, then `%%` -> `%`, then at run time `$$` -> `$`), only as much
-/// of it as our escaper emits plus the traps it must avoid. Used to check round trips.
-enum SystemdUnquote {
-    struct Failure: Error, CustomStringConvertible { let description: String }
+/// of it as our escaper emits plus the traps it must avoid. Used to check round trips: by the render
+/// tests and by the `unit` fuzz target. `Environment=` is read the same way without the `$` step
+/// (`expandsDollars: false`).
+public enum SystemdUnquote {
+    public struct Failure: Error, CustomStringConvertible { public let description: String }
 
-    static func argv(_ line: String) throws -> [String] {
+    public static func argv(_ line: String, expandsDollars: Bool = true) throws -> [String] {
         let bytes = Array(line.utf8)
         var words: [[UInt8]] = []
         var i = 0
@@ -48,13 +48,16 @@ enum SystemdUnquote {
         }
         return try words.map { w in
             let text = String(decoding: w, as: UTF8.self)
-            return try resolveDollars(try resolveSpecifiers(text))
+            let resolved = try resolveSpecifiers(text)
+            return expandsDollars ? try resolveDollars(resolved) : resolved
         }
     }
 
-    static func resolveSpecifiers(_ s: String) throws -> String {
-        var out = ""
-        var it = s.makeIterator()
+    // Both walk Unicode scalars, as systemd walks bytes: a Character would swallow a combining mark
+    // after `%` or `$` into one grapheme and hide the special character.
+    public static func resolveSpecifiers(_ s: String) throws -> String {
+        var out = String.UnicodeScalarView()
+        var it = s.unicodeScalars.makeIterator()
         while let c = it.next() {
             if c == "%" {
                 guard let n = it.next() else { throw Failure(description: "lone % at end") }
@@ -62,24 +65,24 @@ enum SystemdUnquote {
                     out.append("%")
                 } else if n == "t" || n == "n" {
                     // The specifiers our own fixed words use, marked so they never equal user text.
-                    out += "«\(n)»"
+                    out.append(contentsOf: "«\(n)»".unicodeScalars)
                 } else {
                     throw Failure(description: "specifier %\(n) would be expanded")
                 }
             } else { out.append(c) }
         }
-        return out
+        return String(out)
     }
 
-    static func resolveDollars(_ s: String) throws -> String {
-        var out = ""
-        var it = s.makeIterator()
+    public static func resolveDollars(_ s: String) throws -> String {
+        var out = String.UnicodeScalarView()
+        var it = s.unicodeScalars.makeIterator()
         while let c = it.next() {
             if c == "$" {
                 guard let n = it.next(), n == "$" else { throw Failure(description: "a $ would expand a variable") }
                 out.append("$")
             } else { out.append(c) }
         }
-        return out
+        return String(out)
     }
 }
