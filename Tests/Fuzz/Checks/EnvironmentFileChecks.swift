@@ -1,7 +1,8 @@
 import BerthCore
 
-/// The environment file: variables the rules allow, rendered, parse back to exactly themselves; and
-/// whatever the parser accepts renders to a file that parses back to the same variables.
+/// The environment files: variables the rules allow, rendered in the stored format (the runtime's
+/// `--env-file`), parse back to exactly themselves; and whatever the user-file parser (systemd's
+/// syntax) accepts renders to a stored file that parses back to the same variables.
 ///
 /// Input: parsed as a file as it is; and cut at NUL bytes into values (of variables V0, V1, ...) to render.
 enum EnvironmentFileChecks {
@@ -20,10 +21,10 @@ enum EnvironmentFileChecks {
     }
 
     static func roundTrip(_ environment: Environment, what: String) throws(PropertyViolation) {
-        let text = EnvironmentFile.render(environment)
+        let text = RuntimeEnvironmentFile.render(environment)
         let back: Environment
         do {
-            back = try EnvironmentFile.parse(text)
+            back = try RuntimeEnvironmentFile.parse(bytes: Array(text.utf8))
         } catch {
             throw PropertyViolation("\(what) rendered to \(PropertyViolation.show(Array(text.utf8))), which does not parse: \(error)")
         }
