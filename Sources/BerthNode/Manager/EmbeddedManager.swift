@@ -111,9 +111,10 @@ public final class EmbeddedManager: Sendable {
         let client = SystemctlClient(handle: handle, timeout: .seconds(5))
         let root = EmbeddedManager.rootTarget
         while Processes.isRunning(pid), ContinuousClock.now < deadline {
-            if FileSystem.exists(EmbeddedManager.privateSocket(directory)) {
-                guard let state = try? await client.show([root], properties: ["ActiveState"])[root]?["ActiveState"] else { return false }
-                if state == "active" { return true }
+            // A manager still starting may refuse or time out a call: ask again until the deadline.
+            if FileSystem.exists(EmbeddedManager.privateSocket(directory)),
+               let state = try? await client.show([root], properties: ["ActiveState"])[root]?["ActiveState"], state == "active" {
+                return true
             }
             try? await Task.sleep(for: .milliseconds(20))
         }
