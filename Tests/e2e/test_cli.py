@@ -94,5 +94,47 @@ def test_fan_out_with_one_node_down(cu):
     check_in("pong", r2.stdout + r2.stderr, "the live node still answers")
 
 
+def test_text_output_names_nodes_as_the_user_did(cu):
+    """Tables (ps, events) show an alias as the alias and an address as typed (here a second path to
+    the same socket), never the address an alias resolves to; JSON keeps the addresses."""
+    mgr, node, at = start(cu)
+    directory = cu.tempdir()
+    link = os.path.join(directory, "same.sock")
+    os.symlink(node.socket_path, link)
+    config = os.path.join(directory, "nodes")
+    with open(config, "w") as f:
+        f.write(f"h1 = unix:{node.socket_path}\n")
+    env = dict(os.environ, BERTH_CONFIG=config)
+    env.pop("BERTH_NODE", None)
+
+    def named(*args):
+        argv = [os.path.join(harness.bin_dir(), "berth"), *args, "--node", "h1", "--node", f"unix:{link}"]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, env=env)
+
+    cu.container("ctr-cli-named")
+    r = berth(at, "install", HTTPD, "cli-named", "-p", "8080:0")
+    check_equal(r.returncode, 0, "install exit status", stderr=r.stderr, log=node.log())
+    cu.push("berth rm cli-named", berth, at, "rm", "cli-named")
+    r = named("ps", "--all")
+    check_equal(r.returncode, 0, "ps over both names", stderr=r.stderr)
+    lines = r.stdout.splitlines()
+    check_equal(lines[0].split()[-1], "NODE", "several nodes: a NODE column", stdout=r.stdout)
+    check_equal(sorted(line.split()[-1] for line in lines[1:]), sorted(["h1", f"unix:{link}"]),
+                "each row names its node as given", stdout=r.stdout)
+    check(f"unix:{node.socket_path}" not in r.stdout, "the alias's address is not shown", stdout=r.stdout)
+    r = named("ports", "cli-named")
+    check_equal(r.returncode, 0, "ports over both names", stderr=r.stderr)
+    rows = [line.split() for line in r.stdout.splitlines() if line.startswith("8080")]
+    check_equal(sorted(row[-1] for row in rows), sorted(["h1", f"unix:{link}"]), "ports names each node as given",
+                stdout=r.stdout)
+    r = named("events")
+    check_equal(r.returncode, 0, "events over both names", stderr=r.stderr)
+    check_equal(sorted({line.split()[1] for line in r.stdout.splitlines()}), sorted(["h1", f"unix:{link}"]),
+                "each event line names its node as given", stdout=r.stdout)
+    r = named("ps", "--all", "--json")
+    check_equal(sorted(item["node"] for item in json.loads(r.stdout)), sorted([f"unix:{node.socket_path}", f"unix:{link}"]),
+                "JSON names the addresses", stdout=r.stdout)
+
+
 if __name__ == "__main__":
     harness.main()

@@ -6,10 +6,22 @@ import BerthSystem
 
 /// `berth agent`: keeps node connections open between commands (`AgentServer`).
 public struct AgentCommand: BerthCommand {
-    public static let name = "agent"
-    public static let abstract = "Keep tcp:// node connections open between commands (like ssh's ControlMaster)."
-    public static let usage = "berth agent [--socket PATH] [--keep SECONDS]"
-    public static let details = """
+    public static let spec = CommandSpec(
+        "agent", abstract: "Keep tcp:// node connections open between commands (like ssh's ControlMaster).",
+        options: [
+            OptionSpec("--socket", value: "PATH", completion: .file, help: """
+                where to listen (default: $XDG_RUNTIME_DIR/berth/agent.sock, else
+                /tmp/berth-agent-UID/agent.sock; the default's directory is created 0700
+                and must belong to you and be private). A socket file nobody listens on is
+                replaced; one another agent listens on is not (exit 69).
+                """),
+            OptionSpec("--keep", value: "SECONDS", help: """
+                close a node connection unused for this long (default 120, below berthd's
+                default idle timeout of 300)
+                """),
+        ],
+        nodeOptions: false,
+        discussion: """
         Runs in the foreground until SIGTERM or SIGINT. Commands given `--agent PATH` (or BERTH_AGENT)
         hand their tcp:// nodes' calls to the agent, which runs them on connections it already opened
         and authenticated for that node, address and secret, so each node costs a command one request
@@ -20,39 +32,27 @@ public struct AgentCommand: BerthCommand {
         The agent holds the secrets it was handed in memory. Its socket is 0600 and it serves only its
         own user.
 
-        OPTIONS:
-          --socket PATH      where to listen (default: $XDG_RUNTIME_DIR/berth/agent.sock, else
-                             /tmp/berth-agent-UID/agent.sock; the default's directory is created 0700
-                             and must belong to you and be private). A socket file nobody listens on is
-                             replaced; one another agent listens on is not (exit 69).
-          --keep SECONDS     close a node connection unused for this long (default 120, below berthd's
-                             default idle timeout of 300)
-          -h, --help         show this help
-
         Ready when it prints `berth agent: listening on PATH` on standard error. Then, in the shell
         that runs commands: export BERTH_AGENT=PATH
-        """
+        """)
     var socket: String?
     var keepSeconds = 120
 
-    public init(arguments: [String]) throws(UsageError) {
-        var socket: String?
-        var keepSeconds = 120
-        try ArgumentScanner.optionsOnly(arguments) { (name, scanner) throws(UsageError) in
-            switch name {
-            case "--socket": socket = try scanner.path()
-            case "--keep":
-                let text = try scanner.value()
-                guard let seconds = Int(text), seconds >= 1, seconds <= 86_400 else {
-                    throw UsageError("--keep must be a whole number of seconds from 1 to 86400, got \(String(reflecting: text))")
-                }
-                keepSeconds = seconds
-            default: return false
+    public init(_ parsed: ParsedArguments) throws(UsageError) {
+        socket = try Self.socketPath(parsed)
+        if let text = parsed.value("--keep") {
+            guard let seconds = Int(text), seconds >= 1, seconds <= 86_400 else {
+                throw UsageError("--keep must be a whole number of seconds from 1 to 86400, got \(String(reflecting: text))")
             }
-            return true
+            keepSeconds = seconds
         }
-        self.socket = socket
-        self.keepSeconds = keepSeconds
+    }
+
+    /// `--socket PATH`, which must not be empty.
+    static func socketPath(_ parsed: ParsedArguments) throws(UsageError) -> String? {
+        guard let path = parsed.value("--socket") else { return nil }
+        if path.isEmpty { throw UsageError("option --socket needs a path") }
+        return path
     }
 
     public func validate() throws(UsageError) {
@@ -123,36 +123,27 @@ public struct AgentCommand: BerthCommand {
 
 /// `berth agent status`: whether an agent answers, and its connections.
 public struct AgentStatusCommand: BerthCommand {
-    public static let name = "agent status"
-    public static let abstract = "Show whether a berth agent answers, and its node connections."
-    public static let usage = "berth agent status [--socket PATH] [--json]"
-    public static let details = """
-        Asks the agent for agent.info and prints its pid, its node connections (idle and busy now;
-        opened and reused since it started) and how long it keeps idle ones. Exit 2 when no agent
-        answers.
-
-        OPTIONS:
-          --socket PATH      the agent's socket (default: $BERTH_AGENT, else the default of
-                             `berth agent`)
-          --json             agent.info as JSON
-          -h, --help         show this help
-        """
+    public static let spec = CommandSpec(
+        "agent status", abstract: "Show whether a berth agent answers, and its node connections.",
+        options: [
+            OptionSpec("--socket", value: "PATH", completion: .file, help: """
+                the agent's socket (default: $BERTH_AGENT, else the default of
+                `berth agent`)
+                """),
+            OptionSpec("--json", help: "agent.info as JSON"),
+        ],
+        nodeOptions: false,
+        discussion: """
+            Asks the agent for agent.info and prints its pid, its node connections (idle and busy now;
+            opened and reused since it started) and how long it keeps idle ones. Exit 2 when no agent
+            answers.
+            """)
     var socket: String?
     var json = false
 
-    public init(arguments: [String]) throws(UsageError) {
-        var socket: String?
-        var json = false
-        try ArgumentScanner.optionsOnly(arguments) { (name, scanner) throws(UsageError) in
-            switch name {
-            case "--socket": socket = try scanner.path()
-            case "--json": json = try scanner.flag()
-            default: return false
-            }
-            return true
-        }
-        self.socket = socket
-        self.json = json
+    public init(_ parsed: ParsedArguments) throws(UsageError) {
+        socket = try AgentCommand.socketPath(parsed)
+        json = parsed.flag("--json")
     }
 
     public func validate() throws(UsageError) {}

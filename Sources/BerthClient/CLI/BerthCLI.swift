@@ -5,7 +5,7 @@ public enum BerthCLI {
         PingCommand.self, NodeInfoCommand.self,
         InstallCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self, RemoveCommand.self,
         PsCommand.self, StatusCommand.self, PortsCommand.self, EnvCommand.self, LinkCommand.self, UnlinkCommand.self, DeployCommand.self,
-        EventsCommand.self, BridgeCommand.self, AgentStatusCommand.self, AgentCommand.self,
+        EventsCommand.self, BridgeCommand.self, AgentStatusCommand.self, AgentCommand.self, CompletionCommand.self,
     ]
 
     public static let usage = "berth COMMAND [OPTIONS] [ARGS...]"
@@ -43,17 +43,11 @@ public enum BerthCLI {
         var leading: [String] = []
         while let option = arguments.first {
             let name = option.split(separator: "=", maxSplits: 1).first.map(String.init) ?? option
-            if ["--node", "--secret-file", "--timeout", "--agent"].contains(name) {
-                let width = option.contains("=") ? 1 : 2
-                guard arguments.count >= width else { break }
-                leading += arguments.prefix(width)
-                arguments.removeFirst(width)
-            } else if option == "--json" {
-                leading.append(option)
-                arguments.removeFirst()
-            } else {
-                break
-            }
+            guard let spec = GlobalOptions.specs.first(where: { $0.names.contains(name) }) else { break }
+            let width = spec.takesValue && !option.contains("=") ? 2 : 1
+            guard arguments.count >= width else { break }
+            leading += arguments.prefix(width)
+            arguments.removeFirst(width)
         }
         if !leading.isEmpty, let (command, _) = find(arguments) {
             let words = command.name.split(separator: " ").count

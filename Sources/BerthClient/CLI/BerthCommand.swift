@@ -1,17 +1,12 @@
 import BerthProtocol
 
-/// One `berth` subcommand: parsed from its arguments, validated, then run.
+/// One `berth` subcommand: declared by its `spec`, parsed from it, validated, then run.
 public protocol BerthCommand: Sendable {
-    /// The words that select it, as in `node info`.
-    static var name: String { get }
-    /// One line for the command list.
-    static var abstract: String { get }
-    /// The usage line, printed with every usage error.
-    static var usage: String { get }
-    /// The options and arguments section of `--help`.
-    static var details: String { get }
-    /// Parses the arguments after the command's name.
-    init(arguments: [String]) throws(UsageError)
+    /// Its name, arguments, options and help, from which parsing, `--help` and completions come.
+    static var spec: CommandSpec { get }
+    /// Takes the parsed command line (`spec.parse` already refused unknown options and a wrong
+    /// number of arguments).
+    init(_ parsed: ParsedArguments) throws(UsageError)
     /// Checks everything that can be checked without a node.
     func validate() throws(UsageError)
     /// Runs; writes to `context.output` and returns the exit status.
@@ -19,10 +14,17 @@ public protocol BerthCommand: Sendable {
 }
 
 extension BerthCommand {
+    /// The words that select it, as in `node info`.
+    public static var name: String { spec.name }
+    /// One line for the command list.
+    public static var abstract: String { spec.abstract }
+    /// The usage line, printed with every usage error.
+    public static var usage: String { spec.usage }
     /// The full `--help` text.
-    public static var helpText: String {
-        "\(abstract)\n\nUSAGE: \(usage)\n\n\(details)\n\n\(ExitCode.helpText)\n"
-    }
+    public static var helpText: String { spec.helpText }
+
+    /// Parses the arguments after the command's name.
+    public init(arguments: [String]) throws(UsageError) { try self.init(Self.spec.parse(arguments)) }
 }
 
 /// What a running command may use: its environment and its output.
@@ -49,18 +51,22 @@ extension CommandContext {
     ///
     /// With `locators`, each `NODE/ID` goes to its node only and bare ids to the `--node` nodes;
     /// `plan` gets the ids meant for its node, in command-line order. `adjust` may rewrite an
-    /// answer before it is rendered (with its round trip at hand).
+    /// answer before it is rendered (with its round trip at hand). `render` gets the node (only
+    /// when several were asked): tables name it as the user did (`NodeTarget.name`: the alias, or
+    /// the address as typed), lines and errors by its address.
     func runOnNodes(_ options: GlobalOptions, locators: [Locator]? = nil,
                     plan: (_ ids: [String]) -> [PlannedCall],
                     adjust: ((inout CallOutcome, CallAnswer) -> Void)? = nil,
-                    render: (JSONValue, _ label: String?, _ node: NodeAddress?) throws -> [String]) async -> ExitCode {
+                    render: (JSONValue, _ label: String?, _ node: NodeTarget?) throws -> [String]) async -> ExitCode {
         let assigned: [(target: NodeTarget, ids: [String])]
         var nodes: [(address: NodeAddress, options: ConnectOptions, calls: [PlannedCall])] = []
+        var targets: [NodeAddress: NodeTarget] = [:]
         do {
             assigned = try Self.assign(locators, options: options, environment: environment)
             var read: [String?: ConnectOptions] = [:]
             for (target, ids) in assigned {
                 nodes.append((target.address, try options.connectOptions(for: target, memo: &read), plan(ids)))
+                targets[target.address] = target
             }
         } catch let error as UsageError {
             output.printError("berth: \(error.message)")
@@ -88,6 +94,7 @@ extension CommandContext {
         var codes: [ExitCode] = []
         var jsonItems: [JSONValue] = []
         for outcome in outcomes {
+            let target = targets[outcome.address] ?? NodeTarget(name: outcome.address.description, address: outcome.address)
             let prefix = several ? "\(outcome.address): " : ""
             switch outcome.result {
             case .failure(let error):
@@ -110,7 +117,7 @@ extension CommandContext {
                         item["result"] = value
                         if !options.json {
                             do {
-                                for line in try render(value, call.label, several ? outcome.address : nil) { output.print(line) }
+                                for line in try render(value, call.label, several ? target : nil) { output.print(line) }
                             } catch {
                                 codes.append(.failure)
                                 output.printError("berth: " + prefix + "unexpected answer: \(error)")

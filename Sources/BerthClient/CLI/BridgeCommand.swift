@@ -2,21 +2,19 @@ import BerthSystem
 
 /// `berth bridge`: joins standard input and output to the node's Unix socket.
 public struct BridgeCommand: BerthCommand {
-    public static let name = "bridge"
-    public static let abstract = "Join stdin/stdout to the node's Unix socket (what ssh:// nodes run remotely)."
-    public static let usage = "berth bridge [--node unix:PATH] [--timeout SECONDS]"
-    public static let details = """
-        Reads protocol lines from standard input and writes the node's answers to standard output
-        until the node closes the connection. End of input half-closes the socket, so answers to what
-        was sent still arrive. Only unix: addresses make sense here.
-
-        """ + GlobalOptions.helpText
+    public static let spec = CommandSpec(
+        "bridge", abstract: "Join stdin/stdout to the node's Unix socket (what ssh:// nodes run remotely).",
+        discussion: """
+            Reads protocol lines from standard input and writes the node's answers to standard output
+            until the node closes the connection. End of input half-closes the socket, so answers to what
+            was sent still arrive. Only unix: addresses (one --node) make sense here.
+            """)
     var arguments: IDArguments
 
-    public init(arguments: [String]) throws(UsageError) { self.arguments = try IDArguments(arguments) }
+    public init(_ parsed: ParsedArguments) throws(UsageError) { arguments = try IDArguments(parsed) }
 
     public func validate() throws(UsageError) {
-        try arguments.validate(minimum: 0, maximum: 0)
+        try arguments.validate()
         if arguments.options.nodes.count > 1 { throw UsageError("bridge joins one node; give at most one --node") }
         if arguments.options.json { throw UsageError("bridge passes bytes through; --json does not apply") }
     }

@@ -3,44 +3,31 @@ import BerthSystem
 
 /// `berth deploy FILE [--plan] [--state FILE]`
 public struct DeployCommand: BerthCommand {
-    public static let name = "deploy"
-    public static let abstract = "Deploy an application descriptor across nodes; a redeploy changes only what changed."
-    public static let usage = "berth deploy FILE [--plan] [--state STATEFILE] [--node ADDR|ALIAS]... [--json]"
-    public static let details = """
-        ARGUMENTS:
-          FILE               the descriptor (JSON; docs/deploy.md, Protocol/deploy.schema.json)
+    public static let spec = CommandSpec(
+        "deploy", abstract: "Deploy an application descriptor across nodes; a redeploy changes only what changed.",
+        arguments: [ArgumentSpec("FILE", completion: .file, noun: "the descriptor FILE", help: "the descriptor (JSON; docs/deploy.md, Protocol/deploy.schema.json)")],
+        options: [
+            OptionSpec("--plan", help: "print the changes (one a line) and make none"),
+            OptionSpec("--state", value: "STATEFILE", completion: .file,
+                       help: "what the last deploy made (default: FILE without .json, plus .state.json)"),
+        ],
+        discussion: """
+            With --node ADDR|ALIAS (repeatable), services are placed on those nodes instead of the
+            descriptor's top-level nodes.
 
-        OPTIONS:
-          --plan             print the changes (one a line) and make none
-          --state STATEFILE  what the last deploy made (default: FILE without .json, plus .state.json)
-          --node ADDR|ALIAS  place services on these nodes instead of the descriptor's top-level nodes
-
-        Changes run in phases: remove, install, link, start; nodes in parallel within a phase. The state
-        file is rewritten after each phase; after a failure, running the deploy again does what is left.
-
-        """ + GlobalOptions.helpText
+            Changes run in phases: remove, install, link, start; nodes in parallel within a phase. The state
+            file is rewritten after each phase; after a failure, running the deploy again does what is left.
+            """)
     var options = GlobalOptions()
     var file: String
     var statePath: String
     var planOnly = false
 
-    public init(arguments: [String]) throws(UsageError) {
-        var state: String?
-        var plan = false
-        let positionals = try ArgumentScanner.positionals(arguments, options: &options) { name, scanner throws(UsageError) in
-            switch name {
-            case "--plan": plan = try scanner.flag()
-            case "--state": state = try scanner.value()
-            default: return false
-            }
-            return true
-        }
-        planOnly = plan
-        guard positionals.count == 1 else {
-            throw UsageError(positionals.isEmpty ? "missing the descriptor FILE" : "expected one descriptor FILE, got \(positionals.count)")
-        }
-        file = positionals[0]
-        statePath = state ?? DeployCommand.defaultStatePath(for: positionals[0])
+    public init(_ parsed: ParsedArguments) throws(UsageError) {
+        options = try GlobalOptions(parsed)
+        planOnly = parsed.flag("--plan")
+        file = parsed.positionals[0]
+        statePath = parsed.value("--state") ?? DeployCommand.defaultStatePath(for: file)
         if statePath.isEmpty { throw UsageError("--state needs a file name") }
     }
 

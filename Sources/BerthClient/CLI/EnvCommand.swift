@@ -3,37 +3,24 @@ import BerthProtocol
 
 /// `berth env ID [--set K=V]... [--unset K]...`
 public struct EnvCommand: BerthCommand {
-    public static let name = "env"
-    public static let abstract = "Show a container's environment, or set and unset variables."
-    public static let usage = "berth env ID [--set NAME=VALUE]... [--unset NAME]... [--node ADDR]... [--json]"
-    public static let details = """
-        ARGUMENTS:
-          ID                   a container id
-
-        OPTIONS:
-          --set NAME=VALUE     set a variable (repeatable); takes effect on the next start
-          --unset NAME         remove a variable (repeatable)
-
-        Without --set or --unset, prints the environment as NAME=VALUE lines (values with control
-        characters are shown quoted and escaped).
-
-        """ + GlobalOptions.helpText
+    public static let spec = CommandSpec(
+        "env", abstract: "Show a container's environment, or set and unset variables.", arguments: [IDArguments.id()],
+        options: [
+            OptionSpec("-e", "--set", value: "NAME=VALUE", repeatable: true, help: "set a variable (repeatable); takes effect on the next start"),
+            OptionSpec("-u", "--unset", value: "NAME", repeatable: true, help: "remove a variable (repeatable)"),
+        ],
+        discussion: """
+            Without --set or --unset, prints the environment as NAME=VALUE lines (values with control
+            characters are shown quoted and escaped).
+            """)
     var arguments: IDArguments
     var set: [EnvironmentEntry] = []
     var unset: [String] = []
 
-    public init(arguments: [String]) throws(UsageError) {
-        var set: [String] = []
-        var unset: [String] = []
-        self.arguments = try IDArguments(arguments) { (name, scanner) throws(UsageError) -> Bool in
-            switch name {
-            case "--set", "-e": set.append(try scanner.value())
-            case "--unset", "-u": unset.append(try scanner.value())
-            default: return false
-            }
-            return true
-        }
-        for line in set {
+    public init(_ parsed: ParsedArguments) throws(UsageError) {
+        arguments = try IDArguments(parsed)
+        let unset = parsed.values("--unset")
+        for line in parsed.values("--set") {
             do {
                 let variable = try EnvironmentVariable(line: line)
                 self.set.append(EnvironmentEntry(name: variable.name, value: variable.value))
@@ -46,7 +33,7 @@ public struct EnvCommand: BerthCommand {
     }
 
     public func validate() throws(UsageError) {
-        try arguments.validate(minimum: 1, maximum: 1)
+        try arguments.validate()
         if let both = Set(set.map(\.name)).intersection(unset).sorted().first {
             throw UsageError("\(both) is both set and unset")
         }
@@ -60,7 +47,7 @@ public struct EnvCommand: BerthCommand {
             else { PlannedCall(.containerEnvGet, params: encodeParams(ContainerRefParams(id: id))) }
         return await context.runOnNodes(arguments.options, locators: arguments.locators, plan: { _ in [call] }, render: { value, _, node in
             let result = try JSONValueDecoder().decode(ContainerEnvResult.self, from: value)
-            var lines = node.map { ["# \($0)"] } ?? []
+            var lines = node.map { ["# \($0.address)"] } ?? []
             if let source = result.environmentSource { lines.append("# source: \(source)") }
             lines += result.environment.map { "\($0.name)=\(EnvCommand.display($0.value))" }
             return lines

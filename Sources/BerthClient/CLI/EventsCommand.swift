@@ -2,59 +2,48 @@ import BerthProtocol
 
 /// `berth events [--follow] [--since CURSOR]`
 public struct EventsCommand: BerthCommand {
-    public static let name = "events"
-    public static let abstract = "Show container events: every container's state, or what changed since a cursor; --follow streams."
-    public static let usage = "berth events [--follow] [--since CURSOR] [--id ID]... [--node ADDR]... [--json]"
-    public static let details = """
-        Without --since: each container's current state (a snapshot), one line each. With --since: the
-        events after CURSOR (as printed in the CURSOR column; one node only). --follow then keeps
-        printing changes as they happen until interrupted. Lines from several nodes are merged in time
-        order (with --follow, in the order they arrive) and name their node.
+    public static let spec = CommandSpec(
+        "events", abstract: "Show container events: every container's state, or what changed since a cursor; --follow streams.",
+        options: [
+            OptionSpec("-f", "--follow", help: "keep streaming changes"),
+            OptionSpec("--since", value: "CURSOR", help: """
+                resume after CURSOR (<epoch>.<seq>); fails with cursor_expired when the node
+                restarted or no longer has it: run without --since to relist
+                """),
+            OptionSpec("--id", value: "ID", repeatable: true, help: "only this container (repeatable)"),
+            OptionSpec("--heartbeat", value: "SECS", help: "heartbeat interval asked of the node (default 15)"),
+        ],
+        discussion: """
+            Without --since: each container's current state (a snapshot), one line each. With --since: the
+            events after CURSOR (as printed in the CURSOR column; one node only). --follow then keeps
+            printing changes as they happen until interrupted. Lines from several nodes are merged in time
+            order (with --follow, in the order they arrive) and name their node.
 
-        Lines: TIME NODE ID EVENT STATE CURSOR; a snapshot line's EVENT is in parentheses (a state,
-        not a change). --json prints each events.event notification's event object with a "node"
-        member, one per line.
-
-        OPTIONS:
-          -f, --follow      keep streaming changes
-          --since CURSOR    resume after CURSOR (<epoch>.<seq>); fails with cursor_expired when the node
-                            restarted or no longer has it: run without --since to relist
-          --id ID           only this container (repeatable)
-          --heartbeat SECS  heartbeat interval asked of the node (default 15)
-
-        """ + GlobalOptions.helpText
+            Lines: TIME NODE ID EVENT STATE CURSOR; a snapshot line's EVENT is in parentheses (a state,
+            not a change). --json prints each events.event notification's event object with a "node"
+            member, one per line.
+            """)
     var options = GlobalOptions()
     var follow = false
     var since: EventCursor?
     var ids: [String] = []
     var heartbeat: Double?
 
-    public init(arguments: [String]) throws(UsageError) {
-        var scanner = ArgumentScanner(arguments)
-        while let token = scanner.next() {
-            switch token {
-            case .option(let name):
-                if try options.consume(name, &scanner) { continue }
-                switch name {
-                case "--follow", "-f": follow = try scanner.flag()
-                case "--since":
-                    let text = try scanner.value()
-                    guard let cursor = EventCursor(text: text) else {
-                        throw UsageError("--since takes a cursor <epoch>.<seq> as printed by berth events, got \(String(reflecting: text))")
-                    }
-                    since = cursor
-                case "--id": ids.append(try scanner.value())
-                case "--heartbeat":
-                    let text = try scanner.value()
-                    guard let seconds = Double(text), seconds >= 0.1, seconds <= 3600 else {
-                        throw UsageError("--heartbeat must be between 0.1 and 3600 seconds, got \(String(reflecting: text))")
-                    }
-                    heartbeat = seconds
-                default: throw UsageError("unknown option \(name)")
-                }
-            case .positional(let value): throw UsageError("unexpected argument \(String(reflecting: value))")
-            case .rest: throw UsageError("events takes no arguments after --")
+    public init(_ parsed: ParsedArguments) throws(UsageError) {
+        options = try GlobalOptions(parsed)
+        follow = parsed.flag("--follow")
+        if let text = parsed.value("--since") {
+            guard let cursor = EventCursor(text: text) else {
+                throw UsageError("--since takes a cursor <epoch>.<seq> as printed by berth events, got \(String(reflecting: text))")
             }
+            since = cursor
+        }
+        ids = parsed.values("--id")
+        if let text = parsed.value("--heartbeat") {
+            guard let seconds = Double(text), seconds >= 0.1, seconds <= 3600 else {
+                throw UsageError("--heartbeat must be between 0.1 and 3600 seconds, got \(String(reflecting: text))")
+            }
+            heartbeat = seconds
         }
     }
 
@@ -69,10 +58,13 @@ public struct EventsCommand: BerthCommand {
     struct Line: Sendable {
         var node: NodeAddress
         var event: EventNotification
+        /// The node as the user named it (alias or address as typed), for text lines.
+        var name: String? = nil
     }
 
     public func run(_ context: CommandContext) async -> ExitCode {
         let nodes: [(address: NodeAddress, options: ConnectOptions)]
+        var names: [NodeAddress: String] = [:]
         do {
             var directory = NodeDirectory(environment: context.environment)
             // Each node with its own options: an alias's secret-file wins over --secret-file.
@@ -80,6 +72,7 @@ public struct EventsCommand: BerthCommand {
             var read: [String?: ConnectOptions] = [:]
             for target in try options.targets(environment: context.environment, directory: &directory) {
                 found.append((target.address, try options.connectOptions(for: target, memo: &read)))
+                names[target.address] = target.name
             }
             nodes = found
         } catch let error as UsageError {
@@ -93,6 +86,7 @@ public struct EventsCommand: BerthCommand {
             return .failure
         }
         let addresses = nodes.map(\.address)
+        let named = names
         let params = EventsSubscribeParams(cursor: since, ids: ids.isEmpty ? nil : ids, heartbeatSeconds: heartbeat)
         let follow = follow
         let timeout = options.timeout
@@ -105,7 +99,7 @@ public struct EventsCommand: BerthCommand {
                 defer { sink.finish() }
                 return await FanOut.run(nodes, timeout: deadline) { client in
                     try await EventsCommand.stream(client, params: params, follow: follow, timeout: timeout) {
-                        sink.yield(Line(node: client.address, event: $0))
+                        sink.yield(Line(node: client.address, event: $0, name: named[client.address]))
                     }
                 }
             }
@@ -170,7 +164,7 @@ public struct EventsCommand: BerthCommand {
         let event = line.event
         let what = event.type == "snapshot" ? "(\(event.event ?? "?"))" : (event.event ?? "?")
         let state = event.subState.map { "\(event.state ?? "?") (\($0))" } ?? (event.state ?? "?")
-        output.print([EventsCommand.timeText(event.time ?? 0), line.node.description, event.id ?? "-", what, state,
+        output.print([EventsCommand.timeText(event.time ?? 0), line.name ?? line.node.description, event.id ?? "-", what, state,
                       event.cursor.text].joined(separator: "  "))
     }
 

@@ -14,36 +14,37 @@ public struct GlobalOptions: Hashable, Sendable {
 
     public init() {}
 
-    static let helpText = """
-        NODE OPTIONS:
-          --node ADDR|ALIAS    unix:PATH, tcp://HOST:PORT, ssh://[USER@]HOST[:PORT] or an alias of the node
-                               config ($BERTH_CONFIG, else ~/.config/berth/nodes); repeat for several
-                               nodes (default: $BERTH_NODE, else unix:/run/berth/berthd.sock)
-          --secret-file FILE   shared secret for tcp:// nodes
-          --timeout SECONDS    per node and per call (default 30)
-          --agent PATH         send tcp:// nodes' calls through `berth agent` listening at PATH, which
-                               keeps node connections open between commands (default: $BERTH_AGENT;
-                               '' for none); without a running agent berth connects directly
-          --json               machine-readable output
-          -h, --help           show this help
-        """
+    /// The node options, declared once for every command that talks to nodes.
+    public static let specs: [OptionSpec] = [
+        OptionSpec("--node", value: "ADDR|ALIAS", repeatable: true, help: """
+            unix:PATH, tcp://HOST:PORT, ssh://[USER@]HOST[:PORT] or an alias of the node
+            config ($BERTH_CONFIG, else ~/.config/berth/nodes); repeat for several
+            nodes (default: $BERTH_NODE, else unix:/run/berth/berthd.sock)
+            """),
+        OptionSpec("--secret-file", value: "FILE", completion: .file, help: "shared secret for tcp:// nodes"),
+        OptionSpec("--timeout", value: "SECONDS", help: "per node and per call (default 30)"),
+        OptionSpec("--agent", value: "PATH", completion: .file, help: """
+            send tcp:// nodes' calls through `berth agent` listening at PATH, which
+            keeps node connections open between commands (default: $BERTH_AGENT;
+            '' for none); without a running agent berth connects directly
+            """),
+        OptionSpec("--json", help: "machine-readable output"),
+    ]
 
-    /// Consumes a shared option; false when `name` is not one.
-    mutating func consume(_ name: String, _ scanner: inout ArgumentScanner) throws(UsageError) -> Bool {
-        switch name {
-        case "--node": nodes.append(try scanner.value())
-        case "--secret-file": secretFile = try scanner.value()
-        case "--timeout":
-            let text = try scanner.value()
+    static let helpText = CommandSpec.section("NODE OPTIONS", specs.map { ($0.label, $0.help) } + [("-h, --help", "show this help")])
+
+    /// The node options of a parsed command line.
+    init(_ parsed: ParsedArguments) throws(UsageError) {
+        nodes = parsed.values("--node")
+        secretFile = parsed.value("--secret-file")
+        if let text = parsed.value("--timeout") {
             guard let seconds = Double(text), seconds > 0, seconds <= 86_400 else {
                 throw UsageError("--timeout must be a number of seconds above 0, got \(String(reflecting: text))")
             }
             timeoutSeconds = seconds
-        case "--json": json = try scanner.flag()
-        case "--agent": agent = try scanner.value()
-        default: return false
         }
-        return true
+        json = parsed.flag("--json")
+        agent = parsed.value("--agent")
     }
 
     /// Every `--node` parses as an address or is a plausible alias name (aliases are looked up

@@ -4,70 +4,41 @@ import BerthSystem
 
 /// `berth install IMAGE ID [options] [-- COMMAND ARGS...]`
 public struct InstallCommand: BerthCommand {
-    public static let name = "install"
-    public static let abstract = "Install a container as a systemd unit (and start it with --start)."
-    public static let usage = "berth install IMAGE ID [-p PORT[:HOSTPORT]]... [-e NAME=VALUE]... [--env-file FILE] [--env-source URL] [-v HOST:CTR[:ro]]... [--slice S] [--network NET] [--socket-activated] [--isolate] [--start] [--request-id X] [-- COMMAND ARGS...]"
-    public static let details = """
-        ARGUMENTS:
-          IMAGE                    the image to run
-          ID                       the container id (letters, digits, '-', '_', '.'; see docs/cli.md)
-          COMMAND ARGS...          after --: the container's command (images built from busybox have none)
-
-        OPTIONS:
-          -p, --port PORT[:HOST]   publish container PORT on HOST port; 0 or omitted lets the node pick
-          -e, --env NAME=VALUE     set a variable (repeatable; later ones win over --env-file)
-          --env-file FILE          read NAME=VALUE lines (systemd EnvironmentFile syntax)
-          --env-source URL         where the node fetches more environment from
-          -v, --volume HOST:CTR[:ro]  bind-mount an absolute host path (read-only with :ro)
-          --slice SLICE            the systemd slice to run in
-          --network NET            attach to this runtime network (podman network create ...)
-          --socket-activated       start on the first connection to a published port
-          --isolate                run in its own network namespace
-          --start                  start it now (and on boot)
-          --request-id X           make a retry safe: the node answers a repeated id with the first result
-
-        """ + GlobalOptions.helpText
+    public static let spec = CommandSpec(
+        "install", abstract: "Install a container as a systemd unit (and start it with --start).",
+        arguments: [
+            ArgumentSpec("IMAGE", help: "the image to run"),
+            ArgumentSpec("ID", noun: "the container ID", help: "the container id (letters, digits, '-', '_', '.'; see docs/cli.md)"),
+        ],
+        rest: ArgumentSpec("COMMAND ARGS...", help: "the container's command (images built from busybox have none)"),
+        options: [
+            OptionSpec("-p", "--port", value: "PORT[:HOST]", repeatable: true,
+                       help: "publish container PORT on HOST port; 0 or omitted lets the node pick"),
+            OptionSpec("-e", "--env", value: "NAME=VALUE", repeatable: true, help: "set a variable (repeatable; later ones win over --env-file)"),
+            OptionSpec("--env-file", value: "FILE", completion: .file, help: "read NAME=VALUE lines (systemd EnvironmentFile syntax)"),
+            OptionSpec("--env-source", value: "URL", help: "where the node fetches more environment from"),
+            OptionSpec("-v", "--volume", value: "HOST:CTR[:ro]", repeatable: true, help: "bind-mount an absolute host path (read-only with :ro)"),
+            OptionSpec("--slice", value: "SLICE", help: "the systemd slice to run in"),
+            OptionSpec("--network", value: "NET", help: "attach to this runtime network (podman network create ...)"),
+            OptionSpec("--socket-activated", help: "start on the first connection to a published port"),
+            // What ContainerUnitRenderer's isolation arguments do.
+            OptionSpec("--isolate", help: """
+                run as a uid of its own (the node allocates it), with every capability
+                dropped, no new privileges and a read-only root filesystem
+                """),
+            OptionSpec("--start", help: "start it now (and on boot)"),
+            OptionSpec("--request-id", value: "X", help: "make a retry safe: the node answers a repeated id with the first result"),
+        ])
     var arguments: IDArguments
     var params: ContainerInstallParams
 
-    public init(arguments: [String]) throws(UsageError) {
-        var ports: [String] = []
-        var env: [String] = []
-        var envFile: String?
-        var volumes: [String] = []
-        var scalars: [String: String] = [:]
-        var flags: Set<String> = []
-        var command: [String]?
-        var positionals: [String] = []
-        var options = GlobalOptions()
-        var scanner = ArgumentScanner(arguments)
-        while let token = scanner.next() {
-            switch token {
-            case .option(let name):
-                if try options.consume(name, &scanner) { continue }
-                switch name {
-                case "-p", "--port": ports.append(try scanner.value())
-                case "-e", "--env": env.append(try scanner.value())
-                case "--env-file": envFile = try scanner.value()
-                case "-v", "--volume": volumes.append(try scanner.value())
-                case "--env-source", "--slice", "--network", "--request-id":
-                    guard scalars[name] == nil else { throw UsageError("\(name) given twice") }
-                    scalars[name] = try scanner.value()
-                case "--socket-activated", "--isolate", "--start": if try scanner.flag() { flags.insert(name) }
-                default: throw UsageError("unknown option \(name)")
-                }
-            case .positional(let value): positionals.append(value)
-            case .rest(let values): command = values
-            }
-        }
-        guard positionals.count >= 2 else { throw UsageError(positionals.isEmpty ? "missing IMAGE and ID" : "missing the container ID") }
-        guard positionals.count == 2 else {
-            throw UsageError("unexpected argument \(String(reflecting: positionals[2])); put the container's command after --")
-        }
+    public init(_ parsed: ParsedArguments) throws(UsageError) {
+        let positionals = parsed.positionals
+        let command = parsed.rest
         if command?.isEmpty == true { throw UsageError("-- must be followed by the command to run") }
 
         var mappings: [PortMapping] = []
-        for text in ports {
+        for text in parsed.values("--port") {
             do {
                 let pair = try PortPair(parsing: text)
                 mappings.append(PortMapping(internal: pair.internal, external: pair.external))
@@ -78,7 +49,7 @@ public struct InstallCommand: BerthCommand {
         } catch { throw UsageError("-p: \(error.reason)") }
 
         var environment = Environment()
-        if let envFile {
+        if let envFile = parsed.value("--env-file") {
             do {
                 let bytes = try FileSystem.read(envFile, limit: EnvironmentFile.maxBytes + 1)
                 environment = try EnvironmentFile.parse(bytes: bytes)
@@ -88,26 +59,25 @@ public struct InstallCommand: BerthCommand {
                 throw UsageError("--env-file \(envFile): cannot read it: \(error)")
             }
         }
-        for line in env {
+        for line in parsed.values("--env") {
             do { try environment.set(try EnvironmentVariable(line: line)) } catch {
                 throw UsageError("-e \(String(reflecting: line)): \(error.description)")
             }
         }
-        let mounts = try volumes.map(InstallCommand.volume(_:))
+        let mounts = try parsed.values("--volume").map(InstallCommand.volume(_:))
 
-        self.arguments = try IDArguments([])
-        self.arguments.options = options
-        self.arguments.ids = [positionals[1]]
+        arguments = try IDArguments(parsed)
+        arguments.ids = [positionals[1]]
         self.params = ContainerInstallParams(
             id: try Locator(parsing: positionals[1]).id, image: positionals[0], command: command,
             ports: mappings.isEmpty ? nil : mappings,
             environment: environment.isEmpty ? nil : environment.variables.map { EnvironmentEntry(name: $0.name, value: $0.value) },
-            environmentSource: scalars["--env-source"], volumes: mounts.isEmpty ? nil : mounts,
-            slice: scalars["--slice"],
-            socketActivated: flags.contains("--socket-activated") ? true : nil,
-            isolate: flags.contains("--isolate") ? true : nil,
-            start: flags.contains("--start") ? true : nil,
-            requestId: scalars["--request-id"], network: scalars["--network"])
+            environmentSource: parsed.value("--env-source"), volumes: mounts.isEmpty ? nil : mounts,
+            slice: parsed.value("--slice"),
+            socketActivated: parsed.flag("--socket-activated") ? true : nil,
+            isolate: parsed.flag("--isolate") ? true : nil,
+            start: parsed.flag("--start") ? true : nil,
+            requestId: parsed.value("--request-id"), network: parsed.value("--network"))
         if let network = params.network {
             do { try ContainerUnitSpec.validateNetwork(network) } catch { throw UsageError("--network: \(error.reason)") }
         }
@@ -131,7 +101,7 @@ public struct InstallCommand: BerthCommand {
     }
 
     public func validate() throws(UsageError) {
-        try arguments.validate(minimum: 1, maximum: 1)
+        try arguments.validate()
         // The node's own rule, so nothing it would refuse is sent.
         do { try ImageReference.validate(params.image) } catch { throw UsageError(error.description) }
         if let requestId = params.requestId, !(1...128).contains(requestId.unicodeScalars.count) {  // code points, as the schema counts
@@ -145,7 +115,7 @@ public struct InstallCommand: BerthCommand {
         return await context.runOnNodes(arguments.options, locators: arguments.locators,
                                         plan: { _ in [PlannedCall(.containerInstall, params: encodeParams(params))] }, render: { value, _, node in
             let status = try JSONValueDecoder().decode(ContainerStatus.self, from: value)
-            return ["installed \(status.id) (\(stateText(status)))" + (node.map { " on \($0)" } ?? "")
+            return ["installed \(status.id) (\(stateText(status)))" + (node.map { " on \($0.address)" } ?? "")
                     + (status.ports.isEmpty ? "" : " ports \(portsText(status.ports))")]
         })
     }

@@ -7,19 +7,16 @@ func runPerID(_ context: CommandContext, _ arguments: IDArguments, verb: String,
     return await context.runOnNodes(arguments.options, locators: arguments.locators, plan: { ids in ids.map(call) },
                                     render: { value, label, node in
         let state = value["state"]?.stringValue.map { " (\($0))" } ?? ""
-        return ["\(verb) \(label ?? "")\(state)" + (node.map { " on \($0)" } ?? "")]
+        return ["\(verb) \(label ?? "")\(state)" + (node.map { " on \($0.address)" } ?? "")]
     })
 }
 
 
 /// `berth start ID...`
 public struct StartCommand: BerthCommand {
-    public static let name = "start"
-    public static let abstract = "Start containers (and start them on boot)."
-    public static let usage = "berth start ID... [--node ADDR]..."
-    public static let details = "ARGUMENTS:\n  ID  a container id (one or more)\n\n" + GlobalOptions.helpText
+    public static let spec = CommandSpec("start", abstract: "Start containers (and start them on boot).", arguments: [IDArguments.id(repeatable: true)])
     var arguments: IDArguments
-    public init(arguments: [String]) throws(UsageError) { self.arguments = try IDArguments(arguments) }
+    public init(_ parsed: ParsedArguments) throws(UsageError) { arguments = try IDArguments(parsed) }
     public func validate() throws(UsageError) { try arguments.validate() }
     public func run(_ context: CommandContext) async -> ExitCode {
         await runPerID(context, arguments, verb: "started") { id in
@@ -30,35 +27,20 @@ public struct StartCommand: BerthCommand {
 
 /// `berth stop [--wait] ID...`
 public struct StopCommand: BerthCommand {
-    public static let name = "stop"
-    public static let abstract = "Stop containers; with --wait, until they have stopped."
-    public static let usage = "berth stop ID... [--wait [--stop-timeout SECONDS]] [--node ADDR]..."
-    public static let details = """
-        ARGUMENTS:
-          ID                      a container id (one or more)
-
-        OPTIONS:
-          --wait                  return only once the container has stopped
-          --stop-timeout SECONDS  with --wait: how long the node waits before answering timeout
-
-        """ + GlobalOptions.helpText
+    public static let spec = CommandSpec(
+        "stop", abstract: "Stop containers; with --wait, until they have stopped.", arguments: [IDArguments.id(repeatable: true)],
+        options: [
+            OptionSpec("--wait", help: "return only once the container has stopped"),
+            OptionSpec("--stop-timeout", value: "SECONDS", help: "with --wait: how long the node waits before answering timeout"),
+        ])
     var arguments: IDArguments
     var wait = false
     var stopTimeout: Int?
 
-    public init(arguments: [String]) throws(UsageError) {
-        var wait = false
-        var stopTimeout: String?
-        self.arguments = try IDArguments(arguments) { (name, scanner) throws(UsageError) -> Bool in
-            switch name {
-            case "--wait": wait = try scanner.flag()
-            case "--stop-timeout": stopTimeout = try scanner.value()
-            default: return false
-            }
-            return true
-        }
-        self.wait = wait
-        if let stopTimeout {
+    public init(_ parsed: ParsedArguments) throws(UsageError) {
+        arguments = try IDArguments(parsed)
+        wait = parsed.flag("--wait")
+        if let stopTimeout = parsed.value("--stop-timeout") {
             guard let seconds = Int(stopTimeout), seconds > 0, seconds <= 3600 else {
                 throw UsageError("--stop-timeout must be a whole number of seconds from 1 to 3600, got \(String(reflecting: stopTimeout))")
             }
@@ -83,12 +65,9 @@ public struct StopCommand: BerthCommand {
 
 /// `berth restart ID...`
 public struct RestartCommand: BerthCommand {
-    public static let name = "restart"
-    public static let abstract = "Restart containers."
-    public static let usage = "berth restart ID... [--node ADDR]..."
-    public static let details = "ARGUMENTS:\n  ID  a container id (one or more)\n\n" + GlobalOptions.helpText
+    public static let spec = CommandSpec("restart", abstract: "Restart containers.", arguments: [IDArguments.id(repeatable: true)])
     var arguments: IDArguments
-    public init(arguments: [String]) throws(UsageError) { self.arguments = try IDArguments(arguments) }
+    public init(_ parsed: ParsedArguments) throws(UsageError) { arguments = try IDArguments(parsed) }
     public func validate() throws(UsageError) { try arguments.validate() }
     public func run(_ context: CommandContext) async -> ExitCode {
         await runPerID(context, arguments, verb: "restarted") { id in
@@ -99,12 +78,9 @@ public struct RestartCommand: BerthCommand {
 
 /// `berth rm ID...`
 public struct RemoveCommand: BerthCommand {
-    public static let name = "rm"
-    public static let abstract = "Stop and delete containers: unit, files, ports, environment, links."
-    public static let usage = "berth rm ID... [--node ADDR]..."
-    public static let details = "ARGUMENTS:\n  ID  a container id (one or more)\n\n" + GlobalOptions.helpText
+    public static let spec = CommandSpec("rm", abstract: "Stop and delete containers: unit, files, ports, environment, links.", arguments: [IDArguments.id(repeatable: true)])
     var arguments: IDArguments
-    public init(arguments: [String]) throws(UsageError) { self.arguments = try IDArguments(arguments) }
+    public init(_ parsed: ParsedArguments) throws(UsageError) { arguments = try IDArguments(parsed) }
     public func validate() throws(UsageError) { try arguments.validate() }
     public func run(_ context: CommandContext) async -> ExitCode {
         await runPerID(context, arguments, verb: "deleted") { id in

@@ -2,46 +2,31 @@ import BerthProtocol
 
 /// `berth link NODE/ID --to NODE/ID:PORT [--as ADDR:PORT]`
 public struct LinkCommand: BerthCommand {
-    public static let name = "link"
-    public static let abstract = "Link a container to a container on another node (live; kept across restarts)."
-    public static let usage = "berth link [NODE/]ID --to [NODE/]ID:PORT [--as ADDR:PORT] [--node ADDR] [--json]"
-    public static let details = """
-        ARGUMENTS:
-          [NODE/]ID              the container that connects (NODE: an alias or address; default --node)
-
-        OPTIONS:
-          --to [NODE/]ID:PORT    the container it reaches and its internal PORT (default node: the source's)
-          --as ADDR:PORT         the address the source connects to (default 127.0.0.1:PORT)
-
+    public static let spec = CommandSpec(
+        "link", abstract: "Link a container to a container on another node (live; kept across restarts).",
+        arguments: [ArgumentSpec("[NODE/]ID", noun: "the container to link ([NODE/]ID)", help: "the container that connects (NODE: an alias or address; default --node)")],
+        options: [
+            OptionSpec("--to", value: "[NODE/]ID:PORT", help: "the container it reaches and its internal PORT (default node: the source's)"),
+            OptionSpec("--as", value: "ADDR:PORT", help: "the address the source connects to (default 127.0.0.1:PORT)"),
+        ],
+        discussion: """
         Asks the target's node which host port publishes PORT (container.ports) and the address other
         hosts reach that node by (the alias's host=, the tcp:// host, else node.info's first address),
         then adds the link on the source's node (container.links.add), which replaces a link from the
         same ADDR:PORT and keeps the others in one step, so concurrent runs on one container never
         drop each other's link. A running source gets it at once. `berth unlink` removes one.
-
-        """ + GlobalOptions.helpText
+        """)
     var options = GlobalOptions()
     var source: Locator
     var target: Locator
     var targetPort: UInt16
     var from: (host: String, port: UInt16)?
 
-    public init(arguments: [String]) throws(UsageError) {
-        var to: String?
-        var asText: String?
-        let positionals = try ArgumentScanner.positionals(arguments, options: &options) { name, scanner throws(UsageError) in
-            switch name {
-            case "--to": to = try scanner.value()
-            case "--as": asText = try scanner.value()
-            default: return false
-            }
-            return true
-        }
-        guard positionals.count == 1 else {
-            throw UsageError(positionals.isEmpty ? "missing the container to link ([NODE/]ID)" : "expected one container, got \(positionals.count)")
-        }
-        guard let to else { throw UsageError("missing --to [NODE/]ID:PORT") }
-        source = try Locator(parsing: positionals[0])
+    public init(_ parsed: ParsedArguments) throws(UsageError) {
+        options = try GlobalOptions(parsed)
+        let asText = parsed.value("--as")
+        guard let to = parsed.value("--to") else { throw UsageError("missing --to [NODE/]ID:PORT") }
+        source = try Locator(parsing: parsed.positionals[0])
         guard let colon = to.lastIndex(of: ":"), let port = UInt16(to[to.index(after: colon)...]), port != 0,
               !to[to.index(after: colon)...].contains("/")
         else { throw UsageError("--to \(String(reflecting: to)): expected [NODE/]ID:PORT with PORT from 1 to 65535") }

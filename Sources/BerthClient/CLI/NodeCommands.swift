@@ -5,15 +5,20 @@ struct IDArguments: Hashable, Sendable {
     var options = GlobalOptions()
     var ids: [String] = []
 
-    init(_ arguments: [String], extra: (String, inout ArgumentScanner) throws(UsageError) -> Bool = { _, _ in false }) throws(UsageError) {
-        ids = try ArgumentScanner.positionals(arguments, options: &options, extra: extra)
+    /// The ids and node options; how many ids is the spec's to check (`CommandSpec.parse`).
+    init(_ parsed: ParsedArguments) throws(UsageError) {
+        options = try GlobalOptions(parsed)
+        ids = parsed.positionals
     }
 
-    func validate(minimum: Int = 1, maximum: Int = .max) throws(UsageError) {
+    func validate() throws(UsageError) {
         try options.validate()
-        if ids.count < minimum { throw UsageError(minimum == 1 && maximum == 1 ? "missing the container ID" : "missing container IDs") }
-        if ids.count > maximum { throw UsageError("expected one container ID, got \(ids.count)") }
         for id in ids { try Locator(parsing: id).validate() }
+    }
+
+    /// One `ID` argument, or several.
+    static func id(repeatable: Bool = false) -> ArgumentSpec {
+        ArgumentSpec("ID", repeatable: repeatable, noun: "the container ID", help: repeatable ? "a container id (one or more)" : "a container id")
     }
 
     /// The ids as locators (`ID` or `NODE/ID`); call after `validate`.
@@ -22,14 +27,11 @@ struct IDArguments: Hashable, Sendable {
 
 /// `berth ping`: round trip to every node.
 public struct PingCommand: BerthCommand {
-    public static let name = "ping"
-    public static let abstract = "Check that the node answers, and how fast."
-    public static let usage = "berth ping [--node ADDR]... [--json]"
-    public static let details = GlobalOptions.helpText
+    public static let spec = CommandSpec("ping", abstract: "Check that the node answers, and how fast.")
     var arguments: IDArguments
 
-    public init(arguments: [String]) throws(UsageError) { self.arguments = try IDArguments(arguments) }
-    public func validate() throws(UsageError) { try arguments.validate(minimum: 0, maximum: 0) }
+    public init(_ parsed: ParsedArguments) throws(UsageError) { arguments = try IDArguments(parsed) }
+    public func validate() throws(UsageError) { try arguments.validate() }
 
     public func run(_ context: CommandContext) async -> ExitCode {
         await context.runOnNodes(arguments.options, plan: { _ in [PlannedCall(.nodePing)] }, adjust: { outcome, answer in
@@ -40,7 +42,7 @@ public struct PingCommand: BerthCommand {
             }
         }, render: { value, _, node in
             let micros = value["roundTripMicroseconds"]?.intValue ?? 0
-            let name = node?.description ?? arguments.options.addresses(environmentDescription: context.environment)
+            let name = node?.address.description ?? arguments.options.addresses(environmentDescription: context.environment)
             return ["\(name): pong in \(Double(micros) / 1000) ms"]
         })
     }
@@ -48,20 +50,17 @@ public struct PingCommand: BerthCommand {
 
 /// `berth node info`: what the node is and runs.
 public struct NodeInfoCommand: BerthCommand {
-    public static let name = "node info"
-    public static let abstract = "Show a node's version, host, protocols, capabilities and uptime."
-    public static let usage = "berth node info [--node ADDR]... [--json]"
-    public static let details = GlobalOptions.helpText
+    public static let spec = CommandSpec("node info", abstract: "Show a node's version, host, protocols, capabilities and uptime.")
     var arguments: IDArguments
 
-    public init(arguments: [String]) throws(UsageError) { self.arguments = try IDArguments(arguments) }
-    public func validate() throws(UsageError) { try arguments.validate(minimum: 0, maximum: 0) }
+    public init(_ parsed: ParsedArguments) throws(UsageError) { arguments = try IDArguments(parsed) }
+    public func validate() throws(UsageError) { try arguments.validate() }
 
     public func run(_ context: CommandContext) async -> ExitCode {
         await context.runOnNodes(arguments.options, plan: { _ in [PlannedCall(.nodeInfo)] }, render: { value, _, node in
             let info = try JSONValueDecoder().decode(NodeInfo.self, from: value)
             var lines: [String] = []
-            if let node { lines.append("node:          \(node)") }
+            if let node { lines.append("node:          \(node.address)") }
             lines += [
                 "hostname:      \(info.hostname)",
                 "version:       \(info.version)",

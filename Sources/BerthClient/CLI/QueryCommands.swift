@@ -14,29 +14,15 @@ func stateText(_ status: ContainerStatus) -> String {
 
 /// `berth ps [--all]`
 public struct PsCommand: BerthCommand {
-    public static let name = "ps"
-    public static let abstract = "List containers: ID, STATE, IMAGE, PORTS (and NODE with several nodes)."
-    public static let usage = "berth ps [--all] [--node ADDR]... [--json]"
-    public static let details = """
-        OPTIONS:
-          -a, --all   include stopped (inactive) containers
-
-        """ + GlobalOptions.helpText
+    public static let spec = CommandSpec(
+        "ps", abstract: "List containers: ID, STATE, IMAGE, PORTS (and NODE with several nodes).",
+        options: [OptionSpec("-a", "--all", help: "include stopped (inactive) containers")])
     var options = GlobalOptions()
     var all = false
 
-    public init(arguments: [String]) throws(UsageError) {
-        var scanner = ArgumentScanner(arguments)
-        while let token = scanner.next() {
-            switch token {
-            case .option(let name):
-                if try options.consume(name, &scanner) { continue }
-                guard name == "--all" || name == "-a" else { throw UsageError("unknown option \(name)") }
-                all = try scanner.flag()
-            case .positional(let value): throw UsageError("unexpected argument \(String(reflecting: value))")
-            case .rest: throw UsageError("ps takes no arguments after --")
-            }
-        }
+    public init(_ parsed: ParsedArguments) throws(UsageError) {
+        options = try GlobalOptions(parsed)
+        all = parsed.flag("--all")
     }
 
     public func validate() throws(UsageError) { try options.validate() }
@@ -58,7 +44,7 @@ public struct PsCommand: BerthCommand {
             let list = try JSONValueDecoder().decode(ContainerListResult.self, from: value)
             answered = true
             several = node != nil  // runOnNodes names the node only when several were asked
-            rows += list.containers.map { PsCommand.row($0, node: node) }
+            rows += list.containers.map { PsCommand.row($0, node: node?.name) }
             return []
         })
         if !options.json && answered {
@@ -67,8 +53,8 @@ public struct PsCommand: BerthCommand {
         return code
     }
 
-    static func row(_ status: ContainerStatus, node: NodeAddress?) -> [String] {
-        [status.id, stateText(status), status.image, portsText(status.ports)] + (node.map { [$0.description] } ?? [])
+    static func row(_ status: ContainerStatus, node: String?) -> [String] {
+        [status.id, stateText(status), status.image, portsText(status.ports)] + (node.map { [$0] } ?? [])
     }
 
     /// The table; the NODE column appears only when several nodes were asked.
@@ -76,28 +62,31 @@ public struct PsCommand: BerthCommand {
         TextTable(headers: ["ID", "STATE", "IMAGE", "PORTS"] + (several ? ["NODE"] : []), rows: rows)
     }
 
-    /// The table of `containers` from one node (or several, each with its address).
-    public static func table(_ containers: [(status: ContainerStatus, node: NodeAddress?)]) -> TextTable {
+    /// The table of `containers` from one node (or several, each with its name: an alias, or the
+    /// address as the user typed it).
+    public static func table(named containers: [(status: ContainerStatus, node: String?)]) -> TextTable {
         let several = containers.contains { $0.node != nil }
         return table(containers.map { row($0.status, node: $0.node) }, several: several)
+    }
+
+    /// The table of `containers`, each node named by its address.
+    public static func table(_ containers: [(status: ContainerStatus, node: NodeAddress?)]) -> TextTable {
+        table(named: containers.map { ($0.status, $0.node?.description) })
     }
 }
 
 /// `berth status ID`
 public struct StatusCommand: BerthCommand {
-    public static let name = "status"
-    public static let abstract = "Show one container's state, image, ports and boot setting."
-    public static let usage = "berth status ID [--node ADDR]... [--json]"
-    public static let details = "ARGUMENTS:\n  ID  a container id\n\n" + GlobalOptions.helpText
+    public static let spec = CommandSpec("status", abstract: "Show one container's state, image, ports and boot setting.", arguments: [IDArguments.id()])
     var arguments: IDArguments
-    public init(arguments: [String]) throws(UsageError) { self.arguments = try IDArguments(arguments) }
-    public func validate() throws(UsageError) { try arguments.validate(minimum: 1, maximum: 1) }
+    public init(_ parsed: ParsedArguments) throws(UsageError) { arguments = try IDArguments(parsed) }
+    public func validate() throws(UsageError) { try arguments.validate() }
     public func run(_ context: CommandContext) async -> ExitCode {
         let id = arguments.locators[0].id
         return await context.runOnNodes(arguments.options, locators: arguments.locators,
                                         plan: { _ in [PlannedCall(.containerStatus, params: encodeParams(ContainerRefParams(id: id)))] }, render: { value, _, node in
             let status = try JSONValueDecoder().decode(ContainerStatus.self, from: value)
-            return (node.map { ["node:             \($0)"] } ?? []) + [
+            return (node.map { ["node:             \($0.address)"] } ?? []) + [
                 "id:               \(status.id)",
                 "state:            \(stateText(status))",
                 "image:            \(status.image)",
@@ -111,19 +100,16 @@ public struct StatusCommand: BerthCommand {
 
 /// `berth ports ID`
 public struct PortsCommand: BerthCommand {
-    public static let name = "ports"
-    public static let abstract = "Show a container's port mappings (container port -> host port)."
-    public static let usage = "berth ports ID [--node ADDR]... [--json]"
-    public static let details = "ARGUMENTS:\n  ID  a container id\n\n" + GlobalOptions.helpText
+    public static let spec = CommandSpec("ports", abstract: "Show a container's port mappings (container port -> host port).", arguments: [IDArguments.id()])
     var arguments: IDArguments
-    public init(arguments: [String]) throws(UsageError) { self.arguments = try IDArguments(arguments) }
-    public func validate() throws(UsageError) { try arguments.validate(minimum: 1, maximum: 1) }
+    public init(_ parsed: ParsedArguments) throws(UsageError) { arguments = try IDArguments(parsed) }
+    public func validate() throws(UsageError) { try arguments.validate() }
     public func run(_ context: CommandContext) async -> ExitCode {
         let id = arguments.locators[0].id
         return await context.runOnNodes(arguments.options, locators: arguments.locators,
                                         plan: { _ in [PlannedCall(.containerPorts, params: encodeParams(ContainerRefParams(id: id)))] }, render: { value, _, node in
             let result = try JSONValueDecoder().decode(ContainerPortsResult.self, from: value)
-            let rows = result.ports.map { ["\($0.internal)", $0.external == 0 ? "-" : "\($0.external)"] + (node.map { [$0.description] } ?? []) }
+            let rows = result.ports.map { ["\($0.internal)", $0.external == 0 ? "-" : "\($0.external)"] + (node.map { [$0.name] } ?? []) }
             return TextTable(headers: ["CONTAINER", "HOST"] + (node == nil ? [] : ["NODE"]), rows: rows).render()
         })
     }

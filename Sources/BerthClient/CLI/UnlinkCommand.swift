@@ -2,40 +2,30 @@ import BerthProtocol
 
 /// `berth unlink [NODE/]ID --from ADDR:PORT`
 public struct UnlinkCommand: BerthCommand {
-    public static let name = "unlink"
-    public static let abstract = "Remove one of a container's links (live; the others stay)."
-    public static let usage = "berth unlink [NODE/]ID --from ADDR:PORT [--node ADDR] [--json]"
-    public static let details = """
-        ARGUMENTS:
-          [NODE/]ID              the container that connects (NODE: an alias or address; default --node)
-
-        OPTIONS:
-          --from ADDR:PORT       the address the link is from, as `berth link --as` gave it
-                                 (127.0.0.1:PORT by default there; [v6]:PORT for IPv6)
-
+    public static let spec = CommandSpec(
+        "unlink", abstract: "Remove one of a container's links (live; the others stay).",
+        arguments: [ArgumentSpec("[NODE/]ID", noun: "the container to unlink ([NODE/]ID)", help: "the container that connects (NODE: an alias or address; default --node)")],
+        options: [
+            OptionSpec("--from", value: "ADDR:PORT", help: """
+                the address the link is from, as `berth link --as` gave it
+                (127.0.0.1:PORT by default there; [v6]:PORT for IPv6)
+                """),
+        ],
+        discussion: """
         Removes the container's link from ADDR:PORT on its node (container.links.remove) in one step,
         keeping every other link; a running container loses it at once. A container with no link from
         ADDR:PORT is an error (not_found) and nothing changes.
-
-        """ + GlobalOptions.helpText
+        """)
     var options = GlobalOptions()
     var source: Locator
     var from: (host: String, port: UInt16)
 
-    public init(arguments: [String]) throws(UsageError) {
-        var fromText: String?
-        let positionals = try ArgumentScanner.positionals(arguments, options: &options) { name, scanner throws(UsageError) in
-            switch name {
-            case "--from": fromText = try scanner.value()
-            default: return false
-            }
-            return true
+    public init(_ parsed: ParsedArguments) throws(UsageError) {
+        options = try GlobalOptions(parsed)
+        guard let fromText = parsed.value("--from") else {
+            throw UsageError("missing --from ADDR:PORT (the link's address, as `berth link --as` gave it)")
         }
-        guard positionals.count == 1 else {
-            throw UsageError(positionals.isEmpty ? "missing the container to unlink ([NODE/]ID)" : "expected one container, got \(positionals.count)")
-        }
-        guard let fromText else { throw UsageError("missing --from ADDR:PORT (the link's address, as `berth link --as` gave it)") }
-        source = try Locator(parsing: positionals[0])
+        source = try Locator(parsing: parsed.positionals[0])
         guard let parsed = LinkTarget.parseSource(fromText) else {
             throw UsageError("--from \(String(reflecting: fromText)): expected ADDR:PORT with an IP address ([v6]:PORT for IPv6) and a port from 1 to 65535")
         }
