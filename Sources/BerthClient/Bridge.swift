@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthSystem
 
 /// Joins two byte streams (standard input and output) to a node's Unix socket, both ways, so a
@@ -8,7 +5,7 @@ import BerthSystem
 public enum Bridge {
     /// Copies `input` to the socket and the socket to `output` until the node closes its side.
     /// End of `input` half-closes the socket, so the node still answers what was sent. Runs on a
-    /// dedicated thread: it blocks in poll(2).
+    /// dedicated thread: it blocks in its `PollLoop`.
     public static func run(socketPath: String, input: FileDescriptor = .standardInput,
                            output: FileDescriptor = .standardOutput, connectTimeout: Duration) async throws {
         let socket: Socket
@@ -24,33 +21,38 @@ public enum Bridge {
     }
 
     static func pump(socket: Socket, input: FileDescriptor, output: FileDescriptor) throws {
+        enum Side { case node, input }
+        let loop = PollLoop<Side>()
         var inputOpen = true
         while true {
-            var fds = [pollfd(fd: socket.descriptor.rawValue, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: inputOpen ? input.rawValue : -1, events: Int16(POLLIN), revents: 0)]
-            let ready = poll(&fds, 2, -1)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("poll")
-            }
-            if fds[0].revents != 0 {
-                guard let bytes = try socket.receive(upTo: 64 * 1024) else { continue }
-                if bytes.isEmpty { return }
-                try output.writeAll(bytes)
-            }
-            if inputOpen && fds[1].revents != 0 {
-                let bytes = try input.read(upTo: 64 * 1024)
-                if bytes.isEmpty {
-                    inputOpen = false
-                    socket.shutdown(.write)
-                    continue
+            loop.watch(socket.descriptor, for: .readable, owner: .node)
+            if inputOpen { loop.watch(input, for: .readable, owner: .input) }
+            var nodeClosed = false
+            try loop.wait { side, _ in
+                switch side {
+                case .node:
+                    switch try loop.read(socket.descriptor) {
+                    case .bytes(let bytes): try output.writeAll(bytes)
+                    case .wouldBlock: break
+                    case .end: nodeClosed = true
+                    }
+                case .input:
+                    guard !nodeClosed else { return }
+                    switch try loop.read(input) {
+                    case .bytes(let bytes):
+                        var offset = 0
+                        while offset < bytes.count {
+                            let sent = try socket.send(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[offset...])))
+                            offset += sent ?? 0
+                        }
+                    case .wouldBlock: break
+                    case .end:
+                        inputOpen = false
+                        socket.shutdown(.write)
+                    }
                 }
-                var offset = 0
-                while offset < bytes.count {
-                    let sent = try bytes[offset...].withUnsafeBytes { try socket.send($0) }
-                    offset += sent ?? 0
-                }
             }
+            if nodeClosed { return }
         }
     }
 }

@@ -31,16 +31,20 @@ public enum ProcessRunner {
     }
 }
 
-/// An eventfd the process loop polls, so a cancelled task can interrupt its wait.
-final class CancellationSignal: Sendable {
+/// An eventfd a poll loop watches, so another thread can interrupt its wait: a cancelled task the
+/// process loop, `stop` the agent's `PollLoop`. Once fired it stays readable.
+public final class CancellationSignal: Sendable {
     let fd: CInt
 
-    init() throws {
+    public init() throws {
         fd = berth_eventfd()
         guard fd >= 0 else { throw SystemError("eventfd") }
     }
 
-    func fire() {
+    /// What a poll loop watches (readable once fired).
+    public var descriptor: FileDescriptor { FileDescriptor(rawValue: fd) }
+
+    public func fire() {
         var one: UInt64 = 1
         _ = Glibc.write(fd, &one, MemoryLayout<UInt64>.size)
     }

@@ -100,6 +100,15 @@ public struct Socket: Hashable, Sendable {
         try readAvailable("recv", upTo: count) { recv(descriptor.rawValue, $0, $1, 0) }
     }
 
+    /// True when a non-blocking peek finds nothing to read: no bytes, no end of stream, no error (an
+    /// idle kept connection the peer has not closed). The corresponding C function is `recv` (with
+    /// `MSG_PEEK | MSG_DONTWAIT`).
+    public func hasNothingToRead() -> Bool {
+        var byte: UInt8 = 0
+        let n = recv(descriptor.rawValue, &byte, 1, CInt(MSG_PEEK | MSG_DONTWAIT))
+        return n < 0 && (errno == EAGAIN || errno == EINTR)
+    }
+
     /// Shuts down one or both directions; errors (the peer already went) are ignored because the
     /// caller is finishing anyway. The corresponding C function is `shutdown`.
     public func shutdown(_ how: ShutdownKind) {

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthProtocol
 import BerthSystem
 
@@ -57,10 +54,8 @@ enum AgentClient {
         }
         var outbox = outbox
         var framer = LineFramer(limit: AgentProtocol.lineLimit)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
-        defer { buffer.deallocate() }
-        let clock = ContinuousClock()
-        while results.contains(where: { $0 == nil }) {
+        let loop = PollLoop<Void>()
+        reading: while results.contains(where: { $0 == nil }) {
             do {
                 while !outbox.isEmpty, let sent = try outbox.withUnsafeBytes({ try socket.send($0) }) {
                     outbox.removeFirst(sent)
@@ -69,31 +64,33 @@ enum AgentClient {
                 failRemaining { ClientError(.closed, "\($0.address): cannot send to berth agent at \(path): \(error)") }
                 break
             }
-            let now = clock.now
-            if now >= deadline {
+            if loop.now >= deadline {
                 failRemaining { ClientError.noAnswer($0.address, within: timeout) }
                 break
             }
-            var fd = pollfd(fd: socket.descriptor.rawValue, events: Int16(outbox.isEmpty ? POLLIN : POLLIN | POLLOUT), revents: 0)
-            let ready = poll(&fd, 1, Socket.milliseconds(until: deadline, from: now))
-            if ready < 0 {
-                if errno == EINTR { continue }
-                failRemaining { _ in ClientError(.closed, "cannot wait for berth agent at \(path): \(SystemError("poll"))") }
+            loop.watch(socket.descriptor, for: outbox.isEmpty ? .readable : [.readable, .writable], owner: ())
+            loop.wake(at: deadline)
+            var readable = false
+            do {
+                try loop.wait { _, events in readable = !events.isDisjoint(with: .input) }
+            } catch {
+                failRemaining { _ in ClientError(.closed, "cannot wait for berth agent at \(path): \(error)") }
                 break
             }
-            guard ready > 0, fd.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 else { continue }
-            let n = recv(socket.descriptor.rawValue, buffer.baseAddress, buffer.count, 0)
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                let why = SystemError("recv")
-                failRemaining { ClientError(.closed, "\($0.address): the connection to berth agent at \(path) failed: \(why)") }
+            guard readable else { continue }
+            let chunk: UnsafeBufferPointer<UInt8>
+            do {
+                switch try loop.read(socket.descriptor) {
+                case .bytes(let bytes): chunk = bytes
+                case .wouldBlock: continue reading
+                case .end:
+                    failRemaining { ClientError(.closed, "\($0.address): berth agent at \(path) closed the connection before answering") }
+                    break reading
+                }
+            } catch {
+                failRemaining { ClientError(.closed, "\($0.address): the connection to berth agent at \(path) failed: \(error)") }
                 break
             }
-            if n == 0 {
-                failRemaining { ClientError(.closed, "\($0.address): berth agent at \(path) closed the connection before answering") }
-                break
-            }
-            let chunk = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n)
             do {
                 try framer.feed(chunk) { line in
                     let response: RPCResponse

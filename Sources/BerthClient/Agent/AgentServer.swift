@@ -3,7 +3,6 @@ import Glibc
 #endif
 import BerthProtocol
 import BerthSystem
-import CBerthShims
 
 /// `berth agent`: keeps authenticated connections to tcp:// nodes open between commands, like ssh's
 /// ControlMaster. `berth` hands it each node's planned calls over a Unix socket of the user's own
@@ -12,9 +11,9 @@ import CBerthShims
 /// answers with the node's responses. A command then costs each node one request and one answer
 /// instead of a TCP connection, two handshake round trips and a close (docs/benchmarks.md).
 ///
-/// One thread, one poll(2) loop: the listener, the clients, the node connections working for them,
-/// the idle ones (a node closing one is noticed at once and it is dropped) and a wake pipe `stop`
-/// writes to. Everything but `stop` runs on the thread that called `serve`.
+/// One thread, one `PollLoop`: the listener, the clients, the node connections working for them,
+/// the idle ones (a node closing one is noticed at once and it is dropped) and the signal `stop`
+/// fires. Everything but `stop` runs on the thread that called `serve`.
 public final class AgentServer: @unchecked Sendable {
     public struct Configuration: Sendable {
         public var socketPath: String
@@ -68,8 +67,7 @@ public final class AgentServer: @unchecked Sendable {
 
     public let configuration: Configuration
     private let listener: Socket
-    private let wakeRead: CInt
-    private let wakeWrite: CInt
+    private let stopSignal: CancellationSignal
     private var clients: [Client] = []
     private var busy: [(peer: NodePeer, job: Job)] = []
     private var idle: [AgentProtocol.PoolKey: [Idle]] = [:]
@@ -78,107 +76,64 @@ public final class AgentServer: @unchecked Sendable {
     private var acceptPausedUntil: ContinuousClock.Instant?
     private var opened = 0
     private var reused = 0
-    private let clock = ContinuousClock()
 
     /// Binds the socket (mode 0600; a stale socket file is replaced, a live agent's is not).
     public init(_ configuration: Configuration) throws {
         self.configuration = configuration
-        var fds: [CInt] = [-1, -1]
-        guard berth_pipe2(&fds, 1) == 0 else { throw SystemError("pipe2") }
-        wakeRead = fds[0]
-        wakeWrite = fds[1]
-        do {
-            listener = try Socket.listen(unixPath: configuration.socketPath, mode: 0o600)
-        } catch {
-            Glibc.close(fds[0])
-            Glibc.close(fds[1])
-            throw error
-        }
+        stopSignal = try CancellationSignal()
+        listener = try Socket.listen(unixPath: configuration.socketPath, mode: 0o600)
     }
 
     /// Makes `serve` return soon, from any thread (a signal handler's task).
-    public func stop() {
-        var byte: UInt8 = 1
-        _ = Glibc.write(wakeWrite, &byte, 1)
-    }
+    public func stop() { stopSignal.fire() }
 
     /// Serves until `stop`; then closes every connection and removes the socket file. Throws when
     /// it cannot wait any more (poll fails), after the same clean-up.
     public func serve() throws {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
-        defer {
-            buffer.deallocate()
-            shutdown()
-        }
         enum Owner {
-            case wake, listener
+            case stop, listener
             case client(Client)
             case busy(NodePeer)
             case idle(NodePeer)
         }
-        var fds: [pollfd] = []
-        var owners: [Owner] = []
-        var now = clock.now
+        let loop = PollLoop<Owner>()
+        defer { shutdown() }
         while true {
-            fds.removeAll(keepingCapacity: true)
-            owners.removeAll(keepingCapacity: true)
-            fds.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
-            owners.append(.wake)
-            var wake: ContinuousClock.Instant?
-            func earlier(_ at: ContinuousClock.Instant?) {
-                if let at, wake.map({ at < $0 }) ?? true { wake = at }
-            }
-            if let until = acceptPausedUntil, now < until {
-                earlier(until)
+            loop.watch(stopSignal.descriptor, for: .readable, owner: .stop)
+            if let until = acceptPausedUntil, loop.now < until {
+                loop.wake(at: until)
             } else {
                 acceptPausedUntil = nil
-                fds.append(pollfd(fd: listener.descriptor.rawValue, events: Int16(POLLIN), revents: 0))
-                owners.append(.listener)
+                loop.watch(listener.descriptor, for: .readable, owner: .listener)
             }
             for client in clients {
                 // A client that ended its input is read no more (its end of stream would wake every
                 // poll); a full close still shows as POLLHUP.
-                let reading = client.ending ? 0 : POLLIN
-                fds.append(pollfd(fd: client.socket.descriptor.rawValue,
-                                  events: Int16(client.blocked ? reading | POLLOUT : reading), revents: 0))
-                owners.append(.client(client))
+                let reading: PollEvents = client.ending ? [] : .readable
+                loop.watch(client.socket.descriptor, for: client.blocked ? reading.union(.writable) : reading, owner: .client(client))
             }
-            for (peer, _) in busy {
-                earlier(peer.nextDeadline())
-                if let events = peer.pollEvents(), let fd = peer.descriptor {
-                    fds.append(pollfd(fd: fd, events: events, revents: 0))
-                    owners.append(.busy(peer))
-                }
-            }
+            for (peer, _) in busy { peer.watch(in: loop, as: .busy(peer)) }
             for entries in idle.values {
                 for entry in entries {
-                    earlier(entry.since + configuration.keep)
-                    if let fd = entry.peer.descriptor {
-                        fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
-                        owners.append(.idle(entry.peer))
-                    }
+                    loop.wake(at: entry.since + configuration.keep)
+                    if let descriptor = entry.peer.descriptor { loop.watch(descriptor, for: .readable, owner: .idle(entry.peer)) }
                 }
             }
-            let timeout: CInt = wake.map { Socket.milliseconds(until: $0, from: now) } ?? -1
-            let ready = poll(&fds, nfds_t(fds.count), timeout)
-            if ready < 0 && errno != EINTR { throw SystemError("poll") }
-            now = clock.now
             var stopping = false
-            if ready > 0 {
-                for (k, fd) in fds.enumerated() where fd.revents != 0 {
-                    switch owners[k] {
-                    case .wake: stopping = true
-                    case .listener: acceptClients(now: now)
-                    case .client(let client): serviceClient(client, revents: fd.revents, buffer: buffer, now: now)
-                    case .busy(let peer): peer.handle(revents: fd.revents, buffer: buffer, now: now)
-                    case .idle(let peer):
-                        // The node closed it (or sent what nobody asked for). Unless a request read
-                        // above took it meanwhile (`takeIdle` peeked it clean): then it is busy.
-                        if peer.result != nil { peer.close() }
-                    }
+            try loop.wait { owner, events in
+                switch owner {
+                case .stop: stopping = true
+                case .listener: acceptClients(now: loop.now)
+                case .client(let client): serviceClient(client, events, loop: loop)
+                case .busy(let peer): peer.handle(events, in: loop)
+                case .idle(let peer):
+                    // The node closed it (or sent what nobody asked for). Unless a request read
+                    // above took it meanwhile (`takeIdle` peeked it clean): then it is busy.
+                    if peer.result != nil { peer.close() }
                 }
             }
             if stopping { return }
+            let now = loop.now
             for (peer, _) in busy where peer.result == nil { peer.checkTimers(now: now) }
             finishJobs(now: now)
             for key in Array(idle.keys) {
@@ -221,26 +176,28 @@ public final class AgentServer: @unchecked Sendable {
         }
     }
 
-    private func serviceClient(_ client: Client, revents: Int16, buffer: UnsafeMutableRawBufferPointer, now: ContinuousClock.Instant) {
-        if revents & Int16(POLLOUT) != 0 { flush(client) }
-        guard !client.closed, !client.ending, revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 else {
-            if revents & Int16(POLLERR | POLLHUP) != 0, client.ending { close(client) }
+    private func serviceClient<Owner>(_ client: Client, _ events: PollEvents, loop: PollLoop<Owner>) {
+        if events.contains(.writable) { flush(client) }
+        guard !client.closed, !client.ending, !events.isDisjoint(with: .input) else {
+            if !events.isDisjoint(with: [.error, .hangUp]), client.ending { close(client) }
             return
         }
         while !client.closed && !client.ending {
-            let n = recv(client.socket.descriptor.rawValue, buffer.baseAddress, buffer.count, 0)
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno != EAGAIN { close(client) }
-                return
-            }
-            if n == 0 {
-                client.ending = true
-                return
-            }
-            let chunk = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n)
+            let chunk: UnsafeBufferPointer<UInt8>
             do {
-                try client.framer.feed(chunk) { line in handle(line, from: client, now: now) }
+                switch try loop.read(client.socket.descriptor) {
+                case .bytes(let bytes): chunk = bytes
+                case .wouldBlock: return
+                case .end:
+                    client.ending = true
+                    return
+                }
+            } catch {
+                close(client)
+                return
+            }
+            do {
+                try client.framer.feed(chunk) { line in handle(line, from: client, now: loop.now) }
             } catch {
                 let refusal = RPCError(.lineTooLong, "a line longer than \(AgentProtocol.lineLimit) bytes; closing the connection")
                 send(RPCFrame.encode(RPCResponse.failure(id: .null, error: refusal)), to: client)
@@ -353,11 +310,7 @@ public final class AgentServer: @unchecked Sendable {
     private func takeIdle(_ key: AgentProtocol.PoolKey) -> NodePeer? {
         while var entries = idle[key], let entry = entries.popLast() {
             idle[key] = entries.isEmpty ? nil : entries
-            if let fd = entry.peer.descriptor {
-                var byte: UInt8 = 0
-                let n = recv(fd, &byte, 1, CInt(MSG_PEEK | MSG_DONTWAIT))
-                if n < 0 && (errno == EAGAIN || errno == EINTR) { return entry.peer }
-            }
+            if let socket = entry.peer.socket, socket.hasNothingToRead() { return entry.peer }
             entry.peer.close()
         }
         return nil
@@ -411,8 +364,6 @@ public final class AgentServer: @unchecked Sendable {
         idle = [:]
         listener.close()
         _ = unlink(configuration.socketPath)
-        Glibc.close(wakeRead)
-        Glibc.close(wakeWrite)
     }
 
     /// `$XDG_RUNTIME_DIR/berth/agent.sock`, else `/tmp/berth-agent-UID/agent.sock`.

@@ -1,11 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthProtocol
 import BerthSystem
 
-/// One node's connection, driven by a poll loop: `Exchanger.run` (one conversation, then closed) or
-/// `AgentServer` (kept open after a conversation that succeeded, for the next one).
+/// One node's connection, driven by a `PollLoop`: `Exchanger.run` (one conversation, then closed) or
+/// `AgentServer` (kept open after a conversation that succeeded, for the next one). It moves the
+/// bytes of its `Conversation`, which does the protocol.
 final class NodePeer {
     enum State {
         /// Not connected yet: the next candidate address is `candidate`.
@@ -49,7 +47,7 @@ final class NodePeer {
     var isOpen: Bool { socket != nil }
 
     /// The descriptor polled for this peer, when open.
-    var descriptor: CInt? { socket?.descriptor.rawValue }
+    var descriptor: FileDescriptor? { socket?.descriptor }
 
     /// Starts another conversation on this open, authenticated connection (no opening: the node
     /// keeps a connection's authentication).
@@ -113,14 +111,22 @@ final class NodePeer {
     // MARK: the loop's questions
 
     /// What to poll for; nil when the socket needs no poll now (retrying after a timer).
-    func pollEvents() -> Int16? {
+    func pollEvents() -> PollEvents? {
         guard socket != nil else { return nil }
         switch state {
         case .idle, .retrying: return nil
-        case .connecting: return Int16(POLLOUT)
-        case .talking: return Int16(outbox.isEmpty ? POLLIN : POLLIN | POLLOUT)
+        case .connecting: return .writable
+        case .talking: return outbox.isEmpty ? .readable : [.readable, .writable]
         }
     }
+
+    /// Adds this peer's socket and next deadline to the loop's turn.
+    func watch<Owner>(in loop: PollLoop<Owner>, as owner: Owner) {
+        loop.wake(at: nextDeadline())
+        if let events = pollEvents(), let socket { loop.watch(socket.descriptor, for: events, owner: owner) }
+    }
+
+    func watch(in loop: PollLoop<NodePeer>) { watch(in: loop, as: self) }
 
     /// The earliest moment something must happen without the socket becoming ready.
     func nextDeadline() -> ContinuousClock.Instant? {
@@ -155,8 +161,9 @@ final class NodePeer {
 
     // MARK: I/O
 
-    func handle(revents: Int16, buffer: UnsafeMutableRawBufferPointer, now: ContinuousClock.Instant) {
+    func handle<Owner>(_ events: PollEvents, in loop: PollLoop<Owner>) {
         guard let socket, result == nil else { return }
+        let now = loop.now
         switch state {
         case .connecting:
             let error: CInt
@@ -171,29 +178,30 @@ final class NodePeer {
                 connectFailed(.unreachable(address, failure), now: now)
             }
         case .talking:
-            if revents & Int16(POLLOUT) != 0 { flush() }
-            if result == nil, revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { read(socket, buffer: buffer, now: now) }
+            if events.contains(.writable) { flush() }
+            if result == nil, !events.isDisjoint(with: .input) { read(socket, from: loop, now: now) }
         case .idle, .retrying:
             break
         }
     }
 
     /// Reads what the node sent until the socket is drained, the node closed it, or the conversation ended.
-    private func read(_ socket: Socket, buffer: UnsafeMutableRawBufferPointer, now: ContinuousClock.Instant) {
+    private func read<Owner>(_ socket: Socket, from loop: PollLoop<Owner>, now: ContinuousClock.Instant) {
         while result == nil {
-            let n = recv(socket.descriptor.rawValue, buffer.baseAddress, buffer.count, 0)
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN { return }
-                apply(conversation.fail(ClientError.connectionFailed(address, SystemError("recv"))))
-                return
-            }
-            if n == 0 {
-                apply(conversation.fail(ClientError.closedByNode(address)))
+            let chunk: UnsafeBufferPointer<UInt8>
+            do {
+                switch try loop.read(socket.descriptor) {
+                case .bytes(let bytes): chunk = bytes
+                case .wouldBlock: return
+                case .end:
+                    apply(conversation.fail(ClientError.closedByNode(address)))
+                    return
+                }
+            } catch {
+                apply(conversation.fail(ClientError.connectionFailed(address, error)))
                 return
             }
             heardFromNode = true
-            let chunk = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n)
             do {
                 try framer.feed(chunk) { line in
                     if result == nil { apply(conversation.receive(line, now: now)) }
