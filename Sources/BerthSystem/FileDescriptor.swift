@@ -95,14 +95,7 @@ extension FileDescriptor {
         guard let dir = opendir("/proc/self/fd") else { throw SystemError("opendir", path: "/proc/self/fd") }
         defer { closedir(dir) }
         let own = dirfd(dir)
-        var result: [CInt] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if let fd = CInt(name), fd != own { result.append(fd) }
-        }
-        return result.sorted()
+        return FileSystem.entryNames(dir).compactMap { CInt($0) }.filter { $0 != own }.sorted()
     }
 
     /// How many descriptors this process has open (see `openDescriptors()`).

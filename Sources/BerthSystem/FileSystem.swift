@@ -124,12 +124,18 @@ public enum FileSystem {
     public static func list(_ path: String) throws -> [String] {
         guard let dir = opendir(path) else { throw SystemError("opendir", path: path) }
         defer { closedir(dir) }
+        return entryNames(dir).filter { $0 != "." && $0 != ".." }
+    }
+
+    /// Every name `readdir` gives for `dir`. The name is read in place, up to its NUL: readdir's
+    /// records are only `d_reclen` bytes long, so copying out the whole 256-byte `d_name` (as
+    /// `entry.pointee.d_name` does) reads past the end of the last record in the buffer
+    /// (AddressSanitizer: heap-buffer-overflow).
+    static func entryNames(_ dir: OpaquePointer) -> [String] {
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
+            names.append(String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self)))
         }
         return names
     }
