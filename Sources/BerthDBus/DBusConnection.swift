@@ -41,13 +41,8 @@ public final class DBusConnection: Sendable {
         let socket = try await Connection.connect(to: .unix(path: path), timeout: timeout)
         let handshake: (guid: String, leftover: [UInt8])
         do {
-            handshake = try await withThrowingTaskGroup(of: (guid: String, leftover: [UInt8])?.self) { group in
-                group.addTask { try await DBusAuthentication.authenticate(socket) }
-                group.addTask { try await Task.sleep(for: timeout); return nil }
-                let first = try await group.next()!
-                group.cancelAll()
-                guard let first else { throw DBusError.noReply("authentication on \(path)", after: timeout) }
-                return first
+            handshake = try await withTimeout(timeout, orThrow: { DBusError.noReply("authentication on \(path)", after: timeout) }) {
+                try await DBusAuthentication.authenticate(socket)
             }
         } catch {
             socket.close()

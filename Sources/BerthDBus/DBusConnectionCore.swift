@@ -136,14 +136,9 @@ final class DBusConnectionCore: Sendable {
 
     func call(_ message: DBusMessage, timeout: Duration) async throws -> DBusMessage {
         let what = "\(message.interface ?? "").\(message.member ?? "") on \(message.path ?? "")"
-        let reply = try await withThrowingTaskGroup(of: DBusMessage?.self) { group in
-            group.addTask { try await self.sendAndWait(message) }
-            group.addTask { try await Task.sleep(for: timeout); return nil }
-            let first = try await group.next()!
-            group.cancelAll()
-            return first
+        let reply = try await withTimeout(timeout, orThrow: { DBusError.noReply(what, after: timeout) }) {
+            try await self.sendAndWait(message)
         }
-        guard let reply else { throw DBusError.noReply(what, after: timeout) }
         if let error = reply.error { throw error }
         return reply
     }

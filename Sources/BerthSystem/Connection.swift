@@ -44,12 +44,8 @@ public final class Connection: Sendable {
         let connection = try Connection(Socket.stream(family: address.family, nonBlocking: true), loop: loop)
         do {
             if let timeout {
-                try await withThrowingTaskGroup(of: Bool.self) { group in
-                    group.addTask { try await connection.finishConnect(to: address); return true }
-                    group.addTask { try await Task.sleep(for: timeout); return false }
-                    let connected = try await group.next()!
-                    group.cancelAll()
-                    if !connected { throw Socket.connectTimeout(address, timeout) }
+                try await withTimeout(timeout, orThrow: { Socket.connectTimeout(address, timeout) }) {
+                    try await connection.finishConnect(to: address)
                 }
             } else {
                 try await connection.finishConnect(to: address)

@@ -178,28 +178,26 @@ public final class UnitStateCache: Sendable {
             inner.nextWaiter += 1
             return inner.nextWaiter
         }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
+        // Past the deadline the caller answers with what has been applied by then.
+        _ = try? await withTimeout(timeout, orThrow: { CancellationError() }) {
+            await withTaskCancellationHandler {
                 await withCheckedContinuation { continuation in
+                    // Cancellation sets the flag before its handler runs, and both look under the lock:
+                    // a waiter is either never parked or taken out by the handler.
                     let done = self.inner.withLock { inner -> Bool in
-                        if inner.processed >= serial || !inner.ready { return true }
+                        if inner.processed >= serial || !inner.ready || Task.isCancelled { return true }
                         inner.waiters.append((id, serial, continuation))
                         return false
                     }
                     if done { continuation.resume() }
                 }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                // Resumes the waiter if it is still there (the wait above then ends too).
-                let overtaken = self.inner.withLock { inner -> CheckedContinuation<Void, Never>? in
+            } onCancel: {
+                let parked = self.inner.withLock { inner -> CheckedContinuation<Void, Never>? in
                     guard let index = inner.waiters.firstIndex(where: { $0.id == id }) else { return nil }
                     return inner.waiters.remove(at: index).continuation
                 }
-                overtaken?.resume()
+                parked?.resume()
             }
-            await group.next()
-            group.cancelAll()
         }
     }
 
