@@ -1,3 +1,5 @@
+import BerthSystem
+
 extension SystemdManagerBus {
     /// Which job operation `runJob` performs.
     public enum JobOperation: String, Hashable, Sendable {
@@ -47,22 +49,25 @@ extension SystemdManagerBus {
     /// a job that finishes before the call's reply arrives is not missed.
     public func runJob(_ operation: JobOperation, unit: String, mode: SystemdJobMode = .replace,
                        timeout: Duration = .seconds(90)) async throws -> SystemdJobRemoved {
+        try await runJobInOrder(operation, unit: unit, mode: mode, timeout: timeout).removed
+    }
+
+    /// `runJob`, with the serial systemd gave the JobRemoved signal: a mirror of this connection's
+    /// signals that has applied that serial has seen everything the job changed. The one wait for a
+    /// job's end in the project.
+    public func runJobInOrder(_ operation: JobOperation, unit: String, mode: SystemdJobMode = .replace,
+                              timeout: Duration = .seconds(90)) async throws -> (removed: SystemdJobRemoved, serial: UInt32) {
         let messages = connection.messages(matching: Self.jobRemovedRule)
         let job = try objectPath(try await callManager(operation.rawValue, [.string(unit), .string(mode.rawValue)]),
                                  operation.rawValue)
-        let removed = try await withThrowingTaskGroup(of: SystemdJobRemoved?.self) { group in
-            group.addTask {
-                for await message in messages {
-                    if let removed = SystemdJobRemoved(message), removed.jobPath == job { return removed }
-                }
-                throw self.connection.closeReason ?? DBusError.disconnected("signal stream ended")
+        let connection = connection
+        return try await withTimeout(timeout, orThrow: {
+            DBusError.noReply("JobRemoved for \(job) (\(operation.rawValue) \(unit))", after: timeout)
+        }) {
+            for await message in messages {
+                if let removed = SystemdJobRemoved(message), removed.jobPath == job { return (removed, message.serial) }
             }
-            group.addTask { try await Task.sleep(for: timeout); return nil }
-            let first = try await group.next()!
-            group.cancelAll()
-            return first
+            throw connection.closeReason ?? DBusError.disconnected("signal stream ended")
         }
-        guard let removed else { throw DBusError.noReply("JobRemoved for \(job) (\(operation.rawValue) \(unit))", after: timeout) }
-        return removed
     }
 }

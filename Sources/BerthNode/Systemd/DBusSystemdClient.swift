@@ -117,9 +117,9 @@ public final class DBusSystemdClient: SystemdClient {
         // its queued jobs): a start afterwards leaves the unit running either way, never restarts it twice.
         let retry: SystemdManagerBus.JobOperation = operation == .restart ? .start : operation
         let (removed, serial) = try await withBus("\(verb) \(unit)", body: { bus in
-            try await DBusSystemdClient.job(operation, unit, on: bus, timeout: timeout)
+            try await bus.runJobInOrder(operation, unit: unit, timeout: timeout)
         }, retry: { bus in
-            try await DBusSystemdClient.job(retry, unit, on: bus, timeout: timeout)
+            try await bus.runJobInOrder(retry, unit: unit, timeout: timeout)
         })
         // Read your writes: a listing after this call sees what the job did.
         await cache?.waitUntilApplied(serial)
@@ -132,36 +132,6 @@ public final class DBusSystemdClient: SystemdClient {
             }
             throw SystemdError("\(verb) \(unit): \(why)")
         }
-    }
-
-    static let jobRemovedRule = DBusMatchRule(interface: managerInterface, member: "JobRemoved", path: SystemdPath.manager)
-
-    /// Queues a job and waits for its JobRemoved, listening before the call so a job that ends before
-    /// the call's reply is not missed. Returns the signal and its serial.
-    static func job(_ operation: SystemdManagerBus.JobOperation, _ unit: String, on bus: SystemdManagerBus,
-                    timeout: Duration) async throws -> (SystemdJobRemoved, UInt32) {
-        let messages = bus.connection.messages(matching: jobRemovedRule)
-        let reply = try await bus.connection.call(path: SystemdPath.manager, interface: managerInterface, member: operation.rawValue,
-                                                  body: [.string(unit), .string(SystemdJobMode.replace.rawValue)])
-        guard case .objectPath(let job)? = reply.first else {
-            throw DBusError(name: "org.freedesktop.DBus.Error.InvalidSignature", message: "\(operation.rawValue) replied without a job path")
-        }
-        let found = try await withThrowingTaskGroup(of: (SystemdJobRemoved, UInt32)?.self) { group in
-            group.addTask {
-                for await message in messages {
-                    if let removed = SystemdJobRemoved(message), removed.jobPath == job { return (removed, message.serial) }
-                }
-                throw bus.connection.closeReason ?? DBusError(name: DBusError.disconnectedName, message: "signal stream ended")
-            }
-            group.addTask { try await Task.sleep(for: timeout); return nil }
-            let first = try await group.next()!
-            group.cancelAll()
-            return first
-        }
-        guard let found else {
-            throw DBusError(name: DBusError.noReplyName, message: "no JobRemoved for \(job) (\(operation.rawValue) \(unit)) within \(timeout)")
-        }
-        return found
     }
 
     // MARK: Connection and retry
