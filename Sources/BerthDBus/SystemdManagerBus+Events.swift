@@ -15,18 +15,18 @@ extension SystemdManagerBus {
 
     /// Every PropertiesChanged signal of a unit object from now on (call `subscribe()` once first).
     public func unitStateChanges() -> AsyncStream<SystemdUnitStateChange> {
-        signals(DBusMatchRule(interface: Self.propertiesInterface, member: "PropertiesChanged",
+        signals(DBusMatchRule(interface: SystemdInterface.properties, member: "PropertiesChanged",
                               pathNamespace: "/org/freedesktop/systemd1/unit")) { SystemdUnitStateChange($0) }
     }
 
     /// Every UnitRemoved signal's unit name from now on (call `subscribe()` once first).
     public func unitRemovedEvents() -> AsyncStream<String> {
-        signals(DBusMatchRule(interface: Self.managerInterface, member: "UnitRemoved", path: SystemdPath.manager)) {
+        signals(DBusMatchRule(interface: SystemdInterface.manager, member: "UnitRemoved", path: SystemdPath.manager)) {
             if case .string(let name)? = $0.body.first { name } else { nil }
         }
     }
 
-    static let jobRemovedRule = DBusMatchRule(interface: managerInterface, member: "JobRemoved", path: SystemdPath.manager)
+    static let jobRemovedRule = DBusMatchRule(interface: SystemdInterface.manager, member: "JobRemoved", path: SystemdPath.manager)
 
     /// The messages matching `rule` that `decode` accepts, as a stream that ends with the connection
     /// and stops listening when its consumer goes away.

@@ -5,14 +5,9 @@ public struct SystemdManagerBus: Sendable {
     /// `org.freedesktop.systemd1` on a bus; nil peer-to-peer.
     let destination: String?
 
-    static let managerInterface = "org.freedesktop.systemd1.Manager"
-    static let unitInterface = "org.freedesktop.systemd1.Unit"
-    static let serviceInterface = "org.freedesktop.systemd1.Service"
-    static let propertiesInterface = "org.freedesktop.DBus.Properties"
-
     public init(connection: DBusConnection, onBus: Bool = false) {
         self.connection = connection
-        self.destination = onBus ? "org.freedesktop.systemd1" : nil
+        self.destination = onBus ? SystemdInterface.busName : nil
     }
 
     /// Connects to the private socket of the manager whose runtime directory is `runtimeDirectory`
@@ -22,7 +17,7 @@ public struct SystemdManagerBus: Sendable {
     }
 
     func callManager(_ member: String, _ body: [DBusValue] = [], timeout: Duration = DBusConnection.defaultCallTimeout) async throws -> [DBusValue] {
-        try await connection.call(path: SystemdPath.manager, interface: Self.managerInterface, member: member, body: body,
+        try await connection.call(path: SystemdPath.manager, interface: SystemdInterface.manager, member: member, body: body,
                                   destination: destination, timeout: timeout)
     }
 
@@ -85,7 +80,7 @@ public struct SystemdManagerBus: Sendable {
     public func listUnitsInOrder(states: [String] = [], patterns: [String]) async throws
         -> (units: [SystemdUnitStatus], serial: UInt32) {
         let reply = try await connection.call(.methodCall(
-            path: SystemdPath.manager, interface: Self.managerInterface, member: "ListUnitsByPatterns",
+            path: SystemdPath.manager, interface: SystemdInterface.manager, member: "ListUnitsByPatterns",
             destination: destination, body: [.strings(states), .strings(patterns)]))
         guard let rows = reply.body.first?.arrayValue else {
             throw DBusProtocolError("ListUnitsByPatterns replied without an array")
@@ -102,7 +97,7 @@ public struct SystemdManagerBus: Sendable {
     /// Every property of `interface` on the object at `path` (`org.freedesktop.DBus.Properties.GetAll`),
     /// variants unwrapped.
     public func allProperties(path: String, interface: String) async throws -> [String: DBusValue] {
-        let reply = try await connection.call(path: path, interface: Self.propertiesInterface, member: "GetAll",
+        let reply = try await connection.call(path: path, interface: SystemdInterface.properties, member: "GetAll",
                                               body: [.string(interface)], destination: destination)
         guard let dict = reply.first?.stringDictValue else { throw DBusProtocolError("GetAll replied without a{sv}") }
         return dict.mapValues(\.unwrapped)
@@ -110,7 +105,7 @@ public struct SystemdManagerBus: Sendable {
 
     /// One property (`org.freedesktop.DBus.Properties.Get`), its variant unwrapped.
     public func property(path: String, interface: String, name: String) async throws -> DBusValue {
-        let reply = try await connection.call(path: path, interface: Self.propertiesInterface, member: "Get",
+        let reply = try await connection.call(path: path, interface: SystemdInterface.properties, member: "Get",
                                               body: [.string(interface), .string(name)], destination: destination)
         guard let value = reply.first else { throw DBusProtocolError("Get replied with an empty body") }
         return value.unwrapped
@@ -120,13 +115,13 @@ public struct SystemdManagerBus: Sendable {
     /// a service.
     public func unitProperties(_ name: String) async throws -> SystemdUnitProperties {
         let path = try await loadUnit(name)
-        let unit = try await allProperties(path: path, interface: Self.unitInterface)
+        let unit = try await allProperties(path: path, interface: SystemdInterface.unit)
         var properties = SystemdUnitProperties(
             id: unit["Id"]?.stringValue ?? name, loadState: unit["LoadState"]?.stringValue ?? "",
             activeState: unit["ActiveState"]?.stringValue ?? "", subState: unit["SubState"]?.stringValue ?? "",
             result: nil, mainPID: nil)
         if name.hasSuffix(".service") {
-            let service = try await allProperties(path: path, interface: Self.serviceInterface)
+            let service = try await allProperties(path: path, interface: SystemdInterface.service)
             properties.result = service["Result"]?.stringValue
             properties.mainPID = service["MainPID"]?.integerValue.flatMap { UInt32(exactly: $0) }
         }

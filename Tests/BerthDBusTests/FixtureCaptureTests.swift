@@ -28,8 +28,8 @@ extension SerializedTests {
                 }
                 _ = try await bus.runJob(.start, unit: "berth-capture.service")
                 let path = try await bus.getUnit("berth-capture.service")
-                _ = try await bus.allProperties(path: path, interface: SystemdManagerBus.unitInterface)
-                _ = try await bus.allProperties(path: path, interface: SystemdManagerBus.serviceInterface)
+                _ = try await bus.allProperties(path: path, interface: SystemdInterface.unit)
+                _ = try await bus.allProperties(path: path, interface: SystemdInterface.service)
                 _ = try await bus.listUnitsByPatterns(patterns: ["berth-*"])
                 _ = try? await bus.getUnit("berth-missing.service")
                 _ = try await bus.runJob(.stop, unit: "berth-capture.service")
@@ -41,7 +41,7 @@ extension SerializedTests {
                 try save("nosuchunit-error.bin") { $0.type == .error }
                 try save("propertieschanged-signal.bin") {
                     $0.member == "PropertiesChanged" && $0.path == SystemdPath.unitPath("berth-capture.service")
-                        && $0.body.first == .string(SystemdManagerBus.unitInterface)
+                        && $0.body.first == .string(SystemdInterface.unit)
                 }
             }
         }

@@ -53,7 +53,7 @@ extension SerializedTests {
                     var seen: [String] = []
                     for await change in changes where change.unit == "berth-sleep.service" {
                         if let state = change.activeState { seen.append(state) }
-                        if change.activeState == "inactive" && change.interface == SystemdManagerBus.unitInterface { break }
+                        if change.activeState == "inactive" && change.interface == SystemdInterface.unit { break }
                     }
                     return seen
                 }
@@ -174,12 +174,12 @@ extension SerializedTests {
                 let start = await #expect(throws: DBusError.self) { try await bus.startUnit("berth-nope.service") }
                 #expect(start?.name == "org.freedesktop.systemd1.NoSuchUnit")
                 let method = await #expect(throws: DBusError.self) {
-                    try await bus.connection.call(path: SystemdPath.manager, interface: SystemdManagerBus.managerInterface,
+                    try await bus.connection.call(path: SystemdPath.manager, interface: SystemdInterface.manager,
                                                   member: "NoSuchMethodHere")
                 }
                 #expect(method?.name == "org.freedesktop.DBus.Error.UnknownMethod")
                 // The connection survives errors.
-                let version = try await bus.property(path: SystemdPath.manager, interface: SystemdManagerBus.managerInterface,
+                let version = try await bus.property(path: SystemdPath.manager, interface: SystemdInterface.manager,
                                                      name: "Version")
                 #expect(version.stringValue?.isEmpty == false)
             }

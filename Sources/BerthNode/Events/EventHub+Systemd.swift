@@ -27,8 +27,6 @@ extension EventHub {
         var waiting: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
-    static let unitInterface = "org.freedesktop.systemd1.Unit"
-
     /// Connects to the manager's private socket, listens, subscribes, then lists the container units
     /// and applies that listing: silently the first time (the epoch starts from it), as events after
     /// a reconnect (whatever changed while we were away).
@@ -123,9 +121,8 @@ extension EventHub {
     /// state), and `Reloading(false)` brings a new listing, which publishes only what really differs
     /// (units the reload did unload are gone) and covers every signal older than it.
     private func apply(_ message: DBusMessage, feed: Feed, order: inout FeedOrder) async {
-        switch message.member {
-        case "Reloading":
-            guard message.path == SystemdPath.manager, let active = message.body.first?.boolValue else { return }
+        switch SystemdSignal(message) {
+        case .reloading(let active):
             order.reloading = active
             guard !active, message.serial > order.listed else { return }
             do {
@@ -138,19 +135,15 @@ extension EventHub {
                 logger.warning("events_relist_failed", ["error": "\(error)"])
                 feed.bus.connection.close()
             }
-        case "PropertiesChanged":
-            guard message.serial > order.listed, message.body.count == 3, case .string(Self.unitInterface) = message.body[0],
-                  let path = message.path, let unit = SystemdPath.unitName(fromPath: path),
-                  ContainerStates.classify(unit) != nil,
-                  let changed = message.body[1].stringDictValue,
-                  let active = changed["ActiveState"]?.unwrapped.stringValue,
-                  let sub = changed["SubState"]?.unwrapped.stringValue else { return }
-            publish { $0.apply(unit: unit, active: active, sub: sub).map { [$0] } ?? [] }
-        case "UnitRemoved":
-            guard !order.reloading, message.serial > order.listed, message.path == SystemdPath.manager,
-                  case .string(let unit)? = message.body.first, ContainerStates.classify(unit) != nil else { return }
+        case .unitChanged(let change):
+            guard message.serial > order.listed, change.interface == SystemdInterface.unit,
+                  ContainerStates.classify(change.unit) != nil,
+                  let active = change.activeState, let sub = change.subState else { return }
+            publish { $0.apply(unit: change.unit, active: active, sub: sub).map { [$0] } ?? [] }
+        case .unitRemoved(let unit):
+            guard !order.reloading, message.serial > order.listed, ContainerStates.classify(unit) != nil else { return }
             publish { $0.remove(unit: unit).map { [$0] } ?? [] }
-        default:
+        case .unitNew, .jobRemoved, nil:
             return
         }
     }
@@ -165,7 +158,7 @@ extension EventHub {
     func catchUp(timeout: Duration = .seconds(2)) async {
         guard let (feed, generation) = state.withLock({ s in s.feed.map { ($0.feed, $0.generation) } }) else { return }
         do {
-            _ = try await feed.bus.connection.call(path: SystemdPath.manager, interface: "org.freedesktop.DBus.Peer",
+            _ = try await feed.bus.connection.call(path: SystemdPath.manager, interface: SystemdInterface.peer,
                                                    member: "Ping", timeout: timeout)
         } catch {
             return

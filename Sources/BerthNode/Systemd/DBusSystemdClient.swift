@@ -70,7 +70,7 @@ public final class DBusSystemdClient: SystemdClient {
     public func resetFailed(_ unit: String) async throws(SystemdError) {
         let timeout = callTimeout
         try await withBus("reset-failed \(unit)") { bus in
-            _ = try await bus.connection.call(path: SystemdPath.manager, interface: DBusSystemdClient.managerInterface,
+            _ = try await bus.connection.call(path: SystemdPath.manager, interface: SystemdInterface.manager,
                                               member: "ResetFailedUnit", body: [.string(unit)], timeout: timeout)
         }
     }
@@ -102,8 +102,6 @@ public final class DBusSystemdClient: SystemdClient {
         return try await SystemdClientDefaults.unitStates(of: self, matching: pattern)
     }
 
-    static let managerInterface = "org.freedesktop.systemd1.Manager"
-
     // MARK: Jobs
 
     func runJob(_ operation: SystemdManagerBus.JobOperation, _ unit: String) async throws(SystemdError) {
@@ -126,7 +124,7 @@ public final class DBusSystemdClient: SystemdClient {
         guard removed.result == "done" else {
             var why = "job \(removed.result)"
             if unit.hasSuffix(".service"), let bus = try? await slot.bus(window: .zero).bus,
-               let result = try? await bus.property(path: SystemdPath.unitPath(unit), interface: DBusSystemdClient.serviceInterface,
+               let result = try? await bus.property(path: SystemdPath.unitPath(unit), interface: SystemdInterface.service,
                                                     name: "Result").stringValue, result != "success" {
                 why += ", service result \(result)"
             }
@@ -162,7 +160,6 @@ public final class DBusSystemdClient: SystemdClient {
         do { return try await body(bus) } catch { throw SystemdError("\(what): \(error)") }
     }
 
-    static let serviceInterface = "org.freedesktop.systemd1.Service"
 }
 
 extension DBusSystemdClient {
@@ -185,10 +182,9 @@ extension DBusSystemdClient {
 
     /// The interfaces to ask for `property` of `unit`, most likely first.
     static func interfaces(for property: String, of unit: String) -> [String] {
-        let unitInterface = "org.freedesktop.systemd1.Unit"
         let suffix = unit.split(separator: ".").last.map(String.init) ?? ""
-        guard let type = typeInterfaces[suffix].map({ "org.freedesktop.systemd1.\($0)" }) else { return [unitInterface] }
-        return unitInterfaceProperties.contains(property) ? [unitInterface, type] : [type, unitInterface]
+        guard let type = typeInterfaces[suffix].map(SystemdInterface.ofType) else { return [SystemdInterface.unit] }
+        return unitInterfaceProperties.contains(property) ? [SystemdInterface.unit, type] : [type, SystemdInterface.unit]
     }
 
     /// One `Properties.Get` per unit and property, all pipelined on the connection (a bounded number in

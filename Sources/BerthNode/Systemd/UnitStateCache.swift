@@ -231,7 +231,7 @@ public final class UnitStateCache: Sendable {
         let reply: DBusMessage
         do {
             reply = try await bus.connection.call(.methodCall(
-                path: SystemdPath.manager, interface: "org.freedesktop.systemd1.Manager", member: "ListUnitsByPatterns",
+                path: SystemdPath.manager, interface: SystemdInterface.manager, member: "ListUnitsByPatterns",
                 body: [.strings([]), .strings([pattern])]))
         } catch { return }  // the connection failed; the next one snapshots again
         let rows = (reply.body.first?.arrayValue ?? []).compactMap { row -> (String, String, String, String)? in
@@ -260,29 +260,27 @@ public final class UnitStateCache: Sendable {
 
     private func apply(_ message: DBusMessage, generation: Int, announce: AsyncStream<String>.Continuation,
                        reloaded: AsyncStream<Void>.Continuation) {
-        switch message.member {
-        case "Reloading":
-            guard message.path == SystemdPath.manager, let active = message.body.first?.boolValue else { return }
+        switch SystemdSignal(message) {
+        case .reloading(let active):
             update(generation) { $0.reloading = active }
             if !active { reloaded.yield() }
-        case "PropertiesChanged":
-            guard let path = message.path, let unit = SystemdPath.unitName(fromPath: path), covers(unit), message.body.count == 3,
-                  let interface = message.body[0].stringValue, let changed = message.body[1].stringDictValue?.mapValues(\.unwrapped)
-            else { return }
+        case .unitChanged(let change):
+            let unit = change.unit, changed = change.changed
+            guard covers(unit) else { return }
             update(generation) { inner in
                 var entry = inner.units[unit, default: Entry()]
                 if let pid = changed["MainPID"]?.integerValue, message.serial > entry.pidSerial {
                     entry.state.mainPID = UInt32(clamping: pid)
                     entry.pidSerial = message.serial
                 }
-                if interface == "org.freedesktop.systemd1.Unit", message.serial > entry.stateSerial {
+                if change.interface == SystemdInterface.unit, message.serial > entry.stateSerial {
                     // systemd's PropertiesChanged never carries LoadState (it comes from the snapshot
                     // and UnitNew); a unit whose state moves before either answered is loaded, since
                     // systemd runs jobs only for loaded units.
                     entry.state.loadState = changed["LoadState"]?.stringValue
                         ?? (entry.state.loadState.isEmpty ? "loaded" : entry.state.loadState)
-                    entry.state.activeState = changed["ActiveState"]?.stringValue ?? entry.state.activeState
-                    entry.state.subState = changed["SubState"]?.stringValue ?? entry.state.subState
+                    entry.state.activeState = change.activeState ?? entry.state.activeState
+                    entry.state.subState = change.subState ?? entry.state.subState
                     entry.stateSerial = message.serial
                     entry.removed = false
                     if Self.isInactive(entry.state.activeState) && message.serial > entry.pidSerial {
@@ -291,14 +289,14 @@ public final class UnitStateCache: Sendable {
                 }
                 inner.units[unit] = entry
             }
-        case "UnitNew":
+        case .unitNew(let name):
             // systemd announces a newly loaded unit with UnitNew instead of a first PropertiesChanged.
             // (Cost: one call per loaded unit; units come and go as `show` loads them and systemd
             // unloads them again.)
-            guard message.path == SystemdPath.manager, let name = message.body.first?.stringValue, covers(name) else { return }
+            guard covers(name) else { return }
             if update(generation, { !$0.reloading && $0.announced.insert(name).inserted }) == true { announce.yield(name) }
-        case "UnitRemoved":
-            guard message.path == SystemdPath.manager, let name = message.body.first?.stringValue, covers(name) else { return }
+        case .unitRemoved(let name):
+            guard covers(name) else { return }
             update(generation) { inner in
                 var entry = inner.units[name, default: Entry()]
                 guard !inner.reloading, message.serial > entry.stateSerial else { return }
@@ -308,7 +306,7 @@ public final class UnitStateCache: Sendable {
                 entry.pidSerial = max(entry.pidSerial, message.serial)
                 inner.units[name] = entry
             }
-        default:
+        case .jobRemoved, nil:
             return
         }
     }
@@ -318,7 +316,7 @@ public final class UnitStateCache: Sendable {
     /// (unused and inactive) would make that a loop.
     private func fetchStates(_ unit: String, bus: SystemdManagerBus, generation: Int) async {
         guard let reply = try? await bus.connection.call(.methodCall(
-            path: SystemdPath.manager, interface: "org.freedesktop.systemd1.Manager", member: "ListUnitsByPatterns",
+            path: SystemdPath.manager, interface: SystemdInterface.manager, member: "ListUnitsByPatterns",
             body: [.strings([]), .strings([Self.globEscaped(unit)])])) else { return }
         let row = (reply.body.first?.arrayValue ?? []).compactMap(\.structValue).first { $0.first?.stringValue == unit }
         let active = update(generation) { inner -> Bool in
@@ -349,8 +347,8 @@ public final class UnitStateCache: Sendable {
 
     private func fetchMainPID(_ unit: String, bus: SystemdManagerBus, generation: Int) async {
         guard suffix == ".service", let reply = try? await bus.connection.call(.methodCall(
-            path: SystemdPath.unitPath(unit), interface: "org.freedesktop.DBus.Properties", member: "Get",
-            body: [.string("org.freedesktop.systemd1.Service"), .string("MainPID")])),
+            path: SystemdPath.unitPath(unit), interface: SystemdInterface.properties, member: "Get",
+            body: [.string(SystemdInterface.service), .string("MainPID")])),
             let pid = reply.body.first?.integerValue else { return }
         update(generation) { inner in
             var entry = inner.units[unit, default: Entry()]
