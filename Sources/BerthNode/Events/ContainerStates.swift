@@ -18,11 +18,8 @@ struct ContainerStates: Sendable {
         }
     }
 
-    struct UnitState: Hashable, Sendable {
-        var active: String
-        var sub: String
-        static let gone = UnitState(active: "inactive", sub: "dead")
-    }
+    /// What events report for a unit systemd does not have loaded.
+    static let gone = UnitState(loadState: "", activeState: "inactive", subState: "dead")
 
     struct Units: Sendable {
         var service: UnitState?
@@ -61,16 +58,16 @@ struct ContainerStates: Sendable {
 
     /// The container's state from its units; nil while it is between states.
     static func phase(of units: Units?) -> Phase? {
-        let service = units?.service ?? .gone
-        switch service.active {
+        let service = units?.service ?? Self.gone
+        switch service.activeState {
         case "active": return .started
         // A clean stop ends `inactive` (units count the runtime's 143 as success); `failed` is
         // always a failure, as `container.status` says too.
         case "failed": return .errored
         // The main process died and systemd will start it again: that is a crash, not a start.
-        case "activating" where service.sub == "auto-restart": return .errored
+        case "activating" where service.subState == "auto-restart": return .errored
         case "inactive":
-            let sockets = units?.sockets.values.map(\.active) ?? []
+            let sockets = units?.sockets.values.map(\.activeState) ?? []
             if sockets.contains("active") { return .idled }
             if sockets.contains(where: { $0 != "inactive" && $0 != "failed" }) { return nil }
             return .stopped
@@ -78,7 +75,7 @@ struct ContainerStates: Sendable {
         }
     }
 
-    func service(of id: Identifier) -> UnitState { units[id]?.service ?? .gone }
+    func service(of id: Identifier) -> UnitState { units[id]?.service ?? Self.gone }
 
     /// The state to report for an installed container now (its last reported one).
     func current(_ id: Identifier) -> Phase? { installed[id] }
@@ -86,7 +83,7 @@ struct ContainerStates: Sendable {
     /// Records a unit's new state; a change when it moves an installed container to another state.
     mutating func apply(unit: String, active: String, sub: String) -> Change? {
         guard let (id, socket) = Self.classify(unit) else { return nil }
-        let state = UnitState(active: active, sub: sub)
+        let state = UnitState(loadState: "loaded", activeState: active, subState: sub)
         if socket {
             units[id, default: Units()].sockets[unit] = state
         } else {
@@ -136,7 +133,7 @@ struct ContainerStates: Sendable {
         var fresh: [Identifier: Units] = [:]
         for row in listed {
             guard let (id, socket) = Self.classify(row.name) else { continue }
-            let state = UnitState(active: row.active, sub: row.sub)
+            let state = UnitState(loadState: "loaded", activeState: row.active, subState: row.sub)
             if socket { fresh[id, default: Units()].sockets[row.name] = state } else { fresh[id, default: Units()].service = state }
         }
         units = fresh

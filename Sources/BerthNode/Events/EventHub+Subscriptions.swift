@@ -45,7 +45,7 @@ extension EventHub {
                     let service = s.containers.service(of: id)
                     initial.append(EventNotification(type: "snapshot", subscription: name, cursor: head, time: time,
                                                      id: id.rawValue, event: s.containers.current(id)?.event.rawValue,
-                                                     state: service.active, subState: service.sub))
+                                                     state: service.activeState, subState: service.subState))
                 }
                 initial.append(EventNotification(type: "synced", subscription: name, cursor: head, time: time))
             }

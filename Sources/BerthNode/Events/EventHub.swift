@@ -76,7 +76,7 @@ public final class EventHub: Sendable {
             var dropped: [EventSubscriber] = []
             for change in changes {
                 let event = NodeEvent(seq: s.history.lastSeq + 1, time: time, id: change.id, type: change.type,
-                                      activeState: change.service.active, subState: change.service.sub)
+                                      activeState: change.service.activeState, subState: change.service.subState)
                 s.history.append(event)
                 for subscriber in s.subscribers.values where subscriber.wants(event.id) {
                     if !subscriber.offer(.change(event)) { dropped.append(subscriber) }

@@ -27,9 +27,6 @@ public protocol SystemdClient: Sendable {
     nonisolated(nonsending) func unitStates(matching pattern: String) async throws(SystemdError) -> [String: UnitState]
 }
 
-/// What the node knows of one loaded unit.
-public typealias UnitState = UnitStateCache.UnitState
-
 extension SystemdClient {
     nonisolated(nonsending) public func unitStates(matching pattern: String) async throws(SystemdError) -> [String: UnitState] {
         try await SystemdClientDefaults.unitStates(of: self, matching: pattern)

@@ -18,15 +18,6 @@ import BerthSystem
 /// inside that bracket UnitRemoved and UnitNew are set aside (a reload changes no unit's run state),
 /// and `Reloading(false)` brings one new snapshot, which also drops the units a reload did unload.
 public final class UnitStateCache: Sendable {
-    /// What the cache knows of one loaded unit.
-    public struct UnitState: Hashable, Sendable {
-        public var loadState: String
-        public var activeState: String
-        public var subState: String
-        /// 0 when the unit has no main process (or is not a service).
-        public var mainPID: UInt32
-    }
-
     struct Entry {
         var state = UnitState(loadState: "", activeState: "", subState: "", mainPID: 0)
         /// Serial of the message the states (load, active, sub) came from.
