@@ -22,7 +22,9 @@ let package = Package(
         .target(name: "BerthCore", dependencies: ["BerthSystem", "BerthProtocol"], swiftSettings: strict),
         .target(name: "BerthProtocol", swiftSettings: strict),
         .target(name: "BerthDBus", dependencies: ["BerthSystem"], swiftSettings: strict),
-        .target(name: "BerthNode", dependencies: ["BerthCore", "BerthDBus", "BerthProtocol", "BerthSystem"], swiftSettings: strict),
+        // systemd's API (names, calls, signal decoding) above the generic bus.
+        .target(name: "BerthSystemd", dependencies: ["BerthDBus", "BerthSystem"], swiftSettings: strict),
+        .target(name: "BerthNode", dependencies: ["BerthCore", "BerthDBus", "BerthSystemd", "BerthProtocol", "BerthSystem"], swiftSettings: strict),
         .target(name: "BerthClient", dependencies: ["BerthCore", "BerthProtocol", "BerthSystem"], swiftSettings: strict),
         .executableTarget(name: "berthd", dependencies: ["BerthNode", "BerthCore", "BerthSystem", "BerthProtocol"], swiftSettings: strict),
         .executableTarget(name: "berth", dependencies: ["BerthClient"], swiftSettings: strict),
@@ -46,7 +48,7 @@ let package = Package(
         .testTarget(name: "BerthProtocolTests", dependencies: ["BerthProtocol"], swiftSettings: strict),
         .testTarget(name: "BerthNodeTests", dependencies: ["BerthNode", "BerthClient", "berth-enginetool"], swiftSettings: strict),
         .testTarget(name: "BerthClientTests", dependencies: ["BerthClient"], swiftSettings: strict),
-        .testTarget(name: "BerthDBusTests", dependencies: ["BerthDBus", "BerthSystem"], exclude: ["Fixtures"],
+        .testTarget(name: "BerthDBusTests", dependencies: ["BerthDBus", "BerthSystemd", "BerthSystem"], exclude: ["Fixtures"],
                     swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

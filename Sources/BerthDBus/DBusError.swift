@@ -19,11 +19,11 @@ public struct DBusError: Error, Hashable, Sendable, CustomStringConvertible, Cod
     /// The name for a call on (or interrupted by) a closed connection.
     public static let disconnectedName = "org.freedesktop.DBus.Error.Disconnected"
 
-    static func noReply(_ what: String, after timeout: Duration) -> DBusError {
+    public static func noReply(_ what: String, after timeout: Duration) -> DBusError {
         DBusError(name: noReplyName, message: "no reply to \(what) within \(timeout)")
     }
 
-    static func disconnected(_ why: String) -> DBusError {
+    public static func disconnected(_ why: String) -> DBusError {
         DBusError(name: disconnectedName, message: why)
     }
 

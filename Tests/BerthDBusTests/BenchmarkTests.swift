@@ -4,6 +4,7 @@ import Glibc
 import BerthSystem
 import Testing
 @testable import BerthDBus
+@testable import BerthSystemd
 
 extension SerializedTests {
     /// Start+stop of one unit over D-Bus against `systemctl --user start/stop` on the same manager.

@@ -4,6 +4,7 @@ import Glibc
 import BerthSystem
 import Testing
 @testable import BerthDBus
+@testable import BerthSystemd
 
 extension SerializedTests {
     /// Records real systemd messages into Fixtures/ when BERTH_DBUS_CAPTURE=1. Run once by hand;

@@ -1,5 +1,6 @@
 import Testing
 @testable import BerthDBus
+@testable import BerthSystemd
 
 /// Messages captured from a real systemd 252 private manager (FixtureCaptureTests): each must decode,
 /// mean what systemd meant, and encode back to exactly the bytes systemd sent.

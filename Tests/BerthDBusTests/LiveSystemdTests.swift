@@ -4,6 +4,7 @@ import Glibc
 import BerthSystem
 import Testing
 @testable import BerthDBus
+@testable import BerthSystemd
 
 extension SerializedTests {
     @Suite struct Systemd {

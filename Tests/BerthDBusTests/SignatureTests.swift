@@ -1,5 +1,6 @@
 import Testing
 @testable import BerthDBus
+@testable import BerthSystemd
 
 @Suite struct SignatureTests {
     @Test(arguments: ["", "y", "a{sv}", "(ssssssouso)", "a(ssssssouso)", "aay", "a{sa{sv}}", "(ua(yv))", "hgbnqixtdov"])

@@ -1,5 +1,6 @@
 import Testing
 @testable import BerthDBus
+@testable import BerthSystemd
 
 /// `SystemdSignal`, the one reading of the signals the node's mirrors follow: systemd's own captured
 /// messages decode to what they mean, and lookalikes from elsewhere are not taken for them.

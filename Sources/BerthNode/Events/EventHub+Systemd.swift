@@ -1,5 +1,6 @@
 import BerthCore
 import BerthDBus
+import BerthSystemd
 
 extension EventHub {
     /// A subscribed D-Bus connection to systemd and its signals, in the order systemd sent them.

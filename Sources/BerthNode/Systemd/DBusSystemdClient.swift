@@ -1,4 +1,5 @@
 import BerthDBus
+import BerthSystemd
 
 /// `SystemdClient` over D-Bus on the manager's private socket (`ServiceManagerHandle.privateSocket`):
 /// no process per call, one connection shared by every caller, calls pipelined on it.

@@ -1,4 +1,5 @@
 import BerthDBus
+import BerthSystemd
 
 /// The one connection a `DBusSystemdClient` shares among its callers: opened on first use, by one
 /// caller while the others wait for it, and replaced after it drops. Each connection has a

@@ -1,4 +1,5 @@
 import BerthDBus
+import BerthSystemd
 import BerthSystem
 
 /// The states of the units whose names match `prefix*suffix` (`ctr-*.service`), kept current from

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import BerthDBus
+import BerthSystemd
 import BerthSystem
 import Testing
 @testable import BerthNode

@@ -1,3 +1,5 @@
+import BerthDBus
+
 /// A job that finished: the `JobRemoved(u id, o job, s unit, s result)` signal.
 public struct SystemdJobRemoved: Hashable, Sendable, Codable {
     public var id: UInt32

@@ -1,3 +1,5 @@
+import BerthDBus
+
 /// One change LinkUnitFiles (or EnableUnitFiles) made: `symlink` or `unlink`, the link, its target.
 public struct SystemdUnitFileChange: Hashable, Sendable, Codable {
     public var type: String

@@ -1,3 +1,4 @@
+import BerthDBus
 import BerthSystem
 
 extension SystemdManagerBus {

@@ -1,3 +1,5 @@
+import BerthDBus
+
 /// A `PropertiesChanged` signal from a unit object.
 public struct SystemdUnitStateChange: Hashable, Sendable {
     /// The unit's object path.

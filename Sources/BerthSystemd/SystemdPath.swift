@@ -1,3 +1,5 @@
+import BerthDBus
+
 /// systemd's object paths: units live at `/org/freedesktop/systemd1/unit/<escaped name>`, where every
 /// byte outside `[A-Za-z0-9]` becomes `_` and two lower-case hex digits.
 public enum SystemdPath {

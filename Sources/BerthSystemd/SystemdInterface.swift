@@ -1,3 +1,5 @@
+import BerthDBus
+
 /// systemd's D-Bus names, spelled here once: the node's systemd client, its state cache and the
 /// event hub all say `SystemdInterface.unit`, never the string.
 public enum SystemdInterface {

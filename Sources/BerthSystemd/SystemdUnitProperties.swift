@@ -1,3 +1,5 @@
+import BerthDBus
+
 /// The state of a unit as `GetAll` reports it on `org.freedesktop.systemd1.Unit` (and, for a service,
 /// `org.freedesktop.systemd1.Service`).
 public struct SystemdUnitProperties: Hashable, Sendable, Codable {

@@ -1,3 +1,5 @@
+import BerthDBus
+
 /// One of systemd's signals that a mirror of unit states follows, decoded: the one reading of
 /// those message bodies (the node's state cache and event hub switch on this, not on members).
 public enum SystemdSignal: Sendable {

@@ -1,3 +1,5 @@
+import BerthDBus
+
 /// A typed client of systemd's manager API (`org.freedesktop.systemd1.Manager`) over a `DBusConnection`,
 /// normally the manager's private peer-to-peer socket.
 public struct SystemdManagerBus: Sendable {

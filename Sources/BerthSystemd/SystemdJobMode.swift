@@ -1,3 +1,5 @@
+import BerthDBus
+
 /// How systemd queues a job against others for the same unit (the `mode` argument of StartUnit).
 public enum SystemdJobMode: String, Hashable, Sendable, Codable, CaseIterable {
     case replace

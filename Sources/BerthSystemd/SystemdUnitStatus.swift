@@ -1,3 +1,5 @@
+import BerthDBus
+
 /// One row of `ListUnitsByPatterns` (`a(ssssssouso)`).
 public struct SystemdUnitStatus: Hashable, Sendable, Codable {
     public var name: String
