@@ -46,20 +46,24 @@ struct UnitStateCacheTests {
     }
 
     /// How many signals the client's connection receives during `duration`.
-    static func signalCount(on client: DBusSystemdClient, during duration: Duration) async throws -> Int {
+    /// The signals the connection delivers during `duration`, each as `member object-path first-string`
+    /// (what a failure message shows, so a loop names the units it goes round).
+    static func signals(on client: DBusSystemdClient, during duration: Duration) async throws -> [String] {
         let signals = try await client.bus().connection.messages(matching: DBusMatchRule(type: .signal))
-        return await withTaskGroup(of: Int?.self) { group in
+        return await withTaskGroup(of: [String]?.self) { group in
             group.addTask {
-                var count = 0
-                for await _ in signals { count += 1 }
-                return count
+                var seen: [String] = []
+                for await message in signals {
+                    seen.append("\(message.member ?? "?") \(message.path ?? "?") \(message.body.first?.stringValue ?? "")")
+                }
+                return seen
             }
             group.addTask { try? await Task.sleep(for: duration); return nil }
             _ = await group.next()
             group.cancelAll()
-            var counted = 0
-            while let next = await group.next() { counted = max(counted, next ?? 0) }
-            return counted
+            var seen: [String] = []
+            while let next = await group.next() { if let next, next.count > seen.count { seen = next } }
+            return seen
         }
     }
 
@@ -113,11 +117,13 @@ struct UnitStateCacheTests {
             // A loop never goes quiet; systemd unloading the unused unit once (late on a busy machine)
             // is a few signals and then silence.
             var counts: [Int] = []
+            var last: [String] = []
             for _ in 0..<6 {
-                counts.append(try await Self.signalCount(on: client, during: .seconds(1)))
+                last = try await Self.signals(on: client, during: .seconds(1))
+                counts.append(last.count)
                 if counts.last == 0 { break }
             }
-            #expect(counts.last == 0, "signals per second with nothing happening: \(counts)")
+            #expect(counts.last == 0, "signals per second with nothing happening: \(counts); the last second's: \(last.prefix(20))")
 
             // Re-executed manager: the connection drops, the next call reconnects and re-snapshots.
             #expect(try await Manager.systemctl(manager, ["start", "berth-uc-a.service"]).succeeded)
