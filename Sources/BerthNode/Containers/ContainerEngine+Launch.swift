@@ -33,10 +33,19 @@ extension ContainerEngine {
         // A socket-activated container starts on its first connection; its sockets are what started.
         guard let record = records[id], record.backendPorts == nil else { return }
         if !(try spec(for: record).reportsReadiness) { try await awaitRunning(id) }
+        // One property on the way that succeeds; systemd's account of a failure only when it failed.
         let unit = ContainerUnitNames.service(id)
+        if ContainerEngine.upStates.contains(try await activeState(unit) ?? "") { return }
         let props = try await settledProperties(unit)
         if !ContainerEngine.upStates.contains(props["ActiveState"] ?? "") {
             throw linkFailureReason(id).map { linkFailed(id, what, $0) } ?? unitFailure(id, unit: unit, props, what)
+        }
+    }
+
+    /// The unit's `ActiveState`, as systemd reports it now.
+    func activeState(_ unit: String) async throws -> String? {
+        do { return try await systemd.show([unit], properties: ["ActiveState"])[unit]?["ActiveState"] } catch {
+            throw ContainerEngine.systemdFailed(error, "show \(unit)")
         }
     }
 
@@ -64,11 +73,7 @@ extension ContainerEngine {
         let lookup = processLookup
         let deadline = ContinuousClock.now + configuration.startTimeout
         while ContinuousClock.now < deadline {
-            let state: String?
-            do { state = try await systemd.show([unit], properties: ["ActiveState"])[unit]?["ActiveState"] } catch {
-                throw ContainerEngine.systemdFailed(error, "show \(unit)")
-            }
-            guard let state, ContainerEngine.upStates.contains(state) else { return }
+            guard let state = try await activeState(unit), ContainerEngine.upStates.contains(state) else { return }
             if (try? await lookup.pid(ofContainer: name)) != nil {
                 // Running now; a command that fails at once ends well within this.
                 try await Task.sleep(for: configuration.startSettle)
