@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 @testable import BerthSystem
 
@@ -29,7 +28,7 @@ extension SystemTests {
         /// A body that never ends on its own: the caller's error is thrown, and the body saw its
         /// cancellation (the race returns only once both sides ended).
         @Test func aBodyOutlastingTheDeadlineIsCancelledAndTheCallersErrorThrown() async {
-            let cancelled = Mutex(false)
+            let cancelled = Lock(false)
             await #expect(throws: Late()) {
                 try await withTimeout(.milliseconds(20), orThrow: { Late() }) { () async throws -> Int in
                     do { try await Task.sleep(for: .seconds(3600)) } catch { cancelled.withLock { $0 = true } }

@@ -43,8 +43,8 @@ import BerthSystem
         #expect(removed == 0 && journal.count == 2)
         #expect(FileSystem.exists(try layout.requestRecord(forRequestId: "abc")))
         #expect(!FileSystem.exists(layout.requestsDir + "/616263.json"))
-        // Eight days later both are past the age bound; the newest is kept all the same.
-        let (later, expired) = try RequestJournal.load(layout, now: now + 8 * 24 * 3600)
+        // A day past the age bound both are too old; the newest is kept all the same.
+        let (later, expired) = try RequestJournal.load(layout, now: now + RequestJournal.maxAgeSeconds + 86_400)
         #expect(expired == 1 && later.count == 1)
         #expect(try FileSystem.list(layout.requestsDir).count == 1)
     }
