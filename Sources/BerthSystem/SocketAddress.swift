@@ -97,7 +97,6 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible, Codable 
         }
     }
 
-    /// `/run/berth.sock`, `127.0.0.1:80`, `[::1]:80`: the same text `init(parsing:)` reads.
     /// The IP address without the port (nil for a Unix address): what names a TCP peer's host.
     public var host: String? {
         switch self {
@@ -107,6 +106,7 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible, Codable 
         }
     }
 
+    /// `/run/berth.sock`, `127.0.0.1:80`, `[::1]:80`: the same text `init(parsing:)` reads.
     public var description: String {
         switch self {
         case .unix(let path): path

@@ -104,8 +104,8 @@ public struct InstallCommand: BerthCommand {
         try arguments.validate()
         // The node's own rule, so nothing it would refuse is sent.
         do { try ImageReference.validate(params.image) } catch { throw UsageError(error.description) }
-        if let requestId = params.requestId, !(1...128).contains(requestId.unicodeScalars.count) {  // code points, as the schema counts
-            throw UsageError("--request-id must be 1 to 128 characters")
+        if let requestId = params.requestId, !(1...ContractLimits.requestIdCharacters).contains(requestId.schemaLength) {
+            throw UsageError("--request-id must be 1 to \(ContractLimits.requestIdCharacters) characters")
         }
         if let slice = params.slice, slice.isEmpty { throw UsageError("--slice must not be empty") }
     }

@@ -28,7 +28,7 @@ extension EnvironmentVariable {
         if !EnvironmentVariable.isValidName(name) {
             throw EnvironmentError(reason: "invalid name \(String(reflecting: name)): names are [A-Za-z_][A-Za-z0-9_]*")
         }
-        if value.unicodeScalars.count > EnvironmentVariable.maxValueCharacters {
+        if value.schemaLength > EnvironmentVariable.maxValueCharacters {
             throw EnvironmentError(reason: "the value of \(name) is longer than \(EnvironmentVariable.maxValueCharacters) characters")
         }
         if value.utf8.contains(0) {

@@ -22,7 +22,7 @@ extension Layout {
             throw LayoutError(path: String(requestId.unicodeScalars.prefix(32)) + "...",
                               reason: "a request id may be at most \(Layout.maxRequestIdCharacters) characters, not \(count)")
         }
-        return "\(requestsDir)/\(Layout.hex(SHA256.hash(requestId.utf8))).json"
+        return "\(requestsDir)/\(Hex.encode(SHA256.hash(requestId.utf8))).json"
     }
 
     /// Whether `name` is a request record's file name (what `requestRecord(forRequestId:)` makes).
@@ -30,14 +30,6 @@ extension Layout {
         let bytes = Array(name.utf8)
         return bytes.count == 64 + 5 && name.hasSuffix(".json")
             && bytes.prefix(64).allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.count * 2)
-        for b in bytes { text.append(digits[Int(b >> 4)]); text.append(digits[Int(b & 15)]) }
-        return String(decoding: text, as: UTF8.self)
     }
 
     /// Marks the container "start on boot" (or clears the mark), like `systemctl enable` would, by a

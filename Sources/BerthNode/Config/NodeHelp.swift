@@ -30,7 +30,7 @@ public enum NodeHelp {
                                   --max-connections, 768); must be less, so the Unix socket always
                                   keeps slots no TCP peer can take
       --max-unauthenticated N     TCP connections that have not authenticated yet (default 64); once
-                                  authenticated a connection counts only against the two above
+                                  authenticated a connection counts only against the three others
       --max-connections-per-address N
                                   TCP connections from one peer address, authenticated or not
                                   (default 32)

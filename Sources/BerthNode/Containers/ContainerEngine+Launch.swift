@@ -32,7 +32,8 @@ extension ContainerEngine {
         }
         // A socket-activated container starts on its first connection; its sockets are what started.
         guard let record = records[id], record.backendPorts == nil else { return }
-        if !(try spec(for: record).reportsReadiness) { try await awaitRunning(id) }
+        // Past the guard the shape is `.simple`: only podman's notify shape reports readiness.
+        if configuration.runtime.runtime != .podman { try await awaitRunning(id) }
         // One property on the way that succeeds; systemd's account of a failure only when it failed.
         let unit = ContainerUnitNames.service(id)
         if ContainerEngine.upStates.contains(try await activeState(unit) ?? "") { return }

@@ -81,22 +81,11 @@ extension ContainerEngine {
             do { try await systemd.stop(unit, wait: wait) } catch { throw ContainerEngine.systemdFailed(error, "stopping \(unit)") }
             return
         }
-        let stopped = try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                do { try await systemd.stop(unit, wait: true) } catch { throw ContainerEngine.systemdFailed(error, "stopping \(unit)") }
-                return true
-            }
-            group.addTask {
-                try await Task.sleep(until: deadline)
-                return false
-            }
-            let first = try await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-        if !stopped {
-            throw RPCError(.timeout, "\(unit) did not stop within timeoutSeconds; systemd goes on stopping it",
-                           details: ["unit": .string(unit)])
+        try await withTimeout(deadline - .now, orThrow: {
+            RPCError(.timeout, "\(unit) did not stop within timeoutSeconds; systemd goes on stopping it",
+                     details: ["unit": .string(unit)])
+        }) {
+            do { try await systemd.stop(unit, wait: true) } catch { throw ContainerEngine.systemdFailed(error, "stopping \(unit)") }
         }
     }
 

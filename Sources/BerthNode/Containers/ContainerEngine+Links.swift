@@ -191,11 +191,7 @@ extension ContainerEngine {
     /// The PID of the container's first process when its unit is running; nil when it is not.
     func runningPID(_ id: Identifier) async throws -> Int32? {
         let unit = ContainerUnitNames.service(id)
-        let state: String?
-        do { state = try await systemd.show([unit], properties: ["ActiveState"])[unit]?["ActiveState"] } catch {
-            throw ContainerEngine.systemdFailed(error, "show \(unit)")
-        }
-        guard let state, ["active", "activating", "reloading"].contains(state) else { return nil }
+        guard let state = try await activeState(unit), ContainerEngine.upStates.contains(state) else { return nil }
         do { return try await processLookup.pid(ofContainer: ContainerUnitNames.containerName(id)) } catch {
             if (error as LinkError).kind == .noProcess { return nil }
             throw ContainerEngine.linkFailure(error)

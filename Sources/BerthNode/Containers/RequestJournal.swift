@@ -1,4 +1,5 @@
 import BerthCore
+import BerthProtocol
 import BerthSystem
 
 /// Which request records (`<stateDir>/requests/<sha256(requestId)>.json`) are kept, oldest first,
@@ -75,25 +76,9 @@ struct RequestJournal: Sendable {
 
     /// The hashed name of a record named `hex(requestId).json`; nil when `name` is not one.
     private static func legacyName(_ name: String, _ layout: Layout) -> String? {
-        let hex = Array(name.utf8.dropLast(5))
-        guard !hex.isEmpty, hex.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        var index = 0
-        while index < hex.count {
-            guard let high = nibble(hex[index]), let low = nibble(hex[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        guard let id = String(validating: bytes, as: UTF8.self),
+        guard let bytes = Hex.decode(String(name.dropLast(5))), !bytes.isEmpty,
+              let id = String(validating: bytes, as: UTF8.self),
               let path = try? layout.requestRecord(forRequestId: id) else { return nil }
         return FileSystem.baseName(of: path)
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: c - 0x30
-        case 0x61...0x66: c - 0x61 + 10
-        default: nil
-        }
     }
 }
