@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthSystem
 
 /// The client side of the SASL handshake that opens every D-Bus connection, with the EXTERNAL
@@ -11,7 +8,7 @@ enum DBusAuthentication {
     static let maximumLineLength = 16 * 1024
 
     /// The first bytes a client sends: the credentials NUL byte and `AUTH EXTERNAL <hex(uid)>`.
-    static func authCommand(uid: uid_t) -> [UInt8] {
+    static func authCommand(uid: UInt32) -> [UInt8] {
         let hex = Array(String(uid).utf8).map { byte -> String in
             let digits = Array("0123456789abcdef".utf8)
             return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
@@ -25,7 +22,7 @@ enum DBusAuthentication {
     /// first call answered only when the next one was sent). Pipelined, our first message always
     /// arrives after the server has finished the handshake.
     /// Returns the server's GUID and any bytes read past the OK line (there should be none).
-    static func authenticate(_ connection: Connection, uid: uid_t = getuid()) async throws -> (guid: String, leftover: [UInt8]) {
+    static func authenticate(_ connection: Connection, uid: UInt32 = Processes.currentUserID) async throws -> (guid: String, leftover: [UInt8]) {
         try await connection.write(authCommand(uid: uid) + Array("BEGIN\r\n".utf8))
         var buffer: [UInt8] = []
         while true {

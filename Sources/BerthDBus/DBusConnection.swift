@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthSystem
 
 /// A D-Bus connection over a Unix socket: method calls matched to replies by serial, signals as

@@ -61,9 +61,8 @@ public enum FileSystem {
     /// A regular file's size in bytes and last modification (seconds since 1970, UTC); nil when
     /// there is no such file.
     public static func sizeAndModification(_ path: String) -> (size: Int64, modified: Int64)? {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return nil }
-        return (Int64(st.st_size), Int64(st.st_mtim.tv_sec))
+        guard let info = try? info(path, followingLinks: false) else { return nil }
+        return (info.size, info.modified)
     }
 
     /// fsyncs a file's data and metadata; false (nothing done) if it does not exist.
@@ -114,10 +113,23 @@ public enum FileSystem {
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
             for name in try list(path) { try removeTree("\(path)/\(name)") }
-            if rmdir(path) != 0 && errno != ENOENT { throw SystemError("rmdir", path: path) }
+            try removeDirectory(path)
         } else {
             try remove(path)
         }
+    }
+
+    /// Removes an empty directory (a cgroup's, whose control files need no removing); a missing one
+    /// is not an error. The corresponding C function is `rmdir`.
+    public static func removeDirectory(_ path: String) throws {
+        if rmdir(path) != 0 && errno != ENOENT { throw SystemError("rmdir", path: path) }
+    }
+
+    /// Writes `bytes` into an existing file without creating, truncating or replacing it: a kernel
+    /// control file such as a cgroup's `cgroup.procs`, where the write itself is the request.
+    public static func writeControl(_ bytes: [UInt8], to path: String) throws {
+        let fd = try FileDescriptor.open(path, O_WRONLY)
+        try fd.closeAfter { try fd.writeAll(bytes) }
     }
 
     /// Names in a directory, without "." and "..".

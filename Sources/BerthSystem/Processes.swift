@@ -2,10 +2,32 @@
 import Glibc
 #endif
 
-/// Process ids, for files named after the process that wrote them.
+/// This process and others by id: who we are, whether another process lives, signalling it, exiting.
 public enum Processes {
-    /// This process's id.
+    /// This process's id. The corresponding C function is `getpid`.
     public static var currentID: Int32 { getpid() }
+
+    /// The real user id this process runs as. The corresponding C function is `getuid`.
+    public static var currentUserID: UInt32 { getuid() }
+
+    /// The value of environment variable `name`, or nil when it is not set.
+    /// The corresponding C function is `getenv`.
+    public static func environmentVariable(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
+    /// Sends `signal` to process `pid`; false when it is not delivered (no such process, or not
+    /// ours to signal). The corresponding C function is `kill`.
+    @discardableResult
+    public static func send(_ signal: Signal, to pid: Int32) -> Bool {
+        kill(pid, signal.rawValue) == 0
+    }
+
+    /// Ends this process with `status`, flushing C's standard streams. The corresponding C function
+    /// is `exit`.
+    public static func exit(_ status: Int32) -> Never {
+        Glibc.exit(status)
+    }
 
     /// Whether a process with id `pid` exists: `kill(pid, 0)` succeeds, or is refused for
     /// permission (which also means the process is there).

@@ -13,6 +13,8 @@ public struct Signal: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let user1 = Signal(rawValue: SIGUSR1)
     public static let user2 = Signal(rawValue: SIGUSR2)
     public static let kill = Signal(rawValue: SIGKILL)
+    /// SIGCONT: a stopped process runs again (and can then act on a SIGTERM it was sent).
+    public static let resume = Signal(rawValue: SIGCONT)
 
     public var description: String {
         switch rawValue {
@@ -22,6 +24,7 @@ public struct Signal: RawRepresentable, Hashable, Sendable, CustomStringConverti
         case SIGUSR1: "SIGUSR1"
         case SIGUSR2: "SIGUSR2"
         case SIGKILL: "SIGKILL"
+        case SIGCONT: "SIGCONT"
         default: "signal \(rawValue)"
         }
     }

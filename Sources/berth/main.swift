@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthClient
 import BerthSystem
 
@@ -8,4 +5,4 @@ import BerthSystem
 // main (BerthCLI.main reports every failure and returns an exit status).
 let context = CommandContext(environment: ProcessRequest.inheritedEnvironment, output: .standard)
 let status = await BerthCLI.main(Array(CommandLine.arguments.dropFirst()), context: context)
-exit(status.rawValue)
+Processes.exit(status.rawValue)

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthCore
 import BerthNode
 import BerthProtocol
@@ -17,16 +14,16 @@ do {
     }
 } catch {
     try? FileDescriptor.standardError.writeAll(Array("berthd: \(error.message)\n\(NodeConfiguration.usage)\n".utf8))
-    exit(64)
+    Processes.exit(64)
 }
 
 switch command {
 case .help:
     print(NodeHelp.text)
-    exit(0)
+    Processes.exit(0)
 case .version:
     print("berthd \(NodeDescription.version) (protocol \(ProtocolVersion.supported.lowerBound)...\(ProtocolVersion.supported.upperBound))")
-    exit(0)
+    Processes.exit(0)
 case .linksApply(let command):
     // A container unit's ExecStartPost=: its failure fails the start, and says why in the journal.
     do {
@@ -38,10 +35,10 @@ case .linksApply(let command):
         }
         try? FileSystem.remove(errorFile)
         print("berthd links-apply: \(command.container): \(applied.count) link(s) applied")
-        exit(0)
+        Processes.exit(0)
     } catch {
         try? FileDescriptor.standardError.writeAll(Array("berthd links-apply: \(command.container): \(error)\n".utf8))
-        exit(1)
+        Processes.exit(1)
     }
 case .run(let configuration):
     let logger = Logger.fromEnvironment(minimumLevel: configuration.logLevel)
@@ -61,7 +58,7 @@ case .run(let configuration):
         guard try FileLock.holdUntilExit(path: nodeLock) else {
             logger.error("already_running", ["lock": nodeLock,
                                              "error": "another berthd runs on this run directory (it holds the lock)"])
-            exit(1)
+            Processes.exit(1)
         }
         let environment = ProcessRequest.inheritedEnvironment
         let containersConf = environment["CONTAINERS_CONF"]
@@ -132,7 +129,7 @@ case .run(let configuration):
         if engineConfiguration.linkApplier != nil { info.capabilities += [Capability.links, Capability.ipv6Links] }
         info.capabilities += [Capability.events, Capability.idempotentRequests]
         let server = try NodeServer(configuration: configuration, methods: methods, info: info, logger: logger)
-        logger.info("starting", ["version": NodeDescription.version, "pid": getpid(),
+        logger.info("starting", ["version": NodeDescription.version, "pid": Processes.currentID,
                                  "config": configuration.configFile ?? "none"])
         let firstFeed = feed
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -141,14 +138,14 @@ case .run(let configuration):
             group.cancelAll()
         }
         await embedded?.stop()
-        exit(0)
+        Processes.exit(0)
     } catch let error as ConfigurationError {
         logger.error("bad_configuration", ["error": error.message])
         await embedded?.stop()
-        exit(64)
+        Processes.exit(64)
     } catch {
         logger.error("failed", ["error": "\(error)"])
         await embedded?.stop()
-        exit(1)
+        Processes.exit(1)
     }
 }

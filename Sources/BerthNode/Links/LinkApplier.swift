@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthCore
 import BerthSystem
 
@@ -133,9 +130,6 @@ public struct LinkApplier: Sendable {
 
     /// `net:[inode]` of a namespace link.
     static func namespace(of path: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: 128)
-        let n = readlink(path, &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        FileSystem.linkTarget(path).flatMap { $0.isEmpty ? nil : $0 }
     }
 }

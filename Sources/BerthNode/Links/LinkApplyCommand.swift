@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthCore
 import BerthProtocol
 import BerthSystem
@@ -85,10 +82,7 @@ public struct LinkApplyCommand: Hashable, Sendable {
     /// This process's executable (`/proc/self/exe`), when its path can be a unit's executable
     /// (absolute, of `[A-Za-z0-9_+:,./-]`; a replaced binary reads `... (deleted)` and is refused).
     public static func currentExecutable() -> String? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        let path = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let path = FileSystem.linkTarget("/proc/self/exe") else { return nil }
         let safe = path.hasPrefix("/") && path.utf8.allSatisfy {
             ($0 >= 0x30 && $0 <= 0x39) || (($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A) || "_+:,./-".utf8.contains($0)
         }

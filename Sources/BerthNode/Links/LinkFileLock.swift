@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthSystem
 
 /// Serialises, across processes, the node's live changes of a container's links and the links hook
@@ -18,18 +15,17 @@ enum LinkFileLock {
     /// the descriptor to release it.
     static func acquire(linksFile: String, timeout: Duration = .seconds(60)) async throws(LinkError) -> FileDescriptor {
         let path = LinkFileLock.path(forLinksFile: linksFile)
-        let fd: FileDescriptor
-        do { fd = try FileDescriptor.open(path, O_RDWR | O_CREAT, mode: 0o600) } catch {
-            throw LinkError(.toolFailed, "cannot open the links lock \(path): \(error)")
-        }
         let deadline = ContinuousClock.now + timeout
-        while flock(fd.rawValue, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR, ContinuousClock.now < deadline else {
-                fd.close()
+        while true {
+            let fd: FileDescriptor?
+            do { fd = try FileLock.tryLock(path: path) } catch {
+                throw LinkError(.toolFailed, "cannot open the links lock \(path): \(error)")
+            }
+            if let fd { return fd }
+            guard ContinuousClock.now < deadline else {
                 throw LinkError(.toolFailed, "cannot lock \(path) (another apply of this container's links holds it)")
             }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        return fd
     }
 }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthSystem
 
 /// One line per event: `LEVEL event key=value ...`. Under systemd (JOURNAL_STREAM or INVOCATION_ID set)
@@ -20,7 +17,7 @@ public struct Logger: Sendable {
 
     /// A logger writing to standard error, detecting systemd from the environment.
     public static func fromEnvironment(minimumLevel: LogLevel) -> Logger {
-        let systemd = getenv("JOURNAL_STREAM") != nil || getenv("INVOCATION_ID") != nil
+        let systemd = Processes.environmentVariable("JOURNAL_STREAM") != nil || Processes.environmentVariable("INVOCATION_ID") != nil
         return Logger(minimumLevel: minimumLevel, underSystemd: systemd)
     }
 
@@ -77,15 +74,5 @@ public struct Logger: Sendable {
         return out
     }
 
-    static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var t = time_t(now.tv_sec)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let millis = Int(now.tv_nsec / 1_000_000)
-        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
-    }
+    static func timestamp() -> String { WallTime.now.utcText }
 }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthSystem
 
 /// A node killed outright (`kill -9`, a crash) leaves its embedded manager running, with its
@@ -15,7 +12,7 @@ extension EmbeddedManager {
         /// No record, or a manager that was stopped cleanly.
         case none
         /// Its manager answered and runs on, with its units: this node now owns it.
-        case adopted(pid: pid_t)
+        case adopted(pid: Int32)
         /// It was there but could not be adopted (`reason`); it was stopped and its cgroup removed.
         case stopped(reason: String)
 
@@ -46,7 +43,7 @@ extension EmbeddedManager {
     }
 
     /// The manager recorded in `directory`, if anything of it is left: with a nil reason when a live
-    /// process proves to be that manager (`isManager`) and was started as this node would start it,
+    /// process proves to be that manager (`managerEnvironment`) and was started as this node would start it,
     /// else with why it cannot be adopted (`pid` is 0 when no process is that manager: then only
     /// the cgroup's processes and directories remain to be cleared).
     static func leftover(directory: String, containersConf: String?) -> (EmbeddedManager, String?)? {
@@ -59,15 +56,17 @@ extension EmbeddedManager {
         let hierarchies = (try? cgroupHierarchies()) ?? []
         let probe = EmbeddedManager(directory: directory, cgroup: cgroup, pid: 0)
         let recordedPID = (try? FileSystem.readIfExists(pidFile(directory), limit: 64))
-            .flatMap { $0 }.flatMap { pid_t(String(decoding: $0, as: UTF8.self).split(separator: "\n").first ?? "") }
+            .flatMap { $0 }.flatMap { Int32(String(decoding: $0, as: UTF8.self).split(separator: "\n").first ?? "") }
         // The pid file first; then the cgroup, which still holds the manager when the node died
         // before writing the pid, or when the pid file is stale.
         let candidates = [recordedPID].compactMap { $0 } + probe.processesInCgroup(hierarchies).sorted()
-        if let pid = candidates.first(where: { probe.isManager($0) }) {
+        // One read of each candidate's environment serves both checks (that it is the manager, and
+        // how it was started).
+        if let (pid, environment) = candidates.lazy.compactMap({ pid in probe.managerEnvironment(pid).map { (pid, $0) } }).first {
             let found = EmbeddedManager(directory: directory, cgroup: cgroup, pid: pid)
             // Its units inherit its environment: a manager started with other settings is replaced.
             let wanted = "CONTAINERS_CONF=\(containersConf ?? "")"
-            guard found.environment(pid).contains(wanted) else {
+            guard environment.contains(wanted) else {
                 return (found, "manager pid \(pid) was started without \(wanted)")
             }
             return (found, nil)
@@ -76,20 +75,17 @@ extension EmbeddedManager {
         return (probe, "no process in its cgroup \(cgroup) is that manager (pid file: \(recordedPID.map(String.init) ?? "none"))")
     }
 
-    /// Whether `pid` is this manager and no other process (its pid may have been reused): alive,
+    /// The environment `pid` was started with (the `NAME=value` strings of `/proc/PID/environ`)
+    /// when it is this manager and no other process (its pid may have been reused): alive,
     /// `systemd`, in this manager's own cgroup, in a mount namespace other than ours (it runs under
-    /// `unshare`), with this directory's `XDG_RUNTIME_DIR`.
-    func isManager(_ pid: pid_t) -> Bool {
+    /// `unshare`), with this directory's `XDG_RUNTIME_DIR`; nil when it is not.
+    func managerEnvironment(_ pid: Int32) -> Set<String>? {
         guard isInOwnCgroup(pid),
               let comm = try? FileSystem.read("/proc/\(pid)/comm", limit: 64), comm == Array("systemd\n".utf8),
               let namespace = FileSystem.linkTarget("/proc/\(pid)/ns/mnt"),
-              namespace != FileSystem.linkTarget("/proc/self/ns/mnt") else { return false }
-        return environment(pid).contains("XDG_RUNTIME_DIR=\(directory)/xdg")
-    }
-
-    /// The `NAME=value` strings of `/proc/PID/environ`: the environment the process was started with.
-    func environment(_ pid: pid_t) -> Set<String> {
-        guard let environ = try? FileSystem.read("/proc/\(pid)/environ", limit: 1 << 20) else { return [] }
-        return Set(environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
+              namespace != FileSystem.linkTarget("/proc/self/ns/mnt"),
+              let environ = try? FileSystem.read("/proc/\(pid)/environ", limit: 1 << 20) else { return nil }
+        let environment = Set(environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
+        return environment.contains("XDG_RUNTIME_DIR=\(directory)/xdg") ? environment : nil
     }
 }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthSystem
 
 /// A private systemd manager (`systemd --user`, isolated) that berthd starts, owns and stops, for
@@ -25,7 +22,7 @@ import BerthSystem
 public final class EmbeddedManager: Sendable {
     public let directory: String
     public let cgroup: String
-    public let pid: pid_t
+    public let pid: Int32
 
     /// The handle clients use to talk to this manager.
     public var handle: ServiceManagerHandle { EmbeddedManager.handle(directory: directory) }
@@ -44,7 +41,7 @@ public final class EmbeddedManager: Sendable {
 
     public static let rootTarget = "berth-root.target"
 
-    init(directory: String, cgroup: String, pid: pid_t) {
+    init(directory: String, cgroup: String, pid: Int32) {
         self.directory = directory
         self.cgroup = cgroup
         self.pid = pid
@@ -61,7 +58,7 @@ public final class EmbeddedManager: Sendable {
         try FileSystem.writeAtomically(Array("[Unit]\nDescription=Berth private manager root\nDefaultDependencies=no\n".utf8),
                                        to: "\(directory)/units/\(rootTarget)")
         try FileSystem.writeAtomically(Array(innerScript.utf8), to: "\(directory)/inner.sh", mode: 0o755)
-        let cgroup = "berth-mgr-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let cgroup = "berth-mgr-\(Processes.currentID)-\(UInt32.random(in: 0...UInt32.max))"
         // The records are written before what they name exists (the cgroup) or as soon as it is
         // known (the pid), each atomically: a node killed at any moment leaves its successor enough
         // to find the manager. The old pid goes first so the two files never name different managers.
@@ -72,7 +69,7 @@ public final class EmbeddedManager: Sendable {
 
         // /run/netns must be a shared mount before the manager's namespace copies it.
         if !FileSystem.exists("/run/netns") {
-            let name = "berth-prime-\(getpid())"
+            let name = "berth-prime-\(Processes.currentID)"
             _ = try await ProcessRunner.run(ProcessRequest("/sbin/ip", ["netns", "add", name], timeout: .seconds(10)))
             _ = try await ProcessRunner.run(ProcessRequest("/sbin/ip", ["netns", "del", name], timeout: .seconds(10)))
         }
@@ -81,7 +78,7 @@ public final class EmbeddedManager: Sendable {
             try FileSystem.createDirectory("\(h)/\(cgroup)")
             for file in ["cpuset.cpus", "cpuset.mems"] where FileSystem.exists("\(h)/\(file)") {
                 let value = try FileSystem.read("\(h)/\(file)", limit: 4096)
-                try writeControl("\(h)/\(cgroup)/\(file)", value)
+                try FileSystem.writeControl(value, to: "\(h)/\(cgroup)/\(file)")
             }
         }
         var env = ["PATH": ServiceManagerHandle.path]
@@ -89,7 +86,7 @@ public final class EmbeddedManager: Sendable {
         let launch = try await ProcessRunner.run(ProcessRequest(
             "/bin/bash", ["-c", launcherScript, "berth-manager", "\(directory)/inner.sh", directory, cgroup],
             environment: env, timeout: .seconds(10)))
-        guard launch.succeeded, let line = launch.stdoutText.split(separator: "\n").first, let pid = pid_t(line) else {
+        guard launch.succeeded, let line = launch.stdoutText.split(separator: "\n").first, let pid = Int32(line) else {
             removeCgroups(cgroup, hierarchies: hierarchies)
             throw ManagerError("could not launch the embedded manager: \(launch.status) \(launch.stderrText)")
         }
@@ -126,18 +123,18 @@ public final class EmbeddedManager: Sendable {
     /// still lives in the manager's cgroup (after a crash it may name another process by now); a
     /// SIGCONT follows the SIGTERM so a stopped manager wakes up to stop its units.
     public func stop(timeout: Duration = .seconds(10)) async {
-        if isInOwnCgroup(pid), kill(pid, SIGTERM) == 0 {
-            kill(pid, SIGCONT)
+        if isInOwnCgroup(pid), Processes.send(.terminate, to: pid) {
+            Processes.send(.resume, to: pid)
             let deadline = ContinuousClock.now + timeout
             while Processes.isRunning(pid), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-            if isInOwnCgroup(pid) { kill(pid, SIGKILL) }
+            if isInOwnCgroup(pid) { Processes.send(.kill, to: pid) }
         }
         let hierarchies = (try? EmbeddedManager.cgroupHierarchies()) ?? []
         // Everything in the cgroup is the manager's (the name is unique to it): killed by PID until
         // none is left, so the directories can go.
         let deadline = ContinuousClock.now + .seconds(5)
         while case let left = processesInCgroup(hierarchies), !left.isEmpty, ContinuousClock.now < deadline {
-            for p in left where p > 1 { kill(p, SIGKILL) }
+            for p in left where p > 1 { Processes.send(.kill, to: p) }
             try? await Task.sleep(for: .milliseconds(20))
         }
         EmbeddedManager.removeCgroups(cgroup, hierarchies: hierarchies)
@@ -145,22 +142,22 @@ public final class EmbeddedManager: Sendable {
 
     /// The live processes anywhere in the manager's cgroup trees (systemd moves itself and its units
     /// into child cgroups of its own).
-    func processesInCgroup(_ hierarchies: [String]) -> Set<pid_t> {
-        var found = Set<pid_t>()
+    func processesInCgroup(_ hierarchies: [String]) -> Set<Int32> {
+        var found = Set<Int32>()
         func walk(_ path: String) {
             if let text = try? FileSystem.read("\(path)/cgroup.procs", limit: 1 << 20) {
                 for line in String(decoding: text, as: UTF8.self).split(separator: "\n") {
-                    if let p = pid_t(line), Processes.isRunning(p) { found.insert(p) }
+                    if let p = Int32(line), Processes.isRunning(p) { found.insert(p) }
                 }
             }
-            for name in (try? FileSystem.list(path)) ?? [] where EmbeddedManager.isDirectory("\(path)/\(name)") { walk("\(path)/\(name)") }
+            for name in (try? FileSystem.list(path)) ?? [] where FileSystem.isDirectory("\(path)/\(name)") { walk("\(path)/\(name)") }
         }
         for h in hierarchies { walk("\(h)/\(cgroup)") }
         return found
     }
 
     /// Whether `pid` is a live process in this manager's cgroup, by `/proc/PID/cgroup`.
-    func isInOwnCgroup(_ pid: pid_t) -> Bool {
+    func isInOwnCgroup(_ pid: Int32) -> Bool {
         guard pid > 1, Processes.isRunning(pid), let text = try? FileSystem.read("/proc/\(pid)/cgroup", limit: 1 << 16) else { return false }
         return String(decoding: text, as: UTF8.self).split(separator: "\n").contains { line in
             let path = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).last ?? ""
@@ -178,11 +175,6 @@ public final class EmbeddedManager: Sendable {
         }
     }
 
-    static func isDirectory(_ path: String) -> Bool {
-        var st = stat()
-        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-    }
-
     static func cgroupHierarchies() throws -> [String] {
         try FileSystem.list("/sys/fs/cgroup").sorted().map { "/sys/fs/cgroup/\($0)" }
             .filter { FileSystem.exists("\($0)/cgroup.procs") }
@@ -195,13 +187,8 @@ public final class EmbeddedManager: Sendable {
     /// Cgroup directories are removed with rmdir, children first (their control files cannot be unlinked).
     static func removeCgroupTree(_ path: String) {
         guard let names = try? FileSystem.list(path) else { return }
-        for name in names where isDirectory("\(path)/\(name)") { removeCgroupTree("\(path)/\(name)") }
-        rmdir(path)
-    }
-
-    static func writeControl(_ path: String, _ bytes: [UInt8]) throws {
-        let fd = try FileDescriptor.open(path, O_WRONLY)
-        try fd.closeAfter { try fd.writeAll(bytes) }
+        for name in names where FileSystem.isDirectory("\(path)/\(name)") { removeCgroupTree("\(path)/\(name)") }
+        try? FileSystem.removeDirectory(path)
     }
 
     static func safePathByte(_ b: UInt8) -> Bool {

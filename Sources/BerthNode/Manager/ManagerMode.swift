@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthSystem
 
 /// Which systemd manager runs the node's containers.
@@ -16,7 +13,7 @@ public enum ManagerMode: String, Hashable, Sendable, Codable, CaseIterable {
     /// manager answers on `$XDG_RUNTIME_DIR/systemd/private`, else `embedded`.
     public static func detect(environment: [String: String] = ProcessRequest.inheritedEnvironment) -> ManagerMode {
         // sd_booted(): systemd creates this directory only when it is PID 1.
-        if getuid() == 0, FileSystem.exists("/run/systemd/system"), pid1IsSystemd() { return .system }
+        if Processes.currentUserID == 0, FileSystem.exists("/run/systemd/system"), pid1IsSystemd() { return .system }
         if let xdg = environment["XDG_RUNTIME_DIR"], !xdg.isEmpty, FileSystem.exists("\(xdg)/systemd/private") {
             return .user
         }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthProtocol
 import BerthSystem
 
@@ -45,7 +42,7 @@ public final class NodeServer: Sendable {
         table.merge(methods)
         self.methods = table
         self.secret = try configuration.secretFile.map { (path) throws(ConfigurationError) in try SecretFile.load(path) }
-        self.policy = PeerPolicy(ownUID: getuid(), groupID: try configuration.group.map { (g) throws(ConfigurationError) in try PeerPolicy.resolveGroup(g) })
+        self.policy = PeerPolicy(ownUID: Processes.currentUserID, groupID: try configuration.group.map { (g) throws(ConfigurationError) in try PeerPolicy.resolveGroup(g) })
         self.gracePeriod = gracePeriod
         (stopSignal, stopContinuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1))
     }

@@ -1,12 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthSystem
 
 /// Who may use the Unix socket: root, the node's own user, or a member of the configured group.
 struct PeerPolicy: Sendable {
-    let ownUID: uid_t
-    let groupID: gid_t?
+    let ownUID: UInt32
+    let groupID: UInt32?
 
     func allows(_ peer: PeerCredentials) -> Bool {
         if peer.userID == 0 || peer.userID == ownUID { return true }
@@ -15,21 +12,21 @@ struct PeerPolicy: Sendable {
     }
 
     /// The `Groups:` line of /proc/PID/status (empty when the process is gone).
-    static func supplementaryGroups(of pid: pid_t) -> [gid_t] {
+    static func supplementaryGroups(of pid: Int32) -> [UInt32] {
         guard let bytes = try? FileSystem.read("/proc/\(pid)/status", limit: 64 << 10) else { return [] }
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("Groups:") {
-            return line.dropFirst("Groups:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { gid_t($0) }
+            return line.dropFirst("Groups:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { UInt32($0) }
         }
         return []
     }
 
     /// A group name (from /etc/group) or number.
-    static func resolveGroup(_ name: String) throws(ConfigurationError) -> gid_t {
-        if let number = gid_t(name) { return number }
+    static func resolveGroup(_ name: String) throws(ConfigurationError) -> UInt32 {
+        if let number = UInt32(name) { return number }
         if let bytes = try? FileSystem.read("/etc/group", limit: 16 << 20) {
             for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
                 let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-                if fields.count >= 3, fields[0] == name, let gid = gid_t(fields[2]) { return gid }
+                if fields.count >= 3, fields[0] == name, let gid = UInt32(fields[2]) { return gid }
             }
         }
         throw ConfigurationError("--group \(name): no such group in /etc/group")

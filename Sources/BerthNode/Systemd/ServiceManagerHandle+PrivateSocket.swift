@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import BerthSystem
 
 extension ServiceManagerHandle {
     /// The manager's private peer-to-peer D-Bus socket: `$XDG_RUNTIME_DIR/systemd/private` of a user
@@ -8,6 +6,6 @@ extension ServiceManagerHandle {
     /// manager's own user may connect.
     public var privateSocket: String {
         guard userScope else { return "/run/systemd/private" }
-        return "\(environment["XDG_RUNTIME_DIR"] ?? "/run/user/\(getuid())")/systemd/private"
+        return "\(environment["XDG_RUNTIME_DIR"] ?? "/run/user/\(Processes.currentUserID)")/systemd/private"
     }
 }

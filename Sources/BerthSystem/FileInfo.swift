@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `stat` says about a file, in the few terms the node checks: its kind, permission bits,
+/// owner, size and last modification.
+public struct FileInfo: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable { case regular, directory, symbolicLink, other }
+
+    public var kind: Kind
+    /// The permission bits (`st_mode & 0o7777`).
+    public var permissions: UInt32
+    public var ownerID: UInt32
+    public var size: Int64
+    /// Seconds since 1970, UTC.
+    public var modified: Int64
+
+    init(_ st: stat) {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: kind = .regular
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symbolicLink
+        default: kind = .other
+        }
+        permissions = UInt32(st.st_mode & 0o7777)
+        ownerID = UInt32(st.st_uid)
+        size = Int64(st.st_size)
+        modified = Int64(st.st_mtim.tv_sec)
+    }
+}
+
+extension FileSystem {
+    /// The file at `path`; `followingLinks: false` describes a symbolic link itself.
+    /// The corresponding C functions are `stat` and `lstat`.
+    public static func info(_ path: String, followingLinks: Bool = true) throws -> FileInfo {
+        var st = stat()
+        guard (followingLinks ? stat(path, &st) : lstat(path, &st)) == 0 else {
+            throw SystemError(followingLinks ? "stat" : "lstat", path: path)
+        }
+        return FileInfo(st)
+    }
+
+    /// Whether `path` is a directory itself (not a symbolic link to one).
+    public static func isDirectory(_ path: String) -> Bool {
+        (try? info(path, followingLinks: false))?.kind == .directory
+    }
+}

@@ -1,0 +1,37 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A moment on the wall clock (`CLOCK_REALTIME`), for timestamps that leave the process: log lines,
+/// records, event times. Durations and deadlines use `ContinuousClock`, which never jumps.
+public struct WallTime: Hashable, Sendable {
+    /// Seconds since 1970, UTC.
+    public var seconds: Int64
+    public var nanoseconds: Int64
+
+    public init(seconds: Int64, nanoseconds: Int64 = 0) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+
+    /// Now. The corresponding C function is `clock_gettime`.
+    public static var now: WallTime {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return WallTime(seconds: Int64(ts.tv_sec), nanoseconds: Int64(ts.tv_nsec))
+    }
+
+    /// Milliseconds since 1970, UTC.
+    public var milliseconds: Int64 { seconds * 1000 + nanoseconds / 1_000_000 }
+
+    /// `2026-12-06T17:54:45.123Z`. The corresponding C function is `gmtime_r`.
+    public var utcText: String {
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let millis = Int(nanoseconds / 1_000_000)
+        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
+    }
+}
