@@ -19,4 +19,21 @@ import Testing
         let held = try await ProcessRunner.run(ProcessRequest("/usr/bin/flock", ["-n", path, "true"], timeout: .seconds(10)))
         #expect(!held.succeeded, "another process cannot take it either")
     }
+
+    /// The polling form: the descriptor holds the lock until it is closed; meanwhile another try
+    /// (another open file description, as another process has) gets nil at once.
+    @Test func tryLockHoldsUntilTheDescriptorCloses() async throws {
+        let dir = "/tmp/berth-lock-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileSystem.createDirectory(dir, mode: 0o700)
+        defer { try? FileSystem.removeTree(dir) }
+        let path = "\(dir)/links.lock"
+        let held = try #require(try FileLock.tryLock(path: path))
+        #expect(try FileLock.tryLock(path: path) == nil)
+        let other = try await ProcessRunner.run(ProcessRequest("/usr/bin/flock", ["-n", path, "true"], timeout: .seconds(10)))
+        #expect(!other.succeeded, "another process cannot take it either")
+        held.close()
+        let again = try #require(try FileLock.tryLock(path: path), "free once closed")
+        again.close()
+        #expect(throws: SystemError.self) { try FileLock.tryLock(path: "\(dir)/missing/dir/lock") }
+    }
 }
