@@ -12,8 +12,10 @@ struct DBusWriter {
         while bytes.count % alignment != 0 { bytes.append(0) }
     }
 
+    /// Appends `value` little-endian by shifts: no pointer into the value, and (measured side by
+    /// side) no slower than copying its bytes out.
     mutating func append<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        for i in 0..<MemoryLayout<T>.size { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * i))) }
     }
 
     mutating func appendRaw(_ raw: [UInt8]) {
@@ -62,9 +64,7 @@ struct DBusWriter {
             guard length <= Self.maximumArrayLength else {
                 throw DBusProtocolError("array is \(length) bytes, over the limit of \(Self.maximumArrayLength)")
             }
-            withUnsafeBytes(of: UInt32(length).littleEndian) { raw in
-                for i in 0..<4 { bytes[lengthAt + i] = raw[i] }
-            }
+            for i in 0..<4 { bytes[lengthAt + i] = UInt8(truncatingIfNeeded: UInt32(length) >> (8 * i)) }
         case .structure(let fields):
             guard !fields.isEmpty else { throw DBusProtocolError("a struct needs at least one field") }
             try write(fields)

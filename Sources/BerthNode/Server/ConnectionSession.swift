@@ -54,11 +54,9 @@ struct ConnectionSession: Sendable {
                 var jobs: [Job] = []
                 var closeAfter = false
                 do {
-                    try bytes.withUnsafeBufferPointer { buffer in
-                        try framer.feed(buffer) { line in
-                            guard !closeAfter else { return }
-                            handle(line, out: &out, jobs: &jobs, auth: &auth, closeAfter: &closeAfter)
-                        }
+                    try framer.feed(bytes) { line in
+                        guard !closeAfter else { return }
+                        handle(RPCFrame.decode(line), out: &out, jobs: &jobs, auth: &auth, closeAfter: &closeAfter)
                     }
                 } catch {
                     RPCFrame.encode(.failure(id: .null, error: .lineTooLong(limit: framer.limit)), into: &out)
@@ -142,9 +140,9 @@ struct ConnectionSession: Sendable {
         shared.registry.streamFinished(id)
     }
 
-    private func handle(_ line: UnsafeBufferPointer<UInt8>, out: inout [UInt8], jobs: inout [Job],
+    private func handle(_ decoded: RPCDecoded, out: inout [UInt8], jobs: inout [Job],
                         auth: inout AuthSession, closeAfter: inout Bool) {
-        switch RPCFrame.decode(line) {
+        switch decoded {
         case .ignore:
             break
         case .reply(let response):

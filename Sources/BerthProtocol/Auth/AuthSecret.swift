@@ -29,11 +29,5 @@ public struct AuthSecret: Sendable, Hashable, CustomStringConvertible {
         self = secret
     }
 
-    /// The bytes in one go (the synthesized hash fed them to the hasher one at a time; the agent
-    /// keys its connections by the secret).
-    public func hash(into hasher: inout Hasher) {
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-    }
-
     public var description: String { "AuthSecret(<redacted>)" }
 }

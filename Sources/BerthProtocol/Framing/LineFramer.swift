@@ -84,6 +84,12 @@ public struct LineFramer: Sendable {
         }
     }
 
+    /// Feeds the bytes of one read; see `feed(_:onLine:)`. Callers hand over an array and never
+    /// touch a pointer themselves.
+    public mutating func feed(_ bytes: [UInt8], onLine: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        try bytes.withUnsafeBufferPointer { try feed($0, onLine: onLine) }
+    }
+
     /// Feeds raw bytes; see `feed(_:onLine:)`.
     public mutating func feed(_ chunk: UnsafeRawBufferPointer, onLine: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         try feed(chunk.assumingMemoryBound(to: UInt8.self), onLine: onLine)
