@@ -40,7 +40,7 @@ enum ContainerSocketRenderer {
             proxy.set("Type", "simple")
             if let slice = spec.slice { proxy.set("Slice", slice) }
             proxy.set("NoNewPrivileges", "yes")
-            var exec = ExecLine(activation.proxyPath)
+            var exec = ExecLine(spec.tools.socketProxy)
             if let idle = activation.proxyExitIdleSeconds { exec.add("--exit-idle-time=\(idle)s") }
             exec.add("127.0.0.1:\(backend)")
             proxy.set("ExecStart", try exec.render())

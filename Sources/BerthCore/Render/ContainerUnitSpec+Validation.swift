@@ -60,7 +60,7 @@ extension ContainerUnitSpec {
         if ports.isEmpty {
             throw RenderError(field: "port pair", value: "", reason: "a socket-activated unit needs at least one port")
         }
-        try SystemdEscaping.validateExecutablePath(activation.proxyPath)
+        try SystemdEscaping.validateExecutablePath(tools.socketProxy)
         if let wait = activation.waitCommand { _ = try SystemdEscaping.commandLine(wait) }
         if let idle = activation.proxyExitIdleSeconds, idle < 1 {
             throw RenderError(field: "proxy exit idle time", value: "\(idle)", reason: "must be at least 1 second")

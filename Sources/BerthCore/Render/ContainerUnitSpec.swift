@@ -46,24 +46,19 @@ public struct ContainerIsolation: Hashable, Sendable, Codable {
 public struct SocketActivation: Hashable, Sendable, Codable {
     /// The loopback port the container publishes each internal port on, keyed by external port.
     public var backendPorts: [UInt16: UInt16]
-    public var proxyPath: String
     /// The argv that waits for a port; `127.0.0.1` and the backend port are appended. `nil` uses a
     /// fixed bash probe (`/dev/tcp`) that takes the port as a positional argument.
     public var waitCommand: [String]?
     /// Stops the proxy (not the container) after this many idle seconds; `nil` never.
     public var proxyExitIdleSeconds: Int?
 
-    public init(backendPorts: [UInt16: UInt16], proxyPath: String = SocketActivation.defaultProxyPath,
-                waitCommand: [String]? = nil, proxyExitIdleSeconds: Int? = nil) {
+    public init(backendPorts: [UInt16: UInt16], waitCommand: [String]? = nil, proxyExitIdleSeconds: Int? = nil) {
         self.backendPorts = backendPorts
-        self.proxyPath = proxyPath
         self.waitCommand = waitCommand
         self.proxyExitIdleSeconds = proxyExitIdleSeconds
     }
 
-    enum CodingKeys: String, CodingKey { case backendPorts, proxyPath, waitCommand, proxyExitIdleSeconds }
-
-    public static let defaultProxyPath = "/lib/systemd/systemd-socket-proxyd"
+    enum CodingKeys: String, CodingKey { case backendPorts, waitCommand, proxyExitIdleSeconds }
 }
 
 /// Everything needed to render one container's units. Paths are plain strings (the node takes

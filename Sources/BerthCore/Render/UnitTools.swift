@@ -11,14 +11,17 @@ public struct UnitTools: Hashable, Sendable {
     public var shell: String
     /// `env`: the links hook starts through `env -i` with the node's runtime environment only.
     public var env: String
-    /// `systemd-socket-proxyd`: the proxy of socket-activated containers.
+    /// `systemd-socket-proxyd`: the proxy of socket-activated containers (the one place its path is
+    /// kept; `SocketActivation` holds only what differs per container).
     public var socketProxy: String
 
     public init(remove: String = "/bin/rm", shell: String = "/bin/bash", env: String = "/usr/bin/env",
-                socketProxy: String = SocketActivation.defaultProxyPath) {
+                socketProxy: String = UnitTools.defaultSocketProxy) {
         self.remove = remove
         self.shell = shell
         self.env = env
         self.socketProxy = socketProxy
     }
+
+    public static let defaultSocketProxy = "/lib/systemd/systemd-socket-proxyd"
 }

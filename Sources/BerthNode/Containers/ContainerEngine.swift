@@ -123,7 +123,7 @@ public actor ContainerEngine {
             requestId: record.requestId, runtime: runtime.runtime, runtimePath: runtime.path,
             shape: record.backendPorts == nil ? .simple : .socketActivated,
             postStartCommand: linkHook(for: id, links: links ?? linkSets[id] ?? []), dockerHost: runtime.runtime == .docker ? runtime.dockerHost : nil,
-            socketActivation: record.backendPorts.map { SocketActivation(backendPorts: $0, proxyPath: runtime.tools.socketProxy) },
+            socketActivation: record.backendPorts.map { SocketActivation(backendPorts: $0) },
             wantedBy: SharedUnits.activeTarget,
             after: configuration.manager.mode == .system ? nil : [], wants: configuration.manager.mode == .system ? nil : [],
             network: record.network, tools: runtime.tools)

@@ -98,7 +98,7 @@ import BerthSystem
             let tools = try RuntimeConfiguration.resolve(runtime: .podman, searchPath: bin).tools
             let spec = ContainerUnitSpec(id: try Identifier("web"), image: "localhost/busybox:latest", ports: [PortPair(internal: 80, external: 20080)],
                                          runtimePath: "\(bin)/podman", shape: .socketActivated,
-                                         socketActivation: SocketActivation(backendPorts: [20080: 20081], proxyPath: tools.socketProxy),
+                                         socketActivation: SocketActivation(backendPorts: [20080: 20081]),
                                          tools: tools)
             let units = try ContainerUnitRenderer.render(spec)
             let service = units.service.text
