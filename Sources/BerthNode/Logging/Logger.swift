@@ -42,7 +42,7 @@ public struct Logger: Sendable {
 
     /// The line for one event, newline-terminated.
     public func format(_ level: LogLevel, _ event: String, _ fields: [(String, String)]) -> String {
-        var line = underSystemd ? "<\(level.priority)>" : Logger.timestamp() + " "
+        var line = underSystemd ? "<\(level.priority)>" : WallTime.now.utcText + " "
         line += level.rawValue.uppercased() + " " + Logger.sanitize(event)
         for (key, value) in fields { line += " " + key + "=" + Logger.quote(value) }
         return line + "\n"
@@ -73,6 +73,4 @@ public struct Logger: Sendable {
         }
         return out
     }
-
-    static func timestamp() -> String { WallTime.now.utcText }
 }

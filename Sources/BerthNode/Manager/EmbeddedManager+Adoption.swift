@@ -62,7 +62,8 @@ extension EmbeddedManager {
         let candidates = [recordedPID].compactMap { $0 } + probe.processesInCgroup(hierarchies).sorted()
         // One read of each candidate's environment serves both checks (that it is the manager, and
         // how it was started).
-        if let (pid, environment) = candidates.lazy.compactMap({ pid in probe.managerEnvironment(pid).map { (pid, $0) } }).first {
+        for pid in candidates {
+            guard let environment = probe.managerEnvironment(pid) else { continue }
             let found = EmbeddedManager(directory: directory, cgroup: cgroup, pid: pid)
             // Its units inherit its environment: a manager started with other settings is replaced.
             let wanted = "CONTAINERS_CONF=\(containersConf ?? "")"
