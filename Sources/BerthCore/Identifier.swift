@@ -1,3 +1,5 @@
+import BerthProtocol
+
 /// The name of a container, as the user gives it: `web`, `db-1`. Never includes the `ctr-` unit prefix.
 ///
 /// The rule (documented in docs/architecture.md): 1 to 63 characters of `[A-Za-z0-9_.-]`, the first
@@ -28,14 +30,10 @@ public struct Identifier: RawRepresentable, Hashable, Comparable, Sendable, Cust
 }
 
 /// Why a string is not a valid identifier.
-public struct IdentifierError: Error, Hashable, Sendable, CustomStringConvertible {
-    public let input: String
-    public let reason: String
-    public init(input: String, reason: String) {
-        self.input = input
-        self.reason = reason
-    }
-    public var description: String { "invalid identifier \(String(reflecting: input)): \(reason)" }
+public typealias IdentifierError = InvalidInput<Identifier>
+
+extension Identifier: InvalidInputSubject {
+    public static let inputNoun = "identifier"
 }
 
 extension Identifier {

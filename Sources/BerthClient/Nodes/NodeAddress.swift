@@ -1,3 +1,4 @@
+import BerthProtocol
 import BerthSystem
 
 /// Where a node listens, as written on the command line: `unix:PATH`, `tcp://HOST:PORT` (IPv6 in
@@ -117,12 +118,8 @@ public enum NodeAddress: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A node address that could not be parsed.
-public struct NodeAddressError: Error, Hashable, Sendable, CustomStringConvertible {
-    public let input: String
-    public let reason: String
-    public init(input: String, reason: String) {
-        self.input = input
-        self.reason = reason
-    }
-    public var description: String { "invalid node address \(String(reflecting: input)): \(reason)" }
+public typealias NodeAddressError = InvalidInput<NodeAddress>
+
+extension NodeAddress: InvalidInputSubject {
+    public static let inputNoun = "node address"
 }

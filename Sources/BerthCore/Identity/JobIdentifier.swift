@@ -1,3 +1,5 @@
+import BerthProtocol
+
 /// The identity of one request that runs as a transient unit (a one-off job or a build). Random bytes,
 /// written as unpadded base64url, whose alphabet (`A-Z a-z 0-9 - _`) is valid in a systemd unit name.
 public struct JobIdentifier: Hashable, Sendable, CustomStringConvertible {
@@ -45,14 +47,10 @@ public struct JobIdentifier: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Why a string or byte sequence is not a job identifier.
-public struct JobIdentifierError: Error, Hashable, Sendable, CustomStringConvertible {
-    public let input: String
-    public let reason: String
-    public init(input: String, reason: String) {
-        self.input = input
-        self.reason = reason
-    }
-    public var description: String { "invalid job identifier \(String(reflecting: input)): \(reason)" }
+public typealias JobIdentifierError = InvalidInput<JobIdentifier>
+
+extension JobIdentifier: InvalidInputSubject {
+    public static let inputNoun = "job identifier"
 }
 
 /// A job identifier travels as its base64url string.

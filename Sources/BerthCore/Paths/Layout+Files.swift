@@ -16,10 +16,10 @@ extension Layout {
     /// characters for any id (never ENAMETOOLONG), nothing of the id's text in a path, and (short of
     /// a SHA-256 collision) different ids never share a record.
     public func requestRecord(forRequestId requestId: String) throws(LayoutError) -> String {
-        guard !requestId.isEmpty else { throw LayoutError(path: requestId, reason: "a request id may not be empty") }
+        guard !requestId.isEmpty else { throw LayoutError(input: requestId, reason: "a request id may not be empty") }
         let count = requestId.unicodeScalars.count
         guard count <= Layout.maxRequestIdCharacters else {
-            throw LayoutError(path: String(requestId.unicodeScalars.prefix(32)) + "...",
+            throw LayoutError(input: String(requestId.unicodeScalars.prefix(32)) + "...",
                               reason: "a request id may be at most \(Layout.maxRequestIdCharacters) characters, not \(count)")
         }
         return "\(requestsDir)/\(Hex.encode(SHA256.hash(requestId.utf8))).json"

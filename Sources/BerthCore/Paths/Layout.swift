@@ -1,3 +1,5 @@
+import BerthProtocol
+
 /// The roots of every path Berth keeps state in, and every directory and per-container path under
 /// them (`ContainerPaths`). Others only join a file name onto one of these directories, so the promise
 /// "an identifier can never escape its directory, and removing a container touches only its own
@@ -26,7 +28,7 @@ public struct Layout: Hashable, Sendable {
         let roots = [("stateDir", state), ("runDir", run), ("unitDir", unit)]
         for (i, a) in roots.enumerated() {
             for b in roots[(i + 1)...] where a.1 == b.1 || a.1.hasPrefix(b.1 + "/") || b.1.hasPrefix(a.1 + "/") {
-                throw LayoutError(path: a.1, reason: "\(a.0) and \(b.0) may not be the same or nested")
+                throw LayoutError(input: a.1, reason: "\(a.0) and \(b.0) may not be the same or nested")
             }
         }
         self.stateDir = state
@@ -83,15 +85,11 @@ public struct Layout: Hashable, Sendable {
     }
 }
 
-/// Why a layout root or a derived path was refused.
-public struct LayoutError: Error, Hashable, Sendable, CustomStringConvertible {
-    public let path: String
-    public let reason: String
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
-    }
-    public var description: String { "invalid path \(String(reflecting: path)): \(reason)" }
+/// Why a layout root or a derived path was refused; the input is the path.
+public typealias LayoutError = InvalidInput<Layout>
+
+extension Layout: InvalidInputSubject {
+    public static let inputNoun = "path"
 }
 
 extension Layout {
@@ -104,14 +102,14 @@ extension Layout {
     static func checkedRoot(_ raw: String, name: String) throws(LayoutError) -> String {
         var path = raw
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-        guard path.hasPrefix("/") else { throw LayoutError(path: raw, reason: "\(name) must be absolute") }
-        guard path != "/" else { throw LayoutError(path: raw, reason: "\(name) may not be /") }
+        guard path.hasPrefix("/") else { throw LayoutError(input: raw, reason: "\(name) must be absolute") }
+        guard path != "/" else { throw LayoutError(input: raw, reason: "\(name) may not be /") }
         if path.utf8.contains(where: isForbidden) {
-            throw LayoutError(path: raw, reason: "\(name) may not contain whitespace, control characters or \"'\\$%;`")
+            throw LayoutError(input: raw, reason: "\(name) may not contain whitespace, control characters or \"'\\$%;`")
         }
         for part in path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         where part.isEmpty || part == "." || part == ".." {
-            throw LayoutError(path: raw, reason: "\(name) may not contain empty, '.' or '..' components")
+            throw LayoutError(input: raw, reason: "\(name) may not contain empty, '.' or '..' components")
         }
         return path
     }

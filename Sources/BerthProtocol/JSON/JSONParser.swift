@@ -1,12 +1,17 @@
 /// Why a text is not the JSON we accept: where (byte offset from the start of the text) and what.
-public struct JSONParseError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var offset: Int
-    public var reason: String
-    public init(offset: Int, reason: String) {
-        self.offset = offset
-        self.reason = reason
-    }
-    public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+public typealias JSONParseError = InvalidInput<JSONParser>
+
+extension JSONParser: InvalidInputSubject {
+    /// A refusal carries the byte offset, not the text: the text may be megabytes long.
+    public typealias Input = Int
+    public static let inputNoun = "JSON"
+    public static func describe(_ offset: Int, reason: String) -> String { "invalid JSON at byte \(offset): \(reason)" }
+}
+
+extension InvalidInput where Subject == JSONParser {
+    public init(offset: Int, reason: String) { self.init(input: offset, reason: reason) }
+    /// Where the text went wrong, in bytes from its start.
+    public var offset: Int { input }
 }
 
 /// A strict RFC 8259 parser over UTF-8 bytes.
