@@ -45,10 +45,11 @@ let package = Package(
         .testTarget(name: "BerthSystemTests", dependencies: ["BerthSystem"], swiftSettings: strict),
         .testTarget(name: "BerthCoreTests", dependencies: ["BerthCore", "BerthSystem", "BerthFuzzChecks", "berth-porttool"],
                     resources: [.copy("Golden")], swiftSettings: strict),
-        .testTarget(name: "BerthProtocolTests", dependencies: ["BerthProtocol"], swiftSettings: strict),
+        .testTarget(name: "BerthProtocolTests", dependencies: ["BerthProtocol", "BerthFuzzChecks"], swiftSettings: strict),
         .testTarget(name: "BerthNodeTests", dependencies: ["BerthNode", "BerthClient", "berth-enginetool"], swiftSettings: strict),
         .testTarget(name: "BerthClientTests", dependencies: ["BerthClient"], swiftSettings: strict),
-        .testTarget(name: "BerthDBusTests", dependencies: ["BerthDBus", "BerthSystemd", "BerthSystem"], exclude: ["Fixtures"],
+        .testTarget(name: "BerthDBusTests", dependencies: ["BerthDBus", "BerthSystemd", "BerthSystem", "BerthFuzzChecks"],
+                    exclude: ["Fixtures"],
                     swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

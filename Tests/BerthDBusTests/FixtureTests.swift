@@ -1,4 +1,5 @@
 import Testing
+import BerthFuzzChecks
 @testable import BerthDBus
 @testable import BerthSystemd
 

@@ -1,4 +1,5 @@
 import Testing
+import BerthFuzzChecks
 import BerthProtocol
 
 @Test func parsesEveryKindOfValue() throws {
@@ -87,7 +88,7 @@ func refusesInvalidUTF8(_ input: [UInt8]) {
 }
 
 @Test func randomBytesNeverCrashTheParser() {
-    var rng = SeededGenerator(seed: 7)
+    var rng = SplitMix64(seed: 7)
     let alphabet = Array(#"{}[]:,"\\/ntfrue0123456789.-+eE aé"#.utf8) + [0x00, 0x0A, 0xFF, 0xC3, 0xED, 0xF4]
     var parsed = 0
     for _ in 0..<20_000 {
@@ -105,7 +106,7 @@ func refusesInvalidUTF8(_ input: [UInt8]) {
 }
 
 @Test func mutatedValidDocumentsNeverCrashTheParser() {
-    var rng = SeededGenerator(seed: 9)
+    var rng = SplitMix64(seed: 9)
     let seed = Array(#"{"jsonrpc":"2.0","id":[1,2.5,"x"],"method":"node.ping","params":{"echo":"h\u00e9\n\ud83d\ude00"}}"#.utf8)
     for _ in 0..<20_000 {
         var input = seed

@@ -1,4 +1,5 @@
 import Testing
+import BerthFuzzChecks
 import BerthProtocol
 
 @Test func writesCompactSortedOutput() throws {
@@ -34,7 +35,7 @@ import BerthProtocol
 }
 
 @Test func randomValuesRoundTrip() throws {
-    var rng = SeededGenerator(seed: 3)
+    var rng = SplitMix64(seed: 3)
     func randomValue(_ depth: Int) -> JSONValue {
         switch Int.random(in: 0..<(depth > 3 ? 5 : 7), using: &rng) {
         case 0: return .null

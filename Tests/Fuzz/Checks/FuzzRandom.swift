@@ -1,21 +1,15 @@
-/// A small deterministic generator (SplitMix64) seeded from the input itself, so the chunkings and
-/// choices a check makes depend only on the input, and a saved input replays exactly.
+/// A `SplitMix64` seeded from the input itself, so the chunkings and choices a check makes depend
+/// only on the input, and a saved input replays exactly.
 struct FuzzRandom {
-    private var state: UInt64
+    private var generator: SplitMix64
 
     init(seed input: [UInt8]) {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a over the input
         for b in input { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        state = h
+        generator = SplitMix64(seed: h)
     }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     /// A number in 1...upTo.
     mutating func size(upTo: Int) -> Int { Int(next() % UInt64(max(upTo, 1))) + 1 }
