@@ -607,6 +607,14 @@ class RpcClient:
         check("result" in response, f"{method}: response has neither result nor error", response=response)
         return response["result"]
 
+    def call_error(self, method, params=None, timeout=None):
+        """The RpcError METHOD answers, or None when it succeeds: for tests whose point is the refusal."""
+        try:
+            self.call(method, params, timeout)
+        except RpcError as error:
+            return error
+        return None
+
     def notify(self, method, params=None):
         message = {"jsonrpc": "2.0", "method": method}
         if params is not None:

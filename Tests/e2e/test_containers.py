@@ -10,7 +10,7 @@ import threading
 import time
 
 import harness
-from harness import check, check_equal, check_in, eventually, local_page, RpcError
+from harness import check, check_equal, check_in, eventually, local_page
 
 HTTPD = "localhost/berth-httpd:latest"
 BUSYBOX = "localhost/busybox:latest"
@@ -25,14 +25,6 @@ def start(cu):
 
 def unit_dir(mgr):
     return os.path.join(mgr.dir, "config", "systemd", "user")
-
-
-def kind_of(rpc, method, params):
-    try:
-        rpc.call(method, params)
-    except RpcError as error:
-        return error.kind
-    return None
 
 
 def test_httpd_lifecycle(cu):
@@ -65,7 +57,8 @@ def test_httpd_lifecycle(cu):
     check(not os.path.exists(os.path.join(node.state_dir, "containers", "web")), "record removed")
     check(not os.path.exists(os.path.join(node.state_dir, "ports", str(port))), "port released")
     check_equal(mgr.show("ctr-web.service", "LoadState")["LoadState"], "not-found", "unit gone from systemd")
-    check_equal(kind_of(rpc, "container.status", {"id": "web"}), "not_found", "status after delete")
+    error = rpc.call_error("container.status", {"id": "web"})
+    check_equal(error and error.kind, "not_found", "status after delete")
     again = rpc.call("container.install", {"id": "again", "image": HTTPD, "ports": [{"internal": 8080, "external": port}]})
     check_equal(again["ports"][0]["external"], port, "the port is reusable")
     rpc.call("container.delete", {"id": "again"})
@@ -97,8 +90,8 @@ def test_environment_byte_exact(cu):
             check_equal(f.read(), value.encode(), f"{name} inside the container")
     # A line break cannot travel in the runtime's env-file: refused, nothing changes.
     before = rpc.call("container.env.get", {"id": "envtest"})
-    check_equal(kind_of(rpc, "container.env.patch", {"id": "envtest", "set": [{"name": "PEM", "value": "a\nb"}]}),
-                "invalid_params", "a value with a line break")
+    error = rpc.call_error("container.env.patch", {"id": "envtest", "set": [{"name": "PEM", "value": "a\nb"}]})
+    check_equal(error and error.kind, "invalid_params", "a value with a line break")
     check_equal(rpc.call("container.env.get", {"id": "envtest"}), before, "environment unchanged")
     rpc.call("container.delete", {"id": "envtest"})
 
@@ -141,9 +134,11 @@ def test_stop_waits_no_longer_than_timeout_seconds(cu):
     # The container ignores SIGTERM: podman waits out its 10 s grace, then kills it.
     stubborn = ["sh", "-c", "trap '' TERM; while :; do sleep 1; done"]
     rpc.call("container.install", {"id": cid, "image": BUSYBOX, "command": stubborn, "start": True})
-    check_equal(kind_of(rpc, "container.stop", {"id": cid, "wait": True, "timeoutSeconds": 1}), "timeout", "stop past timeoutSeconds")
+    error = rpc.call_error("container.stop", {"id": cid, "wait": True, "timeoutSeconds": 1})
+    check_equal(error and error.kind, "timeout", "stop past timeoutSeconds")
     eventually(lambda: mgr.show(f"ctr-{cid}.service")["ActiveState"] in ("inactive", "failed"), "the stop goes on", timeout=60)
-    check_equal(kind_of(rpc, "container.stop", {"id": cid, "wait": True, "timeoutSeconds": 5}), None, "stopping a stopped container")
+    error = rpc.call_error("container.stop", {"id": cid, "wait": True, "timeoutSeconds": 5})
+    check_equal(error and error.kind, None, "stopping a stopped container")
     rpc.call("container.delete", {"id": cid})
 
 
@@ -166,9 +161,11 @@ def test_bad_input_changes_nothing(cu):
         ("already_exists", {"id": "keep", "image": BUSYBOX}),
     ]
     for kind, params in cases:
-        check_equal(kind_of(rpc, "container.install", params), kind, f"install {params}")
+        error = rpc.call_error("container.install", params)
+        check_equal(error and error.kind, kind, f"install {params}")
     for method in ("container.start", "container.status", "container.delete", "container.env.get"):
-        check_equal(kind_of(rpc, method, {"id": "ghost"}), "not_found", method)
+        error = rpc.call_error(method, {"id": "ghost"})
+        check_equal(error and error.kind, "not_found", method)
     check_equal(snapshot(), before, "state and units unchanged")
     rpc.call("container.delete", {"id": "keep"})
 

@@ -10,7 +10,7 @@ import os
 import shutil
 
 import harness
-from harness import check, check_equal, check_in, eventually, local_page, RpcError
+from harness import check, check_equal, check_in, eventually, local_page
 
 HTTPD = "localhost/berth-httpd:latest"
 BUSYBOX = "localhost/busybox:latest"
@@ -39,14 +39,6 @@ def start(cu, extra_args=()):
 def container_exists(name):
     env = dict(os.environ, CONTAINERS_CONF=harness.CONTAINERS_CONF)
     return harness.run(["podman", "container", "exists", name], check_ok=False, env=env).returncode == 0
-
-
-def failure(rpc, method, params):
-    try:
-        rpc.call(method, params, timeout=120)
-    except RpcError as error:
-        return error
-    return None
 
 
 def test_node_info_shows_the_programs_it_found(cu):
@@ -155,8 +147,8 @@ def test_container_that_fails_at_once_is_not_started(cu):
     node, rpc, witness = start(cu)
     cu.container("ctr-dkexit")
     cu.container("ctr-dknoimg")
-    error = failure(rpc, "container.install", {"id": "dkexit", "image": BUSYBOX, "command": ["sh", "-c", "exit 1"],
-                                               "start": True})
+    error = rpc.call_error("container.install", {"id": "dkexit", "image": BUSYBOX, "command": ["sh", "-c", "exit 1"],
+                                                "start": True}, timeout=120)
     check(error is not None, "install --start of a command that exits 1 is an error")
     check_equal(error.kind, "runtime_failed", "error kind", message=error.message)
     check_equal((error.data["result"], error.data["exitStatus"], error.data["unit"]), ("exit-code", 1, "ctr-dkexit.service"),
@@ -164,12 +156,12 @@ def test_container_that_fails_at_once_is_not_started(cu):
     check_equal(witness.show("ctr-dkexit.service")["ActiveState"], "failed", "systemd agrees")
     check_equal(rpc.call("container.status", {"id": "dkexit"})["state"], "failed", "status says failed")
     for method in ("container.start", "container.restart"):
-        error = failure(rpc, method, {"id": "dkexit"})
+        error = rpc.call_error(method, {"id": "dkexit"}, timeout=120)
         check(error is not None and error.kind == "runtime_failed", f"{method} answers runtime_failed",
               error=error and error.message)
 
     rpc.call("container.install", {"id": "dknoimg", "image": "localhost/berth-no-such-image:latest"})
-    error = failure(rpc, "container.start", {"id": "dknoimg"})
+    error = rpc.call_error("container.start", {"id": "dknoimg"}, timeout=120)
     check(error is not None and error.kind == "runtime_failed", "start of a missing image answers runtime_failed",
           error=error and error.message)
     check_equal(rpc.call("container.status", {"id": "dknoimg"})["state"], "failed", "status says failed")

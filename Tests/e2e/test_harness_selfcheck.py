@@ -182,6 +182,10 @@ def test_rpc_client(cu):
         check(False, "an error response raises RpcError")
     except harness.RpcError as error:
         check_equal((error.code, error.kind, error.message), (-32001, "not_found", "no such thing"), "RpcError fields")
+    refused = rpc.call_error("fail")
+    check_equal((refused.code, refused.kind, refused.message), (-32001, "not_found", "no such thing"),
+                "call_error returns the RpcError")
+    check_equal(rpc.call_error("echo", {"a": 1}), None, "call_error of a success is None")
     rpc.notify("echo", {"ignored": True})  # no reply expected; the next call must still match its own id
 
     calls = [("echo", {"n": n}) for n in range(200)]

@@ -13,7 +13,7 @@ import json
 import os
 
 import harness
-from harness import check, check_equal, RpcError
+from harness import check, check_equal
 
 BUSYBOX = "localhost/busybox:latest"
 SLEEP = ["sh", "-c", "exec sleep 100000", "sh"]  # further arguments are only $1, $2, ...
@@ -39,14 +39,6 @@ def start(cu, *extra):
     mgr = harness.Manager.start_new(cu)
     node = harness.Node.start_new(cu, manager=mgr, extra_args=["--port-range", "40000-44999", *extra])
     return mgr, node, node.connect(cu)
-
-
-def kind_of(rpc, method, params):
-    try:
-        rpc.call(method, params, timeout=120)
-    except RpcError as error:
-        return error.kind
-    return None
 
 
 def environment(total, char="😀"):
@@ -117,7 +109,8 @@ def accepted(cu, mgr, rpc, params, what, running=True):
 
 def refused(rpc, node, params, what):
     before = sorted(os.walk(node.state_dir))
-    check_equal(kind_of(rpc, "container.install", params), "invalid_params", what)
+    error = rpc.call_error("container.install", params, timeout=120)
+    check_equal(error and error.kind, "invalid_params", what)
     check_equal(rpc.call("container.list", {})["containers"], [], f"{what}: nothing installed")
     check_equal(sorted(os.walk(node.state_dir)), before, f"{what}: the state directory is as it was")
 
@@ -170,10 +163,10 @@ def test_environment_bytes_variables_and_values(cu):
         check_equal(int(seen), len(first["value"].encode()), f"{label}: the container's {first['name']}")
         # At the bound, one more byte is refused and the environment stays as it was.
         if label == "at":
-            kind = kind_of(rpc, "container.env.patch", {"id": cid, "set": [{"name": "ONE_MORE", "value": ""}]})
-            check_equal(kind, "invalid_params", "env.patch past the bound")
-            kind = kind_of(rpc, "container.env.set", {"id": cid, "environment": env + [{"name": "X", "value": ""}]})
-            check_equal(kind, "invalid_params", "env.set past the bound")
+            error = rpc.call_error("container.env.patch", {"id": cid, "set": [{"name": "ONE_MORE", "value": ""}]}, timeout=120)
+            check_equal(error and error.kind, "invalid_params", "env.patch past the bound")
+            error = rpc.call_error("container.env.set", {"id": cid, "environment": env + [{"name": "X", "value": ""}]}, timeout=120)
+            check_equal(error and error.kind, "invalid_params", "env.set past the bound")
             check_equal(rpc.call("container.env.get", {"id": cid})["environment"], env, "unchanged after the refusals")
         rpc.call("container.delete", {"id": cid}, timeout=120)
     refused(rpc, node, {"id": harness.unique_name("lim-env"), "image": BUSYBOX, "command": SLEEP,

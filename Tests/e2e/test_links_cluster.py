@@ -23,7 +23,7 @@ import subprocess
 import time
 
 import harness
-from harness import check, check_equal, check_in, eventually, RpcError
+from harness import check, check_equal, check_in, eventually
 
 CLUSTER = os.path.join(harness.ROOT, "Scripts", "cluster")
 HTTPD = "localhost/berth-httpd:latest"
@@ -103,14 +103,6 @@ class Cluster:
                 client.close()
         eventually(answers, f"the restarted berthd of {host} answers", timeout=30)
         return self.rpc(host)
-
-
-def kind_of(rpc, method, params):
-    try:
-        rpc.call(method, params)
-    except RpcError as error:
-        return error.kind, error.message
-    return None, None
 
 
 def container_pid(cluster, host, name):
@@ -205,7 +197,8 @@ def test_link_follows_live_change_restart_and_delete(cu):
     check_equal(rpc.call("container.delete", {"id": cid}), {"done": True}, "delete")
     left = [r for r in nat_rules(sleeper.pid) if "DNAT" in r or "MASQUERADE" in r]
     check_equal(left, [], "no link rule is left in the deleted container's namespace")
-    check_equal(kind_of(rpc, "container.links.get", {"id": cid})[0], "not_found", "links of a deleted container")
+    error = rpc.call_error("container.links.get", {"id": cid})
+    check_equal(error and error.kind, "not_found", "links of a deleted container")
     check(not os.path.exists(os.path.join(cluster.var("h1", "SOCKET").rsplit("/", 1)[0], "state", "containers", cid)),
           "the container's state (links.json included) is gone")
 
@@ -226,12 +219,12 @@ def test_ipv6_hostile_and_failing_links(cu):
     for host in hostile_hosts:
         for field in ("toHost", "fromHost"):
             link = dict(good, **{field: host})
-            kind, message = kind_of(rpc, "container.links.set", {"id": cid, "links": [link]})
-            check_equal(kind, "invalid_params", f"links.set with {field} {host!r}")
-            check("link" in (message or ""), f"the error names the link: {message!r}")
+            error = rpc.call_error("container.links.set", {"id": cid, "links": [link]})
+            check_equal(error and error.kind, "invalid_params", f"links.set with {field} {host!r}")
+            check("link" in (error.message or ""), f"the error names the link: {error.message!r}")
             other = harness.unique_name("lkc-hostile")
-            kind, _ = kind_of(rpc, "container.install", {"id": other, "image": BUSYBOX, "links": [link], "start": True})
-            check_equal(kind, "invalid_params", f"install with {field} {host!r}")
+            error = rpc.call_error("container.install", {"id": other, "image": BUSYBOX, "links": [link], "start": True})
+            check_equal(error and error.kind, "invalid_params", f"install with {field} {host!r}")
     check_equal(rpc.call("container.links.get", {"id": cid}), links_before, "hostile sets stored nothing")
     check_equal(nat_rules(pid), v4_before, "hostile sets applied nothing (v4)")
     check_equal(nat_rules(pid, "ip6tables"), v6_rules, "hostile sets applied nothing (v6)")
@@ -239,9 +232,9 @@ def test_ipv6_hostile_and_failing_links(cu):
 
     # A name that does not resolve: refused live with link_failed, previous links and rules kept.
     missing = dict(good, toHost="no-such-host.invalid")
-    kind, message = kind_of(rpc, "container.links.set", {"id": cid, "links": [missing]})
-    check_equal(kind, "link_failed", "an unresolvable target on a running container")
-    check_in("no-such-host.invalid", message, "the error names the host")
+    error = rpc.call_error("container.links.set", {"id": cid, "links": [missing]})
+    check_equal(error and error.kind, "link_failed", "an unresolvable target on a running container")
+    check_in("no-such-host.invalid", error.message, "the error names the host")
     check_equal(rpc.call("container.links.get", {"id": cid}), links_before, "a failed live set keeps the links")
     check_equal(nat_rules(pid), v4_before, "a failed live set keeps the rules")
 
@@ -253,9 +246,9 @@ def test_ipv6_hostile_and_failing_links(cu):
     rpc.call("container.stop", {"id": cid})
     check_equal(rpc.call("container.links.set", {"id": cid, "links": [missing]})["links"], [missing],
                 "a stopped container stores a link that is resolved at its start")
-    kind, message = kind_of(rpc, "container.start", {"id": cid})
-    check_equal(kind, "link_failed", "a start whose links hook fails")
-    check_in("no-such-host.invalid", message, "the start failure says which host")
+    error = rpc.call_error("container.start", {"id": cid})
+    check_equal(error and error.kind, "link_failed", "a start whose links hook fails")
+    check_in("no-such-host.invalid", error.message, "the start failure says which host")
     rpc.call("container.links.set", {"id": cid, "links": [good, v6]})
     check_equal(rpc.call("container.start", {"id": cid})["state"], "active", "fixed links, the start succeeds")
     pid = container_pid(cluster, "h1", name)
@@ -305,8 +298,8 @@ def test_ipv6_end_to_end_through_containers(cu):
     left = [r for r in nat_rules(sleeper.pid, "ip6tables") if "DNAT" in r or "MASQUERADE" in r]
     check_equal(left, [], "no v6 link rule is left in the deleted container's namespace")
     # A network name that would put the container in the node's own namespace is refused.
-    check_equal(kind_of(rpc, "container.install", {"id": harness.unique_name("lkc-host"), "image": BUSYBOX,
-                                                   "network": "host"})[0], "invalid_params", "network host refused")
+    error = rpc.call_error("container.install", {"id": harness.unique_name("lkc-host"), "image": BUSYBOX, "network": "host"})
+    check_equal(error and error.kind, "invalid_params", "network host refused")
 
 
 if __name__ == "__main__":

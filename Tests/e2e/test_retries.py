@@ -15,7 +15,7 @@ import subprocess
 import threading
 
 import harness
-from harness import check, check_equal, check_in, RpcError
+from harness import check, check_equal, check_in
 
 BUSYBOX = "localhost/busybox:latest"
 
@@ -24,14 +24,6 @@ def start(cu):
     mgr = harness.Manager.start_new(cu)
     node = harness.Node.start_new(cu, manager=mgr)
     return mgr, node, node.connect(cu)
-
-
-def error_of(rpc, method, params):
-    try:
-        rpc.call(method, params)
-    except RpcError as error:
-        return error.kind, str(error)
-    return None, None
 
 
 def berth(node, *args, timeout=60):
@@ -71,8 +63,8 @@ def test_every_mutation_replays_its_first_result(cu):
     install = {"id": cid, "image": BUSYBOX, "command": ["sleep", "100000"]}
     call("container.install", install, "r-install")
     retry("r-install")
-    check_equal(error_of(rpc, "container.install", dict(install, image=BUSYBOX + "x", requestId="r-install"))[0],
-                "conflict", "the install's requestId with other params")
+    error = rpc.call_error("container.install", dict(install, image=BUSYBOX + "x", requestId="r-install"))
+    check_equal(error and error.kind, "conflict", "the install's requestId with other params")
 
     call("container.start", {"id": cid}, "r-start")
     check_equal(state(), "active", "started")
@@ -137,9 +129,9 @@ def test_every_mutation_replays_its_first_result(cu):
 
     for rid, (method, params, _) in answers.items():
         other = "container.start" if method != "container.start" else "container.stop"
-        kind, message = error_of(rpc, other, {"id": cid, "requestId": rid})
-        check_equal(kind, "conflict", f"{rid} reused for {other}")
-        check_in(rid, message, "the conflict names the requestId")
+        error = rpc.call_error(other, {"id": cid, "requestId": rid})
+        check_equal(error and error.kind, "conflict", f"{rid} reused for {other}")
+        check_in(rid, str(error), "the conflict names the requestId")
     rpc.call("container.delete", {"id": cid})
 
 
@@ -157,8 +149,8 @@ def test_request_id_length_counts_characters(cu):
     check(all(len(name) == len("0" * 64 + ".json") for name in records), "named by the id's hash", records=records)
     before = sorted(os.walk(node.state_dir))
     for too_long in ("é" * 129, "r" * 129, ""):
-        kind, message = error_of(rpc, "container.env.patch", {"id": cid, "set": [{"name": "N", "value": "2"}], "requestId": too_long})
-        check_equal(kind, "invalid_params", f"requestId of {len(too_long)} characters", message=message)
+        error = rpc.call_error("container.env.patch", {"id": cid, "set": [{"name": "N", "value": "2"}], "requestId": too_long})
+        check_equal(error and error.kind, "invalid_params", f"requestId of {len(too_long)} characters", message=str(error))
     check_equal(sorted(os.walk(node.state_dir)), before, "refused requests changed nothing")
     rpc.call("container.delete", {"id": cid})
 
