@@ -36,7 +36,7 @@ extension RuntimeConfiguration {
             runtimePath = find(runtime.rawValue, why: "the \(runtime.rawValue) runtime's CLI; or set --runtime-path")
         }
         let docker = runtime == .docker
-        let apiServer = docker && servesPodmanAPI && dockerHost?.hasPrefix("unix://") == true
+        let apiServer = servesPodmanAPI && podmanAPISocket(runtime: runtime, dockerHost: dockerHost) != nil
             ? find("podman", why: "serves the Docker API the docker CLI talks to") : nil
         let tools = UnitTools(
             remove: find("rm", why: "podman units remove their stale cidfile"),

@@ -51,7 +51,13 @@ public struct RuntimeConfiguration: Hashable, Sendable {
 
     /// The `unix://` socket path of `dockerHost` when the node serves podman's Docker API there.
     public var podmanAPISocket: String? {
-        guard runtime == .docker, podmanAPIServer != nil, let host = dockerHost, host.hasPrefix("unix://") else { return nil }
+        podmanAPIServer == nil ? nil : RuntimeConfiguration.podmanAPISocket(runtime: runtime, dockerHost: dockerHost)
+    }
+
+    /// Where podman's Docker API can be served for this runtime: the docker runtime with a
+    /// `unix://` `dockerHost`, its path. The one test of that condition, for `resolve` and the unit.
+    static func podmanAPISocket(runtime: ContainerRuntime, dockerHost: String?) -> String? {
+        guard runtime == .docker, let host = dockerHost, host.hasPrefix("unix://") else { return nil }
         return String(host.dropFirst("unix://".count))
     }
 
