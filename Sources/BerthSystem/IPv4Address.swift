@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// An IPv4 address such as `127.0.0.1`.
-public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+public struct IPv4Address: IPAddress, Hashable, Sendable, Comparable {
     /// The address as a number in host byte order (`127.0.0.1` is `0x7f000001`).
     public let rawValue: UInt32
 
@@ -27,27 +27,10 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
 
     var inAddr: in_addr { in_addr(s_addr: rawValue.bigEndian) }
 
-    /// The corresponding C function is `inet_ntop`.
-    public var description: String {
-        var addr = inAddr
-        var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-        _ = inet_ntop(AF_INET, &addr, &buffer, socklen_t(buffer.count))
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    /// Dotted-quad text. The corresponding C function is `inet_ntop`.
+    public var description: String { Self.presentation(of: bytes, family: AF_INET, length: INET_ADDRSTRLEN) }
+
+    public static let familyName = "IPv4"
 
     public static func < (a: IPv4Address, b: IPv4Address) -> Bool { a.rawValue < b.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let parsed = IPv4Address(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "not an IPv4 address: \(text)"))
-        }
-        self = parsed
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }

@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// An IPv6 address such as `::1` or `fd00::5`.
-public struct IPv6Address: Hashable, Sendable, CustomStringConvertible, Codable {
+public struct IPv6Address: IPAddress, Hashable, Sendable {
     /// The sixteen bytes in network order.
     public let bytes: [UInt8]
 
@@ -35,24 +35,7 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible, Codable 
     }
 
     /// The shortest standard form (`::1`). The corresponding C function is `inet_ntop`.
-    public var description: String {
-        var addr = in6Addr
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        _ = inet_ntop(AF_INET6, &addr, &buffer, socklen_t(buffer.count))
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    public var description: String { Self.presentation(of: bytes, family: AF_INET6, length: INET6_ADDRSTRLEN) }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let parsed = IPv6Address(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "not an IPv6 address: \(text)"))
-        }
-        self = parsed
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+    public static let familyName = "IPv6"
 }

@@ -60,6 +60,23 @@ extension SystemTests {
             #expect(try JSONDecoder().decode([SocketAddress].self, from: json) == addresses)
             #expect(throws: (any Error).self) { try JSONDecoder().decode([SocketAddress].self, from: Data(#"["nope"]"#.utf8)) }
         }
+
+        /// Both families travel as their standard text, and a refusal names the family.
+        @Test func ipAddressesAreCodableAsText() throws {
+            let v4 = [IPv4Address.loopback, IPv4Address(rawValue: 0x0a01_0203)]
+            let v6 = [IPv6Address.loopback, IPv6Address("fd00:b::1")!]
+            #expect(String(decoding: try JSONEncoder().encode(v4), as: UTF8.self) == #"["127.0.0.1","10.1.2.3"]"#)
+            #expect(String(decoding: try JSONEncoder().encode(v6), as: UTF8.self) == #"["::1","fd00:b::1"]"#)
+            #expect(try JSONDecoder().decode([IPv4Address].self, from: JSONEncoder().encode(v4)) == v4)
+            #expect(try JSONDecoder().decode([IPv6Address].self, from: JSONEncoder().encode(v6)) == v6)
+            for (decode, family) in [({ _ = try JSONDecoder().decode([IPv4Address].self, from: Data(#"["::1"]"#.utf8)) }, "IPv4"),
+                                     ({ _ = try JSONDecoder().decode([IPv6Address].self, from: Data(#"["1.2.3.4"]"#.utf8)) }, "IPv6")]
+                as [(() throws -> Void, String)] {
+                do { try decode(); Issue.record("\(family): decoded") } catch DecodingError.dataCorrupted(let context) {
+                    #expect(context.debugDescription.hasPrefix("not an \(family) address: "))
+                }
+            }
+        }
     }
 }
 
