@@ -82,11 +82,7 @@ public struct Environment: Hashable, Sendable {
 /// `init(_:)`, so duplicates collapse and invalid variables are refused.
 extension Environment: Codable {
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let variables = try container.decode([EnvironmentVariable].self)
-        do { try self.init(variables) } catch {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
-        }
+        self = try decoder.singleValueContainer().decode([EnvironmentVariable].self) { try Environment($0) }
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -63,9 +63,7 @@ extension EnvironmentDescription: Codable {
         variables = try container.decodeIfPresent(Environment.self, forKey: .variables) ?? Environment()
         source = try container.decodeIfPresent(String.self, forKey: .source)
         id = try container.decodeIfPresent(Identifier.self, forKey: .id)
-        do { try validate() } catch {
-            throw DecodingError.dataCorruptedError(forKey: .source, in: container, debugDescription: error.description)
-        }
+        try container.check(at: .source) { try validate() }
     }
 
     public func encode(to encoder: any Encoder) throws {

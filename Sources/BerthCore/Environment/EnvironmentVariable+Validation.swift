@@ -69,9 +69,7 @@ extension EnvironmentVariable: Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(name: try container.decode(String.self, forKey: .name),
                   value: try container.decode(String.self, forKey: .value))
-        do { try validate() } catch {
-            throw DecodingError.dataCorruptedError(forKey: .name, in: container, debugDescription: error.description)
-        }
+        try container.check(at: .name) { try validate() }
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -2,13 +2,7 @@
 /// hostile document can never produce an identifier the rule forbids.
 extension Identifier: Codable {
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let string = try container.decode(String.self)
-        do {
-            try self.init(string)
-        } catch {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
-        }
+        self = try decoder.singleValueContainer().decode(String.self) { try Identifier($0) }
     }
 
     public func encode(to encoder: any Encoder) throws {

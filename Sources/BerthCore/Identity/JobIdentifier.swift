@@ -56,11 +56,7 @@ extension JobIdentifier: InvalidInputSubject {
 /// A job identifier travels as its base64url string.
 extension JobIdentifier: Codable {
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        do { try self.init(text) } catch {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
-        }
+        self = try decoder.singleValueContainer().decode(String.self) { try JobIdentifier($0) }
     }
 
     public func encode(to encoder: any Encoder) throws {

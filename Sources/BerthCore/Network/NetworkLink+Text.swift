@@ -75,11 +75,10 @@ extension NetworkLink {
     }
 
     private static func port(_ s: String, in text: String, what: String) throws(NetworkLinkError) -> UInt16 {
-        guard !s.isEmpty, s.utf8.count <= 5, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              let n = Int(s), n <= 65535 else {
+        guard let port = portNumber(s) else {
             throw NetworkLinkError(input: text, reason: "the \(what) \(String(reflecting: s)) is not a number 0-65535")
         }
-        return UInt16(n)
+        return port
     }
 }
 
@@ -87,12 +86,7 @@ extension Array where Element == NetworkLink {
     /// Parses comma-separated links (blanks around each allowed); the empty string is no links.
     public init(parsing text: String) throws(NetworkLinkError) {
         self = []
-        if text.trimmingBlanks.isEmpty { return }
-        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let trimmed = String(item).trimmingBlanks
-            if trimmed.isEmpty { throw NetworkLinkError(input: text, reason: "an empty item in the list") }
-            append(try NetworkLink(parsing: trimmed))
-        }
+        for item in try NetworkLink.items(ofList: text) { append(try NetworkLink(parsing: item)) }
         try validate()
     }
 

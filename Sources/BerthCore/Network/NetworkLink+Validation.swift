@@ -49,9 +49,7 @@ extension NetworkLink: Codable {
                   fromPort: try container.decode(UInt16.self, forKey: .fromPort),
                   toHost: try container.decodeIfPresent(String.self, forKey: .toHost) ?? "",
                   toPort: try container.decodeIfPresent(UInt16.self, forKey: .toPort) ?? 0)
-        do { try validate() } catch {
-            throw DecodingError.dataCorruptedError(forKey: .fromHost, in: container, debugDescription: error.description)
-        }
+        try container.check(at: .fromHost) { try validate() }
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -7,11 +7,10 @@ extension PortPair {
             throw PortPairError(input: text, reason: "expected internal:external")
         }
         func port(_ s: Substring, _ what: String) throws(PortPairError) -> UInt16 {
-            guard !s.isEmpty, s.utf8.count <= 5, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                  let n = Int(s), n <= 65535 else {
+            guard let port = PortPair.portNumber(s) else {
                 throw PortPairError(input: text, reason: "the \(what) port \(String(reflecting: String(s))) is not a number 0-65535")
             }
-            return UInt16(n)
+            return port
         }
         self.init(internal: try port(parts[0], "internal"),
                   external: parts.count == 2 ? try port(parts[1], "external") : 0)
@@ -31,12 +30,7 @@ extension Array where Element == PortPair {
     /// Parses `i:e,i:e` (blanks around items allowed; the empty string is no pairs), then validates.
     public init(parsing text: String) throws(PortPairError) {
         self = []
-        if text.trimmingBlanks.isEmpty { return }
-        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let trimmed = String(item).trimmingBlanks
-            if trimmed.isEmpty { throw PortPairError(input: text, reason: "an empty item in the list") }
-            append(try PortPair(parsing: trimmed))
-        }
+        for item in try PortPair.items(ofList: text) { append(try PortPair(parsing: item)) }
         try validate()
     }
 
@@ -66,9 +60,7 @@ extension PortPair: Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(internal: try container.decode(UInt16.self, forKey: .internal),
                   external: try container.decodeIfPresent(UInt16.self, forKey: .external) ?? 0)
-        do { try validate() } catch {
-            throw DecodingError.dataCorruptedError(forKey: .internal, in: container, debugDescription: error.description)
-        }
+        try container.check(at: .internal) { try validate() }
     }
 
     public func encode(to encoder: any Encoder) throws {
