@@ -26,8 +26,10 @@ let package = Package(
         .target(name: "BerthSystemd", dependencies: ["BerthDBus", "BerthSystem"], swiftSettings: strict),
         .target(name: "BerthNode", dependencies: ["BerthCore", "BerthDBus", "BerthSystemd", "BerthProtocol", "BerthSystem"], swiftSettings: strict),
         .target(name: "BerthClient", dependencies: ["BerthCore", "BerthProtocol", "BerthSystem"], swiftSettings: strict),
+        // `berth agent`: a server of the user's own, kept out of the client library; `berth` links it.
+        .target(name: "BerthAgent", dependencies: ["BerthClient", "BerthProtocol", "BerthSystem"], swiftSettings: strict),
         .executableTarget(name: "berthd", dependencies: ["BerthNode", "BerthCore", "BerthSystem", "BerthProtocol"], swiftSettings: strict),
-        .executableTarget(name: "berth", dependencies: ["BerthClient"], swiftSettings: strict),
+        .executableTarget(name: "berth", dependencies: ["BerthClient", "BerthAgent"], swiftSettings: strict),
         // Test helper: allocates ports from a separate process (PortAllocatorTests races and kills it).
         .executableTarget(name: "berth-porttool", dependencies: ["BerthCore"], path: "Tests/Tools/berth-porttool",
                           swiftSettings: strict),
@@ -47,7 +49,7 @@ let package = Package(
                     resources: [.copy("Golden")], swiftSettings: strict),
         .testTarget(name: "BerthProtocolTests", dependencies: ["BerthProtocol", "BerthFuzzChecks"], swiftSettings: strict),
         .testTarget(name: "BerthNodeTests", dependencies: ["BerthNode", "BerthClient", "berth-enginetool"], swiftSettings: strict),
-        .testTarget(name: "BerthClientTests", dependencies: ["BerthClient"], swiftSettings: strict),
+        .testTarget(name: "BerthClientTests", dependencies: ["BerthClient", "BerthAgent"], swiftSettings: strict),
         .testTarget(name: "BerthDBusTests", dependencies: ["BerthDBus", "BerthSystemd", "BerthSystem", "BerthFuzzChecks"],
                     exclude: ["Fixtures"],
                     swiftSettings: strict),

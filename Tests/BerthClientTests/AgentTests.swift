@@ -4,6 +4,7 @@ import Glibc
 import BerthProtocol
 import BerthSystem
 import Testing
+@testable import BerthAgent
 @testable import BerthClient
 
 /// `berth agent`: the params both sides read, and the agent serving `FanOut.exchange` over real

@@ -1,12 +1,13 @@
 import BerthProtocol
 import BerthSystem
 import Testing
+import BerthAgent
 @testable import BerthClient
 
-/// Runs the CLI in-process with captured output.
+/// Runs the CLI in-process with captured output, with every command the `berth` executable knows.
 func runCLI(_ arguments: [String], environment: [String: String] = [:]) async -> (code: ExitCode, out: String, err: String) {
     let output = CommandOutput.capturing()
-    let code = await BerthCLI.main(arguments, context: CommandContext(environment: environment, output: output))
+    let code = await BerthCLI.main(arguments, context: CommandContext(environment: environment, output: output, commands: BerthAgentCLI.commands))
     return (code, output.standardOutput, output.standardError)
 }
 
@@ -43,7 +44,7 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:]) async ->
     }
 
     @Test func everyCommandHasHelp() async {
-        for command in BerthCLI.commands {
+        for command in BerthAgentCLI.commands {
             let result = await runCLI(command.name.split(separator: " ").map(String.init) + ["--help"])
             #expect(result.code == .success)
             #expect(result.out.contains("USAGE: \(command.usage)"))
@@ -52,7 +53,7 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:]) async ->
         }
         let top = await runCLI(["--help"])
         #expect(top.code == .success)
-        for command in BerthCLI.commands { #expect(top.out.contains(command.name)) }
+        for command in BerthAgentCLI.commands { #expect(top.out.contains(command.name)) }
     }
 
     /// A command over many nodes reads each secret file once: the second node's options come from

@@ -1,12 +1,13 @@
 import BerthProtocol
 import Testing
+import BerthAgent
 @testable import BerthClient
 
 /// The declarative option model: what a command declares is what it parses, documents and completes.
 @Suite struct CommandSpecTests {
     /// Every declared option of every command is accepted by the parser and shown by `--help`.
     @Test func everyDeclaredOptionIsParsedAndDocumented() throws {
-        for command in BerthCLI.commands {
+        for command in BerthAgentCLI.commands {
             let spec = command.spec
             let arguments = spec.arguments.map { _ in "web" }
             for option in spec.allOptions {
@@ -63,7 +64,7 @@ import Testing
             #expect(result.code == .success && result.out.contains(marker), "\(shell)")
             // Whole words: `start` inside `restart` must not count.
             let words = Set(result.out.split { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }.map(String.init))
-            for command in BerthCLI.commands {
+            for command in BerthAgentCLI.commands {
                 #expect(words.contains(String(command.name.split(separator: " ").last!)), "\(shell) \(command.name)")
             }
         }

@@ -5,25 +5,25 @@ import BerthSystem
 /// agent"): JSON-RPC 2.0, one object per line. `agent.exchange` carries one node's planned calls and
 /// comes back with the node's answers, or with the client-side failure `berth` would have reported
 /// itself; `agent.info` reports the agent's connections.
-enum AgentProtocol {
-    static let version = 1
-    static let exchange = "agent.exchange"
-    static let info = "agent.info"
+package enum AgentProtocol {
+    package static let version = 1
+    package static let exchange = "agent.exchange"
+    package static let info = "agent.info"
     /// The longest line either side accepts: a node's answers to one fan-out may be long.
-    static let lineLimit = 16 << 20
+    package static let lineLimit = 16 << 20
     /// More candidate addresses or calls than a command ever plans is a malformed request.
     static let maximumCandidates = 64
     static let maximumCalls = 4096
     static let maximumMillis: Int64 = 86_400_000
 
     /// One node's exchange as `berth` asks the agent for it.
-    struct Exchange {
-        var node: Exchanger.Node
+    package struct Exchange {
+        package var node: Exchanger.Node
         /// Which pooled connections may serve it: the same node, addresses and secret.
-        var key: PoolKey { PoolKey(address: node.address, candidates: node.candidates, secret: node.options.secret) }
+        package var key: PoolKey { PoolKey(address: node.address, candidates: node.candidates, secret: node.options.secret) }
     }
 
-    struct PoolKey: Hashable {
+    package struct PoolKey: Hashable {
         var address: NodeAddress
         var candidates: [SocketAddress]
         var secret: AuthSecret?
@@ -92,7 +92,7 @@ enum AgentProtocol {
 
     /// Reads `agent.exchange` params; a message naming what is wrong otherwise. `known` keeps the
     /// node addresses already parsed (a command names the same nodes every time).
-    static func exchange(from params: JSONValue?, known: inout [String: NodeAddress]) throws(RPCError) -> Exchange {
+    package static func exchange(from params: JSONValue?, known: inout [String: NodeAddress]) throws(RPCError) -> Exchange {
         guard case .object(let members)? = params else { throw invalid("params must be an object") }
         guard let text = members["node"]?.stringValue else { throw invalid("\"node\" must be a node address string") }
         let address: NodeAddress
@@ -162,7 +162,7 @@ enum AgentProtocol {
     }
 
     /// The answer line for a finished exchange: the node's responses embedded as they came.
-    static func answerLine(id: RPCID, answers: [CallAnswer]) -> [UInt8] {
+    package static func answerLine(id: RPCID, answers: [CallAnswer]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(128 * (answers.count + 1))
         out += Array(#"{"id":"#.utf8)
@@ -180,7 +180,7 @@ enum AgentProtocol {
     }
 
     /// The answer line for an exchange that failed on the client's side of the node.
-    static func failureLine(id: RPCID, _ error: any Error) -> [UInt8] {
+    package static func failureLine(id: RPCID, _ error: any Error) -> [UInt8] {
         let code: String
         let message: String
         if let error = error as? ClientError {

@@ -1,16 +1,22 @@
 /// The `berth` command line: finds the subcommand, handles `--help`, parses, validates, runs.
 public enum BerthCLI {
-    /// Every subcommand, in the order of the command list.
-    public static let commands: [any BerthCommand.Type] = [
-        PingCommand.self, NodeInfoCommand.self,
-        InstallCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self, RemoveCommand.self,
-        PsCommand.self, StatusCommand.self, PortsCommand.self, EnvCommand.self, LinkCommand.self, UnlinkCommand.self, DeployCommand.self,
-        EventsCommand.self, BridgeCommand.self, AgentStatusCommand.self, AgentCommand.self, CompletionCommand.self,
-    ]
+    /// The client's subcommands, in the order of the command list (`completion` last).
+    public static let commands: [any BerthCommand.Type] = commands(adding: [])
+
+    /// The client's subcommands with `extra` (another module's, such as `berth agent`) listed
+    /// before `completion`, which stays last.
+    public static func commands(adding extra: [any BerthCommand.Type]) -> [any BerthCommand.Type] {
+        [
+            PingCommand.self, NodeInfoCommand.self,
+            InstallCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self, RemoveCommand.self,
+            PsCommand.self, StatusCommand.self, PortsCommand.self, EnvCommand.self, LinkCommand.self, UnlinkCommand.self, DeployCommand.self,
+            EventsCommand.self, BridgeCommand.self,
+        ] + extra + [CompletionCommand.self]
+    }
 
     public static let usage = "berth COMMAND [OPTIONS] [ARGS...]"
 
-    public static var helpText: String {
+    public static func helpText(_ commands: [any BerthCommand.Type]) -> String {
         // Closures, not key paths: a key path through an existential metatype crashes SILGen (6.3.1).
         let names = commands.map { $0.name }
         let width = names.map { $0.count }.max() ?? 0
@@ -49,7 +55,7 @@ public enum BerthCLI {
             leading += arguments.prefix(width)
             arguments.removeFirst(width)
         }
-        if !leading.isEmpty, let (command, _) = find(arguments) {
+        if !leading.isEmpty, let (command, _) = find(arguments, in: context.commands) {
             let words = command.name.split(separator: " ").count
             arguments = Array(arguments.prefix(words)) + leading + Array(arguments.dropFirst(words))
         } else if !leading.isEmpty && arguments.isEmpty {
@@ -60,11 +66,11 @@ public enum BerthCLI {
             return .usage
         }
         if ["-h", "--help", "help"].contains(first) {
-            output.print(helpText)
+            output.print(helpText(context.commands))
             return .success
         }
-        guard let (command, rest) = find(arguments) else {
-            let subcommands = commands.map { $0.name }.filter { $0.hasPrefix(first + " ") }
+        guard let (command, rest) = find(arguments, in: context.commands) else {
+            let subcommands = context.commands.map { $0.name }.filter { $0.hasPrefix(first + " ") }
             if !subcommands.isEmpty {
                 output.printError("berth: \(first) needs a subcommand: \(subcommands.joined(separator: ", "))\nUSAGE: berth \(subcommands[0]) [OPTIONS]")
                 return .usage
@@ -88,7 +94,7 @@ public enum BerthCLI {
     }
 
     /// The command whose words start `arguments`, and the arguments after them.
-    static func find(_ arguments: [String]) -> (any BerthCommand.Type, ArraySlice<String>)? {
+    static func find(_ arguments: [String], in commands: [any BerthCommand.Type]) -> (any BerthCommand.Type, ArraySlice<String>)? {
         for command in commands {
             let words = command.name.split(separator: " ").map(String.init)
             if arguments.starts(with: words) { return (command, arguments.dropFirst(words.count)) }

@@ -31,10 +31,14 @@ extension BerthCommand {
 public struct CommandContext: Sendable {
     public var environment: [String: String]
     public var output: CommandOutput
+    /// The commands `berth` knows, in the order of the command list: the client's, and those of
+    /// modules the executable links (`berth agent`). Help and completions list these.
+    public var commands: [any BerthCommand.Type]
 
-    public init(environment: [String: String], output: CommandOutput) {
+    public init(environment: [String: String], output: CommandOutput, commands: [any BerthCommand.Type] = BerthCLI.commands) {
         self.environment = environment
         self.output = output
+        self.commands = commands
     }
 }
 

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthSystem
 
 /// Where a command writes: standard output and standard error, or buffers in tests.

@@ -23,7 +23,7 @@ public struct CompletionCommand: BerthCommand {
     public func validate() throws(UsageError) {}
 
     public func run(_ context: CommandContext) async -> ExitCode {
-        let specs = BerthCLI.commands.map { $0.spec }
+        let specs = context.commands.map { $0.spec }
         context.output.print(shell.script(CompletionTable(specs)))
         return .success
     }

@@ -11,13 +11,13 @@ import BerthSystem
 ///
 /// Errors and timeouts read as `NodeClient`'s and `FanOut.run`'s, so a user cannot tell which path
 /// talked to a node.
-enum Exchanger {
+package enum Exchanger {
     /// One node to talk to: where (its addresses, tried in order, as `NodeConnector` does), how, and what to ask.
-    struct Node: Sendable {
-        var address: NodeAddress
-        var candidates: [SocketAddress]
-        var options: ConnectOptions
-        var calls: [PlannedCall]
+    package struct Node: Sendable {
+        package var address: NodeAddress
+        package var candidates: [SocketAddress]
+        package var options: ConnectOptions
+        package var calls: [PlannedCall]
     }
 
     /// Talks to every node until each has finished, failed, or `deadline` passed (reported as no

@@ -2,7 +2,7 @@ import BerthProtocol
 
 /// The rules of a connection's opening, shared by `NodeClient` and `Conversation` so the two ways of
 /// talking to a node open it the same way (docs/protocol.md, "Connecting").
-enum Handshake {
+package enum Handshake {
     /// Whether the connection opens with `node.hello`: when asked, on TCP, over ssh (hello is how
     /// we learn the session works at all), and whenever a secret was given.
     static func opensWithHello(_ address: NodeAddress, _ options: ConnectOptions) -> Bool {
@@ -33,7 +33,7 @@ enum Handshake {
     /// whose params name at most a container. A node that fails its proof sees the request but
     /// its answer is thrown away; nothing a request carries that matters (environment values,
     /// images, links) is ever sent that early.
-    static func mayPrecedeProof(_ method: String) -> Bool {
+    package static func mayPrecedeProof(_ method: String) -> Bool {
         let harmless: [MethodName] = [.nodePing, .nodeInfo, .containerList, .containerStatus, .containerPorts, .containerEnvGet]
         return harmless.contains { $0.rawValue == method }
     }

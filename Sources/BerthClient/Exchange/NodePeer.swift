@@ -4,7 +4,7 @@ import BerthSystem
 /// One node's connection, driven by a `PollLoop`: `Exchanger.run` (one conversation, then closed) or
 /// `AgentServer` (kept open after a conversation that succeeded, for the next one). It moves the
 /// bytes of its `Conversation`, which does the protocol.
-final class NodePeer {
+package final class NodePeer {
     enum State {
         /// Not connected yet: the next candidate address is `candidate`.
         case idle
@@ -20,22 +20,22 @@ final class NodePeer {
     let connectTimeout: Duration
     var candidate = 0
     var lastConnectError: ClientError?
-    var socket: Socket?
+    package var socket: Socket?
     var state = State.idle
     var conversation: Conversation
     var framer = LineFramer(limit: 64 << 20)
     var outbox: [UInt8] = []
     /// The writing side is shut (everything was sent).
     var halfClosed = false
-    var result: Result<[CallAnswer], any Error>?
+    package var result: Result<[CallAnswer], any Error>?
     /// Kept open after a conversation that succeeded (the agent's pool), and never half-closed.
     let keepsOpen: Bool
     /// The current conversation runs on a connection an earlier one opened.
-    private(set) var reused = false
+    package private(set) var reused = false
     /// Some bytes of the node arrived in the current conversation.
-    private(set) var heardFromNode = false
+    package private(set) var heardFromNode = false
 
-    init(_ node: Exchanger.Node, keepsOpen: Bool = false) {
+    package init(_ node: Exchanger.Node, keepsOpen: Bool = false) {
         address = node.address
         candidates = node.candidates
         connectTimeout = node.options.connectTimeout
@@ -44,14 +44,14 @@ final class NodePeer {
     }
 
     /// Whether the connection is open (idle between conversations when `keepsOpen`).
-    var isOpen: Bool { socket != nil }
+    package var isOpen: Bool { socket != nil }
 
     /// The descriptor polled for this peer, when open.
-    var descriptor: FileDescriptor? { socket?.descriptor }
+    package var descriptor: FileDescriptor? { socket?.descriptor }
 
     /// Starts another conversation on this open, authenticated connection (no opening: the node
     /// keeps a connection's authentication).
-    func reuse(calls: [PlannedCall], options: ConnectOptions, now: ContinuousClock.Instant) {
+    package func reuse(calls: [PlannedCall], options: ConnectOptions, now: ContinuousClock.Instant) {
         precondition(keepsOpen && socket != nil, "only an open kept connection is reused")
         conversation = Conversation(address: address, options: options, calls: calls, opened: true)
         result = nil
@@ -65,7 +65,7 @@ final class NodePeer {
     // MARK: connecting
 
     /// Starts connecting to the next candidate address, or fails with the last candidate's error.
-    func connect(now: ContinuousClock.Instant) {
+    package func connect(now: ContinuousClock.Instant) {
         guard candidate < candidates.count else {
             finish(.failure(lastConnectError ?? ClientError.noAddresses(address)))
             return
@@ -121,7 +121,7 @@ final class NodePeer {
     }
 
     /// Adds this peer's socket and next deadline to the loop's turn.
-    func watch<Owner>(in loop: PollLoop<Owner>, as owner: Owner) {
+    package func watch<Owner>(in loop: PollLoop<Owner>, as owner: Owner) {
         loop.wake(at: nextDeadline())
         if let events = pollEvents(), let socket { loop.watch(socket.descriptor, for: events, owner: owner) }
     }
@@ -138,7 +138,7 @@ final class NodePeer {
         }
     }
 
-    func checkTimers(now: ContinuousClock.Instant) {
+    package func checkTimers(now: ContinuousClock.Instant) {
         switch state {
         case .idle:
             break
@@ -161,7 +161,7 @@ final class NodePeer {
 
     // MARK: I/O
 
-    func handle<Owner>(_ events: PollEvents, in loop: PollLoop<Owner>) {
+    package func handle<Owner>(_ events: PollEvents, in loop: PollLoop<Owner>) {
         guard let socket, result == nil else { return }
         let now = loop.now
         switch state {
@@ -253,7 +253,7 @@ final class NodePeer {
         close()
     }
 
-    func close() {
+    package func close() {
         socket?.close()
         socket = nil
         outbox = []

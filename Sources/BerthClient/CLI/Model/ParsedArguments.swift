@@ -7,11 +7,11 @@ public struct ParsedArguments: Sendable {
     var rest: [String]?
 
     /// Whether the flag was given.
-    func flag(_ key: String) -> Bool { values[key] != nil }
+    public func flag(_ key: String) -> Bool { values[key] != nil }
     /// The value of a non-repeatable option.
-    func value(_ key: String) -> String? { values[key]?.last }
+    public func value(_ key: String) -> String? { values[key]?.last }
     /// Every value of a repeatable option, in order.
-    func values(_ key: String) -> [String] { values[key] ?? [] }
+    public func values(_ key: String) -> [String] { values[key] ?? [] }
 }
 
 extension CommandSpec {

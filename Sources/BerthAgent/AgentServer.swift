@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import BerthClient
 import BerthProtocol
 import BerthSystem
 
@@ -165,9 +163,9 @@ public final class AgentServer: @unchecked Sendable {
             guard let socket else { return }
             // The socket is 0600 already; the credentials check also covers a file made reachable
             // some other way (a bind mount, a changed mode).
-            guard let peer = try? socket.peerCredentials(), peer.userID == getuid() else {
+            guard let peer = try? socket.peerCredentials(), peer.userID == Processes.currentUserID else {
                 let refusal = RPCFrame.encode(RPCResponse.failure(id: .null, error: RPCError(.unauthorized,
-                    "this berth agent serves only its own user (uid \(getuid()))")))
+                    "this berth agent serves only its own user (uid \(Processes.currentUserID))")))
                 _ = refusal.withUnsafeBytes { try? socket.send($0) }
                 socket.close()
                 continue
@@ -241,7 +239,7 @@ public final class AgentServer: @unchecked Sendable {
         let (seconds, _) = configuration.keep.components
         return .object([
             "version": .int(Int64(AgentProtocol.version)),
-            "pid": .int(Int64(getpid())),
+            "pid": .int(Int64(Processes.currentID)),
             "socket": .string(configuration.socketPath),
             "keepSeconds": .int(seconds),
             "connections": .object([
@@ -363,12 +361,12 @@ public final class AgentServer: @unchecked Sendable {
         for entries in idle.values { for entry in entries { entry.peer.close() } }
         idle = [:]
         listener.close()
-        _ = unlink(configuration.socketPath)
+        try? FileSystem.remove(configuration.socketPath)
     }
 
     /// `$XDG_RUNTIME_DIR/berth/agent.sock`, else `/tmp/berth-agent-UID/agent.sock`.
     public static func defaultSocketPath(environment: [String: String]) -> String {
         if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty { return runtime + "/berth/agent.sock" }
-        return "/tmp/berth-agent-\(getuid())/agent.sock"
+        return "/tmp/berth-agent-\(Processes.currentUserID)/agent.sock"
     }
 }

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import BerthClient
 import BerthProtocol
 import BerthSystem
 
@@ -113,9 +111,8 @@ public struct AgentCommand: BerthCommand {
     /// directory of our own that nobody else may enter (another user could swap the socket).
     static func preparePrivateDirectory(_ directory: String) throws {
         try FileSystem.createDirectory(directory, mode: 0o700)
-        var st = stat()
-        guard lstat(directory, &st) == 0 else { throw SystemError("lstat", path: directory) }
-        guard (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == getuid(), st.st_mode & 0o077 == 0 else {
+        let info = try FileSystem.info(directory, followingLinks: false)
+        guard info.kind == .directory, info.ownerID == Processes.currentUserID, info.permissions & 0o077 == 0 else {
             throw SocketError(.notASocket, "\(directory) must be a directory of your own that only you can use (mode 0700); refusing to listen in it")
         }
     }
