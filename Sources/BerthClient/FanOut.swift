@@ -141,17 +141,3 @@ extension FanOut {
         return zip(nodes, results).map { NodeOutcome(address: $0.address, result: $1!) }
     }
 }
-
-extension NodeClient {
-    /// `calls` one after another on this connection, with their round trips.
-    func answers(to calls: [PlannedCall]) async throws -> [CallAnswer] {
-        let clock = ContinuousClock()
-        var answers: [CallAnswer] = []
-        for call in calls {
-            let start = clock.now
-            let response = try await send(call.method, params: call.params)
-            answers.append(CallAnswer(call: call, response: response, roundTrip: start.duration(to: clock.now)))
-        }
-        return answers
-    }
-}

@@ -52,6 +52,47 @@ import Testing
         #expect(answers[1].response.error?.kind == .notFound)
     }
 
+    /// `NodeClient`'s mode: calls asked while the opening runs wait for it, then go out together;
+    /// answers come back by call number in the node's order, notifications are kept for the driver,
+    /// a forgotten call's late answer is dropped, and nothing finishes until the connection fails.
+    @Test func anOngoingConversationPipelinesAskedCallsAndHandsOverWhatArrives() throws {
+        var conversation = Conversation(address: unix, options: ConnectOptions(hello: true), calls: [], ongoing: true)
+        let hello = requests(conversation.start(now: now))
+        #expect(hello.map(\.method) == ["node.hello"])
+        #expect(!conversation.isOpen)
+        let early = conversation.ask(PlannedCall(.nodePing), now: now)
+        guard case .wait = early.step else {
+            Issue.record("a call asked during the opening went out early: \(early.step)")
+            return
+        }
+        let helloResult = HelloResult(protocol: 1, node: NodeIdentity(version: "t", hostname: "n1"), capabilities: [])
+        let held = requests(receive(&conversation, try answer(hello[0], helloResult)))
+        #expect(conversation.isOpen)
+        #expect(conversation.hello?.node.hostname == "n1")
+        #expect(held.map(\.method) == ["node.ping"])
+        let second = conversation.ask(PlannedCall(.containerList), now: now)
+        let third = conversation.ask(PlannedCall(.nodeInfo), now: now)
+        let sent = requests(second.step) + requests(third.step)
+        #expect(sent.map(\.method) == ["container.list", "node.info"])  // in flight together
+        conversation.forget(third.number)
+        let event = RPCRequest(id: nil, method: MethodName.eventsEvent.rawValue, params: ["k": 1])
+        _ = conversation.receive(Array(RPCFrame.encode(event).dropLast()), now: now)
+        _ = receive(&conversation, RPCResponse(id: sent[1].id!, outcome: .result(["late": true])))
+        _ = receive(&conversation, RPCResponse(id: sent[0].id!, outcome: .result(["list": 2])))
+        _ = receive(&conversation, RPCResponse(id: held[0].id!, outcome: .result(["pong": true])))
+        let answers = conversation.takeAnswers()
+        #expect(answers.map(\.number) == [second.number, early.number])
+        #expect(answers.map { $0.response.result } == [["list": 2], ["pong": true]])
+        #expect(conversation.takeAnswers().isEmpty)
+        #expect(conversation.takeNotifications().map(\.method) == [MethodName.eventsEvent.rawValue])
+        #expect(conversation.failure == nil)
+        guard case .finished(.failure) = conversation.fail(ClientError.closedByNode(unix)) else {
+            Issue.record("failing an ongoing conversation did not finish it")
+            return
+        }
+        #expect((conversation.failure as? ClientError)?.code == .closed)
+    }
+
     @Test func tcpWithASecretPipelinesChallengeAndAHarmlessCall() throws {
         let secret = testSecret
         var node = AuthSession(requiring: secret)

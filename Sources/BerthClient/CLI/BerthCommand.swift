@@ -227,20 +227,5 @@ func encodeParams(_ params: some Encodable) -> JSONValue {
     (try? JSONValueEncoder().encode(params)) ?? .object([:])
 }
 
-extension NodeClient {
-    /// One call by method name, decoded; an answer of the wrong shape is a `protocolViolation`
-    /// naming the node and method. The node's errors are thrown as `RPCError`.
-    func ask<R: Decodable>(_ method: MethodName, _ params: some Encodable & Sendable, as type: R.Type) async throws -> R {
-        let response = try await send(method.rawValue, params: encodeParams(params))
-        if let error = response.error { throw error }
-        guard let value = response.result else {
-            throw ClientError(.protocolViolation, "\(address) answered \(method.rawValue) with a result that is not JSON")
-        }
-        do { return try JSONValueDecoder().decode(R.self, from: value) } catch {
-            throw ClientError(.protocolViolation, "\(address) answered \(method.rawValue) with an unexpected result: \(DecodingPath.describe(error))")
-        }
-    }
-}
-
 /// The params of methods that take none.
 struct NoParams: Encodable, Sendable {}

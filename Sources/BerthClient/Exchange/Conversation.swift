@@ -3,11 +3,15 @@ import BerthProtocol
 /// One node's side of a planned exchange, as a state machine fed the node's answers: the opening of
 /// `Handshake` (hello; on TCP with a secret the challenge goes right behind it, then the proof),
 /// then the planned calls one after another, each sent when the previous one is answered (so the
-/// node does them in command-line order, as `NodeClient` callers do). A first call that reveals
-/// nothing (`Handshake.mayPrecedeProof`) rides with the proof.
+/// node does them in command-line order). A first call that reveals nothing
+/// (`Handshake.mayPrecedeProof`) rides with the proof.
 ///
-/// It does no I/O and reads no clock: `Exchanger` moves its bytes and passes the time in, and tests
-/// feed it answers directly.
+/// An `ongoing` conversation has no plan: its driver (`NodeClient`) `ask`s calls as they come, they
+/// are sent at once (many in flight, answered in any order) once the opening is done, and it never
+/// finishes on its own; the driver takes the answers and the node's notifications as they arrive.
+///
+/// It does no I/O and reads no clock: `NodePeer` and `NodeClient` move its bytes and pass the time
+/// in, and tests feed it answers directly. It is the one place the client speaks the protocol.
 struct Conversation {
     /// What to do after the conversation took a step.
     enum Step {
@@ -38,11 +42,18 @@ struct Conversation {
 
     let address: NodeAddress
     let options: ConnectOptions
-    let calls: [PlannedCall]
+    private(set) var calls: [PlannedCall]
+    let ongoing: Bool
     private var answers: [CallAnswer] = []
-    /// The ids awaiting an answer, oldest first (ids only grow). Two at a time at most (hello and
-    /// challenge, or the proof and the first call), so a list: a dictionary cost an allocation and
-    /// hashing per request, and finding the oldest walked it on every turn of the poll loop.
+    /// An ongoing conversation's answers (by call number) and notifications not taken yet.
+    private var arrived: [(number: Int, response: RPCResponse)] = []
+    private var notices: [RPCRequest] = []
+    /// What `node.hello` answered, when the opening asked.
+    private(set) var hello: HelloResult?
+    /// The ids awaiting an answer, oldest first (ids only grow). Two at a time at most in a planned
+    /// conversation (hello and challenge, or the proof and the first call), so a list: a dictionary
+    /// cost an allocation and hashing per request, and finding the oldest walked it on every turn of
+    /// the poll loop.
     private var inFlight: [(id: Int64, purpose: Purpose)] = []
     private var nextID: Int64 = 1
     private var needsHello: Bool
@@ -51,15 +62,18 @@ struct Conversation {
     private var nextCall = 0
     private var handshakeDeadline: ContinuousClock.Instant?
     private var finished = false
+    /// Why the conversation ended, when it failed.
+    private(set) var failure: (any Error)?
     /// `auth.response` has been sent (nothing of the opening is left to send).
     private var proofSent = false
 
     /// `opened`: the connection's opening (hello, authentication) was done by an earlier
     /// conversation on it (`berth agent`'s kept connections), so the calls go first.
-    init(address: NodeAddress, options: ConnectOptions, calls: [PlannedCall], opened: Bool = false) {
+    init(address: NodeAddress, options: ConnectOptions, calls: [PlannedCall], opened: Bool = false, ongoing: Bool = false) {
         self.address = address
         self.options = options
         self.calls = calls
+        self.ongoing = ongoing
         needsHello = opened ? false : Handshake.opensWithHello(address, options)
         authenticated = opened
     }
@@ -105,12 +119,23 @@ struct Conversation {
         }
     }
 
-    /// Takes one line from the node.
+    /// Takes one line from the node, read by a `PollLoop` (no copy).
     mutating func receive(_ line: UnsafeBufferPointer<UInt8>, now: ContinuousClock.Instant) -> Step {
         guard !finished else { return .wait }
+        return receive(Result { () throws(RPCError) in try RPCFrame.decodeFromNode(line) }, now: now)
+    }
+
+    /// Takes one line from the node, read by an async `Connection`.
+    mutating func receive(_ line: [UInt8], now: ContinuousClock.Instant) -> Step {
+        guard !finished else { return .wait }
+        return receive(Result { () throws(RPCError) in try RPCFrame.decodeFromNode(line) }, now: now)
+    }
+
+    private mutating func receive(_ line: Result<RPCFromNode, RPCError>, now: ContinuousClock.Instant) -> Step {
         let decoded: RPCFromNode
-        do { decoded = try RPCFrame.decodeFromNode(line) } catch {
-            return finish(.failure(ClientError.invalidLine(address, error)))
+        switch line {
+        case .success(let value): decoded = value
+        case .failure(let error): return finish(.failure(ClientError.invalidLine(address, error)))
         }
         switch decoded {
         case .response(let response):
@@ -126,8 +151,9 @@ struct Conversation {
                 }
             }
             return out.isEmpty ? .wait : .send(out)
-        case .notification:
-            return .wait  // nothing here subscribes; a notification is not an answer
+        case .notification(let notification):
+            if ongoing { notices.append(notification) }  // a planned conversation subscribes to nothing
+            return .wait
         }
     }
 
@@ -144,7 +170,8 @@ struct Conversation {
         do {
             switch purpose {
             case .hello:
-                let hello: HelloResult = try NodeClient.decode(response, as: HelloResult.self)
+                let hello: HelloResult = try Self.decode(response, as: HelloResult.self)
+                self.hello = hello
                 needsHello = false
                 if !authenticating, try Handshake.authenticates(address, options, hello: hello) {
                     authenticating = true
@@ -153,7 +180,7 @@ struct Conversation {
                     return .send(out)
                 }
             case .challenge:
-                let challenge: AuthChallenge = try NodeClient.decode(response, as: AuthChallenge.self)
+                let challenge: AuthChallenge = try Self.decode(response, as: AuthChallenge.self)
                 guard let secret = options.secret else { throw Handshake.missingSecret(address) }
                 let proof = try AuthProof.response(to: challenge, secret: secret, clientNonce: Handshake.clientNonce())
                 var out: [UInt8] = []
@@ -169,7 +196,7 @@ struct Conversation {
                 return .send(out)
             case .proof(let challenge, let sent):
                 let result: AuthResponseResult
-                do { result = try NodeClient.decode(response, as: AuthResponseResult.self) } catch let error as RPCError {
+                do { result = try Self.decode(response, as: AuthResponseResult.self) } catch let error as RPCError {
                     throw Handshake.refused(address, error)
                 }
                 guard let secret = options.secret, AuthProof.verifyNode(result, challenge: challenge, sent: sent, secret: secret) else {
@@ -177,7 +204,11 @@ struct Conversation {
                 }
                 authenticated = true
             case .call(let index, let sentAt):
-                answers.append(CallAnswer(call: calls[index], response: response, roundTrip: sentAt.duration(to: now)))
+                if ongoing {
+                    arrived.append((index, response))
+                } else {
+                    answers.append(CallAnswer(call: calls[index], response: response, roundTrip: sentAt.duration(to: now)))
+                }
             }
         } catch {
             return finish(.failure(error))
@@ -193,12 +224,72 @@ struct Conversation {
         nextCall == calls.count && !needsHello && (!authenticating || proofSent)
     }
 
-    /// Fails the conversation from outside (the connection broke, or a deadline passed).
-    mutating func fail(_ error: any Error) -> Step { finish(.failure(error)) }
+    /// Fails the conversation from outside (the connection broke, or a deadline passed); nothing
+    /// more happens to one that is over.
+    mutating func fail(_ error: any Error) -> Step { finished ? .wait : finish(.failure(error)) }
 
-    /// Sends the next planned call once the opening is done and nothing is in flight.
+    /// The opening (hello, authentication) is done: calls go out as soon as they are asked.
+    var isOpen: Bool { !finished && !needsHello && (!authenticating || authenticated) }
+
+    // MARK: ongoing
+
+    /// Adds a call to an ongoing conversation; it is sent at once when the opening is done, or
+    /// right after it. Returns the call's number, which `takeAnswers` pairs with its answer.
+    mutating func ask(_ call: PlannedCall, now: ContinuousClock.Instant) -> (number: Int, step: Step) {
+        precondition(ongoing, "only an ongoing conversation takes calls as it goes")
+        calls.append(call)
+        return (calls.count - 1, advance(now: now))
+    }
+
+    /// Stops waiting for call `number` (its driver gave up on it): an answer that still comes is dropped.
+    mutating func forget(_ number: Int) {
+        inFlight.removeAll { if case .call(number, _) = $0.purpose { true } else { false } }
+    }
+
+    /// The answers that arrived since the last take, by call number.
+    mutating func takeAnswers() -> [(number: Int, response: RPCResponse)] {
+        defer { arrived = [] }
+        return arrived
+    }
+
+    /// The notifications that arrived since the last take, in order.
+    mutating func takeNotifications() -> [RPCRequest] {
+        defer { notices = [] }
+        return notices
+    }
+
+    /// The result of `response`, or its error. Untyped throws on purpose: `decodeResult`'s
+    /// `throws(RPCError)` inlined into async callers crashed the optimizer's coroutine splitting
+    /// (swift-frontend signal 11 in `swift build -c release`, Swift 6.x).
+    @inline(never)
+    static func decode<R: Decodable>(_ response: RPCResponse, as type: R.Type) throws -> R {
+        let value: JSONValue
+        switch response.outcome {
+        case .error(let error): throw error
+        case .result(let result): value = result
+        case .encodedResult(let encoded):
+            do { value = try encoded.parsed() } catch {
+                throw RPCError(.internal, "unexpected result: \(error)")
+            }
+        }
+        do { return try JSONValueDecoder().decode(R.self, from: value) } catch {
+            throw RPCError(.internal, "unexpected result: \(DecodingPath.describe(error))")
+        }
+    }
+
+    /// Sends the next planned call once the opening is done and nothing is in flight; in an
+    /// ongoing conversation, every call not sent yet.
     private mutating func advance(now: ContinuousClock.Instant) -> Step {
-        guard inFlight.isEmpty, !needsHello, !authenticating || authenticated else { return .wait }
+        guard !needsHello, !authenticating || authenticated else { return .wait }
+        if ongoing {
+            var out: [UInt8] = []
+            while nextCall < calls.count {
+                request(.call(index: nextCall, sentAt: now), calls[nextCall].method, calls[nextCall].params, into: &out)
+                nextCall += 1
+            }
+            return out.isEmpty ? .wait : .send(out)
+        }
+        guard inFlight.isEmpty else { return .wait }
         guard nextCall < calls.count else { return finish(.success(answers)) }
         let call = calls[nextCall]
         var out: [UInt8] = []
@@ -217,6 +308,7 @@ struct Conversation {
     private mutating func finish(_ result: Result<[CallAnswer], any Error>) -> Step {
         finished = true
         inFlight = []
+        if case .failure(let error) = result { failure = error }
         return .finished(result)
     }
 }
