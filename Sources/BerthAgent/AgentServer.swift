@@ -166,7 +166,7 @@ public final class AgentServer: @unchecked Sendable {
             guard let peer = try? socket.peerCredentials(), peer.userID == Processes.currentUserID else {
                 let refusal = RPCFrame.encode(RPCResponse.failure(id: .null, error: RPCError(.unauthorized,
                     "this berth agent serves only its own user (uid \(Processes.currentUserID))")))
-                _ = refusal.withUnsafeBytes { try? socket.send($0) }
+                _ = try? socket.send(refusal)
                 socket.close()
                 continue
             }
@@ -264,7 +264,7 @@ public final class AgentServer: @unchecked Sendable {
     private func flush(_ client: Client) {
         while !client.closed, !client.outbox.isEmpty {
             let sent: Int?
-            do { sent = try client.outbox.withUnsafeBytes { try client.socket.send($0) } } catch {
+            do { sent = try client.socket.send(client.outbox) } catch {
                 close(client)
                 return
             }

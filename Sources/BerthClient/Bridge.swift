@@ -42,7 +42,7 @@ public enum Bridge {
                     case .bytes(let bytes):
                         var offset = 0
                         while offset < bytes.count {
-                            let sent = try socket.send(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[offset...])))
+                            let sent = try socket.send(bytes[offset...])
                             offset += sent ?? 0
                         }
                     case .wouldBlock: break

@@ -94,6 +94,14 @@ public struct Socket: Hashable, Sendable {
         }
     }
 
+    /// Sends bytes from any collection (an outbox array, a slice of what a `PollLoop` read), so callers
+    /// never hold a pointer; see `send(_:)` for the result.
+    @inlinable
+    public func send<Bytes: Collection>(_ bytes: Bytes) throws -> Int? where Bytes.Element == UInt8 {
+        if let sent = try bytes.withContiguousStorageIfAvailable({ try send(UnsafeRawBufferPointer($0)) }) { return sent }
+        return try Array(bytes).withUnsafeBytes { try send($0) }
+    }
+
     /// Receives up to `count` bytes: empty at end of stream, nil when a non-blocking socket has nothing.
     /// The corresponding C function is `recv`.
     public func receive(upTo count: Int) throws -> [UInt8]? {

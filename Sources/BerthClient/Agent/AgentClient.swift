@@ -57,7 +57,7 @@ enum AgentClient {
         let loop = PollLoop<Void>()
         reading: while results.contains(where: { $0 == nil }) {
             do {
-                while !outbox.isEmpty, let sent = try outbox.withUnsafeBytes({ try socket.send($0) }) {
+                while !outbox.isEmpty, let sent = try socket.send(outbox) {
                     outbox.removeFirst(sent)
                 }
             } catch {
@@ -141,7 +141,7 @@ extension Exchanger {
         // The agent gets its work before the direct nodes are talked to, so both go on at once
         // (what the socket does not take now is sent by `exchange`).
         var outbox = AgentClient.requests(for: agentNodes)
-        if let sent = try? outbox.withUnsafeBytes({ try socket.send($0) }) { outbox.removeFirst(sent) }
+        if let sent = try? socket.send(outbox) { outbox.removeFirst(sent) }
         let direct = others.isEmpty ? [] : run(others.map { nodes[$0] }, until: deadline, timeout: timeout)
         let fromAgent = AgentClient.exchange(agentNodes, over: socket, outbox: outbox, agent: route.path, until: deadline, timeout: timeout)
         var results = [Result<[CallAnswer], any Error>?](repeating: nil, count: nodes.count)

@@ -231,7 +231,7 @@ package final class NodePeer {
         guard let socket, result == nil else { return }
         while !outbox.isEmpty {
             let sent: Int?
-            do { sent = try outbox.withUnsafeBytes { try socket.send($0) } } catch {
+            do { sent = try socket.send(outbox) } catch {
                 apply(conversation.fail(ClientError.cannotSend(address, error)))
                 return
             }
