@@ -72,15 +72,8 @@ extension CommandContext {
                 nodes.append((target.address, try options.connectOptions(for: target, memo: &read), plan(ids)))
                 targets[target.address] = target
             }
-        } catch let error as UsageError {
-            output.printError("berth: \(error.message)")
-            return .usage
-        } catch let error as CommandFailure {
-            output.printError("berth: \(error.message)")
-            return error.code
         } catch {
-            output.printError("berth: \(error)")
-            return .failure
+            return reportSetupFailure(error, "berth")
         }
         let addresses = nodes.map(\.address)
         let exchanged = await FanOut.exchange(nodes, timeout: options.timeout + .seconds(1),
@@ -186,6 +179,22 @@ extension CommandContext {
         case .unsupported: return .unavailable
         case .authenticationFailed: return .noPermission
         default: return .failure
+        }
+    }
+
+    /// Reports a failure to prepare a command (a usage error, a secret file that cannot be read) as
+    /// `PREFIX: message` on standard error and returns its exit status; other errors exit `otherwise`.
+    func reportSetupFailure(_ error: any Error, _ prefix: String, otherwise: ExitCode = .failure) -> ExitCode {
+        switch error {
+        case let error as UsageError:
+            output.printError("\(prefix): \(error.message)")
+            return .usage
+        case let error as CommandFailure:
+            output.printError("\(prefix): \(error.message)")
+            return error.code
+        default:
+            output.printError("\(prefix): \(error)")
+            return otherwise
         }
     }
 

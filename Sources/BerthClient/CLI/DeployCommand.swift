@@ -79,12 +79,8 @@ public struct DeployCommand: BerthCommand {
                 }
                 nodes[name] = (target, try options.connectOptions(for: target, memo: &read))
             }
-        } catch let error as CommandFailure {
-            output.printError("berth deploy: \(error.message)")
-            return error.code
         } catch {
-            output.printError("berth deploy: \(error)")
-            return .usage
+            return context.reportSetupFailure(error, "berth deploy", otherwise: .usage)
         }
         let path = statePath
         let json = options.json

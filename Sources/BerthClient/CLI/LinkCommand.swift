@@ -63,15 +63,8 @@ public struct LinkCommand: BerthCommand {
             var read: [String?: ConnectOptions] = [:]
             sourceOptions = try options.connectOptions(for: sourceNode, memo: &read)
             targetOptions = try options.connectOptions(for: targetNode, memo: &read)
-        } catch let error as UsageError {
-            output.printError("berth link: \(error.message)")
-            return .usage
-        } catch let error as CommandFailure {
-            output.printError("berth link: \(error.message)")
-            return error.code
         } catch {
-            output.printError("berth link: \(error)")
-            return .failure
+            return context.reportSetupFailure(error, "berth link")
         }
 
         let targetID = target.id, port = targetPort

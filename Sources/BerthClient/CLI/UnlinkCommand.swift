@@ -50,15 +50,8 @@ public struct UnlinkCommand: BerthCommand {
                 : source.resolve(&directory)
             var read: [String?: ConnectOptions] = [:]
             connect = try options.connectOptions(for: node, memo: &read)
-        } catch let error as UsageError {
-            output.printError("berth unlink: \(error.message)")
-            return .usage
-        } catch let error as CommandFailure {
-            output.printError("berth unlink: \(error.message)")
-            return error.code
         } catch {
-            output.printError("berth unlink: \(error)")
-            return .failure
+            return context.reportSetupFailure(error, "berth unlink")
         }
         let params = ContainerLinkRemoveParams(id: source.id, fromHost: from.host, fromPort: from.port)
         let removed = await FanOut.run([(node.address, connect)], timeout: options.timeout + .seconds(1)) { client in
