@@ -6,6 +6,20 @@ import Testing
 
 extension SystemTests {
     @Suite struct SocketTests {
+        /// `send` takes an array, a slice of one, and a collection with no contiguous storage, and
+        /// sends exactly their bytes, so no caller needs a pointer of its own.
+        @Test func sendTakesAnyByteCollection() throws {
+            let (a, b) = try Socket.pair()
+            defer { a.close(); b.close() }
+            let bytes = Array("hello, node\n".utf8)
+            #expect(try a.send(bytes) == bytes.count)
+            #expect(try a.send(bytes[7...]) == 5)
+            #expect(try a.send(bytes.lazy.map { $0 == UInt8(ascii: "h") ? UInt8(ascii: "H") : $0 }) == bytes.count)
+            var received: [UInt8] = []
+            while received.count < 2 * bytes.count + 5, let chunk = try b.receive(upTo: 64), !chunk.isEmpty { received += chunk }
+            #expect(String(decoding: received, as: UTF8.self) == "hello, node\nnode\nHello, node\n")
+        }
+
         @Test func unixListenerSetsModeAndAcceptsWithPeerCredentials() async throws {
             let dir = try TemporaryDirectory()
             defer { dir.remove() }
