@@ -33,10 +33,7 @@ public struct LinkCommand: BerthCommand {
         target = try Locator(parsing: String(to[..<colon]))
         targetPort = port
         if let asText {
-            guard let parsed = LinkTarget.parseSource(asText) else {
-                throw UsageError("--as \(String(reflecting: asText)): expected ADDR:PORT with an IP address ([v6]:PORT for IPv6) and a port from 1 to 65535")
-            }
-            from = parsed
+            from = try LinkTarget.source(asText, option: "--as")
         }
     }
 

@@ -26,10 +26,7 @@ public struct UnlinkCommand: BerthCommand {
             throw UsageError("missing --from ADDR:PORT (the link's address, as `berth link --as` gave it)")
         }
         source = try Locator(parsing: parsed.positionals[0])
-        guard let parsed = LinkTarget.parseSource(fromText) else {
-            throw UsageError("--from \(String(reflecting: fromText)): expected ADDR:PORT with an IP address ([v6]:PORT for IPv6) and a port from 1 to 65535")
-        }
-        from = parsed
+        from = try LinkTarget.source(fromText, option: "--from")
     }
 
     public func validate() throws(UsageError) {

@@ -38,6 +38,14 @@ public enum LinkTarget {
         return mapping.external
     }
 
+    /// `parseSource` for a command-line option (`--as`, `--from`): a usage error naming it when `text` is not `ADDR:PORT`.
+    static func source(_ text: String, option: String) throws(UsageError) -> (host: String, port: UInt16) {
+        guard let parsed = parseSource(text) else {
+            throw UsageError("\(option) \(String(reflecting: text)): expected ADDR:PORT with an IP address ([v6]:PORT for IPv6) and a port from 1 to 65535")
+        }
+        return parsed
+    }
+
     /// Parses `ADDR:PORT` (`[v6]:PORT` for IPv6); ADDR must be an IP literal.
     public static func parseSource(_ text: String) -> (host: String, port: UInt16)? {
         var host: Substring
