@@ -5,7 +5,7 @@ public enum BerthCLI {
         PingCommand.self, NodeInfoCommand.self,
         InstallCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self, RemoveCommand.self,
         PsCommand.self, StatusCommand.self, PortsCommand.self, EnvCommand.self, LinkCommand.self, UnlinkCommand.self, DeployCommand.self,
-        EventsCommand.self, BridgeCommand.self, AgentStatusCommand.self, AgentCommand.self, CompletionCommand.self,
+        LogsCommand.self, EventsCommand.self, BridgeCommand.self, AgentStatusCommand.self, AgentCommand.self, CompletionCommand.self,
     ]
 
     public static let usage = "berth COMMAND [OPTIONS] [ARGS...]"
