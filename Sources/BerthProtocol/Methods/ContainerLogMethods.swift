@@ -67,15 +67,11 @@ public struct ContainerLogNotification: Codable, Hashable, Sendable {
     public var lines: [LogLine]
     /// Set on the last notification of a follow: `deleted` (the container went).
     public var end: String?
-    /// True when the log was rotated before the node read all of it for this follower: lines
-    /// between the previous notification and these were lost.
-    public var skipped: Bool?
-    public init(follow: String, id: String, lines: [LogLine], end: String? = nil, skipped: Bool? = nil) {
+    public init(follow: String, id: String, lines: [LogLine], end: String? = nil) {
         self.follow = follow
         self.id = id
         self.lines = lines
         self.end = end
-        self.skipped = skipped
     }
-    enum CodingKeys: String, CodingKey { case follow, id, lines, end, skipped }
+    enum CodingKeys: String, CodingKey { case follow, id, lines, end }
 }
