@@ -23,8 +23,8 @@ public struct LogsCommand: BerthCommand {
             shown escaped (\\x1b, U+FFFD), never written raw to the terminal. A line longer than
             \(ContractLimits.logLineBytes) bytes ends with [... N bytes cut].
 
-            --json prints each container's container.logs result with "node" (and, with --follow, each
-            container.log notification's params with "node"), one object per line.
+            --json prints the container.logs results as other commands print theirs; with --follow each
+            result and then each container.log notification's params, with "node", one object per line.
             """)
     var arguments: IDArguments
     var follow = false
