@@ -1586,7 +1586,8 @@ public enum OpenRPCDocument {
           "name": "since",
           "schema": {
             "type": "string",
-            "format": "date-time"
+            "format": "date-time",
+            "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
           },
           "required": false,
           "description": "Only lines from this RFC 3339 time on (any offset, fractions allowed)."
