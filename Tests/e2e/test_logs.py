@@ -8,6 +8,7 @@ gone with the container, and hostile bytes shown safely."""
 
 import json
 import os
+import select
 import subprocess
 import time
 
@@ -155,6 +156,41 @@ def test_follow_sees_new_lines(cu):
         if message["params"].get("end"):
             check_equal(message["params"]["end"], "deleted", "the follow ends with the container")
             break
+
+
+def test_cli_follows_and_prefixes_several_containers(cu):
+    node = harness.Node.start_new(cu)
+    rpc = node.connect(cu)
+    for name in ("logs-cli-a", "logs-cli-b"):
+        install(cu, rpc, name, ["sh", "-c", f"echo first from {name}; exec sleep 300"])
+        eventually(lambda: f"first from {name}" in texts(logs(rpc, name)), f"{name}'s first line", timeout=10)
+    r = berth(node, "logs", "logs-cli-a", "logs-cli-b")
+    check_equal(r.returncode, 0, "berth logs of two containers", stderr=r.stderr)
+    out = r.stdout.decode()
+    check_in("logs-cli-a | ", out, "lines of the first are prefixed")
+    check(any(l.startswith("logs-cli-b | ") and l.endswith("first from logs-cli-b") for l in out.splitlines()),
+          "the second's line is prefixed with its id", out=out)
+
+    argv = [os.path.join(harness.bin_dir(), "berth"), "--node", f"unix:{node.socket_path}", "logs", "-f", "--tail", "1", "logs-cli-a"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    cu.push("stop berth logs -f", harness.stop_process, proc)
+    fd = proc.stdout.fileno()
+    seen = b""
+
+    def read_some():
+        nonlocal seen
+        while select.select([fd], [], [], 0)[0]:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            seen += chunk
+        return seen
+
+    eventually(lambda: b"first from logs-cli-a" in read_some(), "berth logs -f prints the last line", timeout=10)
+    harness.podman("exec", "ctr-logs-cli-a", "sh", "-c", "echo followed line > /proc/1/fd/1")
+    eventually(lambda: b"followed line" in read_some(), "berth logs -f prints the new line", timeout=10)
+    rpc.call("container.delete", {"id": "logs-cli-a"}, timeout=60)
+    check_equal(proc.wait(timeout=10), 0, "berth logs -f ends with the container", stderr=proc.stderr.read())
 
 
 def test_hostile_lines(cu):

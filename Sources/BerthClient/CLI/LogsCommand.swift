@@ -105,14 +105,14 @@ public struct LogsCommand: BerthCommand {
             for id in ids {
                 let result: ContainerLogsResult = try await client.call(MethodName.containerLogs.rawValue, params: params(id), timeout: timeout)
                 let prefix = manyNodes ? "\(name)/\(id) | " : (several ? "\(id) | " : "")
-                LogsCommand.emit(result.lines, prefix: prefix, json: json ? encodeParams(result) : nil, node: name, output)
+                LogsCommand.emit(result.lines, prefix: prefix, json: json ? encodeParams(result) : JSONValue?.none, node: name, output)
                 if let follow = result.follow { follows[follow] = prefix }
             }
             for await notification in notifications where notification.method == MethodName.containerLog.rawValue {
                 guard let value = notification.params,
                       let batch = try? JSONValueDecoder().decode(ContainerLogNotification.self, from: value),
                       let prefix = follows[batch.follow] else { continue }
-                LogsCommand.emit(batch.lines, prefix: prefix, json: json ? value : nil, node: name, output)
+                LogsCommand.emit(batch.lines, prefix: prefix, json: json ? value : JSONValue?.none, node: name, output)
                 if batch.end != nil {
                     follows[batch.follow] = nil
                     if follows.isEmpty { return }
@@ -129,6 +129,7 @@ public struct LogsCommand: BerthCommand {
         return CommandContext.worst(codes)
     }
 
+    /// `json`: what `--json` prints (`JSONValue?.none` otherwise: a bare `nil` would become JSON null).
     static func emit(_ lines: [LogLine], prefix: String, json: JSONValue?, node: String, _ output: CommandOutput) {
         if let json {
             guard case .object(var members) = json else { return }
