@@ -41,7 +41,7 @@ public struct LogsCommand: BerthCommand {
             tail = n
         }
         if let text = parsed.value("--since") {
-            guard let time = LogsCommand.sinceTime(text, now: WallClock.nanosecondsSinceEpoch()) else {
+            guard let time = LogsCommand.sinceTime(text, now: WallTime.now.nanosecondsSinceEpoch) else {
                 throw UsageError("--since takes an RFC 3339 time (2026-12-06T17:00:00Z) or an age (30s, 10m, 2h, 1d), got \(String(reflecting: text))")
             }
             since = time.rfc3339

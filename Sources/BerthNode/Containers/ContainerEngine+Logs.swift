@@ -18,7 +18,7 @@ extension ContainerEngine {
     nonisolated static func prepareLog(_ files: ContainerLogFiles, logsDir: String, maxBytes: Int64) throws {
         try FileSystem.createDirectory(logsDir, mode: 0o700)
         try FileSystem.createDirectory(files.directory, mode: 0o700)
-        guard let identity = FileIdentity.of(files.unitLog), identity.size > maxBytes else { return }
+        guard let identity = try? FileSystem.info(files.unitLog), identity.size > maxBytes else { return }
         let keep = Int(maxBytes / 2)
         let descriptor = try FileDescriptor.openForReading(files.unitLog)
         let tail = try descriptor.closeAfter { try descriptor.read(upTo: keep, at: identity.size - Int64(keep)) }

@@ -12,7 +12,7 @@ import BerthSystem
 final class LogFileCursor: @unchecked Sendable {
     let path: String
     private var descriptor: FileDescriptor?
-    private var identity: FileIdentity?
+    private var identity: FileInfo?
     private var offset: Int64 = 0
     private var parser = LogRecordParser()
     /// Bytes after the last newline read so far: the start of a line still being written.
@@ -28,11 +28,11 @@ final class LogFileCursor: @unchecked Sendable {
     /// Opens the file when it exists and is not open yet; false when there is none.
     private func openIfPresent() throws -> Bool {
         if descriptor != nil { return true }
-        guard FileIdentity.of(path) != nil else { return false }
+        guard (try? FileSystem.info(path)) != nil else { return false }
         let opened: FileDescriptor
         do { opened = try FileDescriptor.openForReading(path) } catch { return false }  // gone meanwhile
         descriptor = opened
-        identity = try FileIdentity.of(opened)
+        identity = try FileSystem.info(opened)
         offset = 0
         clearCarry()
         return true
@@ -43,7 +43,7 @@ final class LogFileCursor: @unchecked Sendable {
     /// the end, for `readNew`. A line still being written is left for `readNew` when `following`,
     /// else shown as it is.
     func snapshot(tail: Int?, following: Bool) throws -> [LogRecord] {
-        guard try openIfPresent(), let descriptor, let size = try? FileIdentity.of(descriptor).size else { return [] }
+        guard try openIfPresent(), let descriptor, let size = try? FileSystem.info(descriptor).size else { return [] }
         var window = Int64(64 << 10)
         while true {
             let start = tail == nil ? 0 : max(0, size - window)
@@ -82,7 +82,7 @@ final class LogFileCursor: @unchecked Sendable {
             return consume(chunk, skippingFirstLine: &skip)
         }
         // At the end of the open file: if the path names another file now, this one is done.
-        guard let current = FileIdentity.of(path), let identity, !current.sameFile(as: identity) || current.size < offset else {
+        guard let current = try? FileSystem.info(path), let identity, !current.sameFile(as: identity) || current.size < offset else {
             return []
         }
         var rest: [LogRecord] = []
