@@ -3,7 +3,8 @@ import Glibc
 #endif
 
 /// What `stat` says about a file, in the few terms the node checks: its kind, permission bits,
-/// owner, size and last modification.
+/// owner, size, last modification, and which file it is (device and inode: a reader holding a log
+/// open compares them with the path's to notice the file was replaced by a rotation).
 public struct FileInfo: Hashable, Sendable {
     public enum Kind: Hashable, Sendable { case regular, directory, symbolicLink, other }
 
@@ -14,6 +15,8 @@ public struct FileInfo: Hashable, Sendable {
     public var size: Int64
     /// Seconds since 1970, UTC.
     public var modified: Int64
+    public var device: UInt64
+    public var inode: UInt64
 
     init(_ st: stat) {
         switch st.st_mode & S_IFMT {
@@ -26,7 +29,12 @@ public struct FileInfo: Hashable, Sendable {
         ownerID = UInt32(st.st_uid)
         size = Int64(st.st_size)
         modified = Int64(st.st_mtim.tv_sec)
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
     }
+
+    /// Whether both describe the same file (sizes and times aside).
+    public func sameFile(as other: FileInfo) -> Bool { device == other.device && inode == other.inode }
 }
 
 extension FileSystem {
@@ -37,6 +45,13 @@ extension FileSystem {
         guard (followingLinks ? stat(path, &st) : lstat(path, &st)) == 0 else {
             throw SystemError(followingLinks ? "stat" : "lstat", path: path)
         }
+        return FileInfo(st)
+    }
+
+    /// The file `descriptor` has open. The corresponding C function is `fstat`.
+    public static func info(_ descriptor: FileDescriptor) throws -> FileInfo {
+        var st = stat()
+        guard fstat(descriptor.rawValue, &st) == 0 else { throw SystemError("fstat") }
         return FileInfo(st)
     }
 

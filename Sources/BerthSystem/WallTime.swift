@@ -21,6 +21,9 @@ public struct WallTime: Hashable, Sendable {
         return WallTime(seconds: Int64(ts.tv_sec), nanoseconds: Int64(ts.tv_nsec))
     }
 
+    /// Nanoseconds since 1970, UTC (a log line's time).
+    public var nanosecondsSinceEpoch: Int64 { seconds * 1_000_000_000 + nanoseconds }
+
     /// Milliseconds since 1970, UTC.
     public var milliseconds: Int64 { seconds * 1000 + nanoseconds / 1_000_000 }
 

@@ -80,6 +80,7 @@ case .run(let configuration):
         let layout = try Layout(stateDir: configuration.stateDirectory, runDir: configuration.runDirectory,
                                 unitDir: handle.unitDir)
         var engineConfiguration = EngineConfiguration(layout: layout, manager: handle, runtime: runtime)
+        engineConfiguration.logMaxBytes = configuration.logMaxBytes
         if let range = configuration.portRange {
             engineConfiguration.portRange = UInt16(range.lowerBound)...UInt16(range.upperBound)
         }
@@ -119,7 +120,8 @@ case .run(let configuration):
             logger.warning("events_connect_failed", ["error": "\(error)", "retry": "in the background"])
         }
 
-        let providers: [any MethodProvider] = [ContainerMethodProvider(engine: engine), EventMethodProvider(hub: hub)]
+        let providers: [any MethodProvider] = [ContainerMethodProvider(engine: engine), ContainerLogMethodProvider(engine: engine),
+                                                  EventMethodProvider(hub: hub)]
         var methods = MethodTable()
         for provider in providers { provider.register(into: &methods) }
         var info = NodeDescription(managerMode: handle.mode.rawValue, runtime: runtime.runtime.rawValue,

@@ -43,6 +43,7 @@ SAMPLES = {
     "fromHost": "127.0.0.1",
     "name": "CONTRACT_NAME",
     "RequestId": "contract-request",
+    "since": "2026-12-06T17:00:00Z",
 }
 
 # Strings tried against every pattern; which side each is on is decided by the pattern.

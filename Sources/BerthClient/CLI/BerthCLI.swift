@@ -10,7 +10,7 @@ public enum BerthCLI {
             PingCommand.self, NodeInfoCommand.self,
             InstallCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self, RemoveCommand.self,
             PsCommand.self, StatusCommand.self, PortsCommand.self, EnvCommand.self, LinkCommand.self, UnlinkCommand.self, DeployCommand.self,
-            EventsCommand.self, BridgeCommand.self,
+            LogsCommand.self, EventsCommand.self, BridgeCommand.self,
         ] + extra + [CompletionCommand.self]
     }
 

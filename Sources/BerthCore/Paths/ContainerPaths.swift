@@ -26,6 +26,9 @@ public struct ContainerPaths: Hashable, Sendable {
     public var homeDir: String { "\(layout.homesDir)/\(id.rawValue)" }
     public var sshDir: String { "\(homeDir)/.ssh" }
     public var authorizedKeys: String { "\(sshDir)/authorized_keys" }
+    /// `<stateDir>/logs/<id>`: the container's log (`ContainerLogFiles`).
+    public var logDir: String { "\(layout.logsDir)/\(id.rawValue)" }
+    public var logFiles: ContainerLogFiles { ContainerLogFiles(directory: logDir) }
     /// Present while the container is stopped for being idle.
     public var idleFlag: String { "\(layout.idleDir)/\(id.idleFlagName)" }
 
@@ -46,7 +49,7 @@ public struct ContainerPaths: Hashable, Sendable {
     public var startOnBootLink: String { "\(layout.startOnBootDir)/\(id.unitName)" }
 
     /// Directories owned by this container alone (removing the container removes these trees).
-    public var directories: [String] { [directory, homeDir, runDir] }
+    public var directories: [String] { [directory, homeDir, runDir, logDir] }
 
     /// Files outside those directories that belong to this container alone.
     public var looseFiles: [String] { [idleFlag, lockFile, unitFile, socketUnitFile, startOnBootLink] }

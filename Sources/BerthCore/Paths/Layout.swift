@@ -54,6 +54,9 @@ public struct Layout: Hashable, Sendable {
     public var uidsDir: String { "\(stateDir)/uids" }
     /// One record per mutation `requestId`, so a retried request returns the first result.
     public var requestsDir: String { "\(stateDir)/requests" }
+    /// One directory per container with its log (`ContainerLogFiles`): kept apart from the record
+    /// directory, because systemd and conmon write into it while the record stays the node's.
+    public var logsDir: String { "\(stateDir)/logs" }
     /// Per-container run directories (init and cmd scripts).
     public var runContainersDir: String { "\(runDir)/containers" }
     /// Lock files (flock); in `runDir` because locks never outlive a boot.
@@ -80,7 +83,7 @@ public struct Layout: Hashable, Sendable {
     /// container users.
     public var sharedDirectories: [(path: String, mode: UInt32)] {
         [(stateDir, 0o755), (containersDir, 0o700), (homesDir, 0o755), (idleDir, 0o755),
-         (portsDir, 0o700), (requestsDir, 0o700), (runDir, 0o755), (runContainersDir, 0o755),
+         (portsDir, 0o700), (requestsDir, 0o700), (logsDir, 0o700), (runDir, 0o755), (runContainersDir, 0o755),
          (locksDir, 0o700), (unitDir, 0o755), (startOnBootDir, 0o755)]
     }
 }

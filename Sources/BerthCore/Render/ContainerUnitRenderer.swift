@@ -54,6 +54,12 @@ public enum ContainerUnitRenderer {
         // code, not as a signal, and systemd counts only the signal as clean: without this a clean
         // stop leaves the unit `failed`. 137 (the grace ran out and the runtime KILLed) stays a failure.
         unit.set("SuccessExitStatus", "143")
+        if let log = spec.log {
+            // Every command of the unit (the runtime CLI's errors, the links hook) appends to the
+            // log; systemd opens the file for each command it runs, so nothing holds it between.
+            unit.set("StandardOutput", "append:" + log.files.unitLog)
+            unit.set("StandardError", "append:" + log.files.unitLog)
+        }
 
         for line in try commands(spec, name: name, notify: notify) {
             let value = try line.exec.render()
@@ -87,6 +93,7 @@ public enum ContainerUnitRenderer {
         var lines: [(key: String, exec: ExecLine)] = []
         var run = ExecLine(runtime)
         run.add("run")
+        if spec.log != nil { lines.append(("ExecStartPre", markLine(spec, "start"))) }
         switch (spec.runtime, notify) {
         case (.podman, true):
             var removeCid = ExecLine(spec.tools.remove)
@@ -107,6 +114,12 @@ public enum ContainerUnitRenderer {
             lines.append(("ExecStartPre", removeStale))
         }
         run.add("--name=" + name, "--label=io.berth.id=" + spec.id.rawValue)
+        if let log = spec.log, spec.runtime == .podman {
+            // conmon timestamps each line and names its stream; the file outlives `--rm`.
+            run.add("--log-driver=k8s-file", "--log-opt=path=" + log.files.containerLog, "--log-opt=max-size=\(log.maxBytes)")
+            // Attached, podman would copy the output to the unit's stdout too: the log would hold it twice.
+            if !notify { run.add("--attach=stdin") }
+        }
         if spec.useInit { run.add("--init") }
         if let network = spec.network { run.add("--network=" + network) }
         if let env = spec.environmentFilePath { run.add("--env-file=" + env) }
@@ -151,6 +164,7 @@ public enum ContainerUnitRenderer {
         }
         lines.append(("ExecStop", stop))
         lines.append(("ExecStopPost", remove))
+        if spec.log != nil { lines.append(("ExecStopPost", markLine(spec, "stop"))) }
         return lines
     }
 
@@ -186,6 +200,22 @@ public enum ContainerUnitRenderer {
         line.add("-c", waitScript, "berth-wait-port", "\(port)")
         return line
     }
+
+    /// A marker line in the unit's log (`ContainerLogFiles`): the time, and the unit starting or its
+    /// result (systemd hands `ExecStopPost=` `SERVICE_RESULT`, `EXIT_CODE`, `EXIT_STATUS`). A fixed
+    /// script; its only input is the word `start` or `stop`. Failures are ignored (`-`).
+    static func markLine(_ spec: ContainerUnitSpec, _ event: String) -> ExecLine {
+        var line = ExecLine(spec.tools.shell, ignoreFailure: true)
+        line.add("-c", markScript, "berth-log-mark", event)
+        return line
+    }
+
+    /// bash's clock (`EPOCHREALTIME`, `printf %()T`): no process besides the shell. The format is
+    /// conmon's (`TIME STREAM F TEXT`), so one parser reads both files.
+    static let markScript =
+        "t=$EPOCHREALTIME; export TZ=UTC0; case $1 in start) m=starting;; "
+        + "*) m=\"stopped: result ${SERVICE_RESULT:-unknown}, main process ${EXIT_CODE:-none} ${EXIT_STATUS:-}\";; esac; "
+        + "printf '%(%Y-%m-%dT%H:%M:%S)T.%s+00:00 systemd F %s\\n' \"${t%[.,]*}\" \"${t#*[.,]}\" \"$m\""
 
     /// Tries for 60 s, 10 times a second; `TimeoutStartSec=` bounds it too.
     static let waitScript =

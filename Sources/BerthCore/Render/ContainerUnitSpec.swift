@@ -104,6 +104,9 @@ public struct ContainerUnitSpec: Hashable, Sendable {
     public var wants: [String]
     /// The helper programs the unit runs (`rm`, `bash`); the runtime is `runtimePath`.
     public var tools: UnitTools
+    /// Where the unit's and the container's output go; nil leaves them to the manager and the
+    /// runtime's defaults.
+    public var log: ContainerLogSpec?
 
     public init(id: Identifier, image: String, command: [String] = [], ports: [PortPair] = [],
                 environmentFilePath: String? = nil, volumes: [VolumeMount] = [], slice: String? = nil,
@@ -113,8 +116,10 @@ public struct ContainerUnitSpec: Hashable, Sendable {
                 dockerHost: String? = nil, socketActivation: SocketActivation? = nil,
                 useInit: Bool = true, stopTimeoutSeconds: Int = 10,
                 wantedBy: String = SharedUnits.activeTarget,
-                after: [String]? = nil, wants: [String]? = nil, network: String? = nil, tools: UnitTools = UnitTools()) {
+                after: [String]? = nil, wants: [String]? = nil, network: String? = nil, tools: UnitTools = UnitTools(),
+                log: ContainerLogSpec? = nil) {
         self.id = id
+        self.log = log
         self.tools = tools
         self.network = network
         self.image = image

@@ -40,6 +40,8 @@ public struct NodeConfiguration: Hashable, Sendable {
     public var systemdClient: SystemdClientKind = .dbus
     public var portRange: ClosedRange<Int>?
     public var logLevel: LogLevel = .info
+    /// The bound of each of a container's log files, bytes (`ContainerLogFiles`).
+    public var logMaxBytes: Int64 = ContainerLogFiles.defaultMaxBytes
     /// What a loopback link target means (`--link-host-ipv4`, `--link-host-ipv6`): see `LinkHostAddress`.
     public var linkHostIPv4: LinkHostAddress = .auto
     public var linkHostIPv6: LinkHostAddress = .auto
@@ -112,6 +114,7 @@ public struct NodeConfiguration: Hashable, Sendable {
         case "max-connections-per-address": maxConnectionsPerAddress = try number(1...1_000_000)
         case "auth-timeout": authTimeoutSeconds = try number(1...3_600)
         case "max-line-bytes": maxLineBytes = try number(1024...(256 << 20))
+        case "log-max-bytes": logMaxBytes = Int64(try number(Int(ContainerLogFiles.minimumMaxBytes)...(1 << 40)))
         case "idle-timeout": idleTimeoutSeconds = try number(1...86_400)
         case "manager": manager = try choice(ManagerMode.self, orAuto: true)
         case "runtime": runtime = try choice(ContainerRuntime.self, orAuto: true)
@@ -135,6 +138,6 @@ public struct NodeConfiguration: Hashable, Sendable {
     public static let keys: [String] = [
         "listen", "state-dir", "run-dir", "unit-dir", "secret-file", "group", "max-connections", "max-tcp-connections",
         "max-unauthenticated", "max-connections-per-address", "auth-timeout", "max-line-bytes", "idle-timeout", "manager",
-        "runtime", "runtime-path", "systemd-client", "port-range", "log-level", "link-host-ipv4", "link-host-ipv6",
+        "runtime", "runtime-path", "systemd-client", "port-range", "log-level", "log-max-bytes", "link-host-ipv4", "link-host-ipv6",
     ]
 }

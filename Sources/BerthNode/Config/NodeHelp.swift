@@ -55,6 +55,8 @@ public enum NodeHelp {
                                   or one systemctl process per call (the old path, for comparison)
       --port-range A-B            host ports the node may allocate (default \(PortAllocator.defaultRange.lowerBound)-\(PortAllocator.defaultRange.upperBound),
                                   below Linux's ephemeral ports, which outgoing connections take)
+      --log-max-bytes N           bound of each of a container's two log files (default 8388608,
+                                  at least 65536); see docs/architecture-logs.md
       --log-level LEVEL           debug|info|notice|warning|error (default info). One line per event;
                                   under systemd with journald <N> priorities and no timestamps.
 

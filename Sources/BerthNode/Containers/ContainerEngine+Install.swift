@@ -115,6 +115,7 @@ extension ContainerEngine {
             observer?(ContainerEvent(id: id, type: .installed))
             // Committed: a failure from here on is repaired by `open()`, which writes these again.
             try writeIsolationFiles(for: record)
+            try prepareLog(id)
             // Checked before the files exist: systemd loads units it does not hold on first use.
             let reloadNeeded = await unitsLoaded(id)
             let unitDir = layout.unitDir
@@ -181,6 +182,7 @@ extension ContainerEngine {
             _ = try ports.releaseAll(for: id)
             try? FileSystem.removeTree(layout.container(id).runDir)
             try? FileSystem.removeTree(layout.container(id).homeDir)
+            try? FileSystem.removeTree(layout.container(id).logDir)
             do { _ = try uids.releaseAll(for: id) } catch { throw RPCError(.internal, "releasing the uid: \(error)") }
             return DoneResult()
         }

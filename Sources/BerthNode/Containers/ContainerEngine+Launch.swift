@@ -23,6 +23,7 @@ extension ContainerEngine {
     /// Starts (`restart` false) or restarts the container's activation units; returns once the
     /// container runs, or throws why it does not.
     func launch(_ id: Identifier, restart: Bool, what: String) async throws {
+        try prepareLog(id)
         for unit in activationUnits(id) {
             do {
                 if restart { try await systemd.restart(unit) } else { try await systemd.start(unit) }

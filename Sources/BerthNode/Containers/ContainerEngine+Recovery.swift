@@ -49,6 +49,8 @@ extension ContainerEngine {
             }
         }
         for record in loaded.values.sorted(by: { $0.id < $1.id }) { try writeIsolationFiles(for: record) }
+        for id in loaded.keys { try prepareLog(id) }
+        report.removedLeftovers += try removeOrphanLogs().map { "logs/\($0)" }
         for record in loaded.values.sorted(by: { $0.id < $1.id }) where try writeUnits(for: record) {
             report.rewrittenUnits.append(record.id)
         }

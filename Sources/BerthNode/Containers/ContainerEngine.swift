@@ -126,7 +126,7 @@ public actor ContainerEngine {
             socketActivation: record.backendPorts.map { SocketActivation(backendPorts: $0) },
             wantedBy: SharedUnits.activeTarget,
             after: configuration.manager.mode == .system ? nil : [], wants: configuration.manager.mode == .system ? nil : [],
-            network: record.network, tools: runtime.tools)
+            network: record.network, tools: runtime.tools, log: logSpec(id))
     }
 
     /// Writes the record's unit files when their text differs; true when anything was written.

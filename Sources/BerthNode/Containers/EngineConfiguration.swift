@@ -25,6 +25,8 @@ public struct EngineConfiguration: Sendable {
     /// The longest a start waits for such a container to run (the units' `TimeoutStartSec=`:
     /// the first start may pull the image).
     public var startTimeout: Duration = .seconds(300)
+    /// The bound of each of a container's log files (`ContainerLogFiles`).
+    public var logMaxBytes: Int64 = ContainerLogFiles.defaultMaxBytes
 
     public init(layout: Layout, manager: ServiceManagerHandle, runtime: RuntimeConfiguration,
                 portRange: ClosedRange<UInt16> = PortAllocator.defaultRange, durablePorts: Bool = true,

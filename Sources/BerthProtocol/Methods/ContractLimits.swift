@@ -39,6 +39,13 @@ public enum ContractLimits {
     /// `environmentSource`: the URL's length.
     public static let environmentSourceCharacters = 4096
 
+    /// `container.logs`: the largest `tail`, and the most lines one answer carries (older ones are
+    /// counted in `omitted`), so an answer stays a few MiB at most.
+    public static let logLines = 10_000
+    /// One log line's text; the rest is counted in `cutBytes` (a line with no newline in 1 MiB
+    /// still reaches the client, as 16 KiB and a count).
+    public static let logLineBytes = 16384
+
     /// `links`.
     public static let links = 1024
 

@@ -27,6 +27,7 @@ public struct MethodName: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let containerLinksSet: MethodName = "container.links.set"
     public static let containerLinksAdd: MethodName = "container.links.add"
     public static let containerLinksRemove: MethodName = "container.links.remove"
+    public static let containerLogs: MethodName = "container.logs"
     public static let eventsSubscribe: MethodName = "events.subscribe"
     public static let eventsUnsubscribe: MethodName = "events.unsubscribe"
 
@@ -36,9 +37,11 @@ public struct MethodName: RawRepresentable, Hashable, Sendable, CustomStringConv
         .containerInstall, .containerStart, .containerStop, .containerRestart, .containerDelete,
         .containerStatus, .containerList, .containerPorts, .containerEnvGet, .containerEnvSet,
         .containerEnvPatch, .containerLinksGet, .containerLinksSet,
-        .containerLinksAdd, .containerLinksRemove, .eventsSubscribe, .eventsUnsubscribe,
+        .containerLinksAdd, .containerLinksRemove, .containerLogs, .eventsSubscribe, .eventsUnsubscribe,
     ]
 
     /// Notifications the node sends (not methods a client calls).
     public static let eventsEvent: MethodName = "events.event"
+    /// New lines of a log followed with `container.logs {follow: true}`.
+    public static let containerLog: MethodName = "container.log"
 }

@@ -1561,6 +1561,103 @@ public enum OpenRPCDocument {
       "description": "Removes the container's link from fromHost:fromPort (compared as written; a missing fromHost is 127.0.0.1) and keeps every other; answers the remaining list. not_found (with data.fromHost, data.fromPort) when the container has no link from there, and nothing changes. Under the container's lock like links.add; on a running container the rules are replaced live as links.set does."
     },
     {
+      "name": "container.logs",
+      "summary": "A container's log: its stdout and stderr, the runtime's messages and systemd's start and result lines; with follow, new lines as container.log notifications.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "id",
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "required": true
+        },
+        {
+          "name": "tail",
+          "schema": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 10000
+          },
+          "required": false,
+          "description": "Only the newest N lines (all streams count). Absent: every line, at most 10000 (the rest counted in omitted)."
+        },
+        {
+          "name": "since",
+          "schema": {
+            "type": "string",
+            "format": "date-time",
+            "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+          },
+          "required": false,
+          "description": "Only lines from this RFC 3339 time on (any offset, fractions allowed)."
+        },
+        {
+          "name": "follow",
+          "schema": {
+            "type": "boolean"
+          },
+          "required": false,
+          "description": "After the reply, send new lines as container.log notifications on this connection until it closes or the container is deleted."
+        }
+      ],
+      "result": {
+        "name": "logs",
+        "schema": {
+          "type": "object",
+          "properties": {
+            "id": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "lines": {
+              "type": "array",
+              "items": {
+                "$ref": "#/components/schemas/LogLine"
+              },
+              "maxItems": 10000,
+              "description": "Oldest first."
+            },
+            "omitted": {
+              "type": "integer",
+              "minimum": 0,
+              "description": "Older matching lines left out: one answer carries at most 10000."
+            },
+            "follow": {
+              "type": "string",
+              "description": "With follow: the name its container.log notifications carry."
+            }
+          },
+          "required": [
+            "id",
+            "lines",
+            "omitted"
+          ]
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/not_found"
+        },
+        {
+          "$ref": "#/components/errors/invalid_identifier"
+        },
+        {
+          "$ref": "#/components/errors/invalid_params"
+        },
+        {
+          "$ref": "#/components/errors/invalid_request"
+        },
+        {
+          "$ref": "#/components/errors/unauthorized"
+        },
+        {
+          "$ref": "#/components/errors/internal"
+        }
+      ],
+      "x-berth-served": true,
+      "description": "The log is kept by the node under its state directory on every manager (docs/architecture-logs.md): conmon writes the container's lines (k8s-file driver), systemd appends the unit's own output (the runtime CLI's messages), and marker lines give systemd's start and result. It outlives the container (units run --rm), survives node restarts, is bounded per file (berthd --log-max-bytes, default 8 MiB) and is deleted with the container. Lines are merged in time order. With follow the reply comes first; a follower is sent what the files hold at its own pace (the files are the buffer, the node queues nothing for it) and is never waited for by the node or other clients; it ends when the client closes the connection, or with a last notification whose end is \"deleted\". follow in a batch is invalid_request."
+    },
+    {
       "name": "events.subscribe",
       "summary": "Stream container events on this connection as events.event notifications.",
       "paramStructure": "by-name",
@@ -2056,6 +2153,39 @@ public enum OpenRPCDocument {
         ],
         "additionalProperties": true,
         "description": "error.data of every Berth error: the kind plus the kind's details."
+      },
+      "LogLine": {
+        "type": "object",
+        "properties": {
+          "time": {
+            "type": "string",
+            "format": "date-time",
+            "description": "RFC 3339 in UTC with nanoseconds. Absent only for a runtime line written before any line with a time."
+          },
+          "stream": {
+            "type": "string",
+            "enum": [
+              "stdout",
+              "stderr",
+              "runtime",
+              "systemd"
+            ],
+            "description": "stdout/stderr: the container's; runtime: what the runtime CLI and the unit's other commands printed; systemd: the unit starting, and its result."
+          },
+          "text": {
+            "type": "string",
+            "description": "The line without its newline, at most 16384 bytes of it. Invalid UTF-8 arrives as U+FFFD; control characters are kept (JSON-escaped)."
+          },
+          "cutBytes": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Bytes of the line beyond the first 16384, left out."
+          }
+        },
+        "required": [
+          "stream",
+          "text"
+        ]
       }
     },
     "errors": {
@@ -2302,6 +2432,49 @@ public enum OpenRPCDocument {
             "$ref": "#/components/schemas/EventNotification"
           },
           "required": true
+        }
+      ]
+    },
+    {
+      "name": "container.log",
+      "summary": "New lines of a log followed with container.logs {follow: true} (node to client, no reply).",
+      "params": [
+        {
+          "name": "follow",
+          "schema": {
+            "type": "string"
+          },
+          "required": true,
+          "description": "The follow name from the container.logs result."
+        },
+        {
+          "name": "id",
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "required": true
+        },
+        {
+          "name": "lines",
+          "schema": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/LogLine"
+            },
+            "maxItems": 1000
+          },
+          "required": true
+        },
+        {
+          "name": "end",
+          "schema": {
+            "type": "string",
+            "enum": [
+              "deleted"
+            ]
+          },
+          "required": false,
+          "description": "The last notification of this follow: the container was deleted."
         }
       ]
     }

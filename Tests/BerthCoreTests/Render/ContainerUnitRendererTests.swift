@@ -31,6 +31,21 @@ import BerthFuzzChecks
         #expect(start.hasSuffix(" -- localhost/busybox:latest"))
     }
 
+    /// A unit whose output goes to the container's log (architecture-logs.md): conmon's k8s-file for
+    /// the container, `append:` for the unit's commands, the start and result markers.
+    @Test(arguments: [ContainerUnitShape.simple, .foreground])
+    func goldenLogged(_ shape: ContainerUnitShape) throws {
+        var spec = RenderFixtures.spec(.podman, shape)
+        spec.log = ContainerLogSpec(files: ContainerLogFiles(directory: "/var/lib/berth/logs/web"), maxBytes: 1 << 20)
+        let units = try ContainerUnitRenderer.render(spec)
+        try Golden.check(units.service.text, "units/podman-\(shape.rawValue)-logged/\(units.service.name)")
+        let start = try #require(execLine(units.service.text, "ExecStart"))
+        #expect(start.contains("--log-driver=k8s-file --log-opt=path=/var/lib/berth/logs/web/container.log --log-opt=max-size=1048576"))
+        #expect(start.contains("--attach=stdin") == (shape == .foreground))
+        #expect(units.service.text.contains("StandardOutput=append:/var/lib/berth/logs/web/unit.log\n"))
+        #expect(units.service.text.contains("StandardError=append:/var/lib/berth/logs/web/unit.log\n"))
+    }
+
     @Test(arguments: ContainerRuntime.allCases)
     func aNetworkIsOneArgumentBeforeTheImage(_ runtime: ContainerRuntime) throws {
         var spec = RenderFixtures.spec(runtime, .simple)

@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Container logs on the real stack (docs/architecture-logs.md): berthd with its embedded manager
+(no journald), real podman containers, the wire through a python3 client and `berth logs`.
+
+What a log must hold and keep: the container's lines and its exit, the runtime's own message when
+podman cannot start it, all of it across a node restart, within its bound on disk, followed live,
+gone with the container, and hostile bytes shown safely."""
+
+import json
+import os
+import select
+import subprocess
+import time
+
+import harness
+from harness import check, check_equal, check_in, eventually
+
+IMAGE = "localhost/busybox:latest"
+
+
+def berth(node, *args, timeout=60):
+    argv = [os.path.join(harness.bin_dir(), "berth"), "--node", f"unix:{node.socket_path}", *args]
+    return subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def install(cu, rpc, name, command, image=IMAGE, start=True):
+    cu.container("ctr-" + name)
+    return rpc.call("container.install", {"id": name, "image": image, "command": command, "start": start}, timeout=120)
+
+
+def logs(rpc, name, **params):
+    return rpc.call("container.logs", {"id": name, **params})
+
+
+def texts(result, stream=None):
+    return [l["text"] for l in result["lines"] if stream is None or l["stream"] == stream]
+
+
+def wait_inactive(rpc, name):
+    return eventually(lambda: rpc.call("container.status", {"id": name})["state"] in ("inactive", "failed"),
+                      f"{name} has stopped", timeout=30)
+
+
+def log_dir(node, name):
+    return os.path.join(node.state_dir, "logs", name)
+
+
+def test_exit_3_keeps_its_line_and_the_result(cu):
+    node = harness.Node.start_new(cu)
+    rpc = node.connect(cu)
+    try:
+        install(cu, rpc, "logs-exit", ["sh", "-c", "echo hello from the container; echo to stderr >&2; sleep 0.3; exit 3"])
+    except harness.RpcError:
+        pass  # it may be gone before the node looks; the log is what counts
+    wait_inactive(rpc, "logs-exit")
+    result = eventually(lambda: (r := logs(rpc, "logs-exit")) and any("result" in t for t in texts(r, "systemd")) and r,
+                        "the stop marker", timeout=10)
+    check_in("hello from the container", texts(result, "stdout"), "the container's stdout line", result=result)
+    check_in("to stderr", texts(result, "stderr"), "the container's stderr line", result=result)
+    check(any("exit-code" in t and "exited 3" in t for t in texts(result, "systemd")),
+          "systemd's result: exit-code, status 3", result=result)
+    for line in result["lines"]:
+        check("time" in line and line["time"].endswith("Z"), "every line carries its time", line=line)
+    times = [l["time"] for l in result["lines"]]
+    check_equal(times, sorted(times), "lines in time order")
+    # The unit ran `podman run --rm`: the container is gone, its log is not.
+    check(harness.podman("ps", "-a", "-q", "--filter", "name=^ctr-logs-exit$") == "", "the container was removed")
+
+    r = berth(node, "logs", "logs-exit")
+    check_equal(r.returncode, 0, "berth logs exit status", stderr=r.stderr)
+    check_in(b"hello from the container", r.stdout, "berth logs shows the line")
+
+
+def test_missing_image_logs_podmans_message(cu):
+    node = harness.Node.start_new(cu)
+    rpc = node.connect(cu)
+    try:
+        install(cu, rpc, "logs-noimage", ["true"], image="localhost/berth-no-such-image:latest")
+        check(False, "install --start of a missing image failed")
+    except harness.RpcError as e:
+        check(e.kind in ("systemd_failed", "runtime_failed"), "a start failure", error=str(e))
+    result = logs(rpc, "logs-noimage")
+    runtime = " ".join(texts(result, "runtime"))
+    check("berth-no-such-image" in runtime and ("not known" in runtime or "Error" in runtime),
+          "podman's own message is in the log", result=result)
+
+
+def test_node_restart_keeps_logs_and_delete_removes_them(cu):
+    node = harness.Node.start_new(cu)
+    rpc = node.connect(cu)
+    install(cu, rpc, "logs-keep", ["sh", "-c", "echo before the restart; exec sleep 300"])
+    eventually(lambda: "before the restart" in texts(logs(rpc, "logs-keep")), "the first line", timeout=10)
+    rpc.close()
+    node.stop()
+    node.start()
+    rpc = node.connect(cu)
+    check_in("before the restart", texts(logs(rpc, "logs-keep")), "the line after the node restarted")
+    check(os.path.isdir(log_dir(node, "logs-keep")), "the log directory exists")
+    rpc.call("container.delete", {"id": "logs-keep"}, timeout=60)
+    check(not os.path.exists(log_dir(node, "logs-keep")), "delete removed the log directory")
+    try:
+        logs(rpc, "logs-keep")
+        check(False, "logs of a deleted container are refused")
+    except harness.RpcError as e:
+        check_equal(e.kind, "not_found", "error kind")
+
+
+def test_tail_and_the_bound(cu):
+    bound = 256 << 10
+    node = harness.Node.start_new(cu, extra_args=["--log-max-bytes", str(bound)])
+    rpc = node.connect(cu)
+    install(cu, rpc, "logs-many", ["sh", "-c", "i=0; while [ $i -lt 10000 ]; do echo line $i; i=$((i+1)); done"])
+    wait_inactive(rpc, "logs-many")
+    result = eventually(lambda: (r := logs(rpc, "logs-many", tail=5)) and "line 9999" in texts(r) and r,
+                        "the last line", timeout=10)
+    # The last lines of the log: the container's, then systemd's result after them.
+    outs = texts(result, "stdout")
+    check(len(outs) >= 3, "most of the last 5 lines are the container's", result=result)
+    check_equal(outs, [f"line {i}" for i in range(10000 - len(outs), 10000)], "--tail 5: the newest lines in order")
+    check_equal(len(result["lines"]), 5, "tail 5 gives 5 lines", result=result)
+    # 10,000 lines are ~550 KB in conmon's format: past the bound, which holds on disk.
+    size = os.path.getsize(os.path.join(log_dir(node, "logs-many"), "container.log"))
+    check(0 < size <= bound, f"container.log within its bound ({size} <= {bound})")
+    r = berth(node, "logs", "--tail", "5", "logs-many")
+    check_equal(r.returncode, 0, "berth logs --tail exit status", stderr=r.stderr)
+    check_equal([l for l in r.stdout.decode().splitlines() if "line " in l][-1].split()[-2:], ["line", "9999"],
+                "berth logs --tail 5 ends with the last line")
+    for bad in ({"tail": -1}, {"tail": 10001}, {"since": "yesterday"}):
+        try:
+            logs(rpc, "logs-many", **bad)
+            check(False, f"{bad} is refused")
+        except harness.RpcError as e:
+            check_equal(e.kind, "invalid_params", f"error kind for {bad}")
+
+
+def test_follow_sees_new_lines(cu):
+    node = harness.Node.start_new(cu)
+    rpc = node.connect(cu)
+    install(cu, rpc, "logs-follow", ["sh", "-c", "echo tick; exec sleep 300"])
+    first = eventually(lambda: "tick" in texts(logs(rpc, "logs-follow")), "a first line", timeout=10)
+    check(first, "a first line")
+    follower = node.connect(cu)
+    result = follower.call("container.logs", {"id": "logs-follow", "tail": 1, "follow": True})
+    check("follow" in result, "a follow name", result=result)
+    seen_after = time.monotonic()
+    harness.podman("exec", "ctr-logs-follow", "sh", "-c", "echo marker from exec > /proc/1/fd/1")
+    while True:
+        message = follower.recv(timeout=5)
+        check_equal(message.get("method"), "container.log", "a container.log notification", message=message)
+        if any(l["text"] == "marker from exec" for l in message["params"]["lines"]):
+            break
+    check(time.monotonic() - seen_after < 5, "the new line arrived while following")
+    rpc.call("container.delete", {"id": "logs-follow"}, timeout=60)
+    while True:
+        message = follower.recv(timeout=5)
+        if message["params"].get("end"):
+            check_equal(message["params"]["end"], "deleted", "the follow ends with the container")
+            break
+
+
+def test_cli_follows_and_prefixes_several_containers(cu):
+    node = harness.Node.start_new(cu)
+    rpc = node.connect(cu)
+    for name in ("logs-cli-a", "logs-cli-b"):
+        install(cu, rpc, name, ["sh", "-c", f"echo first from {name}; exec sleep 300"])
+        eventually(lambda: f"first from {name}" in texts(logs(rpc, name)), f"{name}'s first line", timeout=10)
+    r = berth(node, "logs", "logs-cli-a", "logs-cli-b")
+    check_equal(r.returncode, 0, "berth logs of two containers", stderr=r.stderr)
+    out = r.stdout.decode()
+    check_in("logs-cli-a | ", out, "lines of the first are prefixed")
+    check(any(l.startswith("logs-cli-b | ") and l.endswith("first from logs-cli-b") for l in out.splitlines()),
+          "the second's line is prefixed with its id", out=out)
+
+    argv = [os.path.join(harness.bin_dir(), "berth"), "--node", f"unix:{node.socket_path}", "logs", "-f", "--tail", "1", "logs-cli-a"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    cu.push("stop berth logs -f", harness.stop_process, proc)
+    fd = proc.stdout.fileno()
+    seen = b""
+
+    def read_some():
+        nonlocal seen
+        while select.select([fd], [], [], 0)[0]:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            seen += chunk
+        return seen
+
+    eventually(lambda: b"first from logs-cli-a" in read_some(), "berth logs -f prints the last line", timeout=10)
+    harness.podman("exec", "ctr-logs-cli-a", "sh", "-c", "echo followed line > /proc/1/fd/1")
+    eventually(lambda: b"followed line" in read_some(), "berth logs -f prints the new line", timeout=10)
+    rpc.call("container.delete", {"id": "logs-cli-a"}, timeout=60)
+    check_equal(proc.wait(timeout=10), 0, "berth logs -f ends with the container", stderr=proc.stderr.read())
+
+
+def test_hostile_lines(cu):
+    node = harness.Node.start_new(cu)
+    rpc = node.connect(cu)
+    script = ("printf 'esc \\033[31mred\\001\\n'; printf 'bad \\377\\376 utf8\\n'; "
+              "head -c 1048576 /dev/zero | tr '\\0' a; echo; echo after the long line")
+    install(cu, rpc, "logs-hostile", ["sh", "-c", script])
+    wait_inactive(rpc, "logs-hostile")
+    result = eventually(lambda: (r := logs(rpc, "logs-hostile")) and "after the long line" in texts(r) and r,
+                        "the last line", timeout=10)
+    lines = result["lines"]
+    check_in("esc \x1b[31mred\x01", texts(result), "control characters arrive escaped in JSON, intact")
+    check_in("bad \ufffd\ufffd utf8", texts(result), "invalid UTF-8 arrives as U+FFFD")
+    long = [l for l in lines if l["text"].startswith("aaaa")]
+    check_equal(len(long), 1, "the 1 MiB line is one line")
+    check_equal(len(long[0]["text"]) + long[0]["cutBytes"], 1 << 20, "its cut bytes are counted")
+    r = berth(node, "logs", "logs-hostile")
+    check_equal(r.returncode, 0, "berth logs exit status", stderr=r.stderr)
+    check(b"\x1b" not in r.stdout and b"\x01" not in r.stdout, "the CLI writes no raw control characters")
+    check_in(b"\\x1b[31mred\\x01", r.stdout, "the CLI shows them escaped")
+
+
+if __name__ == "__main__":
+    harness.main()
