@@ -14,6 +14,11 @@ public struct FileInfo: Hashable, Sendable {
     public var size: Int64
     /// Seconds since 1970, UTC.
     public var modified: Int64
+    /// The fraction of `modified`, in nanoseconds (the kernel's coarse clock: a few ms apart).
+    public var modifiedNanoseconds: Int64
+    /// Which file it is: equal with equal times and size means most likely unchanged in between.
+    public var device: UInt64
+    public var inode: UInt64
 
     init(_ st: stat) {
         switch st.st_mode & S_IFMT {
@@ -26,6 +31,9 @@ public struct FileInfo: Hashable, Sendable {
         ownerID = UInt32(st.st_uid)
         size = Int64(st.st_size)
         modified = Int64(st.st_mtim.tv_sec)
+        modifiedNanoseconds = Int64(st.st_mtim.tv_nsec)
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
     }
 }
 

@@ -36,10 +36,6 @@ GLIBC_ALLOWED = {
     "Sources/BerthClient/CLI/AgentCommand.swift": "being removed (issue 16, one client stack)",
     "Sources/BerthClient/CLI/CommandOutput.swift": "being removed (issue 16, one client stack)",
     "Sources/BerthNode/Events/EventHub.swift": "being removed (issue 16, one systemd mirror)",
-    "Sources/BerthNode/Containers/ContainerEngine.swift": "being removed (issue 16, the engine actor)",
-    "Sources/BerthNode/Containers/ContainerEngine+List.swift": "being removed (issue 16, the engine actor)",
-    "Sources/BerthNode/Containers/ContainerEngine+Requests.swift": "being removed (issue 16, the engine actor)",
-    "Sources/BerthNode/Containers/ContainerStore.swift": "being removed (issue 16, the engine actor)",
 }
 
 EXEMPT = ("Sources/BerthSystem/", "Sources/CBerthShims/")

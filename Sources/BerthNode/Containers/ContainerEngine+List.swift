@@ -140,20 +140,20 @@ extension ContainerEngine {
     /// as the read would leave it unchanged. So a listing is reused only if the directory had not been
     /// changed for a second when it was read (git's "racily clean" rule).
     func startOnBootMarks() -> Set<String> {
-        guard let stamp = FileStamp(layout.startOnBootDir) else {
+        guard let stamp = try? FileSystem.info(layout.startOnBootDir) else {
             startOnBoot = nil
             return []
         }
         if let cached = startOnBoot, cached.stamp == stamp, cached.settled { return cached.names }
         let names = Set((try? FileSystem.list(layout.startOnBootDir)) ?? [])
-        startOnBoot = StartOnBootListing(stamp: stamp, names: names, settled: stamp.settled())
+        startOnBoot = StartOnBootListing(stamp: stamp, names: names, settled: WallTime.now.seconds > stamp.modified + 1)
         return names
     }
 }
 
 /// The start-on-boot directory's names as of `stamp`; `settled` when it may be reused.
 struct StartOnBootListing {
-    var stamp: FileStamp
+    var stamp: FileInfo
     var names: Set<String>
     var settled: Bool
 }

@@ -32,7 +32,7 @@ struct RequestLog: Sendable {
 
     /// Indexes the records on disk and removes those past a bound (`open()`); returns how many went.
     mutating func load() throws -> Int {
-        let (loaded, removed) = try RequestJournal.load(layout, now: WallClock.seconds())
+        let (loaded, removed) = try RequestJournal.load(layout, now: WallTime.now.seconds)
         journal = loaded
         return removed
     }
@@ -53,7 +53,7 @@ struct RequestLog: Sendable {
         let record = RequestRecord(method: method.rawValue, params: params, result: try JSONValueEncoder().encode(result))
         let bytes = try JSONValueEncoder().encode(record).serialized()
         let path = try layout.requestRecord(forRequestId: requestId)
-        let evicted = journal.admit(name: FileSystem.baseName(of: path), size: Int64(bytes.count), now: WallClock.seconds())
+        let evicted = journal.admit(name: FileSystem.baseName(of: path), size: Int64(bytes.count), now: WallTime.now.seconds)
         return Entry(bytes: bytes, path: path, evicted: evicted, requestsDir: layout.requestsDir)
     }
 
