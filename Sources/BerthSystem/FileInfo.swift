@@ -15,6 +15,9 @@ public struct FileInfo: Hashable, Sendable {
     public var size: Int64
     /// Seconds since 1970, UTC.
     public var modified: Int64
+    /// The fraction of `modified`, in nanoseconds (the kernel's coarse clock: a few ms apart).
+    public var modifiedNanoseconds: Int64
+    /// Which file it is: equal with equal times and size means most likely unchanged in between.
     public var device: UInt64
     public var inode: UInt64
 
@@ -29,6 +32,7 @@ public struct FileInfo: Hashable, Sendable {
         ownerID = UInt32(st.st_uid)
         size = Int64(st.st_size)
         modified = Int64(st.st_mtim.tv_sec)
+        modifiedNanoseconds = Int64(st.st_mtim.tv_nsec)
         device = UInt64(st.st_dev)
         inode = UInt64(st.st_ino)
     }

@@ -99,6 +99,11 @@ public enum FileSystem {
         if rename(path, newPath) != 0 { throw SystemError("rename", path: path) }
     }
 
+    /// Gives `path` to `uid` and `gid` (chown(2), following a symbolic link).
+    public static func setOwner(_ path: String, uid: UInt32, gid: UInt32) throws {
+        if chown(path, uid, gid) != 0 { throw SystemError("chown", path: path) }
+    }
+
     /// Removes a file; a missing file is not an error.
     public static func remove(_ path: String) throws {
         if unlink(path) != 0 && errno != ENOENT { throw SystemError("unlink", path: path) }

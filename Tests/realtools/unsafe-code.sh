@@ -34,10 +34,6 @@ UNSAFE_ALLOWED = {
 # types by other parts of issue 16; the list is trimmed as each lands.
 GLIBC_ALLOWED = {
     "Sources/BerthNode/Events/EventHub.swift": "being removed (issue 16, one systemd mirror)",
-    "Sources/BerthNode/Containers/ContainerEngine.swift": "being removed (issue 16, the engine actor)",
-    "Sources/BerthNode/Containers/ContainerEngine+List.swift": "being removed (issue 16, the engine actor)",
-    "Sources/BerthNode/Containers/ContainerEngine+Requests.swift": "being removed (issue 16, the engine actor)",
-    "Sources/BerthNode/Containers/ContainerStore.swift": "being removed (issue 16, the engine actor)",
 }
 
 EXEMPT = ("Sources/BerthSystem/", "Sources/CBerthShims/")

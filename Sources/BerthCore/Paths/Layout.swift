@@ -75,6 +75,11 @@ public struct Layout: Hashable, Sendable {
     /// The target whose wants-directory holds the start-on-boot links.
     public static let activeTarget = "berth-active.target"
 
+    /// A unit file in the manager's unit directory.
+    public func unitFile(named name: String) -> String { "\(unitDir)/\(name)" }
+    /// A target's wants-directory: a link there to a unit file starts the unit with the target.
+    public func wantsDir(of target: String) -> String { "\(unitDir)/\(target).wants" }
+
     /// The paths of one container.
     public func container(_ id: Identifier) -> ContainerPaths { ContainerPaths(layout: self, id: id) }
 

@@ -7,10 +7,14 @@ extension ContainerEngine {
     /// everything; reserve ports; commit the record (staging dir + rename); write units; reload;
     /// mark start-on-boot and start when asked; write the request record (`once`); answer.
     public func install(_ params: ContainerInstallParams) async throws -> ContainerStatus {
-        try await once(.containerInstall, params, requestId: params.requestId) { try await installOnce(params) }
+        // Encoded once: the request log compares a retry's params with these, and the record keeps them.
+        let paramsValue = try JSONValueEncoder().encode(params)
+        return try await once(.containerInstall, encoded: paramsValue, requestId: params.requestId) {
+            try await installOnce(params, paramsValue)
+        }
     }
 
-    private func installOnce(_ params: ContainerInstallParams) async throws -> ContainerStatus {
+    private func installOnce(_ params: ContainerInstallParams, _ paramsValue: JSONValue) async throws -> ContainerStatus {
         let id = try InstallValidation.identifier(params.id)
         try InstallValidation.image(params.image)
         try InstallValidation.command(params.command ?? [])
@@ -24,7 +28,7 @@ extension ContainerEngine {
                 throw RPCError(.invalidParams, "network: \(error.reason)", details: ["field": "network"])
             }
         }
-        let links = try await checkedLinks(params.links ?? [])
+        let links = try await linkService.checked(params.links ?? [])
         let isolate = params.isolate == true
         if isolate && (params.command ?? []).isEmpty {
             throw RPCError(.invalidParams, "an isolated container needs its command (the image's entrypoint is replaced)",
@@ -34,7 +38,6 @@ extension ContainerEngine {
         if socketActivated && pairs.isEmpty {
             throw RPCError(.invalidParams, "a socket-activated container needs at least one port", details: ["field": "ports"])
         }
-        let paramsValue = try JSONValueEncoder().encode(params)
 
         return try await withLock(id) {
             if let existing = try records[id] ?? (store.exists(id) ? try store.read(id) : nil) {
@@ -47,79 +50,49 @@ extension ContainerEngine {
                 throw RPCError(.alreadyExists, "container \(id.rawValue) is already installed", details: ["id": .string(id.rawValue)])
             }
             environment = try await ContainerEngine.merging(environment, source: params.environmentSource)
-            // Socket activation also needs one loopback backend port per port. They are reserved
-            // in the same call, under internal numbers no real pair uses (the allocator keys
-            // reuse by internal port), and kept in the record.
-            var requested = pairs
-            if socketActivated {
-                let used = Set(pairs.map(\.internal))
-                let markers = (UInt16(1)...UInt16.max).reversed().lazy.filter { !used.contains($0) }.prefix(pairs.count)
-                requested += markers.map { PortPair(internal: $0, external: 0) }
-            }
             // Ports are reserved on the actor, one install at a time: concurrent reservers would all
             // try the same free ports and lose a claim on every collision. The claims are fsynced
             // off the actor, with the record (below): on the actor those two fsyncs per install
             // queued every other install behind them.
-            let reserved: [PortPair]
-            do { reserved = try ports.reserveUnsynced(for: id, requested, ownerIsNew: records[id] == nil) } catch {
-                throw RPCError(.portUnavailable, "\(error)", details: ["id": .string(id.rawValue)])
-            }
-            var isolatedUID: UInt32? = nil
-            if isolate {
-                do { isolatedUID = try uids.reserve(for: id) } catch {
-                    _ = try? ports.releaseAll(for: id)
-                    throw RPCError(.invalidParams, "isolate: \(error)", details: ["field": "isolate"])
-                }
-            }
-            let allocated = Array(reserved.prefix(pairs.count))
-            var backendPorts: [UInt16: UInt16]? = nil
-            if socketActivated {
-                backendPorts = Dictionary(uniqueKeysWithValues: zip(allocated.map(\.external), reserved.dropFirst(pairs.count).map(\.external)))
-            }
+            let reservation = try InstallReservation(for: id, pairs, socketActivated: socketActivated, isolate: isolate,
+                                                     ownerIsNew: records[id] == nil, ports: ports, uids: uids)
             let record = ContainerRecord(
                 id: id.rawValue, image: params.image, command: params.command ?? [],
-                ports: allocated.map { PortMapping(internal: $0.internal, external: $0.external) },
+                ports: reservation.ports.map { PortMapping(internal: $0.internal, external: $0.external) },
                 environmentNames: environment.names, environmentSource: params.environmentSource,
                 volumes: params.volumes ?? [], slice: slice, requestId: params.requestId,
-                runtime: configuration.runtime.runtime, backendPorts: backendPorts, installParams: paramsValue,
-                isolatedUID: isolatedUID, network: params.network)
-            // Rendered once: this is the last validation before the commit, and the units written after it.
-            let rendered: ContainerUnits
-            do {
-                rendered = try ContainerUnitRenderer.render(try spec(for: record, links: links))
-                _ = try isolationScripts(for: record)
-            } catch {
-                _ = try? ports.releaseAll(for: id)
-                _ = try? uids.releaseAll(for: id)
-                throw RPCError(.invalidParams, "\(error)")
-            }
-            do {
+                runtime: configuration.runtime.runtime, backendPorts: reservation.backendPorts, installParams: paramsValue,
+                isolatedUID: reservation.uid, network: params.network)
+            // Up to the commit a failure gives the claims back (`holding`); after it they are the record's.
+            let rendered = try await reservation.holding {
+                // Rendered once: this is the last validation before the commit, and the units written after it.
+                let rendered: ContainerUnits
+                do {
+                    rendered = try units(for: record, links: links)
+                    _ = try unitFiles.isolationScripts(for: record)
+                } catch {
+                    throw RPCError(.invalidParams, "\(error)")
+                }
                 // The claims and the record are made durable on a `berth-store` thread, so the actor
                 // serves other installs meanwhile and their fsyncs overlap. The id's lock is held.
                 // The port claims reach the disk before the record that names them does, so after a
                 // power loss no record holds a port without its claim.
-                let ports = self.ports
-                let claimed = reserved.map(\.external)
                 let environment = environment
                 try await onStore { store in
-                    try ports.syncClaims(claimed)
+                    try reservation.syncClaims()
                     try store.create(record, environment: environment, links: links)
                 }
-            } catch {
-                _ = try? ports.releaseAll(for: id)
-                _ = try? uids.releaseAll(for: id)
-                throw error
+                return rendered
             }
             records[id] = record
             linkSets[id] = links.isEmpty ? nil : links
             observer?(ContainerEvent(id: id, type: .installed))
             // Committed: a failure from here on is repaired by `open()`, which writes these again.
-            try writeIsolationFiles(for: record)
+            try unitFiles.writeIsolationFiles(for: record)
             try prepareLog(id)
             // Checked before the files exist: systemd loads units it does not hold on first use.
             let reloadNeeded = await unitsLoaded(id)
-            let unitDir = layout.unitDir
-            _ = try await ContainerEngine.blocking { try ContainerEngine.write(rendered, in: unitDir) }
+            _ = try await ContainerEngine.blocking { [unitFiles] in try unitFiles.write(rendered) }
             if params.start == true { try setStartOnBoot(id, true) }
             if reloadNeeded { try await reloadSystemd() }
             if params.start == true {
@@ -163,7 +136,7 @@ extension ContainerEngine {
             try await removeLiveLinks(id)
             for extra in activationUnits(id) where extra != unit {
                 try? await systemd.stop(extra, wait: true)
-                if let port = ContainerEngine.port(ofSocket: extra) {
+                if let port = ContainerUnitFiles.port(ofSocket: extra) {
                     try? await systemd.stop(ContainerUnitNames.proxy(id, externalPort: port), wait: true)
                 }
             }
@@ -173,7 +146,7 @@ extension ContainerEngine {
                 if props?["ActiveState"] == "active" { throw ContainerEngine.systemdFailed(error, "stopping \(unit)") }
             }
             try? await systemd.resetFailed(unit)
-            try removeUnits(of: id)
+            try unitFiles.remove(id)
             try await reloadSystemd()
             try await onStore { try $0.remove(id) }
             records[id] = nil

@@ -72,7 +72,7 @@ extension ContainerEngine {
     func awaitRunning(_ id: Identifier) async throws {
         let unit = ContainerUnitNames.service(id)
         let name = ContainerUnitNames.containerName(id)
-        let lookup = processLookup
+        let lookup = linkService.processLookup
         let deadline = ContinuousClock.now + configuration.startTimeout
         while ContinuousClock.now < deadline {
             guard let state = try await activeState(unit), ContainerEngine.upStates.contains(state) else { return }

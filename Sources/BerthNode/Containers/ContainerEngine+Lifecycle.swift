@@ -34,6 +34,14 @@ extension ContainerEngine {
         try await reloadSystemd()
     }
 
+    /// What `start` and `restart` do first: mark start-on-boot, and forget the unit's failed state
+    /// and its links hook's last failure, so only this start's can be reported.
+    private func prepareStart(_ id: Identifier) async throws {
+        try await markStartOnBoot(id, true)
+        try? await systemd.resetFailed(ContainerUnitNames.service(id))
+        linkService.clearFailure(id)
+    }
+
     /// `container.start`: marks start-on-boot and starts the unit; answers once the container runs
     /// (`launch`).
     public func start(_ params: ContainerRefParams) async throws -> ContainerStatus {
@@ -43,10 +51,7 @@ extension ContainerEngine {
     private func startOnce(_ params: ContainerRefParams) async throws -> ContainerStatus {
         let id = try installedId(params.id)
         return try await withLock(id) {
-            let unit = ContainerUnitNames.service(id)
-            try await markStartOnBoot(id, true)
-            try? await systemd.resetFailed(unit)
-            clearLinkFailure(id)
+            try await prepareStart(id)
             try await launch(id, restart: false, what: "starting container \(id.rawValue)")
             return try await currentStatus(id)
         }
@@ -98,9 +103,7 @@ extension ContainerEngine {
         let id = try installedId(params.id)
         return try await withLock(id) {
             let unit = ContainerUnitNames.service(id)
-            try await markStartOnBoot(id, true)
-            try? await systemd.resetFailed(unit)
-            clearLinkFailure(id)
+            try await prepareStart(id)
             if records[id]?.backendPorts != nil {
                 // The container starts again on the next connection; its sockets stay up.
                 do { try await systemd.stop(unit, wait: true) } catch { throw ContainerEngine.systemdFailed(error, "stopping \(unit)") }

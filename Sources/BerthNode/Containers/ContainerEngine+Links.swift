@@ -2,105 +2,32 @@ import BerthCore
 import BerthProtocol
 import BerthSystem
 
-/// Links: stored in `links.json` beside the record, applied by the unit's `ExecStartPost=` hook on
-/// every start (see `LinkApplyCommand`), applied live by `container.links.set` on a running
-/// container, removed from the namespace by `container.delete` before the container stops.
+/// The `container.links.*` methods: which links a container has is the engine's (`linkSets`, under
+/// the container's lock); checking, applying and removing them is `ContainerLinkService`'s.
 extension ContainerEngine {
-    /// The unit's `ExecStartPost=` argv for a container with `links`; nil without links (a
-    /// container without links pays nothing at start) or without an applier.
-    ///
-    /// It runs through `env -i` with the node's runtime environment only, so what the manager's
-    /// environment holds (a user manager's session variables, `SWIFT_BACKTRACE`, `GCONV_PATH`, ...)
-    /// never steers a root process of the node; the container's variables are never in it (the
-    /// runtime reads them from its `--env-file`).
-    func linkHook(for id: Identifier, links: [NetworkLink]) -> [String]? {
-        guard let prefix = configuration.linkApplier, !links.isEmpty else { return nil }
-        let resolver = configuration.links.resolver
-        let command = LinkApplyCommand(
-            linksFile: layout.container(id).linksFile, container: ContainerUnitNames.containerName(id),
-            runtime: configuration.runtime.runtime, runtimePath: configuration.runtime.path,
-            hostAddressIPv4: resolver.hostAddressIPv4, hostAddressIPv6: resolver.hostAddressIPv6)
-        let environment = processLookup.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        return [configuration.runtime.tools.env, "-i"] + environment + prefix + [LinkApplyCommand.subcommand] + command.arguments
-    }
-
-    /// How the node finds a container's first process (the runtime it renders units for).
-    var processLookup: ContainerProcessLookup {
-        var environment = configuration.runtimeEnvironment
-        if let dockerHost = configuration.runtime.dockerHost, configuration.runtime.runtime == .docker {
-            environment["DOCKER_HOST"] = dockerHost
-        }
-        return ContainerProcessLookup(runtime: configuration.runtime.runtime, executable: configuration.runtime.path,
-                                      environment: environment)
-    }
-
-    /// The cross-process lock of a container's links (see `LinkFileLock`); close it to release.
-    func lockLinks(_ id: Identifier) async throws -> FileDescriptor {
-        do { return try await LinkFileLock.acquire(linksFile: layout.container(id).linksFile) } catch { throw error.rpcError }
-    }
-
-    /// A `LinkError` as the caller sees it; anything else unchanged.
-    static func linkFailure(_ error: any Error) -> any Error {
-        (error as? LinkError)?.rpcError ?? error
-    }
-
-    static func wire(_ link: NetworkLink) -> LinkSpec {
-        LinkSpec(fromHost: link.fromHost, fromPort: link.fromPort, toHost: link.toHost, toPort: link.toPort)
-    }
-
-    /// Wire links checked as far as they can be without a lookup: syntax (IP literal or RFC 1123
-    /// name; anything with blanks, shell or iptables syntax is refused), duplicates, loopback
-    /// targets without a host address, and what the planner refuses (v6 from `::1`, mixed
-    /// families). Names stand in for an address of their family here; they are resolved when
-    /// applied. Every failure is `invalid_params` naming the link; nothing is stored or applied.
-    func checkedLinks(_ specs: [LinkSpec]) async throws(RPCError) -> [NetworkLink] {
-        func invalid(_ reason: String) -> RPCError {
-            RPCError(.invalidParams, "links: \(reason)", details: ["field": "links"])
-        }
-        guard !specs.isEmpty else { return [] }
-        guard configuration.linkApplier != nil else {
-            throw invalid("this node has no link applier configured, so it cannot keep links applied")
-        }
-        if specs.count > ContractLimits.links { throw invalid("at most \(ContractLimits.links) links per container") }
-        let links = specs.map { NetworkLink(fromHost: $0.fromHost ?? NetworkLink.defaultFromHost, fromPort: $0.fromPort,
-                                            toHost: $0.toHost, toPort: $0.toPort) }
-        do { try links.validate() } catch { throw invalid(error.description) }
-        let stand = configuration.links.resolver
-        for link in links where link.isComplete {
-            // The real resolver's rules, with a documentation address standing in for each name.
-            let probe = LinkResolver(hostAddressIPv4: stand.hostAddressIPv4, hostAddressIPv6: stand.hostAddressIPv6,
-                                     lookup: { _ in ["192.0.2.1", "2001:db8::1"] })
-            let resolved: ResolvedLink?
-            do { resolved = try await probe.resolve(link) } catch { throw invalid(error.description) }
-            if let resolved {
-                do { _ = try IptablesPlanner.plans(for: [resolved]) } catch { throw invalid("link \(link.displayForm): \(error)") }
-            }
-        }
-        return links
-    }
-
     /// `container.links.get`: the stored links, `fromHost` filled in.
     public func links(_ params: ContainerRefParams) throws -> ContainerLinksResult {
         let id = try installedId(params.id)
-        return ContainerLinksResult(id: id.rawValue, links: (linkSets[id] ?? []).map(ContainerEngine.wire))
+        return ContainerLinksResult(id: id.rawValue, links: (linkSets[id] ?? []).map(ContainerLinkService.wire))
     }
 
     /// `container.links.set`: replaces the links (checked before anything changes; see `changeLinks`).
     public func setLinks(_ params: ContainerLinksSetParams) async throws -> ContainerLinksResult {
         try await once(.containerLinksSet, params, requestId: params.requestId) {
             let id = try InstallValidation.identifier(params.id)
-            let links = try await checkedLinks(params.links)
+            let links = try await linkService.checked(params.links)
             return try await changeLinks(id) { _ in links }
         }
     }
 
     /// `container.links.add`: one link, replacing (in its place) the link from the same address and
     /// port, or appended. Read, merged and written under the container's lock, so concurrent adds
-    /// and removes on one container all land.
+    /// and removes on one container all land. Only the new link is planned; the merged list is held
+    /// to the list's bounds (the links it kept were planned when they were stored).
     public func addLink(_ params: ContainerLinkAddParams) async throws -> ContainerLinksResult {
         try await once(.containerLinksAdd, params, requestId: params.requestId) {
             let id = try InstallValidation.identifier(params.id)
-            let link = try await checkedLinks([params.link])[0]
+            let link = try await linkService.checked([params.link])[0]
             return try await changeLinks(id) { current in
                 var links = current
                 if let index = links.firstIndex(where: { $0.fromHost == link.fromHost && $0.fromPort == link.fromPort }) {
@@ -108,7 +35,8 @@ extension ContainerEngine {
                 } else {
                     links.append(link)
                 }
-                return try await checkedLinks(links.map(ContainerEngine.wire))  // the bounds of the whole list
+                try linkService.checkedList(links)
+                return links
             }
         }
     }
@@ -128,17 +56,12 @@ extension ContainerEngine {
                 let kept = current.filter { !($0.fromHost == fromHost && $0.fromPort == params.fromPort) }
                 guard kept.count < current.count else {
                     let from = LinkSpec(fromHost: fromHost, fromPort: params.fromPort, toHost: "", toPort: 0)
-                    throw RPCError(.notFound, "container \(id.rawValue) has no link from \(ContainerEngine.sourceText(from))",
+                    throw RPCError(.notFound, "container \(id.rawValue) has no link from \(ContainerLinkService.sourceText(from))",
                                    details: ["id": .string(id.rawValue), "fromHost": .string(fromHost), "fromPort": .int(Int64(params.fromPort))])
                 }
                 return kept
             }
         }
-    }
-
-    static func sourceText(_ link: LinkSpec) -> String {
-        let host = link.fromHost ?? NetworkLink.defaultFromHost
-        return host.contains(":") ? "[\(host)]:\(link.fromPort)" : "\(host):\(link.fromPort)"
     }
 
     /// Replaces a container's links with what `change` makes of the current ones, under its lock.
@@ -151,62 +74,44 @@ extension ContainerEngine {
             guard let record = records[id] else { throw ContainerEngine.notFound(id) }
             let previous = linkSets[id] ?? []
             let links = try await change(previous)
-            let lock = try await lockLinks(id)
+            let lock = try await linkService.lock(id)
             defer { lock.close() }
             let pid = try await runningPID(id)
-            var resolved: [ResolvedLink] = []
-            if pid != nil {
-                do { resolved = try await configuration.links.resolver.resolve(links) } catch { throw ContainerEngine.linkFailure(error) }
-            }
+            let resolved = pid == nil ? [] : try await linkService.resolve(links)
             try await onStore { try $0.writeLinks(links, for: id) }
             linkSets[id] = links.isEmpty ? nil : links
             if let pid {
-                do { try await configuration.links.applier.apply(resolved, pid: pid) } catch {
+                do { try await linkService.apply(resolved, pid: pid) } catch {
                     try? await onStore { try $0.writeLinks(previous, for: id) }
                     linkSets[id] = previous.isEmpty ? nil : previous
-                    if let old = try? await configuration.links.resolver.resolve(previous) {
-                        try? await configuration.links.applier.apply(old, pid: pid)
-                    }
-                    throw ContainerEngine.linkFailure(error)
+                    await linkService.restore(previous, pid: pid)
+                    throw error
                 }
             }
             if previous.isEmpty != links.isEmpty, try writeUnits(for: record) { try await reloadSystemd() }
-            return ContainerLinksResult(id: id.rawValue, links: links.map(ContainerEngine.wire))
+            return ContainerLinksResult(id: id.rawValue, links: links.map(ContainerLinkService.wire))
         }
     }
 
-    /// The reason its links hook left for a start that failed (beside the links file); nil when
-    /// the container has no links or the hook did not fail.
+    /// The reason its links hook left for a start that failed; nil when the container has no links
+    /// or the hook did not fail.
     func linkFailureReason(_ id: Identifier) -> String? {
-        let file = LinkApplyCommand.errorFile(forLinksFile: layout.container(id).linksFile)
-        guard linkSets[id] != nil, let bytes = try? FileSystem.readIfExists(file, limit: 64 << 10) else { return nil }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Forgets the hook's last failure before a start, so only this start's can be reported.
-    func clearLinkFailure(_ id: Identifier) {
-        try? FileSystem.remove(LinkApplyCommand.errorFile(forLinksFile: layout.container(id).linksFile))
+        linkSets[id] == nil ? nil : linkService.failureReason(id)
     }
 
     /// The PID of the container's first process when its unit is running; nil when it is not.
     func runningPID(_ id: Identifier) async throws -> Int32? {
-        let unit = ContainerUnitNames.service(id)
-        guard let state = try await activeState(unit), ContainerEngine.upStates.contains(state) else { return nil }
-        do { return try await processLookup.pid(ofContainer: ContainerUnitNames.containerName(id)) } catch {
-            if (error as LinkError).kind == .noProcess { return nil }
-            throw ContainerEngine.linkFailure(error)
-        }
+        guard let state = try await activeState(ContainerUnitNames.service(id)), ContainerEngine.upStates.contains(state) else { return nil }
+        return try await linkService.pid(of: id)
     }
 
     /// Before a delete stops the container: empties our chains in its namespace (which may outlive
     /// it when shared). A container that is not running has nothing to remove.
     func removeLiveLinks(_ id: Identifier) async throws {
         guard linkSets[id] != nil else { return }
-        let lock = try await lockLinks(id)
+        let lock = try await linkService.lock(id)
         defer { lock.close() }
         guard let pid = try await runningPID(id) else { return }
-        do { try await configuration.links.applier.remove(pid: pid) } catch {
-            if (error as LinkError).kind != .noProcess { throw ContainerEngine.linkFailure(error) }
-        }
+        try await linkService.remove(pid: pid)
     }
 }

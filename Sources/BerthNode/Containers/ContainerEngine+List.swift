@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthCore
 import BerthProtocol
 import BerthSystem
@@ -143,41 +140,20 @@ extension ContainerEngine {
     /// as the read would leave it unchanged. So a listing is reused only if the directory had not been
     /// changed for a second when it was read (git's "racily clean" rule).
     func startOnBootMarks() -> Set<String> {
-        var info = stat()
-        guard stat(layout.startOnBootDir, &info) == 0 else {
+        guard let stamp = try? FileSystem.info(layout.startOnBootDir) else {
             startOnBoot = nil
             return []
         }
-        let stamp = DirectoryStamp(info)
         if let cached = startOnBoot, cached.stamp == stamp, cached.settled { return cached.names }
         let names = Set((try? FileSystem.list(layout.startOnBootDir)) ?? [])
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        startOnBoot = StartOnBootListing(stamp: stamp, names: names, settled: now.tv_sec > info.st_mtim.tv_sec + 1)
+        startOnBoot = StartOnBootListing(stamp: stamp, names: names, settled: WallTime.now.seconds > stamp.modified + 1)
         return names
-    }
-}
-
-/// A directory's identity and last change, to tell whether a listing of it is still current.
-struct DirectoryStamp: Equatable {
-    var device: UInt64
-    var inode: UInt64
-    var seconds: Int
-    var nanoseconds: Int
-    var size: Int64
-
-    init(_ info: stat) {
-        device = UInt64(info.st_dev)
-        inode = UInt64(info.st_ino)
-        seconds = Int(info.st_mtim.tv_sec)
-        nanoseconds = Int(info.st_mtim.tv_nsec)
-        size = Int64(info.st_size)
     }
 }
 
 /// The start-on-boot directory's names as of `stamp`; `settled` when it may be reused.
 struct StartOnBootListing {
-    var stamp: DirectoryStamp
+    var stamp: FileInfo
     var names: Set<String>
     var settled: Bool
 }

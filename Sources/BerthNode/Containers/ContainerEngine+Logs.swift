@@ -6,11 +6,6 @@ import BerthSystem
 /// create the directory of an `append:` file, and a unit whose output cannot be opened fails) and
 /// goes with the container. Reading is `ContainerLogReader`'s.
 extension ContainerEngine {
-    /// Where `id`'s unit writes its log.
-    func logSpec(_ id: Identifier) -> ContainerLogSpec {
-        ContainerLogSpec(files: layout.container(id).logFiles, maxBytes: configuration.logMaxBytes)
-    }
-
     /// Creates `id`'s log directory, and keeps `unit.log` within its bound: past `logMaxBytes` its
     /// older half goes (systemd appends to it, so the node is the one that trims it; done before
     /// each start the node makes, the only time the unit writes much). Cheap when there is nothing

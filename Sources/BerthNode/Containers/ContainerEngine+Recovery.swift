@@ -27,7 +27,7 @@ extension ContainerEngine {
         var report = EngineRecoveryReport()
         try layout.prepare()
         report.removedLeftovers = try store.recoverLeftovers()
-        report.expiredRequests = try loadRequestJournal()
+        report.expiredRequests = try requests.load()
         let (loaded, damaged) = try store.readAll()
         report.damagedRecords = damaged
         records = loaded
@@ -40,7 +40,7 @@ extension ContainerEngine {
                 report.damagedRecords.append("\(id.rawValue)/links.json")
             }
         }
-        try writeSharedUnits()
+        try unitFiles.writeShared()
         for id in loaded.keys.sorted() {
             do {
                 if try store.convertEnvironmentFile(id) { report.convertedEnvironments.append(id.rawValue) }
@@ -48,25 +48,18 @@ extension ContainerEngine {
                 report.damagedRecords.append("\(id.rawValue)/environment: \(error)")
             }
         }
-        for record in loaded.values.sorted(by: { $0.id < $1.id }) { try writeIsolationFiles(for: record) }
+        for record in loaded.values.sorted(by: { $0.id < $1.id }) { try unitFiles.writeIsolationFiles(for: record) }
         for id in loaded.keys { try prepareLog(id) }
         report.removedLeftovers += try removeOrphanLogs().map { "logs/\($0)" }
         for record in loaded.values.sorted(by: { $0.id < $1.id }) where try writeUnits(for: record) {
             report.rewrittenUnits.append(record.id)
         }
-        for name in try FileSystem.list(layout.unitDir) where name.hasPrefix(Identifier.unitPrefix) {
-            guard let id = ContainerEngine.owner(ofUnit: name), loaded[id] == nil else { continue }
+        for name in try unitFiles.orphanUnits(keeping: loaded) {
             try? await systemd.stop(name, wait: true)
-            try FileSystem.remove("\(layout.unitDir)/\(name)")
+            try FileSystem.remove(layout.unitFile(named: name))
             report.removedOrphanUnits.append(name)
         }
-        for wants in [layout.startOnBootDir, "\(layout.unitDir)/\(SharedUnits.socketsTarget).wants"] where FileSystem.exists(wants) {
-            for name in try FileSystem.list(wants) {
-                if let id = ContainerEngine.owner(ofUnit: name), loaded[id] == nil {
-                    try FileSystem.remove("\(wants)/\(name)")
-                }
-            }
-        }
+        try unitFiles.removeOrphanLinks(keeping: loaded)
         let recovered = try ports.recover(keeping: Set(loaded.keys))
         report.releasedPorts = recovered.releasedOrphans.map(\.external)
         do { report.releasedUIDs = try uids.recover(keeping: Set(loaded.keys)) } catch {
@@ -75,7 +68,7 @@ extension ContainerEngine {
         try await reloadSystemd()
         // The shared targets: enabled (a wants link under the manager's root target) and started.
         try? await systemd.start(SharedUnits.target)
-        if let socket = podmanAPISocket {
+        if let socket = unitFiles.podmanAPISocket {
             do { try await systemd.start(RuntimeConfiguration.podmanAPIUnitName) } catch {
                 throw RPCError(.runtimeFailed, "podman's Docker API did not start: \(error)")
             }
@@ -86,45 +79,5 @@ extension ContainerEngine {
             }
         }
         return report
-    }
-
-    /// `ctr-<id>.service`, `ctr-<id>@<port>.socket|service` -> id.
-    static func owner(ofUnit name: String) -> Identifier? {
-        guard name.hasPrefix(Identifier.unitPrefix) else { return nil }
-        var rest = name.dropFirst(Identifier.unitPrefix.count)
-        if let at = rest.firstIndex(of: "@") { rest = rest[..<at] } else if rest.hasSuffix(".service") {
-            rest = rest.dropLast(".service".count)
-        } else { return nil }
-        return Identifier(rawValue: String(rest))
-    }
-
-    /// The docker runtime on the embedded manager talks to podman's Docker API, which the node serves
-    /// itself as a unit, on the `unix://` path of `dockerHost`.
-    var podmanAPISocket: String? {
-        configuration.manager.mode == .embedded ? configuration.runtime.podmanAPISocket : nil
-    }
-
-    /// `ctr-<id>@<port>.socket` -> port.
-    static func port(ofSocket name: String) -> UInt16? {
-        guard let at = name.firstIndex(of: "@"), name.hasSuffix(".socket") else { return nil }
-        return UInt16(name[name.index(after: at)...].dropLast(".socket".count))
-    }
-
-    func writeSharedUnits() throws {
-        var units = try SharedUnits.targets(wantedBy: configuration.manager.rootTarget) + SharedUnits.slices()
-        if let socket = podmanAPISocket, let podman = configuration.runtime.podmanAPIServer {
-            units.append(try RuntimeConfiguration.podmanAPIUnit(socketPath: socket, podman: podman))
-        }
-        for unit in units {
-            let path = "\(layout.unitDir)/\(unit.name)"
-            if try FileSystem.readIfExists(path, limit: 1 << 20) != Array(unit.text.utf8) {
-                try FileSystem.writeAtomically(Array(unit.text.utf8), to: path)
-            }
-        }
-        let wants = "\(layout.unitDir)/\(configuration.manager.rootTarget).wants"
-        try FileSystem.createDirectory(wants)
-        if !FileSystem.exists("\(wants)/\(SharedUnits.target)") {
-            try FileSystem.symlinkAtomically(target: "\(layout.unitDir)/\(SharedUnits.target)", at: "\(wants)/\(SharedUnits.target)")
-        }
     }
 }

@@ -1,12 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthCore
 import BerthProtocol
 import BerthSystem
 
 /// Idempotent mutations: every mutation with a `requestId` runs through `once`, the one place that
-/// answers a retry from its record (`<stateDir>/requests/`, kept as `RequestJournal` says).
+/// answers a retry from the request log (`RequestLog`, kept as `RequestJournal` says).
 extension ContainerEngine {
     /// Runs the mutation `method` at most once per `requestId`. Without one, it just runs `body`.
     /// With one: a record of the same id answers instead (the stored result when method and params
@@ -16,37 +13,22 @@ extension ContainerEngine {
     /// first attempt waits for it and answers its result.
     func once<R: Codable & Sendable>(_ method: MethodName, _ params: some Encodable, requestId: String?,
                                      _ body: () async throws -> R) async throws -> R {
+        guard let requestId else { return try await body() }  // nothing to encode
+        return try await once(method, encoded: try JSONValueEncoder().encode(params), requestId: requestId, body)
+    }
+
+    /// `once` with the params already encoded (an install keeps them in its record too, so they are
+    /// encoded once for both).
+    func once<R: Codable & Sendable>(_ method: MethodName, encoded params: JSONValue, requestId: String?,
+                                     _ body: () async throws -> R) async throws -> R {
         guard let requestId else { return try await body() }
         try InstallValidation.requestId(requestId)
-        let paramsValue = try JSONValueEncoder().encode(params)
         return try await withLock(.request(requestId)) {
-            if let previous = try store.readRequest(requestId) {
-                guard previous.method == method.rawValue, previous.params == paramsValue else {
-                    throw RPCError(.conflict, "requestId \(String(reflecting: requestId)) was used for a different request (\(previous.method))",
-                                   details: ["requestId": .string(requestId), "method": .string(previous.method)])
-                }
-                return try JSONValueDecoder().decode(R.self, from: previous.result)
-            }
+            if let previous: R = try requests.answer(requestId, method: method, params: params) { return previous }
             let result = try await body()
-            let record = RequestRecord(method: method.rawValue, params: paramsValue, result: try JSONValueEncoder().encode(result))
-            let bytes = try ContainerStore.encode(record)
-            let path = try layout.requestRecord(forRequestId: requestId)
-            let evicted = requestJournal.admit(name: FileSystem.baseName(of: path), size: Int64(bytes.count), now: ContainerEngine.wallClockSeconds())
-            try await onStore { try $0.writeRequest(bytes, to: path, evicting: evicted) }
+            let entry = try requests.entry(requestId, method: method, params: params, result: result)
+            try await ContainerEngine.blocking { try entry.write() }
             return result
         }
-    }
-
-    /// Indexes the request records on disk and removes those past a bound (`open()`).
-    func loadRequestJournal() throws -> Int {
-        let (journal, removed) = try RequestJournal.load(layout, now: ContainerEngine.wallClockSeconds())
-        requestJournal = journal
-        return removed
-    }
-
-    nonisolated static func wallClockSeconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec)
     }
 }

@@ -1,20 +1,22 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthCore
 import BerthProtocol
 import BerthSystem
 
 /// The node's containers: installs them as systemd units, starts, stops, reports and deletes them.
 ///
-/// The record in `ContainerStore` is the source of truth; unit files are rendered from it (again on
-/// every start-up, see `open()`). Mutations of one container are serialised by a per-id lock;
-/// different containers proceed concurrently and share coalesced daemon-reloads.
+/// The coordinator of its collaborators: `ContainerStore` (the records, the source of truth),
+/// `ContainerUnitFiles` (units rendered from a record, again on every start-up, see `open()`),
+/// `RequestLog` (a retried request answers its first result, `once`), `InstallReservation` (ports and
+/// uid held until an install commits) and `ContainerLinkService`. It keeps what they share: the
+/// records and links in memory, and the locks. Mutations of one container are serialised by a
+/// per-id lock; different containers proceed concurrently and share coalesced daemon-reloads.
 public actor ContainerEngine {
     public let configuration: EngineConfiguration
     public let systemd: any SystemdClient
     public let reloads: ReloadCoalescer
     let store: ContainerStore
+    let unitFiles: ContainerUnitFiles
+    let linkService: ContainerLinkService
     let ports: PortAllocator
     let uids: UIDAllocator
     var records: [Identifier: ContainerRecord] = [:] {
@@ -31,8 +33,8 @@ public actor ContainerEngine {
     var linkSets: [Identifier: [NetworkLink]] = [:] {
         didSet { recordsGeneration &+= 1 }
     }
-    /// Request records kept (see `RequestJournal`); loaded by `open()`.
-    var requestJournal = RequestJournal()
+    /// The results of requests with a `requestId`; its index is loaded by `open()`.
+    var requests: RequestLog
     private var locked: Set<LockKey> = []
     /// Told of installs and deletes (the event hub); systemd reports every other state change.
     var observer: (@Sendable (ContainerEvent) -> Void)?
@@ -43,6 +45,9 @@ public actor ContainerEngine {
         self.systemd = systemd
         self.reloads = ReloadCoalescer(client: systemd)
         self.store = ContainerStore(layout: configuration.layout)
+        self.unitFiles = ContainerUnitFiles(configuration: configuration)
+        self.linkService = ContainerLinkService(configuration: configuration)
+        self.requests = RequestLog(layout: configuration.layout)
         self.ports = PortAllocator(layout: configuration.layout, range: configuration.portRange,
                                    durable: configuration.durablePorts)
         self.uids = UIDAllocator(layout: configuration.layout, range: configuration.uidRange,
@@ -104,117 +109,26 @@ public actor ContainerEngine {
         return try await ContainerEngine.blocking { try body(store) }
     }
 
-    // MARK: Rendering
+    // MARK: Unit files
 
-    /// The unit spec of `record`; `links` stands in for its stored links (an install not yet committed).
-    func spec(for record: ContainerRecord, links: [NetworkLink]? = nil) throws -> ContainerUnitSpec {
+    /// The units of `record`; `links` stands in for its stored links (an install not yet committed).
+    func units(for record: ContainerRecord, links: [NetworkLink]? = nil) throws -> ContainerUnits {
         let id = try Identifier(record.id)
-        let runtime = configuration.runtime
-        return ContainerUnitSpec(
-            id: id, image: record.image, command: record.isolatedUID == nil ? record.command : [],  // isolated: in the cmd script
-            ports: record.ports.map { PortPair(internal: $0.internal, external: $0.external) },
-            environmentFilePath: layout.container(id).environmentFile,
-            volumes: record.volumes.map { BerthCore.VolumeMount(hostPath: $0.hostPath, containerPath: $0.containerPath, readOnly: $0.readOnly ?? false) },
-            slice: record.slice,
-            isolation: record.isolatedUID.map {
-                ContainerIsolation(uid: $0, gid: $0, initScriptPath: layout.container(id).initScript,
-                                   cmdScriptPath: layout.container(id).cmdScript)
-            },
-            requestId: record.requestId, runtime: runtime.runtime, runtimePath: runtime.path,
-            shape: record.backendPorts == nil ? .simple : .socketActivated,
-            postStartCommand: linkHook(for: id, links: links ?? linkSets[id] ?? []), dockerHost: runtime.runtime == .docker ? runtime.dockerHost : nil,
-            socketActivation: record.backendPorts.map { SocketActivation(backendPorts: $0) },
-            wantedBy: SharedUnits.activeTarget,
-            after: configuration.manager.mode == .system ? nil : [], wants: configuration.manager.mode == .system ? nil : [],
-            network: record.network, tools: runtime.tools, log: logSpec(id))
+        return try unitFiles.render(record, linkHook: linkService.hook(for: id, links: links ?? linkSets[id] ?? []))
     }
 
     /// Writes the record's unit files when their text differs; true when anything was written.
     @discardableResult
     func writeUnits(for record: ContainerRecord) throws -> Bool {
-        try ContainerEngine.write(try ContainerUnitRenderer.render(try spec(for: record)), in: layout.unitDir)
-    }
-
-    /// Writes the units that differ from what `unitDir` holds; returns whether any did.
-    nonisolated static func write(_ units: ContainerUnits, in unitDir: String) throws -> Bool {
-        var changed = false
-        for unit in units.all {
-            let path = "\(unitDir)/\(unit.name)"
-            // A unit's lines are each at most ContractLimits.unitLineBytes, and only ExecStart= is long.
-            let current = try FileSystem.readIfExists(path, limit: 4 << 20)
-            if current != Array(unit.text.utf8) {
-                // Not fsynced: `open()` renders every record's units again and rewrites any that
-                // differ, so a unit lost or cut short by a crash is repaired before anything runs.
-                try FileSystem.writeAtomically(Array(unit.text.utf8), to: path, durable: false)
-                changed = true
-            }
-        }
-        return changed
-    }
-
-    /// The texts of an isolated container's init and cmd scripts; nil when it is not isolated.
-    func isolationScripts(for record: ContainerRecord) throws(RenderError) -> (initScript: String, cmdScript: String)? {
-        guard record.isolatedUID != nil, let id = Identifier(rawValue: record.id) else { return nil }
-        return (try ContainerScripts.initScript(id: id), try ContainerScripts.cmdScript(id: id, argv: record.command))
-    }
-
-    /// An isolated container's init and cmd scripts (in runDir, so rewritten after every boot by
-    /// `open()`) and its home, owned by its uid. Nothing for a container that is not isolated.
-    func writeIsolationFiles(for record: ContainerRecord) throws {
-        guard let uid = record.isolatedUID, let (initText, cmdText) = try isolationScripts(for: record) else { return }
-        let id = try Identifier(record.id)
-        let paths = layout.container(id)
-        try FileSystem.createDirectory(layout.runContainersDir, mode: 0o755)
-        try FileSystem.createDirectory(paths.runDir, mode: 0o755)
-        for (path, text) in [(paths.initScript, initText), (paths.cmdScript, cmdText)]
-        where try FileSystem.readIfExists(path, limit: 1 << 20) != Array(text.utf8) {
-            try FileSystem.writeAtomically(Array(text.utf8), to: path, mode: 0o755, durable: false)  // rewritten by open()
-        }
-        try FileSystem.createDirectory(layout.homesDir, mode: 0o755)
-        try FileSystem.createDirectory(paths.homeDir, mode: 0o700)
-        guard chown(paths.homeDir, uid, uid) == 0 else { throw SystemError("chown", path: paths.homeDir) }
+        try unitFiles.write(try units(for: record))
     }
 
     /// The units that make a container "started": its service, or its sockets when socket-activated.
-    func activationUnits(_ id: Identifier) -> [String] {
-        guard let backends = records[id]?.backendPorts else { return [ContainerUnitNames.service(id)] }
-        return backends.keys.sorted().map { ContainerUnitNames.socket(id, externalPort: $0) }
-    }
+    func activationUnits(_ id: Identifier) -> [String] { unitFiles.activationUnits(id, records[id]) }
 
-    /// Start-on-boot: the service's link in `berth-active.target.wants`, or each socket's in
-    /// `berth-sockets.target.wants`.
-    func setStartOnBoot(_ id: Identifier, _ active: Bool) throws {
-        guard records[id]?.backendPorts != nil else { return try layout.setStartOnBoot(id, active) }
-        let wants = "\(layout.unitDir)/\(SharedUnits.socketsTarget).wants"
-        try FileSystem.createDirectory(wants)
-        for socket in activationUnits(id) {
-            if active {
-                try FileSystem.symlinkAtomically(target: "\(layout.unitDir)/\(socket)", at: "\(wants)/\(socket)")
-            } else {
-                try FileSystem.remove("\(wants)/\(socket)")
-            }
-        }
-    }
+    func setStartOnBoot(_ id: Identifier, _ active: Bool) throws { try unitFiles.setStartOnBoot(id, records[id], active) }
 
-    func startsOnBoot(_ id: Identifier) -> Bool {
-        guard records[id]?.backendPorts != nil else { return layout.startsOnBoot(id) }
-        return activationUnits(id).allSatisfy { FileSystem.exists("\(layout.unitDir)/\(SharedUnits.socketsTarget).wants/\($0)") }
-    }
-
-    func removeUnits(of id: Identifier) throws {
-        try layout.setStartOnBoot(id, false)
-        let wants = "\(layout.unitDir)/\(SharedUnits.socketsTarget).wants"
-        if FileSystem.exists(wants) {
-            for name in try FileSystem.list(wants) where ContainerEngine.owner(ofUnit: name) == id {
-                try FileSystem.remove("\(wants)/\(name)")
-            }
-        }
-        let prefix = Identifier.unitPrefix + id.rawValue
-        for name in try FileSystem.list(layout.unitDir)
-        where name == prefix + ".service" || name.hasPrefix(prefix + "@") {
-            try FileSystem.remove("\(layout.unitDir)/\(name)")
-        }
-    }
+    func startsOnBoot(_ id: Identifier) -> Bool { unitFiles.startsOnBoot(id, records[id]) }
 
     // MARK: Status
 
@@ -255,7 +169,7 @@ public actor ContainerEngine {
             id: record.id, image: record.image, state: state, subState: subState, ports: record.ports,
             enabled: enabled, socketActivated: record.backendPorts != nil, mainPID: mainPID,
             environmentNames: record.environmentNames,
-            links: id.map { (linkSets[$0] ?? []).map(ContainerEngine.wire) } ?? [],
+            links: id.map { (linkSets[$0] ?? []).map(ContainerLinkService.wire) } ?? [],
             isolatedUID: record.isolatedUID)
     }
 

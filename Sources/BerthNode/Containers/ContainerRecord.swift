@@ -32,11 +32,3 @@ public struct ContainerRecord: Codable, Hashable, Sendable {
         case id, image, command, ports, environmentNames, environmentSource, volumes, slice, requestId, runtime, backendPorts, installParams, isolatedUID, network
     }
 }
-
-/// The result of one mutation, kept under its `requestId` so a retry answers the same.
-struct RequestRecord: Codable, Hashable, Sendable {
-    var method: String
-    var params: JSONValue
-    var result: JSONValue
-    enum CodingKeys: String, CodingKey { case method, params, result }
-}

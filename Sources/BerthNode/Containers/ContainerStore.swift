@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthCore
 import BerthProtocol
 import BerthSystem
@@ -50,9 +47,7 @@ public struct ContainerStore: Sendable {
             try FileSystem.syncDirectory(staging)
             // rename(2) onto an existing empty directory would succeed: the caller checked `exists`
             // under the container's lock; a non-empty one fails with ENOTEMPTY.
-            guard rename(staging, layout.container(id).directory) == 0 else {
-                throw SystemError("rename", path: layout.container(id).directory)
-            }
+            try FileSystem.move(staging, to: layout.container(id).directory)
             try FileSystem.syncDirectory(layout.containersDir)
         } catch {
             try? FileSystem.removeTree(staging)
@@ -122,7 +117,7 @@ public struct ContainerStore: Sendable {
         let dir = layout.container(id).directory
         guard FileSystem.exists(dir) else { return }
         let doomed = "\(layout.containersDir)/\(ContainerStore.deletingPrefix)\(id.rawValue)-\(UInt32.random(in: 0...UInt32.max))"
-        guard rename(dir, doomed) == 0 else { throw SystemError("rename", path: dir) }
+        try FileSystem.move(dir, to: doomed)
         try FileSystem.syncDirectory(layout.containersDir)
         try FileSystem.removeTree(doomed)
     }
@@ -137,26 +132,6 @@ public struct ContainerStore: Sendable {
             removed.append(name)
         }
         return removed
-    }
-
-    // MARK: Request records
-
-    /// The record of `requestId`, nil when there is none. Read up to the records' whole byte budget
-    /// (`RequestJournal.maxBytes`): whatever result was written can be read back.
-    func readRequest(_ requestId: String) throws -> RequestRecord? {
-        guard let bytes = try FileSystem.readIfExists(try layout.requestRecord(forRequestId: requestId),
-                                                      limit: Int(RequestJournal.maxBytes)) else {
-            return nil
-        }
-        return try JSONValueDecoder().decode(RequestRecord.self, from: try JSONParser.parse(bytes))
-    }
-
-    /// Writes one request record (durably) and removes the records `RequestJournal` evicted for it.
-    func writeRequest(_ bytes: [UInt8], to path: String, evicting evicted: [String]) throws {
-        try FileSystem.createDirectory(layout.requestsDir, mode: 0o700)
-        try FileSystem.writeAtomically(bytes, to: path, mode: 0o600)
-        // Not synced: a removal lost in a crash is made again by the next start's `RequestJournal.load`.
-        for name in evicted { try FileSystem.remove("\(layout.requestsDir)/\(name)") }
     }
 
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {

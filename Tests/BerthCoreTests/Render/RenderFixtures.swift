@@ -24,7 +24,7 @@ enum RenderFixtures {
             socketActivation: activation)
     }
 
-    /// The node's links hook as BerthNode's `ContainerEngine.linkHook` renders it.
+    /// The node's links hook as BerthNode's `ContainerLinkService.hook` renders it.
     static func linksHook(_ runtime: ContainerRuntime, linksFile: String, container: String) -> [String] {
         ["/usr/bin/env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "CONTAINERS_CONF=/etc/berth/containers.conf",
          berthd, "links-apply", "--links-file", linksFile, "--container", container, "--runtime", runtime.rawValue,

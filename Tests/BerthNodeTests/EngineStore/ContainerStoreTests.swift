@@ -69,16 +69,18 @@ import BerthSystem
 
     @Test func requestRecordsRoundTrip() throws {
         try withStore { store in
+            let log = RequestLog(layout: store.layout)
+            let requestsDir = store.layout.requestsDir
             let record = RequestRecord(method: "container.install", params: ["id": "x"], result: ["state": "active"])
             let path = try store.layout.requestRecord(forRequestId: "retry me/../x")
-            try store.writeRequest(try ContainerStore.encode(record), to: path, evicting: [])
-            #expect(try store.readRequest("retry me/../x") == record)
-            #expect(try store.readRequest("other") == nil)
+            try RequestLog.Entry(bytes: try ContainerStore.encode(record), path: path, evicted: [], requestsDir: requestsDir).write()
+            #expect(try log.read("retry me/../x") == record)
+            #expect(try log.read("other") == nil)
             // The evicted records go with the write of the new one.
-            try store.writeRequest(try ContainerStore.encode(record), to: try store.layout.requestRecord(forRequestId: "other"),
-                                   evicting: [FileSystem.baseName(of: path)])
-            #expect(try store.readRequest("retry me/../x") == nil)
-            #expect(try store.readRequest("other") == record)
+            try RequestLog.Entry(bytes: try ContainerStore.encode(record), path: try store.layout.requestRecord(forRequestId: "other"),
+                                 evicted: [FileSystem.baseName(of: path)], requestsDir: requestsDir).write()
+            #expect(try log.read("retry me/../x") == nil)
+            #expect(try log.read("other") == record)
         }
     }
 }

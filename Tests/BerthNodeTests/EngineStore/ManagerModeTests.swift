@@ -32,9 +32,9 @@ import BerthSystem
     }
 
     @Test func unitOwnersAreRecognised() {
-        #expect(ContainerEngine.owner(ofUnit: "ctr-web.service")?.rawValue == "web")
-        #expect(ContainerEngine.owner(ofUnit: "ctr-web@8080.socket")?.rawValue == "web")
-        #expect(ContainerEngine.owner(ofUnit: "ctr-web.target") == nil)
-        #expect(ContainerEngine.owner(ofUnit: "berth.target") == nil)
+        #expect(ContainerUnitFiles.owner(ofUnit: "ctr-web.service")?.rawValue == "web")
+        #expect(ContainerUnitFiles.owner(ofUnit: "ctr-web@8080.socket")?.rawValue == "web")
+        #expect(ContainerUnitFiles.owner(ofUnit: "ctr-web.target") == nil)
+        #expect(ContainerUnitFiles.owner(ofUnit: "berth.target") == nil)
     }
 }

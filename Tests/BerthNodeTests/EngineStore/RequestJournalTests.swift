@@ -38,7 +38,7 @@ import BerthSystem
         // An earlier version named a record by the hex of its id: "abc" -> 616263.json.
         try FileSystem.writeAtomically(Array("{}".utf8), to: layout.requestsDir + "/616263.json")
         try FileSystem.writeAtomically(Array("{}".utf8), to: try layout.requestRecord(forRequestId: "x"))
-        let now = ContainerEngine.wallClockSeconds()
+        let now = WallTime.now.seconds
         let (journal, removed) = try RequestJournal.load(layout, now: now)
         #expect(removed == 0 && journal.count == 2)
         #expect(FileSystem.exists(try layout.requestRecord(forRequestId: "abc")))

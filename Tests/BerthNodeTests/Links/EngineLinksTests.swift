@@ -14,8 +14,9 @@ import BerthSystem
         let root: String
         let configuration: EngineConfiguration
         let systemd = CountingSystemd()
-        init(applier: [String]? = EngineLinksTests.applier, hostIPv4: String? = "10.88.0.1") throws {
-            root = "/tmp/berth-links-engine-\(UInt32.random(in: 0...UInt32.max))"
+        init(root: String? = nil, applier: [String]? = EngineLinksTests.applier, hostIPv4: String? = "10.88.0.1") throws {
+            let root = root ?? "/tmp/berth-links-engine-\(UInt32.random(in: 0...UInt32.max))"
+            self.root = root
             let layout = try Layout(stateDir: root + "/state", runDir: root + "/run", unitDir: root + "/units")
             let handle = ServiceManagerHandle(mode: .embedded, unitDir: root + "/units", environment: [:],
                                               userScope: true, rootTarget: "berth-root.target")
@@ -174,6 +175,31 @@ import BerthSystem
         let now = try await reopened.links(ContainerRefParams(id: "web")).links
         #expect(now.first?.toHost == "198.18.0.2" && now.contains { $0.fromPort == 9005 })
         #expect(await Self.kind { _ = try await reopened.removeLink(ContainerLinkRemoveParams(id: "web", fromPort: 9006, requestId: "rm-1")) } == .conflict)
+    }
+
+    /// `links.add` checks the link it adds and the bounds of the merged list, and does not plan the
+    /// links the container kept again: a stored loopback link that a node restarted without a host
+    /// address can no longer plan does not block adding another (it fails where it is applied, in the
+    /// hook, as before), while the added link is checked as ever and the list's bounds still hold.
+    @Test func addPlansOnlyTheLinkItAdds() async throws {
+        let node = try Node()  // with a host address: a loopback target plans
+        let loopback = LinkSpec(fromPort: 5432, toHost: "127.0.0.1", toPort: 5432)
+        do {
+            let engine = try await node.engine()
+            _ = try await engine.install(ContainerInstallParams(id: "web", image: "localhost/berth-httpd", links: [loopback]))
+        }
+        let restarted = try Node(root: node.root, hostIPv4: nil)
+        let engine = try await restarted.engine()
+        #expect(try await engine.addLink(ContainerLinkAddParams(id: "web", link: Self.b)).links.map(\.fromPort) == [5432, 8080])
+        let refused = LinkSpec(fromPort: 6379, toHost: "127.0.0.1", toPort: 6379)
+        #expect(await Self.kind { _ = try await engine.addLink(ContainerLinkAddParams(id: "web", link: refused)) } == .invalidParams)
+        let almost = (0..<UInt16(ContractLimits.links - 1)).map { LinkSpec(fromPort: 10_000 + $0, toHost: "198.18.0.9", toPort: 1) }
+        _ = try await engine.setLinks(ContainerLinksSetParams(id: "web", links: almost))
+        let full = try await engine.addLink(ContainerLinkAddParams(id: "web", link: Self.b)).links
+        #expect(full.count == ContractLimits.links)
+        let over = LinkSpec(fromPort: 20_000, toHost: "198.18.0.9", toPort: 1)
+        #expect(await Self.kind { _ = try await engine.addLink(ContainerLinkAddParams(id: "web", link: over)) } == .invalidParams)
+        #expect(try await engine.links(ContainerRefParams(id: "web")).links == full)
     }
 
     @Test func anEngineWithoutAnApplierRefusesLinks() async throws {
