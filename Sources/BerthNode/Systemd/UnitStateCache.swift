@@ -140,9 +140,13 @@ public final class UnitStateCache: Sendable {
     }
 
     /// Adds an observer of the cache's changes (see the type's comment). It runs under the cache's
-    /// lock: it must not call back into the cache.
+    /// lock: it must not call back into the cache. When a snapshot is in already, it hears
+    /// `.listed(first: true)` at once, so it starts from the same states as one added earlier.
     public func observe(_ observer: @escaping @Sendable (Change, View) -> Void) {
-        inner.withLock { $0.observers.append(observer) }
+        inner.withLock { inner in
+            inner.observers.append(observer)
+            if inner.ready { observer(.listed(first: true), View(units: inner.units)) }
+        }
     }
 
     /// Runs `body` with the current states under the cache's lock, so no change is published while
