@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthCore
 import BerthProtocol
 import BerthSystem
@@ -146,9 +143,5 @@ public final class EventHub: Sendable {
         }?.resume()
     }
 
-    static func nowMilliseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-    }
+    static func nowMilliseconds() -> Int64 { WallTime.now.milliseconds }
 }
