@@ -85,17 +85,15 @@ public final class DBusConnection: Sendable {
     /// or the consumer stops iterating. Registration happens before this returns, so a call made
     /// afterwards cannot race its own signals. Peer-to-peer the filtering is local; on a bus also call
     /// `addMatch(_:)` so the daemon forwards them.
-    public func messages(matching rule: DBusMatchRule,
-                         bufferingPolicy: AsyncStream<DBusMessage>.Continuation.BufferingPolicy = .unbounded) -> AsyncStream<DBusMessage> {
-        core.subscribe(rule, bufferingPolicy: bufferingPolicy).messages
+    public func messages(matching rule: DBusMatchRule) -> DBusMessages {
+        core.subscribe(rule).messages
     }
 
     /// `messages(matching:)` with a count of what it delivered, for consumers that must know when
     /// they have caught up: once a call's reply is in, every matching message that arrived before
     /// the reply is counted (messages are dispatched in arrival order).
-    public func subscription(matching rule: DBusMatchRule,
-                             bufferingPolicy: AsyncStream<DBusMessage>.Continuation.BufferingPolicy = .unbounded) -> DBusSubscription {
-        core.subscribe(rule, bufferingPolicy: bufferingPolicy)
+    public func subscription(matching rule: DBusMatchRule) -> DBusSubscription {
+        core.subscribe(rule)
     }
 
     /// Asks a bus daemon to route messages matching `rule` to us (`org.freedesktop.DBus.AddMatch`).

@@ -13,8 +13,9 @@ final class DBusConnectionCore: Sendable {
 
     private struct Subscriber {
         let rule: DBusMatchRule
-        let continuation: AsyncStream<DBusMessage>.Continuation
-        let delivered: DeliveryCount
+        let queue: DBusMessages.Queue
+        /// Wakes the consumer; finishing it ends the subscription.
+        let continuation: AsyncStream<Void>.Continuation
     }
 
     private struct State {
@@ -93,13 +94,16 @@ final class DBusConnectionCore: Sendable {
         case .signal:
             let targets = state.withLock { $0.subscribers.values.filter { $0.rule.matches(message) } }
             for target in targets {
-                target.continuation.yield(message)
-                target.delivered.add()
+                target.queue.push(message)
+                target.continuation.yield()
             }
         case .methodCall:
             // We export no objects; answer as the specification asks so the peer does not wait.
             let targets = state.withLock { $0.subscribers.values.filter { $0.rule.matches(message) } }
-            for target in targets { target.continuation.yield(message) }
+            for target in targets {
+                target.queue.push(message)
+                target.continuation.yield()
+            }
             guard !message.flags.contains(.noReplyExpected) else { return }
             var reply = DBusMessage(type: .methodReturn, replySerial: message.serial, destination: message.sender)
             if message.interface != "org.freedesktop.DBus.Peer" || message.member != "Ping" {
@@ -188,16 +192,16 @@ final class DBusConnectionCore: Sendable {
         }
     }
 
-    func subscribe(_ rule: DBusMatchRule,
-                   bufferingPolicy: AsyncStream<DBusMessage>.Continuation.BufferingPolicy) -> DBusSubscription {
-        let (stream, continuation) = AsyncStream<DBusMessage>.makeStream(bufferingPolicy: bufferingPolicy)
-        let delivered = DeliveryCount()
-        let subscription = DBusSubscription(messages: stream, count: delivered)
+    func subscribe(_ rule: DBusMatchRule) -> DBusSubscription {
+        // One pending wake-up is enough: the consumer takes every queued message before it waits again.
+        let (wakeups, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let queue = DBusMessages.Queue()
+        let subscription = DBusSubscription(messages: DBusMessages(queue: queue, wakeups: wakeups))
         let id: Int? = state.withLock { state in
             guard state.closeReason == nil else { return nil }
             let id = state.nextSubscriber
             state.nextSubscriber += 1
-            state.subscribers[id] = Subscriber(rule: rule, continuation: continuation, delivered: delivered)
+            state.subscribers[id] = Subscriber(rule: rule, queue: queue, continuation: continuation)
             return id
         }
         guard let id else {

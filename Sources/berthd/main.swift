@@ -101,7 +101,13 @@ case .run(let configuration):
         } else {
             logger.warning("links_unavailable", ["reason": "berthd's own path cannot be a unit's ExecStartPost="])
         }
-        let engine = ContainerEngine(configuration: engineConfiguration, systemd: configuration.systemdClient.client(for: handle))
+        // The node's one mirror of systemd: a D-Bus client whose cache follows the container units.
+        // The engine lists from it (with --systemd-client dbus, its client is this one) and the event
+        // hub observes it.
+        let cache = UnitStateCache.containerUnits()
+        let mirror = DBusSystemdClient(handle: handle, cache: cache)
+        let engine = ContainerEngine(configuration: engineConfiguration,
+                                     systemd: configuration.systemdClient.client(for: handle, mirror: mirror))
         let report = try await engine.open()
         logger.info("engine_ready", ["manager": handle.mode.rawValue, "systemd_client": configuration.systemdClient.rawValue,
                                      "runtime": runtime.runtime.rawValue, "runtime_path": runtime.path,
@@ -109,16 +115,18 @@ case .run(let configuration):
                                      "link_host_ipv6": engineConfiguration.links.resolver.hostAddressIPv6 ?? "none",
                                      "unit_dir": handle.unitDir, "recovery": "\(report)"])
 
-        // Events: the hub hears installs and deletes from the engine and everything else from systemd
-        // over its own D-Bus connection. A manager that cannot be reached yet is retried by run().
-        let hub = EventHub(runtimeDirectory: handle.userScope ? (handle.environment["XDG_RUNTIME_DIR"] ?? "/run") : "/run",
-                           logger: logger)
-        hub.seed(installed: await engine.installedIdentifiers())
-        await engine.setObserver { hub.containerChanged($0) }
-        var feed: EventHub.Feed?
-        do { feed = try await hub.connect() } catch {
+        // Events: the hub hears installs and deletes from the engine and everything else from the
+        // mirror. It connects before serving, so the first subscriber's snapshot has the units' states;
+        // a manager that cannot be reached yet is retried by run(following:).
+        let hub = EventHub(cache: cache, logger: logger)
+        do {
+            _ = try await mirror.bus()
+            await hub.catchUp()
+        } catch {
             logger.warning("events_connect_failed", ["error": "\(error)", "retry": "in the background"])
         }
+        hub.seed(installed: await engine.installedIdentifiers())
+        await engine.setObserver { hub.containerChanged($0) }
 
         let providers: [any MethodProvider] = [ContainerMethodProvider(engine: engine), ContainerLogMethodProvider(engine: engine),
                                                   EventMethodProvider(hub: hub)]
@@ -133,9 +141,8 @@ case .run(let configuration):
         let server = try NodeServer(configuration: configuration, methods: methods, info: info, logger: logger)
         logger.info("starting", ["version": NodeDescription.version, "pid": Processes.currentID,
                                  "config": configuration.configFile ?? "none"])
-        let firstFeed = feed
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await hub.run(first: firstFeed) }
+            group.addTask { await hub.run(following: mirror) }
             try await server.run()
             group.cancelAll()
         }

@@ -20,8 +20,14 @@ func berthBinary() throws -> String {
 }
 
 func runBerth(_ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:]) async throws -> ProcessResult {
-    try await ProcessRunner.run(ProcessRequest(try berthBinary(), arguments, environment: environment, standardInput: stdin,
-                                               timeout: .seconds(20)))
+    // Under a sanitizer the child is sanitized too: it gets the run's options (TSan's suppressions of
+    // toolchain false positives), or it reported one of them and exited 66.
+    var environment = environment
+    for name in ["TSAN_OPTIONS", "ASAN_OPTIONS"] where environment[name] == nil {
+        environment[name] = ProcessRequest.inheritedEnvironment[name]
+    }
+    return try await ProcessRunner.run(ProcessRequest(try berthBinary(), arguments, environment: environment, standardInput: stdin,
+                                                      timeout: .seconds(20)))
 }
 
 extension ProcessStatus {

@@ -208,6 +208,27 @@ def test_events_survive_a_systemd_reexec(cu):
     check_equal(quiet(watcher, 1.0), [], "nothing twice")
 
 
+def connections_to(pid, path):
+    """How many of process PID's Unix sockets are connected to the server socket at PATH (ss(8):
+    the server's accepted sockets carry PATH and their inode; a client's peer is that inode)."""
+    rows = [line.split() for line in harness.run(["ss", "-xHnp"]).stdout.splitlines()]
+    served = {row[5] for row in rows if len(row) > 7 and row[4] == path}
+    ours = {row[7] for row in rows if len(row) > 8 and f"pid={pid}," in " ".join(row[8:])}
+    return len(served & ours)
+
+
+def test_listing_and_events_follow_systemd_on_one_connection(cu):
+    # One mirror of systemd: the engine's D-Bus client's state cache feeds container.list and the
+    # event hub alike, on one connection to the manager's private socket (the hub had its own).
+    mgr, node, rpc = start(cu)
+    install(rpc, "evone", start=True)
+    sub = subscribe(node.connect(cu))
+    check(sub["subscription"], "subscribed")
+    check_equal([c["id"] for c in rpc.call("container.list", {})["containers"]], ["evone"], "listed")
+    private = os.path.join(mgr.xdg, "systemd", "private")
+    check_equal(connections_to(node.proc.pid, private), 1, f"berthd's connections to {private}")
+
+
 # A container's ActiveState in container.list and the event state the stream reports for it.
 PHASE = {"active": "started", "inactive": "stopped", "failed": "errored"}
 

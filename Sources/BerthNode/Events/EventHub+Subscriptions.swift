@@ -31,7 +31,9 @@ extension EventHub {
         if let cursor = params.cursor, cursor.epoch != epoch {
             throw Self.expired(cursor, "it is from another epoch of this node (the node restarted); this epoch is \(epoch)")
         }
-        let opened: Opened? = state.withLock { s in
+        // Under the cache's lock, then the hub's: the snapshot's unit states and the changes queued
+        // after it come from one order.
+        let opened: Opened? = cache.read { view in state.withLock { s in
             s.nextSubscriber += 1
             let name = "\(epoch)-\(s.nextSubscriber)"
             let head = EventCursor(epoch: epoch, seq: s.history.lastSeq)
@@ -42,7 +44,7 @@ extension EventHub {
             } else {
                 let time = Self.nowMilliseconds()
                 for id in s.containers.installed.keys.sorted() where ids?.contains(id) ?? true {
-                    let service = s.containers.service(of: id)
+                    let service = s.containers.service(of: id, view.state)
                     initial.append(EventNotification(type: "snapshot", subscription: name, cursor: head, time: time,
                                                      id: id.rawValue, event: s.containers.current(id)?.event.rawValue,
                                                      state: service.activeState, subState: service.subState))
@@ -55,7 +57,7 @@ extension EventHub {
             s.subscribers[name] = subscriber
             return Opened(subscriber: subscriber, result: EventsSubscribeResult(subscription: name, cursor: head),
                           initial: initial)
-        }
+        } }
         guard let opened else {
             let oldest = state.withLock { $0.history.lastSeq - Int64($0.history.count) }
             throw Self.expired(params.cursor!, "this node's history reaches back to seq \(oldest) only (newest \(cursor.seq))")

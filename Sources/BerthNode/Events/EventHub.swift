@@ -1,12 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BerthCore
 import BerthProtocol
 import BerthSystem
 
-/// The node's container events: turns systemd's unit signals (see `EventHub+Systemd`) and the
-/// engine's installs and deletes into events, numbers them (`epoch`, `seq`), keeps the recent ones
+/// The node's container events: turns the changes of the node's mirror of systemd (`UnitStateCache`,
+/// whose observer it is; see `EventHub+Systemd`) and the engine's installs and deletes into events, numbers them (`epoch`, `seq`), keeps the recent ones
 /// for resuming subscribers, and fans them out to `events.subscribe` streams without ever waiting
 /// for a subscriber.
 public final class EventHub: Sendable {
@@ -15,19 +12,16 @@ public final class EventHub: Sendable {
         var history: EventHistory
         var subscribers: [String: EventSubscriber] = [:]
         var nextSubscriber = 0
-        /// Whether the first listing from systemd has been applied.
+        /// Whether the cache's first snapshot has been applied.
         var synced = false
         /// `tick()` parked while nobody subscribes (an idle node does not wake ten times a second).
         var tickWaiter: CheckedContinuation<Void, Never>?
-        /// The systemd connection being consumed, and how far (`catchUp`).
-        var feed: FeedProgress?
-        var feedGeneration = 0
     }
 
     /// Random per node start: a cursor from another run of the node is expired, never misread.
     public let epoch: String
-    /// systemd's runtime directory (`$XDG_RUNTIME_DIR` of a user manager, `/run` for the system one).
-    public let runtimeDirectory: String
+    /// The unit states events are judged from; the hub publishes under its lock, in its order.
+    public let cache: UnitStateCache
     let logger: Logger
     let subscriberBuffer: Int
     /// How long a slow consumer's writer may stay stuck before its connection is closed.
@@ -35,17 +29,20 @@ public final class EventHub: Sendable {
     let state: Lock<State>
 
     /// - Parameters:
+    ///   - cache: the node's mirror of systemd (the one the engine's D-Bus client feeds); the hub
+    ///     observes it from now on.
     ///   - historyCapacity: events kept for resuming subscribers.
     ///   - subscriberBuffer: notifications that may wait for one subscriber before it is dropped.
-    public init(runtimeDirectory: String, logger: Logger, historyCapacity: Int = 4096, subscriberBuffer: Int = 1024,
+    public init(cache: UnitStateCache, logger: Logger, historyCapacity: Int = 4096, subscriberBuffer: Int = 1024,
                 slowConsumerGrace: Duration = .seconds(1)) {
-        self.runtimeDirectory = runtimeDirectory
+        self.cache = cache
         self.logger = logger
         self.subscriberBuffer = subscriberBuffer
         self.slowConsumerGrace = slowConsumerGrace
         var random = SystemRandomNumberGenerator()
         epoch = String(random.next() as UInt64, radix: 16)
         state = Lock(State(history: EventHistory(capacity: historyCapacity)))
+        cache.observe { [weak self] change, view in self?.cacheChanged(change, view) }
     }
 
     /// The cursor of the newest event.
@@ -53,22 +50,27 @@ public final class EventHub: Sendable {
 
     /// Containers installed before the node started (their current state is the epoch's start).
     public func seed(installed ids: [Identifier]) {
-        state.withLock { $0.containers.seed(ids) }
+        cache.read { view in state.withLock { $0.containers.seed(ids, view.state) } }
     }
 
     /// The engine's observer: `installed` and `deleted` come from it, everything else from systemd.
     public func containerChanged(_ event: ContainerEvent) {
-        publish { containers in
-            switch event.type {
-            case .installed: containers.install(event.id)
-            case .deleted: containers.delete(event.id).map { [$0] } ?? []
-            default: []
+        // Under the cache's lock (then the hub's, the one order of the two): no unit change is
+        // published between reading the units and recording the install.
+        cache.read { view in
+            publish { containers in
+                switch event.type {
+                case .installed: containers.install(event.id, view.state)
+                case .deleted: containers.delete(event.id, view.state).map { [$0] } ?? []
+                default: []
+                }
             }
         }
     }
 
     /// Applies `body` to the container states under the lock and publishes the changes it returns,
-    /// in order, with consecutive seqs.
+    /// in order, with consecutive seqs. Callers hold the cache's lock (an observer call or `read`),
+    /// so changes are published in the order the cache applied them.
     func publish(_ body: (inout ContainerStates) -> [ContainerStates.Change]) {
         let time = Self.nowMilliseconds()
         let dropped: [EventSubscriber] = state.withLock { s in
@@ -141,9 +143,5 @@ public final class EventHub: Sendable {
         }?.resume()
     }
 
-    static func nowMilliseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-    }
+    static func nowMilliseconds() -> Int64 { WallTime.now.milliseconds }
 }

@@ -7,11 +7,12 @@ public enum SystemdClientKind: String, Hashable, Sendable, Codable, CaseIterable
     /// The `systemctl` CLI (`SystemctlClient`), kept for comparison and as a fallback.
     case systemctl
 
-    /// A client of this kind for the manager `handle` reaches; the D-Bus one keeps a cache of the
-    /// container units' states (`ctr-*.service`) for `container.list`.
-    public func client(for handle: ServiceManagerHandle) -> any SystemdClient {
+    /// A client of this kind for the manager `handle` reaches. The D-Bus one is `mirror` (the node's
+    /// D-Bus client, whose cache the event hub observes too) or a new one with a cache of the
+    /// container units' states (`UnitStateCache.containerUnits()`) for `container.list`.
+    public func client(for handle: ServiceManagerHandle, mirror: DBusSystemdClient? = nil) -> any SystemdClient {
         switch self {
-        case .dbus: DBusSystemdClient(handle: handle, cache: UnitStateCache(prefix: Identifier.unitPrefix))
+        case .dbus: mirror ?? DBusSystemdClient(handle: handle, cache: .containerUnits())
         case .systemctl: SystemctlClient(handle: handle)
         }
     }

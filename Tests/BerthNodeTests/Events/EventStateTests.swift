@@ -7,6 +7,43 @@ import Testing
 @Suite struct EventStateTests {
     let web = Identifier(rawValue: "web")!
 
+    /// `ContainerStates` fed as the hub feeds it: a unit's new states go into a table (the cache's
+    /// view in the node), then the change is announced.
+    struct Feed {
+        var states = ContainerStates()
+        var units: [String: UnitState] = [:]
+
+        mutating func apply(unit: String, active: String, sub: String) -> ContainerStates.Change? {
+            units[unit] = UnitState(loadState: "loaded", activeState: active, subState: sub)
+            let units = units
+            return states.changed(unit: unit) { units[$0] }
+        }
+
+        mutating func install(_ id: Identifier) -> [ContainerStates.Change] {
+            let units = units
+            return states.install(id) { units[$0] }
+        }
+
+        mutating func delete(_ id: Identifier) -> ContainerStates.Change? {
+            let units = units
+            return states.delete(id) { units[$0] }
+        }
+
+        mutating func seed(_ ids: [Identifier]) {
+            let units = units
+            states.seed(ids) { units[$0] }
+        }
+
+        /// A snapshot: exactly these units are loaded.
+        mutating func resync(_ listed: [(name: String, active: String, sub: String)], silent: Bool) -> [ContainerStates.Change] {
+            units = Dictionary(uniqueKeysWithValues: listed.map { ($0.name, UnitState(loadState: "loaded", activeState: $0.active, subState: $0.sub)) })
+            let units = units
+            return states.resync(loaded: Array(units.keys), { units[$0] }, silent: silent)
+        }
+
+        func current(_ id: Identifier) -> ContainerStates.Phase? { states.current(id) }
+    }
+
     @Test func classifiesOnlyContainerServicesAndSockets() {
         #expect(ContainerStates.classify("ctr-web.service")! == (web, false))
         #expect(ContainerStates.classify("ctr-web@8080.socket")! == (web, true))
@@ -17,7 +54,7 @@ import Testing
     }
 
     @Test func startStopCrashEachReportedOnce() {
-        var states = ContainerStates()
+        var states = Feed()
         #expect(states.install(web).map(\.type) == [.installed])
         var types: [EventType] = []
         let script: [(String, String)] = [
@@ -41,7 +78,7 @@ import Testing
     @Test func aStopThatEndsFailedIsAnError() {
         // A clean stop ends inactive; a stop that ends failed (the runtime had to KILL: 137) is a
         // failure, as container.status reports it.
-        var states = ContainerStates()
+        var states = Feed()
         _ = states.install(web)
         var types: [EventType] = []
         for (active, sub) in [("active", "running"), ("deactivating", "stop"), ("deactivating", "stop-sigterm"),
@@ -52,7 +89,7 @@ import Testing
     }
 
     @Test func socketActivatedContainerIdlesWhileItsSocketListens() {
-        var states = ContainerStates()
+        var states = Feed()
         _ = states.install(web)
         var types: [EventType?] = []
         types.append(states.apply(unit: "ctr-web@8080.socket", active: "active", sub: "listening")?.type)
@@ -64,13 +101,13 @@ import Testing
     }
 
     @Test func unitsSeenBeforeTheInstallAreReportedWithIt() {
-        var states = ContainerStates()
+        var states = Feed()
         #expect(states.apply(unit: "ctr-web.service", active: "active", sub: "running") == nil, "not installed yet")
         #expect(states.install(web).map(\.type) == [.installed, .started])
     }
 
     @Test func resyncIsSilentFirstThenReportsWhatChanged() {
-        var states = ContainerStates()
+        var states = Feed()
         states.seed([web])
         #expect(states.resync([("ctr-web.service", "active", "running")], silent: true).isEmpty)
         #expect(states.current(web) == .started)
