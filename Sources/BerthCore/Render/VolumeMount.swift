@@ -14,6 +14,14 @@ public struct VolumeMount: Hashable, Sendable, Codable {
         case hostPath, containerPath, readOnly
     }
 
+    /// A missing `readOnly` is a writable mount (records written before they kept this type left it out).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(hostPath: try container.decode(String.self, forKey: .hostPath),
+                  containerPath: try container.decode(String.self, forKey: .containerPath),
+                  readOnly: try container.decodeIfPresent(Bool.self, forKey: .readOnly) ?? false)
+    }
+
     /// Both paths must be absolute, without `:` or `,` (the runtimes' own separators), control
     /// characters, or `.`/`..`/empty segments; the container path may not be `/`.
     public func validate() throws(RenderError) {

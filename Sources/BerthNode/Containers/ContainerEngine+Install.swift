@@ -17,14 +17,14 @@ extension ContainerEngine {
         try InstallValidation.environmentSource(params.environmentSource)
         var environment = try InstallValidation.environment(params.environment ?? [])
         let pairs = try InstallValidation.ports(params.ports ?? [])
-        _ = try InstallValidation.volumes(params.volumes ?? [])  // checked; the record keeps the wire form
+        let volumes = try InstallValidation.volumes(params.volumes ?? [])
         let slice = try InstallValidation.slice(params.slice)
         if let network = params.network {
             do { try ContainerUnitSpec.validateNetwork(network) } catch {
                 throw RPCError(.invalidParams, "network: \(error.reason)", details: ["field": "network"])
             }
         }
-        let links = try await checkedLinks(params.links ?? [])
+        let links = try await checkedLinks(InstallValidation.links(params.links ?? []))
         let isolate = params.isolate == true
         if isolate && (params.command ?? []).isEmpty {
             throw RPCError(.invalidParams, "an isolated container needs its command (the image's entrypoint is replaced)",
@@ -78,9 +78,9 @@ extension ContainerEngine {
             }
             let record = ContainerRecord(
                 id: id.rawValue, image: params.image, command: params.command ?? [],
-                ports: allocated.map { PortMapping(internal: $0.internal, external: $0.external) },
+                ports: allocated,
                 environmentNames: environment.names, environmentSource: params.environmentSource,
-                volumes: params.volumes ?? [], slice: slice, requestId: params.requestId,
+                volumes: volumes, slice: slice, requestId: params.requestId,
                 runtime: configuration.runtime.runtime, backendPorts: backendPorts, installParams: paramsValue,
                 isolatedUID: isolatedUID, network: params.network)
             // Rendered once: this is the last validation before the commit, and the units written after it.

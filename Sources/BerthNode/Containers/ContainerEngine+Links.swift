@@ -44,26 +44,20 @@ extension ContainerEngine {
         (error as? LinkError)?.rpcError ?? error
     }
 
-    static func wire(_ link: NetworkLink) -> LinkSpec {
-        LinkSpec(fromHost: link.fromHost, fromPort: link.fromPort, toHost: link.toHost, toPort: link.toPort)
-    }
-
-    /// Wire links checked as far as they can be without a lookup: syntax (IP literal or RFC 1123
+    /// Links checked as far as they can be without a lookup: syntax (IP literal or RFC 1123
     /// name; anything with blanks, shell or iptables syntax is refused), duplicates, loopback
     /// targets without a host address, and what the planner refuses (v6 from `::1`, mixed
     /// families). Names stand in for an address of their family here; they are resolved when
     /// applied. Every failure is `invalid_params` naming the link; nothing is stored or applied.
-    func checkedLinks(_ specs: [LinkSpec]) async throws(RPCError) -> [NetworkLink] {
+    func checkedLinks(_ links: [NetworkLink]) async throws(RPCError) -> [NetworkLink] {
         func invalid(_ reason: String) -> RPCError {
             RPCError(.invalidParams, "links: \(reason)", details: ["field": "links"])
         }
-        guard !specs.isEmpty else { return [] }
+        guard !links.isEmpty else { return [] }
         guard configuration.linkApplier != nil else {
             throw invalid("this node has no link applier configured, so it cannot keep links applied")
         }
-        if specs.count > ContractLimits.links { throw invalid("at most \(ContractLimits.links) links per container") }
-        let links = specs.map { NetworkLink(fromHost: $0.fromHost ?? NetworkLink.defaultFromHost, fromPort: $0.fromPort,
-                                            toHost: $0.toHost, toPort: $0.toPort) }
+        if links.count > ContractLimits.links { throw invalid("at most \(ContractLimits.links) links per container") }
         do { try links.validate() } catch { throw invalid(error.description) }
         let stand = configuration.links.resolver
         for link in links where link.isComplete {
@@ -82,14 +76,14 @@ extension ContainerEngine {
     /// `container.links.get`: the stored links, `fromHost` filled in.
     public func links(_ params: ContainerRefParams) throws -> ContainerLinksResult {
         let id = try installedId(params.id)
-        return ContainerLinksResult(id: id.rawValue, links: (linkSets[id] ?? []).map(ContainerEngine.wire))
+        return ContainerLinksResult(id: id.rawValue, links: (linkSets[id] ?? []).map(\.wire))
     }
 
     /// `container.links.set`: replaces the links (checked before anything changes; see `changeLinks`).
     public func setLinks(_ params: ContainerLinksSetParams) async throws -> ContainerLinksResult {
         try await once(.containerLinksSet, params, requestId: params.requestId) {
             let id = try InstallValidation.identifier(params.id)
-            let links = try await checkedLinks(params.links)
+            let links = try await checkedLinks(InstallValidation.links(params.links))
             return try await changeLinks(id) { _ in links }
         }
     }
@@ -100,7 +94,7 @@ extension ContainerEngine {
     public func addLink(_ params: ContainerLinkAddParams) async throws -> ContainerLinksResult {
         try await once(.containerLinksAdd, params, requestId: params.requestId) {
             let id = try InstallValidation.identifier(params.id)
-            let link = try await checkedLinks([params.link])[0]
+            let link = try await checkedLinks(InstallValidation.links([params.link]))[0]
             return try await changeLinks(id) { current in
                 var links = current
                 if let index = links.firstIndex(where: { $0.fromHost == link.fromHost && $0.fromPort == link.fromPort }) {
@@ -108,7 +102,7 @@ extension ContainerEngine {
                 } else {
                     links.append(link)
                 }
-                return try await checkedLinks(links.map(ContainerEngine.wire))  // the bounds of the whole list
+                return try await checkedLinks(links)  // the bounds of the whole list
             }
         }
     }
@@ -127,18 +121,13 @@ extension ContainerEngine {
             return try await changeLinks(id) { current in
                 let kept = current.filter { !($0.fromHost == fromHost && $0.fromPort == params.fromPort) }
                 guard kept.count < current.count else {
-                    let from = LinkSpec(fromHost: fromHost, fromPort: params.fromPort, toHost: "", toPort: 0)
-                    throw RPCError(.notFound, "container \(id.rawValue) has no link from \(ContainerEngine.sourceText(from))",
+                    let source = fromHost.contains(":") ? "[\(fromHost)]:\(params.fromPort)" : "\(fromHost):\(params.fromPort)"
+                    throw RPCError(.notFound, "container \(id.rawValue) has no link from \(source)",
                                    details: ["id": .string(id.rawValue), "fromHost": .string(fromHost), "fromPort": .int(Int64(params.fromPort))])
                 }
                 return kept
             }
         }
-    }
-
-    static func sourceText(_ link: LinkSpec) -> String {
-        let host = link.fromHost ?? NetworkLink.defaultFromHost
-        return host.contains(":") ? "[\(host)]:\(link.fromPort)" : "\(host):\(link.fromPort)"
     }
 
     /// Replaces a container's links with what `change` makes of the current ones, under its lock.
@@ -171,7 +160,7 @@ extension ContainerEngine {
                 }
             }
             if previous.isEmpty != links.isEmpty, try writeUnits(for: record) { try await reloadSystemd() }
-            return ContainerLinksResult(id: id.rawValue, links: links.map(ContainerEngine.wire))
+            return ContainerLinksResult(id: id.rawValue, links: links.map(\.wire))
         }
     }
 

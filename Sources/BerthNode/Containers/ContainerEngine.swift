@@ -112,9 +112,9 @@ public actor ContainerEngine {
         let runtime = configuration.runtime
         return ContainerUnitSpec(
             id: id, image: record.image, command: record.isolatedUID == nil ? record.command : [],  // isolated: in the cmd script
-            ports: record.ports.map { PortPair(internal: $0.internal, external: $0.external) },
+            ports: record.ports,
             environmentFilePath: layout.container(id).environmentFile,
-            volumes: record.volumes.map { BerthCore.VolumeMount(hostPath: $0.hostPath, containerPath: $0.containerPath, readOnly: $0.readOnly ?? false) },
+            volumes: record.volumes,
             slice: record.slice,
             isolation: record.isolatedUID.map {
                 ContainerIsolation(uid: $0, gid: $0, initScriptPath: layout.container(id).initScript,
@@ -252,10 +252,10 @@ public actor ContainerEngine {
             mainPID = unit.mainPID == 0 ? nil : Int(unit.mainPID)
         }
         return ContainerStatus(
-            id: record.id, image: record.image, state: state, subState: subState, ports: record.ports,
+            id: record.id, image: record.image, state: state, subState: subState, ports: record.ports.map(\.wire),
             enabled: enabled, socketActivated: record.backendPorts != nil, mainPID: mainPID,
             environmentNames: record.environmentNames,
-            links: id.map { (linkSets[$0] ?? []).map(ContainerEngine.wire) } ?? [],
+            links: id.map { (linkSets[$0] ?? []).map(\.wire) } ?? [],
             isolatedUID: record.isolatedUID)
     }
 
