@@ -1,6 +1,7 @@
 import BerthProtocol
 
-// The one place the wire shapes of BerthProtocol and the domain values of BerthCore meet.
+// The one place the wire shapes of BerthProtocol and the domain values of BerthCore meet (a volume
+// is one type, `BerthProtocol.VolumeMount`, validated by BerthCore's `validate()`).
 //
 // They stay two types because they decode differently: a wire shape decodes whatever is well-formed
 // JSON, so the node can answer a bad value with `invalid_params` naming the field and the rule
@@ -22,17 +23,6 @@ extension EnvironmentVariable {
 extension Environment {
     /// The variables in order, as `container.env.*` results and install params carry them.
     public var wire: [EnvironmentEntry] { variables.map(\.wire) }
-}
-
-extension VolumeMount {
-    /// A missing `readOnly` is a writable mount.
-    public init(wire: BerthProtocol.VolumeMount) {
-        self.init(hostPath: wire.hostPath, containerPath: wire.containerPath, readOnly: wire.readOnly ?? false)
-    }
-    /// `readOnly` only when set, as the CLI has always sent it.
-    public var wire: BerthProtocol.VolumeMount {
-        BerthProtocol.VolumeMount(hostPath: hostPath, containerPath: containerPath, readOnly: readOnly ? true : nil)
-    }
 }
 
 extension NetworkLink {

@@ -67,7 +67,7 @@ public struct InstallCommand: BerthCommand {
             id: try Locator(parsing: positionals[1]).id, image: positionals[0], command: command,
             ports: ports.isEmpty ? nil : ports.map(\.wire),
             environment: environment.isEmpty ? nil : environment.wire,
-            environmentSource: parsed.value("--env-source"), volumes: mounts.isEmpty ? nil : mounts.map(\.wire),
+            environmentSource: parsed.value("--env-source"), volumes: mounts.isEmpty ? nil : mounts,
             slice: parsed.value("--slice"),
             socketActivated: parsed.flag("--socket-activated") ? true : nil,
             isolate: parsed.flag("--isolate") ? true : nil,
@@ -78,8 +78,8 @@ public struct InstallCommand: BerthCommand {
         }
     }
 
-    /// `HOST:CTR` or `HOST:CTR:ro`, checked with the node's own rule (`BerthCore.VolumeMount.validate`).
-    static func volume(_ text: String) throws(UsageError) -> BerthCore.VolumeMount {
+    /// `HOST:CTR` or `HOST:CTR:ro`, checked with the node's own rule (`VolumeMount.validate`).
+    static func volume(_ text: String) throws(UsageError) -> VolumeMount {
         var parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         var readOnly = false
         if parts.count == 3 {
@@ -89,7 +89,7 @@ public struct InstallCommand: BerthCommand {
             readOnly = parts.removeLast() == "ro"
         }
         guard parts.count == 2 else { throw UsageError("-v \(String(reflecting: text)): expected HOST:CONTAINER[:ro]") }
-        let mount = BerthCore.VolumeMount(hostPath: parts[0], containerPath: parts[1], readOnly: readOnly)
+        let mount = VolumeMount(hostPath: parts[0], containerPath: parts[1], readOnly: readOnly)
         do { try mount.validate() } catch { throw UsageError("-v \(String(reflecting: text)): \(error.description)") }
         return mount
     }

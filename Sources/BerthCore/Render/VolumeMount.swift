@@ -1,27 +1,8 @@
-/// A host directory or file bound into the container.
-public struct VolumeMount: Hashable, Sendable, Codable {
-    public var hostPath: String
-    public var containerPath: String
-    public var readOnly: Bool
+import BerthProtocol
 
-    public init(hostPath: String, containerPath: String, readOnly: Bool = false) {
-        self.hostPath = hostPath
-        self.containerPath = containerPath
-        self.readOnly = readOnly
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case hostPath, containerPath, readOnly
-    }
-
-    /// A missing `readOnly` is a writable mount (records written before they kept this type left it out).
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(hostPath: try container.decode(String.self, forKey: .hostPath),
-                  containerPath: try container.decode(String.self, forKey: .containerPath),
-                  readOnly: try container.decodeIfPresent(Bool.self, forKey: .readOnly) ?? false)
-    }
-
+/// The rules of a mount (`BerthProtocol.VolumeMount`, one type on the wire and in the model) and
+/// the runtime's form of it.
+extension VolumeMount {
     /// Both paths must be absolute, without `:` or `,` (the runtimes' own separators), control
     /// characters, or `.`/`..`/empty segments; the container path may not be `/`.
     public func validate() throws(RenderError) {

@@ -17,7 +17,7 @@ extension ContainerEngine {
         try InstallValidation.environmentSource(params.environmentSource)
         var environment = try InstallValidation.environment(params.environment ?? [])
         let pairs = try InstallValidation.ports(params.ports ?? [])
-        let volumes = try InstallValidation.volumes(params.volumes ?? [])
+        try InstallValidation.volumes(params.volumes ?? [])
         let slice = try InstallValidation.slice(params.slice)
         if let network = params.network {
             do { try ContainerUnitSpec.validateNetwork(network) } catch {
@@ -80,7 +80,7 @@ extension ContainerEngine {
                 id: id.rawValue, image: params.image, command: params.command ?? [],
                 ports: allocated,
                 environmentNames: environment.names, environmentSource: params.environmentSource,
-                volumes: volumes, slice: slice, requestId: params.requestId,
+                volumes: params.volumes ?? [], slice: slice, requestId: params.requestId,
                 runtime: configuration.runtime.runtime, backendPorts: backendPorts, installParams: paramsValue,
                 isolatedUID: isolatedUID, network: params.network)
             // Rendered once: this is the last validation before the commit, and the units written after it.

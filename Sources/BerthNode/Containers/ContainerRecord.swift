@@ -12,7 +12,7 @@ public struct ContainerRecord: Codable, Hashable, Sendable {
     /// The variables of the environment file, in order (the names the runtime passes in).
     public var environmentNames: [String]
     public var environmentSource: String?
-    public var volumes: [BerthCore.VolumeMount]
+    public var volumes: [VolumeMount]
     /// A slice unit name (`berth.slice`, ...).
     public var slice: String
     public var requestId: String?

@@ -48,23 +48,19 @@ enum InstallValidation {
         return pairs
     }
 
-    static func volumes(_ volumes: [BerthProtocol.VolumeMount]) throws(RPCError) -> [BerthCore.VolumeMount] {
+    static func volumes(_ volumes: [VolumeMount]) throws(RPCError) {
         if volumes.count > ContractLimits.volumes {
             throw RPCError(.invalidParams, "volumes: at most \(ContractLimits.volumes), not \(volumes.count)", details: ["field": "volumes"])
         }
-        var result: [BerthCore.VolumeMount] = []
         for volume in volumes {
             if max(volume.hostPath.schemaLength, volume.containerPath.schemaLength) > ContractLimits.pathCharacters {
                 throw RPCError(.invalidParams, "volumes: a path is longer than \(ContractLimits.pathCharacters) characters",
                                details: ["field": "volumes"])
             }
-            let mount = BerthCore.VolumeMount(wire: volume)
-            do { try mount.validate() } catch {
+            do { try volume.validate() } catch {
                 throw RPCError(.invalidParams, "volumes: \(error)", details: ["field": "volumes"])
             }
-            result.append(mount)
         }
-        return result
     }
 
     /// Links as the node keeps them (a missing `fromHost` filled in); the engine checks them
