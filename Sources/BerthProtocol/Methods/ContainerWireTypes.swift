@@ -28,7 +28,6 @@ public struct EnvironmentEntry: Codable, Hashable, Sendable {
         self.name = name
         self.value = value
     }
-    enum CodingKeys: String, CodingKey { case name, value }
 }
 
 /// A host directory (or file) mounted into the container: one type on the wire and in the node's
@@ -75,7 +74,6 @@ public struct LinkSpec: Codable, Hashable, Sendable {
         self.toHost = toHost
         self.toPort = toPort
     }
-    enum CodingKeys: String, CodingKey { case fromHost, fromPort, toHost, toPort }
 }
 
 /// A container's state as `container.status`, `container.list` and events report it.
@@ -112,9 +110,6 @@ public struct ContainerStatus: Codable, Hashable, Sendable {
         self.ports = ports
         self.enabled = enabled
         self.socketActivated = socketActivated
-    }
-    enum CodingKeys: String, CodingKey {
-        case id, image, state, subState, ports, enabled, socketActivated, mainPID, environmentNames, links, isolatedUID
     }
 
     /// The `state` values a node reports (and `container.list` filters on).
