@@ -94,3 +94,17 @@ private let sample = Sample(
     #expect(try JSONValueDecoder().decode(JSONValue.self, from: v) == v)
     #expect(try JSONValueEncoder().encode(["k": v]) == ["k": v])
 }
+
+/// A mount is one type on the wire and in the node's record: a missing `readOnly` is a writable
+/// mount, and a writable mount is written without it (as params and records always carried it).
+@Test func aVolumeMountReadsAndWritesReadOnlyOnlyWhenSet() throws {
+    let writable = try JSONValueDecoder(rejectUnknownKeys: true).decode(VolumeMount.self, from: ["hostPath": "/a", "containerPath": "/b"])
+    #expect(writable == VolumeMount(hostPath: "/a", containerPath: "/b", readOnly: false))
+    #expect(try JSONValueEncoder().encode(writable) == ["hostPath": "/a", "containerPath": "/b"])
+    let readOnly = VolumeMount(hostPath: "/a", containerPath: "/b", readOnly: true)
+    #expect(try JSONValueEncoder().encode(readOnly) == ["hostPath": "/a", "containerPath": "/b", "readOnly": true])
+    #expect(try JSONValueDecoder().decode(VolumeMount.self, from: JSONValueEncoder().encode(readOnly)) == readOnly)
+    #expect(throws: DecodingError.self) {
+        try JSONValueDecoder().decode(VolumeMount.self, from: ["hostPath": "/a", "containerPath": "/b", "readOnly": "yes"])
+    }
+}

@@ -21,10 +21,7 @@ public struct EnvCommand: BerthCommand {
         arguments = try IDArguments(parsed)
         let unset = parsed.values("--unset")
         for line in parsed.values("--set") {
-            do {
-                let variable = try EnvironmentVariable(line: line)
-                self.set.append(EnvironmentEntry(name: variable.name, value: variable.value))
-            } catch { throw UsageError("--set \(String(reflecting: line)): \(error.description)") }
+            do { self.set.append(try EnvironmentVariable(line: line).wire) } catch { throw UsageError("--set \(String(reflecting: line)): \(error.description)") }
         }
         for name in unset where !EnvironmentVariable.isValidName(name) {
             throw UsageError("--unset \(String(reflecting: name)): not a valid variable name")

@@ -37,16 +37,11 @@ public struct InstallCommand: BerthCommand {
         let command = parsed.rest
         if command?.isEmpty == true { throw UsageError("-- must be followed by the command to run") }
 
-        var mappings: [PortMapping] = []
+        var ports: [PortPair] = []
         for text in parsed.values("--port") {
-            do {
-                let pair = try PortPair(parsing: text)
-                mappings.append(PortMapping(internal: pair.internal, external: pair.external))
-            } catch { throw UsageError("-p \(String(reflecting: text)): \(error.reason)") }
+            do { ports.append(try PortPair(parsing: text)) } catch { throw UsageError("-p \(String(reflecting: text)): \(error.reason)") }
         }
-        do {
-            try mappings.map { PortPair(internal: $0.internal, external: $0.external) }.validate()
-        } catch { throw UsageError("-p: \(error.reason)") }
+        do { try ports.validate() } catch { throw UsageError("-p: \(error.reason)") }
 
         var environment = Environment()
         if let envFile = parsed.value("--env-file") {
@@ -70,8 +65,8 @@ public struct InstallCommand: BerthCommand {
         arguments.ids = [positionals[1]]
         self.params = ContainerInstallParams(
             id: try Locator(parsing: positionals[1]).id, image: positionals[0], command: command,
-            ports: mappings.isEmpty ? nil : mappings,
-            environment: environment.isEmpty ? nil : environment.variables.map { EnvironmentEntry(name: $0.name, value: $0.value) },
+            ports: ports.isEmpty ? nil : ports.map(\.wire),
+            environment: environment.isEmpty ? nil : environment.wire,
             environmentSource: parsed.value("--env-source"), volumes: mounts.isEmpty ? nil : mounts,
             slice: parsed.value("--slice"),
             socketActivated: parsed.flag("--socket-activated") ? true : nil,
@@ -83,21 +78,20 @@ public struct InstallCommand: BerthCommand {
         }
     }
 
-    /// `HOST:CTR` or `HOST:CTR:ro`, checked with the node's own rule (`BerthCore.VolumeMount.validate`).
-    static func volume(_ text: String) throws(UsageError) -> BerthProtocol.VolumeMount {
+    /// `HOST:CTR` or `HOST:CTR:ro`, checked with the node's own rule (`VolumeMount.validate`).
+    static func volume(_ text: String) throws(UsageError) -> VolumeMount {
         var parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        var readOnly: Bool?
+        var readOnly = false
         if parts.count == 3 {
             guard parts[2] == "ro" || parts[2] == "rw" else {
                 throw UsageError("-v \(String(reflecting: text)): the mode must be ro or rw, got \(String(reflecting: parts[2]))")
             }
-            readOnly = parts.removeLast() == "ro" ? true : nil
+            readOnly = parts.removeLast() == "ro"
         }
         guard parts.count == 2 else { throw UsageError("-v \(String(reflecting: text)): expected HOST:CONTAINER[:ro]") }
-        do {
-            try BerthCore.VolumeMount(hostPath: parts[0], containerPath: parts[1]).validate()
-        } catch { throw UsageError("-v \(String(reflecting: text)): \(error.description)") }
-        return BerthProtocol.VolumeMount(hostPath: parts[0], containerPath: parts[1], readOnly: readOnly)
+        let mount = VolumeMount(hostPath: parts[0], containerPath: parts[1], readOnly: readOnly)
+        do { try mount.validate() } catch { throw UsageError("-v \(String(reflecting: text)): \(error.description)") }
+        return mount
     }
 
     public func validate() throws(UsageError) {

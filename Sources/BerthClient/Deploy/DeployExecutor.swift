@@ -185,7 +185,7 @@ public struct DeployExecutor: Sendable {
             let result = try await client.ask(.containerInstall, params, as: ContainerStatus.self)
             return .installed(result)
         case .link:
-            let specs = links.map { LinkSpec(fromHost: $0.link.fromHost, fromPort: $0.link.fromPort, toHost: $0.toHost, toPort: $0.toPort) }
+            let specs = links.map(\.wire)
             _ = try await client.ask(.containerLinksSet, ContainerLinksSetParams(id: action.id, links: specs), as: ContainerLinksResult.self)
             return .linked(links)
         case .start:

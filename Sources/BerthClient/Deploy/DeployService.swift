@@ -39,7 +39,7 @@ public struct DeployService: Codable, Hashable, Sendable {
         guard (0...1000).contains(instances) else { throw DeployError("\(at).count: must be from 0 to 1000, got \(instances)") }
         if let command, command.isEmpty { throw DeployError("\(at).command: must not be empty (leave it out instead)") }
         do {
-            try (ports ?? []).map { PortPair(internal: $0.internal, external: $0.external) }.validate()
+            try (ports ?? []).map(PortPair.init(wire:)).validate()
         } catch { throw DeployError("\(at).ports: \(error.reason)") }
         for (name, value) in environment ?? [:] {
             do { try EnvironmentVariable(name: name, value: value).validate() } catch {

@@ -130,4 +130,7 @@ public struct ResolvedDeployLink: Codable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey { case link, toHost, toPort }
+
+    /// The link as `container.links.set` takes it.
+    var wire: LinkSpec { LinkSpec(fromHost: link.fromHost, fromPort: link.fromPort, toHost: toHost, toPort: toPort) }
 }

@@ -1,3 +1,5 @@
+import BerthProtocol
+
 /// The two scripts an isolated container starts with (geard's container-init and container-cmd),
 /// written by the node and mounted read-only into the container (`ContainerIsolation`).
 ///

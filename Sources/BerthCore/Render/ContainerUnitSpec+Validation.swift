@@ -1,3 +1,5 @@
+import BerthProtocol
+
 extension ContainerUnitSpec {
     /// Checks every field; the error names the first one that is wrong.
     public func validate() throws(RenderError) {

@@ -1,3 +1,5 @@
+import BerthProtocol
+
 /// The container runtime a unit drives.
 public enum ContainerRuntime: String, Hashable, Sendable, Codable, CaseIterable {
     case podman

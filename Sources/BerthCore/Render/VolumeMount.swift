@@ -1,19 +1,8 @@
-/// A host directory or file bound into the container.
-public struct VolumeMount: Hashable, Sendable, Codable {
-    public var hostPath: String
-    public var containerPath: String
-    public var readOnly: Bool
+import BerthProtocol
 
-    public init(hostPath: String, containerPath: String, readOnly: Bool = false) {
-        self.hostPath = hostPath
-        self.containerPath = containerPath
-        self.readOnly = readOnly
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case hostPath, containerPath, readOnly
-    }
-
+/// The rules of a mount (`BerthProtocol.VolumeMount`, one type on the wire and in the model) and
+/// the runtime's form of it.
+extension VolumeMount {
     /// Both paths must be absolute, without `:` or `,` (the runtimes' own separators), control
     /// characters, or `.`/`..`/empty segments; the container path may not be `/`.
     public func validate() throws(RenderError) {

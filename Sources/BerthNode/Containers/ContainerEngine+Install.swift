@@ -21,14 +21,14 @@ extension ContainerEngine {
         try InstallValidation.environmentSource(params.environmentSource)
         var environment = try InstallValidation.environment(params.environment ?? [])
         let pairs = try InstallValidation.ports(params.ports ?? [])
-        _ = try InstallValidation.volumes(params.volumes ?? [])  // checked; the record keeps the wire form
+        try InstallValidation.volumes(params.volumes ?? [])
         let slice = try InstallValidation.slice(params.slice)
         if let network = params.network {
             do { try ContainerUnitSpec.validateNetwork(network) } catch {
                 throw RPCError(.invalidParams, "network: \(error.reason)", details: ["field": "network"])
             }
         }
-        let links = try await linkService.checked(params.links ?? [])
+        let links = try await linkService.checked(InstallValidation.links(params.links ?? []))
         let isolate = params.isolate == true
         if isolate && (params.command ?? []).isEmpty {
             throw RPCError(.invalidParams, "an isolated container needs its command (the image's entrypoint is replaced)",
@@ -58,7 +58,7 @@ extension ContainerEngine {
                                                      ownerIsNew: records[id] == nil, ports: ports, uids: uids)
             let record = ContainerRecord(
                 id: id.rawValue, image: params.image, command: params.command ?? [],
-                ports: reservation.ports.map { PortMapping(internal: $0.internal, external: $0.external) },
+                ports: reservation.ports,
                 environmentNames: environment.names, environmentSource: params.environmentSource,
                 volumes: params.volumes ?? [], slice: slice, requestId: params.requestId,
                 runtime: configuration.runtime.runtime, backendPorts: reservation.backendPorts, installParams: paramsValue,

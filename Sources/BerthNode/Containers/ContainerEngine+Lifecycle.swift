@@ -125,15 +125,14 @@ extension ContainerEngine {
     /// `container.ports`.
     public func ports(_ params: ContainerRefParams) throws -> ContainerPortsResult {
         let id = try installedId(params.id)
-        return ContainerPortsResult(id: id.rawValue, ports: records[id]!.ports)
+        return ContainerPortsResult(id: id.rawValue, ports: records[id]!.ports.map(\.wire))
     }
 
     /// `container.env.get`.
     public func environment(_ params: ContainerRefParams) throws -> ContainerEnvResult {
         let id = try installedId(params.id)
         let env = try store.readEnvironment(id)
-        return ContainerEnvResult(id: id.rawValue, environment: env.variables.map { EnvironmentEntry(name: $0.name, value: $0.value) },
-                                  environmentSource: records[id]!.environmentSource)
+        return ContainerEnvResult(id: id.rawValue, environment: env.wire, environmentSource: records[id]!.environmentSource)
     }
 
     /// `container.env.set` and `.patch`: rewrites the environment file (and the record's list of
@@ -155,8 +154,7 @@ extension ContainerEngine {
                 if recordChanged { try store.update(updated) }
             }
             records[id] = record
-            return ContainerEnvResult(id: id.rawValue, environment: env.variables.map { EnvironmentEntry(name: $0.name, value: $0.value) },
-                                      environmentSource: record.environmentSource, appliesOnNextStart: true)
+            return ContainerEnvResult(id: id.rawValue, environment: env.wire, environmentSource: record.environmentSource, appliesOnNextStart: true)
         }
     }
 

@@ -8,14 +8,14 @@ extension ContainerEngine {
     /// `container.links.get`: the stored links, `fromHost` filled in.
     public func links(_ params: ContainerRefParams) throws -> ContainerLinksResult {
         let id = try installedId(params.id)
-        return ContainerLinksResult(id: id.rawValue, links: (linkSets[id] ?? []).map(ContainerLinkService.wire))
+        return ContainerLinksResult(id: id.rawValue, links: (linkSets[id] ?? []).map(\.wire))
     }
 
     /// `container.links.set`: replaces the links (checked before anything changes; see `changeLinks`).
     public func setLinks(_ params: ContainerLinksSetParams) async throws -> ContainerLinksResult {
         try await once(.containerLinksSet, params, requestId: params.requestId) {
             let id = try InstallValidation.identifier(params.id)
-            let links = try await linkService.checked(params.links)
+            let links = try await linkService.checked(InstallValidation.links(params.links))
             return try await changeLinks(id) { _ in links }
         }
     }
@@ -27,7 +27,7 @@ extension ContainerEngine {
     public func addLink(_ params: ContainerLinkAddParams) async throws -> ContainerLinksResult {
         try await once(.containerLinksAdd, params, requestId: params.requestId) {
             let id = try InstallValidation.identifier(params.id)
-            let link = try await linkService.checked([params.link])[0]
+            let link = try await linkService.checked(InstallValidation.links([params.link]))[0]
             return try await changeLinks(id) { current in
                 var links = current
                 if let index = links.firstIndex(where: { $0.fromHost == link.fromHost && $0.fromPort == link.fromPort }) {
@@ -55,8 +55,8 @@ extension ContainerEngine {
             return try await changeLinks(id) { current in
                 let kept = current.filter { !($0.fromHost == fromHost && $0.fromPort == params.fromPort) }
                 guard kept.count < current.count else {
-                    let from = LinkSpec(fromHost: fromHost, fromPort: params.fromPort, toHost: "", toPort: 0)
-                    throw RPCError(.notFound, "container \(id.rawValue) has no link from \(ContainerLinkService.sourceText(from))",
+                    let source = fromHost.contains(":") ? "[\(fromHost)]:\(params.fromPort)" : "\(fromHost):\(params.fromPort)"
+                    throw RPCError(.notFound, "container \(id.rawValue) has no link from \(source)",
                                    details: ["id": .string(id.rawValue), "fromHost": .string(fromHost), "fromPort": .int(Int64(params.fromPort))])
                 }
                 return kept
@@ -89,7 +89,7 @@ extension ContainerEngine {
                 }
             }
             if previous.isEmpty != links.isEmpty, try writeUnits(for: record) { try await reloadSystemd() }
-            return ContainerLinksResult(id: id.rawValue, links: links.map(ContainerLinkService.wire))
+            return ContainerLinksResult(id: id.rawValue, links: links.map(\.wire))
         }
     }
 

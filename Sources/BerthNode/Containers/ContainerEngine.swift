@@ -166,10 +166,10 @@ public actor ContainerEngine {
             mainPID = unit.mainPID == 0 ? nil : Int(unit.mainPID)
         }
         return ContainerStatus(
-            id: record.id, image: record.image, state: state, subState: subState, ports: record.ports,
+            id: record.id, image: record.image, state: state, subState: subState, ports: record.ports.map(\.wire),
             enabled: enabled, socketActivated: record.backendPorts != nil, mainPID: mainPID,
             environmentNames: record.environmentNames,
-            links: id.map { (linkSets[$0] ?? []).map(ContainerLinkService.wire) } ?? [],
+            links: id.map { (linkSets[$0] ?? []).map(\.wire) } ?? [],
             isolatedUID: record.isolatedUID)
     }
 

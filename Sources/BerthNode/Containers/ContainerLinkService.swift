@@ -56,13 +56,11 @@ struct ContainerLinkService: Sendable {
 
     // MARK: Checks
 
-    /// Wire links checked as far as they can be without a lookup: the list's bounds and each link's
+    /// Links checked as far as they can be without a lookup: the list's bounds and each link's
     /// syntax (`checkedList`), then what each complete link would resolve and plan to (`plan`).
     /// Every failure is `invalid_params` naming the link; nothing is stored or applied.
-    func checked(_ specs: [LinkSpec]) async throws(RPCError) -> [NetworkLink] {
-        guard !specs.isEmpty else { return [] }
-        let links = specs.map { NetworkLink(fromHost: $0.fromHost ?? NetworkLink.defaultFromHost, fromPort: $0.fromPort,
-                                            toHost: $0.toHost, toPort: $0.toPort) }
+    func checked(_ links: [NetworkLink]) async throws(RPCError) -> [NetworkLink] {
+        guard !links.isEmpty else { return [] }
         try checkedList(links)
         for link in links { try await plan(link) }
         return links
@@ -151,14 +149,5 @@ struct ContainerLinkService: Sendable {
     /// A `LinkError` as the caller sees it; anything else unchanged.
     static func failure(_ error: any Error) -> any Error {
         (error as? LinkError)?.rpcError ?? error
-    }
-
-    static func wire(_ link: NetworkLink) -> LinkSpec {
-        LinkSpec(fromHost: link.fromHost, fromPort: link.fromPort, toHost: link.toHost, toPort: link.toPort)
-    }
-
-    static func sourceText(_ link: LinkSpec) -> String {
-        let host = link.fromHost ?? NetworkLink.defaultFromHost
-        return host.contains(":") ? "[\(host)]:\(link.fromPort)" : "\(host):\(link.fromPort)"
     }
 }

@@ -11,9 +11,9 @@ public struct ContainerMethodProvider: MethodProvider {
         table.register("container.start") { (p: ContainerRefParams, _) in try await engine.start(p) }
         table.register("container.stop") { (p: ContainerStopParams, _) in try await engine.stop(p) }
         table.register("container.restart") { (p: ContainerRefParams, _) in try await engine.restart(p) }
-        table.register("container.delete") { (p: ContainerRefParams, _) -> JSONValue in
+        table.register("container.delete") { (p: ContainerRefParams, _) -> DoneResult in
             _ = try await engine.delete(p)
-            return ["done": true]
+            return DoneResult()
         }
         table.register("container.status") { (p: ContainerRefParams, _) in try await engine.status(p) }
         // A small node lists on the connection's thread (every cold `berth ps` asks for it); a big

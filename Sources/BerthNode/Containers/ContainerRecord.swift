@@ -8,11 +8,11 @@ public struct ContainerRecord: Codable, Hashable, Sendable {
     public var image: String
     public var command: [String]
     /// Every external port filled in.
-    public var ports: [PortMapping]
+    public var ports: [PortPair]
     /// The variables of the environment file, in order (the names the runtime passes in).
     public var environmentNames: [String]
     public var environmentSource: String?
-    public var volumes: [BerthProtocol.VolumeMount]
+    public var volumes: [VolumeMount]
     /// A slice unit name (`berth.slice`, ...).
     public var slice: String
     public var requestId: String?

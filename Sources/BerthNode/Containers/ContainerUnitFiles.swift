@@ -25,9 +25,9 @@ struct ContainerUnitFiles: Sendable {
         let systemScope = configuration.manager.mode == .system
         return ContainerUnitSpec(
             id: id, image: record.image, command: record.isolatedUID == nil ? record.command : [],  // isolated: in the cmd script
-            ports: record.ports.map { PortPair(internal: $0.internal, external: $0.external) },
+            ports: record.ports,
             environmentFilePath: paths.environmentFile,
-            volumes: record.volumes.map { BerthCore.VolumeMount(hostPath: $0.hostPath, containerPath: $0.containerPath, readOnly: $0.readOnly ?? false) },
+            volumes: record.volumes,
             slice: record.slice,
             isolation: record.isolatedUID.map {
                 ContainerIsolation(uid: $0, gid: $0, initScriptPath: paths.initScript, cmdScriptPath: paths.cmdScript)

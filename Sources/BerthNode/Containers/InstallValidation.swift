@@ -1,7 +1,8 @@
 import BerthCore
 import BerthProtocol
 
-/// Turns wire params into checked values; every failure is an `RPCError` naming the field.
+/// The node's edge: turns wire params into checked domain values (the one place it converts them,
+/// through `WireForms`); every failure is an `RPCError` naming the field.
 enum InstallValidation {
     static func identifier(_ text: String) throws(RPCError) -> Identifier {
         do { return try Identifier(text) } catch {
@@ -22,7 +23,7 @@ enum InstallValidation {
         }
         var env = Environment()
         for entry in entries {
-            do { try env.set(EnvironmentVariable(name: entry.name, value: entry.value)) } catch {
+            do { try env.set(EnvironmentVariable(wire: entry)) } catch {
                 throw RPCError(.invalidParams, "\(field): \(error.description)", details: ["field": .string(field)])
             }
         }
@@ -42,29 +43,30 @@ enum InstallValidation {
             if !internals.insert(mapping.internal).inserted {
                 throw RPCError(.invalidParams, "ports: internal port \(mapping.internal) is given twice", details: ["field": "ports"])
             }
-            pairs.append(PortPair(internal: mapping.internal, external: mapping.external))
+            pairs.append(PortPair(wire: mapping))
         }
         return pairs
     }
 
-    static func volumes(_ volumes: [BerthProtocol.VolumeMount]) throws(RPCError) -> [BerthCore.VolumeMount] {
+    static func volumes(_ volumes: [VolumeMount]) throws(RPCError) {
         if volumes.count > ContractLimits.volumes {
             throw RPCError(.invalidParams, "volumes: at most \(ContractLimits.volumes), not \(volumes.count)", details: ["field": "volumes"])
         }
-        var result: [BerthCore.VolumeMount] = []
         for volume in volumes {
             if max(volume.hostPath.schemaLength, volume.containerPath.schemaLength) > ContractLimits.pathCharacters {
                 throw RPCError(.invalidParams, "volumes: a path is longer than \(ContractLimits.pathCharacters) characters",
                                details: ["field": "volumes"])
             }
-            let mount = BerthCore.VolumeMount(hostPath: volume.hostPath, containerPath: volume.containerPath,
-                                              readOnly: volume.readOnly ?? false)
-            do { try mount.validate() } catch {
+            do { try volume.validate() } catch {
                 throw RPCError(.invalidParams, "volumes: \(error)", details: ["field": "volumes"])
             }
-            result.append(mount)
         }
-        return result
+    }
+
+    /// Links as the node keeps them (a missing `fromHost` filled in); the engine checks them
+    /// (`checkedLinks`: that needs its resolver and link applier).
+    static func links(_ specs: [LinkSpec]) -> [NetworkLink] {
+        specs.map(NetworkLink.init(wire:))
     }
 
     /// The wire's slice names (`container`, `container-small`, `container-large`, or the unit names).

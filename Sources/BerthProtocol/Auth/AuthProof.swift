@@ -73,7 +73,6 @@ public struct AuthResponseParams: Codable, Hashable, Sendable {
         self.clientNonce = clientNonce
         self.response = response
     }
-    enum CodingKeys: String, CodingKey { case clientNonce, response }
 }
 
 /// Result of `auth.response`.

@@ -11,7 +11,6 @@ public struct ContainerLinkAddParams: Codable, Hashable, Sendable {
         self.link = link
         self.requestId = requestId
     }
-    enum CodingKeys: String, CodingKey { case id, link, requestId }
 }
 
 /// Params of `container.links.remove`: removes the container's link from `fromHost:fromPort`
@@ -27,5 +26,4 @@ public struct ContainerLinkRemoveParams: Codable, Hashable, Sendable {
         self.fromPort = fromPort
         self.requestId = requestId
     }
-    enum CodingKeys: String, CodingKey { case id, fromHost, fromPort, requestId }
 }

@@ -40,9 +40,6 @@ public struct ContainerInstallParams: Codable, Hashable, Sendable {
         self.requestId = requestId
         self.network = network
     }
-    enum CodingKeys: String, CodingKey {
-        case id, image, command, ports, environment, environmentSource, volumes, links, slice, socketActivated, isolate, start, requestId, network
-    }
 }
 
 /// Params of `container.start`, `container.restart`, `container.delete`, `container.status`,
@@ -54,7 +51,6 @@ public struct ContainerRefParams: Codable, Hashable, Sendable {
         self.id = id
         self.requestId = requestId
     }
-    enum CodingKeys: String, CodingKey { case id, requestId }
 }
 
 /// Params of `container.stop`.
@@ -70,7 +66,6 @@ public struct ContainerStopParams: Codable, Hashable, Sendable {
         self.timeoutSeconds = timeoutSeconds
         self.requestId = requestId
     }
-    enum CodingKeys: String, CodingKey { case id, wait, timeoutSeconds, requestId }
 }
 
 /// Params of `container.list`; both filters optional, combined with "and".
@@ -81,7 +76,6 @@ public struct ContainerListParams: Codable, Hashable, Sendable {
         self.state = state
         self.ids = ids
     }
-    enum CodingKeys: String, CodingKey { case state, ids }
 }
 
 /// Result of `container.list`, sorted by id.
@@ -104,7 +98,6 @@ public struct ContainerPortsResult: Codable, Hashable, Sendable {
         self.id = id
         self.ports = ports
     }
-    enum CodingKeys: String, CodingKey { case id, ports }
 }
 
 /// Result of `container.env.get`, `.set` and `.patch`: the whole environment afterwards.
@@ -120,7 +113,6 @@ public struct ContainerEnvResult: Codable, Hashable, Sendable {
         self.environment = environment
         self.environmentSource = environmentSource
     }
-    enum CodingKeys: String, CodingKey { case id, environment, environmentSource, appliesOnNextStart }
 }
 
 /// Params of `container.env.set`: replaces the whole environment.
@@ -135,7 +127,6 @@ public struct ContainerEnvSetParams: Codable, Hashable, Sendable {
         self.environmentSource = environmentSource
         self.requestId = requestId
     }
-    enum CodingKeys: String, CodingKey { case id, environment, environmentSource, requestId }
 }
 
 /// Params of `container.env.patch`: sets (replacing same-named) then unsets.
@@ -150,7 +141,6 @@ public struct ContainerEnvPatchParams: Codable, Hashable, Sendable {
         self.unset = unset
         self.requestId = requestId
     }
-    enum CodingKeys: String, CodingKey { case id, set, unset, requestId }
 }
 
 /// Result of `container.links.get` and `.set`.
@@ -161,7 +151,6 @@ public struct ContainerLinksResult: Codable, Hashable, Sendable {
         self.id = id
         self.links = links
     }
-    enum CodingKeys: String, CodingKey { case id, links }
 }
 
 /// Params of `container.links.set`: replaces all links; applied at once on a running container.
@@ -174,5 +163,4 @@ public struct ContainerLinksSetParams: Codable, Hashable, Sendable {
         self.links = links
         self.requestId = requestId
     }
-    enum CodingKeys: String, CodingKey { case id, links, requestId }
 }

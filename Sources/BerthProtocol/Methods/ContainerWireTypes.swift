@@ -28,20 +28,37 @@ public struct EnvironmentEntry: Codable, Hashable, Sendable {
         self.name = name
         self.value = value
     }
-    enum CodingKeys: String, CodingKey { case name, value }
 }
 
-/// A host directory mounted into the container.
+/// A host directory (or file) mounted into the container: one type on the wire and in the node's
+/// model; BerthCore adds its rules (`validate()`) and its runtime form. Decoding takes any strings,
+/// so the node can answer a bad path with `invalid_params` naming the field.
 public struct VolumeMount: Codable, Hashable, Sendable {
     public var hostPath: String
     public var containerPath: String
-    public var readOnly: Bool?
-    public init(hostPath: String, containerPath: String, readOnly: Bool? = nil) {
+    public var readOnly: Bool
+    public init(hostPath: String, containerPath: String, readOnly: Bool = false) {
         self.hostPath = hostPath
         self.containerPath = containerPath
         self.readOnly = readOnly
     }
     enum CodingKeys: String, CodingKey { case hostPath, containerPath, readOnly }
+
+    /// A missing `readOnly` is a writable mount.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(hostPath: try container.decode(String.self, forKey: .hostPath),
+                  containerPath: try container.decode(String.self, forKey: .containerPath),
+                  readOnly: try container.decodeIfPresent(Bool.self, forKey: .readOnly) ?? false)
+    }
+
+    /// `readOnly` only when set, so a writable mount reads as it always has (in params and records).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(hostPath, forKey: .hostPath)
+        try container.encode(containerPath, forKey: .containerPath)
+        if readOnly { try container.encode(true, forKey: .readOnly) }
+    }
 }
 
 /// An outbound link: connections the container makes to `fromHost:fromPort` go to `toHost:toPort`.
@@ -57,7 +74,6 @@ public struct LinkSpec: Codable, Hashable, Sendable {
         self.toHost = toHost
         self.toPort = toPort
     }
-    enum CodingKeys: String, CodingKey { case fromHost, fromPort, toHost, toPort }
 }
 
 /// A container's state as `container.status`, `container.list` and events report it.
@@ -94,9 +110,6 @@ public struct ContainerStatus: Codable, Hashable, Sendable {
         self.ports = ports
         self.enabled = enabled
         self.socketActivated = socketActivated
-    }
-    enum CodingKeys: String, CodingKey {
-        case id, image, state, subState, ports, enabled, socketActivated, mainPID, environmentNames, links, isolatedUID
     }
 
     /// The `state` values a node reports (and `container.list` filters on).

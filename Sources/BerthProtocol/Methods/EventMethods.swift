@@ -55,7 +55,6 @@ public struct EventsSubscribeParams: Codable, Hashable, Sendable {
         self.ids = ids
         self.heartbeatSeconds = heartbeatSeconds
     }
-    enum CodingKeys: String, CodingKey { case cursor, ids, heartbeatSeconds }
 }
 
 /// Result of `events.subscribe`: the subscription's name and the cursor it starts after.
@@ -66,14 +65,12 @@ public struct EventsSubscribeResult: Codable, Hashable, Sendable {
         self.subscription = subscription
         self.cursor = cursor
     }
-    enum CodingKeys: String, CodingKey { case subscription, cursor }
 }
 
 /// Params of `events.unsubscribe`.
 public struct EventsUnsubscribeParams: Codable, Hashable, Sendable {
     public var subscription: String
     public init(subscription: String) { self.subscription = subscription }
-    enum CodingKeys: String, CodingKey { case subscription }
 }
 
 /// Params of the `events.event` notification the node sends on a subscribed connection.
@@ -113,7 +110,6 @@ public struct EventNotification: Codable, Hashable, Sendable {
         self.subState = subState
         self.reason = reason
     }
-    enum CodingKeys: String, CodingKey { case type, subscription, cursor, time, id, event, status, state, subState, reason }
 
     public static let types = ["snapshot", "synced", "change", "heartbeat", "closed"]
     public static let events = ["installed", "started", "idled", "stopped", "deleted", "errored", "updated"]
@@ -123,5 +119,4 @@ public struct EventNotification: Codable, Hashable, Sendable {
 public struct DoneResult: Codable, Hashable, Sendable {
     public var done: Bool
     public init() { done = true }
-    enum CodingKeys: String, CodingKey { case done }
 }

@@ -8,7 +8,6 @@ public struct HelloParams: Codable, Hashable, Sendable {
         self.protocols = protocols
         self.client = client
     }
-    enum CodingKeys: String, CodingKey { case protocols, client }
 }
 
 /// Who a node is: its software version and host name.
@@ -19,7 +18,6 @@ public struct NodeIdentity: Codable, Hashable, Sendable {
         self.version = version
         self.hostname = hostname
     }
-    enum CodingKeys: String, CodingKey { case version, hostname }
 }
 
 /// Result of `node.hello`.
@@ -36,7 +34,6 @@ public struct HelloResult: Codable, Hashable, Sendable {
         self.capabilities = capabilities
         self.authRequired = authRequired
     }
-    enum CodingKeys: String, CodingKey { case `protocol`, node, capabilities, authRequired }
 }
 
 /// Optional features a node announces in `node.hello` and `node.info`. Clients must ignore names they
@@ -83,16 +80,12 @@ public struct NodeInfo: Codable, Hashable, Sendable {
         self.runtime = runtime
         self.stateDir = stateDir
     }
-    enum CodingKeys: String, CodingKey {
-        case version, hostname, addresses, protocols, capabilities, uptimeSeconds, managerMode, runtime, stateDir, tools
-    }
 }
 
 /// Params of `node.ping`; `echo` comes back unchanged (round-trip and payload-size tests).
 public struct PingParams: Codable, Hashable, Sendable {
     public var echo: JSONValue?
     public init(echo: JSONValue? = nil) { self.echo = echo }
-    enum CodingKeys: String, CodingKey { case echo }
 }
 
 /// Result of `node.ping`.
@@ -103,7 +96,6 @@ public struct PingResult: Codable, Hashable, Sendable {
         self.pong = true
         self.echo = echo
     }
-    enum CodingKeys: String, CodingKey { case pong, echo }
 
     /// The result value for a ping without echo, prebuilt for the hot path.
     public static let plainValue: JSONValue = .object(["pong": .bool(true)])

@@ -1,4 +1,5 @@
 @testable import BerthCore
+import BerthProtocol
 
 /// The specs the golden files are rendered from. The post-start command names the node binary at
 /// /usr/local/bin/berthd; verify-goldens.sh maps it (and the docker CLI) to paths that exist.

@@ -15,7 +15,7 @@ import BerthSystem
 
     static func record(_ id: String) -> ContainerRecord {
         ContainerRecord(id: id, image: "localhost/busybox:latest", command: ["sleep", "1"],
-                        ports: [PortMapping(internal: 80, external: 20001)], environmentNames: ["A"],
+                        ports: [PortPair(internal: 80, external: 20001)], environmentNames: ["A"],
                         environmentSource: nil, volumes: [], slice: SharedUnits.slice, requestId: "r1",
                         runtime: .podman, installParams: ["id": .string(id)])
     }
