@@ -26,15 +26,4 @@ public struct WallTime: Hashable, Sendable {
 
     /// Milliseconds since 1970, UTC.
     public var milliseconds: Int64 { seconds * 1000 + nanoseconds / 1_000_000 }
-
-    /// `2026-12-06T17:54:45.123Z`. The corresponding C function is `gmtime_r`.
-    public var utcText: String {
-        var t = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let millis = Int(nanoseconds / 1_000_000)
-        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
-    }
 }

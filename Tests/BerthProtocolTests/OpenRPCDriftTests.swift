@@ -44,6 +44,7 @@ private var methodTypes: [MethodName: MethodTypes] { [
     .containerLinksSet: MethodTypes(params: ContainerLinksSetParams.self, result: ContainerLinksResult.self),
     .containerLinksAdd: MethodTypes(params: ContainerLinkAddParams.self, result: ContainerLinksResult.self),
     .containerLinksRemove: MethodTypes(params: ContainerLinkRemoveParams.self, result: ContainerLinksResult.self),
+    .containerLogs: MethodTypes(params: ContainerLogsParams.self, result: ContainerLogsResult.self),
     .eventsSubscribe: MethodTypes(params: EventsSubscribeParams.self, result: EventsSubscribeResult.self),
     .eventsUnsubscribe: MethodTypes(params: EventsUnsubscribeParams.self, result: DoneResult.self),
 ] }

@@ -129,6 +129,16 @@ extension CommandContext {
         return Self.worst(codes)
     }
 
+    /// One `ContainerRefParams` call for the first container the arguments name, on its node(s),
+    /// each answer decoded as `T` and rendered (`berth status`, `berth ports`).
+    func runContainerQuery<T: Decodable>(_ arguments: IDArguments, _ method: MethodName, as type: T.Type,
+                                         render: (T, _ node: NodeTarget?) throws -> [String]) async -> ExitCode {
+        let id = arguments.locators[0].id
+        return await runOnNodes(arguments.options, locators: arguments.locators,
+                                plan: { _ in [PlannedCall(method, params: encodeParams(ContainerRefParams(id: id)))] },
+                                render: { value, _, node in try render(try JSONValueDecoder().decode(T.self, from: value), node) })
+    }
+
     /// One node and one call: the bare result (or nothing; the error went to stderr). Otherwise an
     /// array of `{node, id?, result | error}`.
     private func printJSON(_ items: [JSONValue], several: Bool) {

@@ -82,11 +82,8 @@ public struct StatusCommand: BerthCommand {
     public init(_ parsed: ParsedArguments) throws(UsageError) { arguments = try IDArguments(parsed) }
     public func validate() throws(UsageError) { try arguments.validate() }
     public func run(_ context: CommandContext) async -> ExitCode {
-        let id = arguments.locators[0].id
-        return await context.runOnNodes(arguments.options, locators: arguments.locators,
-                                        plan: { _ in [PlannedCall(.containerStatus, params: encodeParams(ContainerRefParams(id: id)))] }, render: { value, _, node in
-            let status = try JSONValueDecoder().decode(ContainerStatus.self, from: value)
-            return (node.map { ["node:             \($0.address)"] } ?? []) + [
+        await context.runContainerQuery(arguments, .containerStatus, as: ContainerStatus.self) { status, node in
+            (node.map { ["node:             \($0.address)"] } ?? []) + [
                 "id:               \(status.id)",
                 "state:            \(stateText(status))",
                 "image:            \(status.image)",
@@ -94,7 +91,7 @@ public struct StatusCommand: BerthCommand {
                 "start on boot:    \(status.enabled ? "yes" : "no")",
                 "socket activated: \(status.socketActivated ? "yes" : "no")",
             ]
-        })
+        }
     }
 }
 
@@ -105,12 +102,9 @@ public struct PortsCommand: BerthCommand {
     public init(_ parsed: ParsedArguments) throws(UsageError) { arguments = try IDArguments(parsed) }
     public func validate() throws(UsageError) { try arguments.validate() }
     public func run(_ context: CommandContext) async -> ExitCode {
-        let id = arguments.locators[0].id
-        return await context.runOnNodes(arguments.options, locators: arguments.locators,
-                                        plan: { _ in [PlannedCall(.containerPorts, params: encodeParams(ContainerRefParams(id: id)))] }, render: { value, _, node in
-            let result = try JSONValueDecoder().decode(ContainerPortsResult.self, from: value)
+        await context.runContainerQuery(arguments, .containerPorts, as: ContainerPortsResult.self) { result, node in
             let rows = result.ports.map { ["\($0.internal)", $0.external == 0 ? "-" : "\($0.external)"] + (node.map { [$0.name] } ?? []) }
             return TextTable(headers: ["CONTAINER", "HOST"] + (node == nil ? [] : ["NODE"]), rows: rows).render()
-        })
+        }
     }
 }

@@ -14,8 +14,6 @@ public struct DeployState: Codable, Hashable, Sendable {
         self.instances = instances.sorted { $0.id < $1.id }
     }
 
-    enum CodingKeys: String, CodingKey { case version, instances }
-
     public subscript(id: String) -> DeployedInstance? { instances.first { $0.id == id } }
 
     /// Adds or replaces the instance with that id.
@@ -75,8 +73,6 @@ public struct DeployedInstance: Codable, Hashable, Sendable {
         self.links = links
         self.started = started
     }
-
-    enum CodingKeys: String, CodingKey { case id, service, node, spec, ports, links, started }
 }
 
 /// What an instance is installed with; a change to any of it reinstalls the instance.
@@ -92,8 +88,6 @@ public struct InstanceSpec: Codable, Hashable, Sendable {
         self.ports = ports
         self.environment = environment
     }
-
-    enum CodingKeys: String, CodingKey { case image, command, ports, environment }
 }
 
 /// A link by name: from an address of the instance to another instance's internal port.
@@ -102,15 +96,6 @@ public struct SymbolicLink: Codable, Hashable, Sendable, CustomStringConvertible
     public var fromPort: UInt16
     public var target: String
     public var targetPort: UInt16
-
-    public init(fromHost: String, fromPort: UInt16, target: String, targetPort: UInt16) {
-        self.fromHost = fromHost
-        self.fromPort = fromPort
-        self.target = target
-        self.targetPort = targetPort
-    }
-
-    enum CodingKeys: String, CodingKey { case fromHost, fromPort, target, targetPort }
 
     public var description: String {
         "\(LinkCommand.hostPort(fromHost, fromPort)) -> \(target):\(targetPort)"
@@ -122,14 +107,6 @@ public struct ResolvedDeployLink: Codable, Hashable, Sendable {
     public var link: SymbolicLink
     public var toHost: String
     public var toPort: UInt16
-
-    public init(link: SymbolicLink, toHost: String, toPort: UInt16) {
-        self.link = link
-        self.toHost = toHost
-        self.toPort = toPort
-    }
-
-    enum CodingKeys: String, CodingKey { case link, toHost, toPort }
 
     /// The link as `container.links.set` takes it.
     var wire: LinkSpec { LinkSpec(fromHost: link.fromHost, fromPort: link.fromPort, toHost: toHost, toPort: toPort) }

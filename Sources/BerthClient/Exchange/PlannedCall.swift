@@ -23,10 +23,4 @@ public struct CallAnswer: Sendable {
     public var call: PlannedCall
     public var response: RPCResponse
     public var roundTrip: Duration
-
-    public init(call: PlannedCall, response: RPCResponse, roundTrip: Duration) {
-        self.call = call
-        self.response = response
-        self.roundTrip = roundTrip
-    }
 }

@@ -1,3 +1,4 @@
+import BerthProtocol
 import BerthSystem
 
 /// One line per event: `LEVEL event key=value ...`. Under systemd (JOURNAL_STREAM or INVOCATION_ID set)
@@ -42,7 +43,7 @@ public struct Logger: Sendable {
 
     /// The line for one event, newline-terminated.
     public func format(_ level: LogLevel, _ event: String, _ fields: [(String, String)]) -> String {
-        var line = underSystemd ? "<\(level.priority)>" : WallTime.now.utcText + " "
+        var line = underSystemd ? "<\(level.priority)>" : LogTime(nanoseconds: WallTime.now.nanosecondsSinceEpoch).rfc3339(fractionDigits: 3) + " "
         line += level.rawValue.uppercased() + " " + Logger.sanitize(event)
         for (key, value) in fields { line += " " + key + "=" + Logger.quote(value) }
         return line + "\n"

@@ -62,7 +62,13 @@ public struct LogTime: Hashable, Comparable, Sendable {
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
-    public var rfc3339: String {
+    public var rfc3339: String { rfc3339(fractionDigits: 9) }
+
+    /// UTC with `fractionDigits` (0 to 9) digits of the second, cut, not rounded (a time never reads
+    /// later than it was): `2026-12-06T17:54:45.123Z` with 3. The one formatter of UTC times: log
+    /// lines on the wire, the node's own log, `berth events`.
+    public func rfc3339(fractionDigits: Int) -> String {
+        precondition((0...9).contains(fractionDigits), "0 to 9 fraction digits")
         var seconds = nanoseconds / 1_000_000_000
         var fraction = nanoseconds % 1_000_000_000
         if fraction < 0 { fraction += 1_000_000_000; seconds -= 1 }
@@ -74,7 +80,10 @@ public struct LogTime: Hashable, Comparable, Sendable {
             let text = String(v)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rest / 3600, 2)):\(pad(rest / 60 % 60, 2)):\(pad(rest % 60, 2)).\(pad(fraction, 9))Z"
+        var divisor: Int64 = 1
+        for _ in fractionDigits..<9 { divisor *= 10 }
+        let fractionText = fractionDigits == 0 ? "" : "." + pad(fraction / divisor, fractionDigits)
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rest / 3600, 2)):\(pad(rest / 60 % 60, 2)):\(pad(rest % 60, 2))\(fractionText)Z"
     }
 
     /// Days since 1970-01-01 of a civil date (Howard Hinnant's `days_from_civil`).
