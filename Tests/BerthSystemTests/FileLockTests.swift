@@ -32,8 +32,17 @@ import Testing
         let other = try await ProcessRunner.run(ProcessRequest("/usr/bin/flock", ["-n", path, "true"], timeout: .seconds(10)))
         #expect(!other.succeeded, "another process cannot take it either")
         held.close()
-        let again = try #require(try FileLock.tryLock(path: path), "free once closed")
-        again.close()
+        // flock belongs to the open file description: a child that another test spawns at this
+        // moment holds a copy of the descriptor until its exec closes it (O_CLOEXEC), so the lock is
+        // free once that copy is gone too. Waited for as a state, bounded.
+        var again = try FileLock.tryLock(path: path)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while again == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+            again = try FileLock.tryLock(path: path)
+        }
+        let freed = try #require(again, "free once closed")
+        freed.close()
         #expect(throws: SystemError.self) { try FileLock.tryLock(path: "\(dir)/missing/dir/lock") }
     }
 }
