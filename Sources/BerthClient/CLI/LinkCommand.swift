@@ -1,3 +1,4 @@
+import BerthCore
 import BerthProtocol
 
 /// `berth link NODE/ID --to NODE/ID:PORT [--as ADDR:PORT]`
@@ -95,7 +96,7 @@ public struct LinkCommand: BerthCommand {
         if options.json {
             output.print(encodeParams(result).description)
         } else {
-            output.print("linked \(sourceNode.name)/\(sourceID) \(LinkCommand.hostPort(from.host, from.port)) -> \(LinkCommand.hostPort(resolved.host, resolved.port)) (\(targetNode.name)/\(targetID):\(targetPort))")
+            output.print("linked \(sourceNode.name)/\(sourceID) \(NetworkLink.hostPort(from.host, from.port)) -> \(NetworkLink.hostPort(resolved.host, resolved.port)) (\(targetNode.name)/\(targetID):\(targetPort))")
         }
         return .success
     }
@@ -126,6 +127,4 @@ public struct LinkCommand: BerthCommand {
         output.printError("berth \(verb): " + (message.contains(node.address.description) ? "" : "\(node.name): ") + message)
         return CommandContext.exitCode(for: error)
     }
-
-    static func hostPort(_ host: String, _ port: UInt16) -> String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

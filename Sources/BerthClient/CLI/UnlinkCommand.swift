@@ -1,3 +1,4 @@
+import BerthCore
 import BerthProtocol
 
 /// `berth unlink [NODE/]ID --from ADDR:PORT`
@@ -59,7 +60,7 @@ public struct UnlinkCommand: BerthCommand {
             if options.json {
                 output.print(encodeParams(result).description)
             } else {
-                output.print("unlinked \(node.name)/\(source.id) \(LinkCommand.hostPort(from.host, from.port)) (\(result.links.count) link\(result.links.count == 1 ? "" : "s") left)")
+                output.print("unlinked \(node.name)/\(source.id) \(NetworkLink.hostPort(from.host, from.port)) (\(result.links.count) link\(result.links.count == 1 ? "" : "s") left)")
             }
             return .success
         case .failure(let error):

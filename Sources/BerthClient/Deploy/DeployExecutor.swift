@@ -1,3 +1,4 @@
+import BerthCore
 import BerthProtocol
 
 /// Carries out a `DeployPlan` phase by phase (removals, installs, links, starts), nodes in
@@ -72,7 +73,7 @@ public struct DeployExecutor: Sendable {
                 instance.links = links
                 state.record(instance)
             }
-            let text = links.map { "\($0.link.description) = \(LinkCommand.hostPort($0.toHost, $0.toPort))" }
+            let text = links.map { "\($0.link.description) = \(NetworkLink.hostPort($0.toHost, $0.toPort))" }
             return "linked \(action.id) \(on): " + (text.isEmpty ? "no links" : text.joined(separator: ", "))
         case .started:
             if var instance = state[action.id] {

@@ -1,3 +1,4 @@
+import BerthCore
 import BerthProtocol
 import BerthSystem
 
@@ -98,7 +99,7 @@ public struct SymbolicLink: Codable, Hashable, Sendable, CustomStringConvertible
     public var targetPort: UInt16
 
     public var description: String {
-        "\(LinkCommand.hostPort(fromHost, fromPort)) -> \(target):\(targetPort)"
+        "\(NetworkLink.hostPort(fromHost, fromPort)) -> \(target):\(targetPort)"
     }
 }
 

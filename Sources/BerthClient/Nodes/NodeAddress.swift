@@ -1,3 +1,4 @@
+import BerthCore
 import BerthProtocol
 import BerthSystem
 
@@ -108,13 +109,12 @@ public enum NodeAddress: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unix(let path): return "unix:" + path
-        case .tcp(let host, let port): return "tcp://" + NodeAddress.bracketed(host) + ":\(port)"
+        case .tcp(let host, let port): return "tcp://" + NetworkLink.bracketed(host) + ":\(port)"
         case .ssh(let user, let host, let port):
-            return "ssh://" + (user.map { $0 + "@" } ?? "") + NodeAddress.bracketed(host) + (port.map { ":\($0)" } ?? "")
+            return "ssh://" + (user.map { $0 + "@" } ?? "") + NetworkLink.bracketed(host) + (port.map { ":\($0)" } ?? "")
         }
     }
 
-    static func bracketed(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
 }
 
 /// A node address that could not be parsed.

@@ -39,7 +39,11 @@ extension NetworkLink {
         "\(NetworkLink.bracketed(fromHost)):\(fromPort) -> \(NetworkLink.bracketed(toHost)):\(toPort)"
     }
 
-    static func bracketed(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
+    /// `host`, bracketed when it is an IPv6 literal (`[::1]`), so a `:port` after it reads unambiguously.
+    public static func bracketed(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
+
+    /// `host:port`, the host bracketed when it is an IPv6 literal (`[::1]:8080`).
+    public static func hostPort(_ host: String, _ port: UInt16) -> String { "\(bracketed(host)):\(port)" }
 
     private struct Field {
         var text: String

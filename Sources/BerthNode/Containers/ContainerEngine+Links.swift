@@ -55,8 +55,7 @@ extension ContainerEngine {
             return try await changeLinks(id) { current in
                 let kept = current.filter { !($0.fromHost == fromHost && $0.fromPort == params.fromPort) }
                 guard kept.count < current.count else {
-                    let source = fromHost.contains(":") ? "[\(fromHost)]:\(params.fromPort)" : "\(fromHost):\(params.fromPort)"
-                    throw RPCError(.notFound, "container \(id.rawValue) has no link from \(source)",
+                    throw RPCError(.notFound, "container \(id.rawValue) has no link from \(NetworkLink.hostPort(fromHost, params.fromPort))",
                                    details: ["id": .string(id.rawValue), "fromHost": .string(fromHost), "fromPort": .int(Int64(params.fromPort))])
                 }
                 return kept
