@@ -6,12 +6,13 @@ import BerthSystem
 /// create the directory of an `append:` file, and a unit whose output cannot be opened fails) and
 /// goes with the container. Reading is `ContainerLogReader`'s.
 extension ContainerEngine {
-    /// Creates `id`'s log directory, and keeps `unit.log` within its bound: past `logMaxBytes` its
-    /// older half goes (systemd appends to it, so the node is the one that trims it; done before
-    /// each start the node makes, the only time the unit writes much). Cheap when there is nothing
-    /// to do: one mkdir and one stat.
-    nonisolated static func prepareLog(_ files: ContainerLogFiles, logsDir: String, maxBytes: Int64) throws {
-        try FileSystem.createDirectory(logsDir, mode: 0o700)
+    /// Creates `id`'s log directory (0700; the logs directory above it is one of `Layout`'s), and keeps
+    /// `unit.log` within its bound: past `logMaxBytes` its older half goes (systemd appends to it,
+    /// so the node is the one that trims it; done before each start the node makes, the only time
+    /// the unit writes much). Cheap when there is nothing to do: two stats.
+    func prepareLog(_ id: Identifier) throws {
+        let files = layout.container(id).logFiles
+        let maxBytes = configuration.logMaxBytes
         try FileSystem.createDirectory(files.directory, mode: 0o700)
         guard let identity = try? FileSystem.info(files.unitLog), identity.size > maxBytes else { return }
         let keep = Int(maxBytes / 2)
@@ -32,9 +33,5 @@ extension ContainerEngine {
             removed.append(name)
         }
         return removed
-    }
-
-    func prepareLog(_ id: Identifier) throws {
-        try ContainerEngine.prepareLog(layout.container(id).logFiles, logsDir: layout.logsDir, maxBytes: configuration.logMaxBytes)
     }
 }
