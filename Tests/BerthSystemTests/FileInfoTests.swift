@@ -7,14 +7,8 @@ import Testing
 extension SystemTests {
     /// `FileSystem.info` against what the kernel reports through the raw calls, for each kind of file.
     @Suite struct FileInfoTests {
-        func scratch() throws -> String {
-            let dir = "/tmp/berth-info-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            try FileSystem.createDirectory(dir, mode: 0o700)
-            return dir
-        }
-
         @Test func describesFilesDirectoriesAndLinksAsStatDoes() throws {
-            let dir = try scratch()
+            let dir = try TemporaryDirectory().path
             defer { try? FileSystem.removeTree(dir) }
             try FileSystem.writeNew(Array("secret".utf8), to: "\(dir)/f", mode: 0o640)
             try FileSystem.symlinkAtomically(target: "\(dir)/f", at: "\(dir)/link")
@@ -46,7 +40,7 @@ extension SystemTests {
         }
 
         @Test func writeControlWritesInPlaceAndCreatesNothing() throws {
-            let dir = try scratch()
+            let dir = try TemporaryDirectory().path
             defer { try? FileSystem.removeTree(dir) }
             try FileSystem.writeNew(Array("abcdef".utf8), to: "\(dir)/control", mode: 0o600)
             try FileSystem.writeControl(Array("XY".utf8), to: "\(dir)/control")
@@ -56,7 +50,7 @@ extension SystemTests {
         }
 
         @Test func removeDirectoryRemovesOnlyAnEmptyOne() throws {
-            let dir = try scratch()
+            let dir = try TemporaryDirectory().path
             defer { try? FileSystem.removeTree(dir) }
             try FileSystem.createDirectory("\(dir)/empty")
             try FileSystem.createDirectory("\(dir)/full/inner")

@@ -8,8 +8,7 @@ import Testing
     /// The node's claim on its run directory: taken at once or refused at once, never waited for,
     /// and seen by other processes (flock(1) stands in for a second berthd).
     @Test func holdUntilExitRefusesASecondHolderWithoutWaiting() async throws {
-        let dir = "/tmp/berth-lock-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileSystem.createDirectory(dir, mode: 0o700)
+        let dir = try TemporaryDirectory().path
         defer { try? FileSystem.removeTree(dir) }
         let path = "\(dir)/berthd.lock"
         let free = try await ProcessRunner.run(ProcessRequest("/usr/bin/flock", ["-n", path, "true"], timeout: .seconds(10)))
@@ -23,8 +22,7 @@ import Testing
     /// The polling form: the descriptor holds the lock until it is closed; meanwhile another try
     /// (another open file description, as another process has) gets nil at once.
     @Test func tryLockHoldsUntilTheDescriptorCloses() async throws {
-        let dir = "/tmp/berth-lock-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileSystem.createDirectory(dir, mode: 0o700)
+        let dir = try TemporaryDirectory().path
         defer { try? FileSystem.removeTree(dir) }
         let path = "\(dir)/links.lock"
         let held = try #require(try FileLock.tryLock(path: path))

@@ -5,14 +5,8 @@ import Testing
 @testable import BerthSystem
 
 @Suite struct FileSystemTests {
-    func scratch() throws -> String {
-        let dir = "/tmp/berth-fs-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileSystem.createDirectory(dir, mode: 0o700)
-        return dir
-    }
-
     @Test func writeNewCreatesOnlyANewFileWithItsMode() throws {
-        let dir = try scratch()
+        let dir = try TemporaryDirectory().path
         defer { try? FileSystem.removeTree(dir) }
         try FileSystem.writeNew(Array("one".utf8), to: "\(dir)/f", mode: 0o640)
         #expect(try FileSystem.read("\(dir)/f") == Array("one".utf8))
@@ -24,7 +18,7 @@ import Testing
     }
 
     @Test func writeAtomicallyReplacesDurableOrNotAndLeavesNoTemporary() throws {
-        let dir = try scratch()
+        let dir = try TemporaryDirectory().path
         defer { try? FileSystem.removeTree(dir) }
         for (k, durable) in [true, false, true].enumerated() {
             try FileSystem.writeAtomically(Array("v\(k)".utf8), to: "\(dir)/unit", mode: 0o644, durable: durable)
