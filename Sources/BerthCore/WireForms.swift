@@ -33,3 +33,42 @@ extension NetworkLink {
     /// `fromHost` always filled in, as results carry it.
     public var wire: LinkSpec { LinkSpec(fromHost: fromHost, fromPort: fromPort, toHost: toHost, toPort: toPort) }
 }
+
+// The restart policy and limits travel as flat members of install params and of a status; the node
+// checks them here once (`RenderError` names the wire member) and keeps the domain values.
+extension ContainerInstallParams {
+    public func checkedRestartPolicy() throws(RenderError) -> RestartPolicy? {
+        try RestartPolicy.checked(mode: restart, delaySeconds: restartDelaySeconds, burst: restartBurst,
+                                  intervalSeconds: restartIntervalSeconds)
+    }
+
+    public func checkedLimits() throws(RenderError) -> ResourceLimits? {
+        try ResourceLimits.checked(memory: memory, memorySwap: memorySwap, cpus: cpus, pids: pids)
+    }
+
+    /// Sets the members from checked values (the CLI and `deploy` build params this way).
+    public mutating func set(restart policy: RestartPolicy?, limits: ResourceLimits?) {
+        restart = policy?.mode.rawValue
+        restartDelaySeconds = policy?.delaySeconds
+        restartBurst = policy?.burst
+        restartIntervalSeconds = policy?.intervalSeconds
+        memory = limits?.memory
+        memorySwap = limits?.memorySwap
+        cpus = limits?.cpus
+        pids = limits?.pids
+    }
+}
+
+extension ContainerStatus {
+    /// Shows the container's restart policy and limits, as install took them.
+    public mutating func set(restart policy: RestartPolicy?, limits: ResourceLimits?) {
+        restart = policy?.mode.rawValue
+        restartDelaySeconds = policy?.delaySeconds
+        restartBurst = policy?.burst
+        restartIntervalSeconds = policy?.intervalSeconds
+        memory = limits?.memory
+        memorySwap = limits?.memorySwap
+        cpus = limits?.cpus
+        pids = limits?.pids
+    }
+}

@@ -26,6 +26,17 @@ public struct InstallCommand: BerthCommand {
                 run as a uid of its own (the node allocates it), with every capability
                 dropped, no new privileges and a read-only root filesystem
                 """),
+            OptionSpec("--restart", value: "POLICY", help: """
+                when systemd restarts it: no (the default, as with podman and quadlet), on-failure
+                (a non-zero exit or a signal) or always
+                """),
+            OptionSpec("--restart-delay", value: "SECONDS", help: "pause before a restart, in seconds (e.g. 0.5; systemd's default is 0.1)"),
+            OptionSpec("--restart-burst", value: "N", help: "starts allowed within --restart-interval; one more is start-limit-hit (berth start resets it)"),
+            OptionSpec("--restart-interval", value: "SECONDS", help: "the start-limit window in seconds (0: no limit; the manager's default is 10)"),
+            OptionSpec("--memory", value: "SIZE", help: "memory limit in bytes, or with b, k, m, g (1024-based, as podman): 256m"),
+            OptionSpec("--memory-swap", value: "SIZE", help: "memory plus swap, as podman's --memory-swap (needs --memory; equal to it: no swap)"),
+            OptionSpec("--cpus", value: "N", help: "CPU quota in CPUs, e.g. 0.5 (at most three decimals)"),
+            OptionSpec("--pids", value: "N", help: "the most tasks (processes and threads) it may hold, as podman's --pids-limit"),
             OptionSpec("--start", help: "start it now (and on boot)"),
             OptionSpec("--request-id", value: "X", help: "make a retry safe: the node answers a repeated id with the first result"),
         ])
@@ -63,18 +74,49 @@ public struct InstallCommand: BerthCommand {
 
         arguments = try IDArguments(parsed)
         arguments.ids = [positionals[1]]
-        self.params = ContainerInstallParams(
-            id: try Locator(parsing: positionals[1]).id, image: positionals[0], command: command,
-            ports: ports.isEmpty ? nil : ports.map(\.wire),
-            environment: environment.isEmpty ? nil : environment.wire,
-            environmentSource: parsed.value("--env-source"), volumes: mounts.isEmpty ? nil : mounts,
-            slice: parsed.value("--slice"),
-            socketActivated: parsed.flag("--socket-activated") ? true : nil,
-            isolate: parsed.flag("--isolate") ? true : nil,
-            start: parsed.flag("--start") ? true : nil,
-            requestId: parsed.value("--request-id"), network: parsed.value("--network"))
+        let (restart, limits) = try InstallCommand.restartAndLimits(parsed)
+        let spec = InstanceSpec(image: positionals[0], command: command, ports: ports.map(\.wire), environment: environment.wire,
+                                restart: restart, limits: limits)
+        var params = spec.installParams(id: try Locator(parsing: positionals[1]).id)
+        params.environmentSource = parsed.value("--env-source")
+        params.volumes = mounts.isEmpty ? nil : mounts
+        params.slice = parsed.value("--slice")
+        params.socketActivated = parsed.flag("--socket-activated") ? true : nil
+        params.isolate = parsed.flag("--isolate") ? true : nil
+        params.start = parsed.flag("--start") ? true : nil
+        params.requestId = parsed.value("--request-id")
+        params.network = parsed.value("--network")
+        self.params = params
         if let network = params.network {
             do { try ContainerUnitSpec.validateNetwork(network) } catch { throw UsageError("--network: \(error.reason)") }
+        }
+    }
+
+    /// The restart and limit flags, checked by the node's own rules (the error names the flag).
+    static func restartAndLimits(_ parsed: ParsedArguments) throws(UsageError) -> (RestartPolicy?, ResourceLimits?) {
+        let flags = ["restart": "--restart", "restartDelaySeconds": "--restart-delay", "restartBurst": "--restart-burst",
+                     "restartIntervalSeconds": "--restart-interval", "memory": "--memory", "memorySwap": "--memory-swap",
+                     "cpus": "--cpus", "pids": "--pids"]
+        func number<T>(_ flag: String, _ parse: (String) -> T?, _ what: String) throws(UsageError) -> T? {
+            guard let text = parsed.value(flag) else { return nil }
+            guard let value = parse(text) else { throw UsageError("\(flag) \(String(reflecting: text)): expected \(what)") }
+            return value
+        }
+        let seconds = "a number of seconds, e.g. 5 or 0.5"
+        let size = "bytes, or a number with b, k, m or g (e.g. 256m)"
+        var params = ContainerInstallParams(id: "", image: "")
+        params.restart = parsed.value("--restart")
+        params.restartDelaySeconds = try number("--restart-delay", { Double($0) }, seconds)
+        params.restartBurst = try number("--restart-burst", { Int($0) }, "a whole number of starts")
+        params.restartIntervalSeconds = try number("--restart-interval", { Int($0) }, "a whole number of seconds")
+        params.memory = try number("--memory", ByteSize.parse, size)
+        params.memorySwap = try number("--memory-swap", ByteSize.parse, size)
+        params.cpus = try number("--cpus", { Double($0) }, "a number of CPUs, e.g. 0.5")
+        params.pids = try number("--pids", { Int($0) }, "a whole number of tasks")
+        do {
+            return (try params.checkedRestartPolicy(), try params.checkedLimits())
+        } catch {
+            throw UsageError("\(flags[error.field] ?? error.field) \(error.value): \(error.reason)")
         }
     }
 

@@ -7,7 +7,10 @@ func runPerID(_ context: CommandContext, _ arguments: IDArguments, verb: String,
     return await context.runOnNodes(arguments.options, locators: arguments.locators, plan: { ids in ids.map(call) },
                                     render: { value, label, node in
         let state = value["state"]?.stringValue.map { " (\($0))" } ?? ""
-        return ["\(verb) \(label ?? "")\(state)" + (node.map { " on \($0.address)" } ?? "")]
+        let line = "\(verb) \(label ?? "")\(state)" + (node.map { " on \($0.address)" } ?? "")
+        // start and restart: systemd refused every start after a crash loop until the node reset it.
+        guard value["startLimitReset"] == .bool(true) else { return [line] }
+        return ["\(label ?? ""): had hit its start limit (start-limit-hit: it restarted too often); reset it", line]
     })
 }
 

@@ -90,6 +90,8 @@ public struct StatusCommand: BerthCommand {
                 "ports:            \(portsText(status.ports))",
                 "start on boot:    \(status.enabled ? "yes" : "no")",
                 "socket activated: \(status.socketActivated ? "yes" : "no")",
+                "restart:          \(restartText(status))",
+                "limits:           \(limitsText(status))",
             ]
         }
     }
@@ -107,4 +109,31 @@ public struct PortsCommand: BerthCommand {
             return TextTable(headers: ["CONTAINER", "HOST"] + (node == nil ? [] : ["NODE"]), rows: rows).render()
         }
     }
+}
+
+/// `on-failure (delay 0.5s, at most 3 starts in 60s)`; `no` when none was set.
+func restartText(_ status: ContainerStatus) -> String {
+    var details: [String] = []
+    if let delay = status.restartDelaySeconds { details.append("delay \(delay)s") }
+    switch (status.restartBurst, status.restartIntervalSeconds) {
+    case (let burst?, let interval?): details.append(interval == 0 ? "no start limit" : "at most \(burst) starts in \(interval)s")
+    case (let burst?, nil): details.append("at most \(burst) starts")
+    case (nil, let interval?): details.append(interval == 0 ? "no start limit" : "start limit over \(interval)s")
+    case (nil, nil): break
+    }
+    return (status.restart ?? "no") + (details.isEmpty ? "" : " (" + details.joined(separator: ", ") + ")")
+}
+
+/// `memory 256m, memory+swap 512m, cpus 0.5, pids 100`; `none`.
+func limitsText(_ status: ContainerStatus) -> String {
+    func size(_ bytes: Int) -> String {
+        for (unit, shift) in [("g", 30), ("m", 20), ("k", 10)] where bytes % (1 << shift) == 0 { return "\(bytes >> shift)\(unit)" }
+        return "\(bytes)"
+    }
+    var parts: [String] = []
+    if let memory = status.memory { parts.append("memory " + size(memory)) }
+    if let swap = status.memorySwap { parts.append("memory+swap " + size(swap)) }
+    if let cpus = status.cpus { parts.append("cpus \(cpus)") }
+    if let pids = status.pids { parts.append("pids \(pids)") }
+    return parts.isEmpty ? "none" : parts.joined(separator: ", ")
 }

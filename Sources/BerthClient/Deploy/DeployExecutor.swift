@@ -180,10 +180,7 @@ public struct DeployExecutor: Sendable {
             return .removed
         case .install:
             let spec = action.spec ?? InstanceSpec(image: "")
-            let params = ContainerInstallParams(id: action.id, image: spec.image, command: spec.command,
-                                                ports: spec.ports.isEmpty ? nil : spec.ports,
-                                                environment: spec.environment.isEmpty ? nil : spec.environment)
-            let result = try await client.ask(.containerInstall, params, as: ContainerStatus.self)
+            let result = try await client.ask(.containerInstall, spec.installParams(id: action.id), as: ContainerStatus.self)
             return .installed(result)
         case .link:
             let specs = links.map(\.wire)

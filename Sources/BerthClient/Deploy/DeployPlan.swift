@@ -113,8 +113,11 @@ public struct DeployPlan: Hashable, Sendable {
         for (name, service) in descriptor.services.sorted(by: { $0.key < $1.key }) {
             let placement = service.nodes ?? override ?? descriptor.nodes ?? []
             guard !placement.isEmpty else { continue }
+            // validate() has checked them: a bad one never gets here.
             let spec = InstanceSpec(image: service.image, command: service.command, ports: service.ports ?? [],
-                                    environment: service.environmentEntries)
+                                    environment: service.environmentEntries,
+                                    restart: (try? service.installParams.checkedRestartPolicy()) ?? nil,
+                                    limits: (try? service.installParams.checkedLimits()) ?? nil)
             for index in 0..<service.instances {
                 let links = (service.links ?? []).map { link in
                     let targetCount = max(descriptor.services[link.to]?.instances ?? 1, 1)
@@ -137,6 +140,8 @@ public struct DeployPlan: Hashable, Sendable {
         if have.spec.command != want.spec.command { changed.append("command") }
         if have.spec.ports != want.spec.ports { changed.append("ports") }
         if have.spec.environment != want.spec.environment { changed.append("environment") }
+        if have.spec.restart != want.spec.restart { changed.append("restart policy") }
+        if have.spec.limits != want.spec.limits { changed.append("limits") }
         return changed.isEmpty ? nil : changed.joined(separator: ", ") + " changed"
     }
 }

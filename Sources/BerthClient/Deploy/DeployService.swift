@@ -13,6 +13,15 @@ public struct DeployService: Codable, Hashable, Sendable {
     public var links: [DeployLink]?
     /// Explicit placement: instance N goes on nodes[N mod nodes.count]. Default: the top-level nodes.
     public var nodes: [String]?
+    /// The restart policy and limits, as `container.install` takes them (same names, same rules).
+    public var restart: String?
+    public var restartDelaySeconds: Double?
+    public var restartBurst: Int?
+    public var restartIntervalSeconds: Int?
+    public var memory: Int?
+    public var memorySwap: Int?
+    public var cpus: Double?
+    public var pids: Int?
 
     public init(image: String, count: Int? = nil, command: [String]? = nil, ports: [PortMapping]? = nil,
                 environment: [String: String]? = nil, links: [DeployLink]? = nil, nodes: [String]? = nil) {
@@ -25,7 +34,18 @@ public struct DeployService: Codable, Hashable, Sendable {
         self.nodes = nodes
     }
 
-    enum CodingKeys: String, CodingKey { case image, count, command, ports, environment, links, nodes }
+    enum CodingKeys: String, CodingKey {
+        case image, count, command, ports, environment, links, nodes
+        case restart, restartDelaySeconds, restartBurst, restartIntervalSeconds, memory, memorySwap, cpus, pids
+    }
+
+    /// The restart and limit members as install params carry them, so the node's own checks
+    /// (`checkedRestartPolicy`, `checkedLimits`) apply to the descriptor too.
+    var installParams: ContainerInstallParams {
+        ContainerInstallParams(id: "", image: image, restart: restart, restartDelaySeconds: restartDelaySeconds,
+                               restartBurst: restartBurst, restartIntervalSeconds: restartIntervalSeconds,
+                               memory: memory, memorySwap: memorySwap, cpus: cpus, pids: pids)
+    }
 
     public var instances: Int { count ?? 1 }
 
@@ -47,6 +67,10 @@ public struct DeployService: Codable, Hashable, Sendable {
             }
         }
         for node in nodes ?? [] { try DeployDescriptor.checkNode(node, what: "\(at).nodes") }
+        do {
+            _ = try installParams.checkedRestartPolicy()
+            _ = try installParams.checkedLimits()
+        } catch { throw DeployError("\(at).\(error.field): \(error.value) \(error.reason)") }
         for (index, link) in (links ?? []).enumerated() {
             if link.port == 0 { throw DeployError("\(at).links[\(index)].port: must be from 1 to 65535") }
             if let text = link.as, LinkTarget.parseSource(text) == nil {

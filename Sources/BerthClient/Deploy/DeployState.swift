@@ -82,12 +82,26 @@ public struct InstanceSpec: Codable, Hashable, Sendable {
     public var command: [String]?
     public var ports: [PortMapping]
     public var environment: [EnvironmentEntry]
+    public var restart: RestartPolicy?
+    public var limits: ResourceLimits?
 
-    public init(image: String, command: [String]? = nil, ports: [PortMapping] = [], environment: [EnvironmentEntry] = []) {
+    public init(image: String, command: [String]? = nil, ports: [PortMapping] = [], environment: [EnvironmentEntry] = [],
+                restart: RestartPolicy? = nil, limits: ResourceLimits? = nil) {
         self.image = image
         self.command = command
         self.ports = ports
         self.environment = environment
+        self.restart = restart
+        self.limits = limits
+    }
+
+    /// The `container.install` params of this spec: the one place the CLI builds them (`berth
+    /// install` adds its own options to these, `deploy` sends them as they are).
+    public func installParams(id: String) -> ContainerInstallParams {
+        var params = ContainerInstallParams(id: id, image: image, command: command, ports: ports.isEmpty ? nil : ports,
+                                            environment: environment.isEmpty ? nil : environment)
+        params.set(restart: restart, limits: limits)
+        return params
     }
 }
 

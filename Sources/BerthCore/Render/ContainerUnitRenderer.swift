@@ -33,6 +33,9 @@ public enum ContainerUnitRenderer {
         unit.set("Description", "Berth container \(spec.id.rawValue)")
         if !spec.wants.isEmpty { unit.set("Wants", spec.wants.joined(separator: " ")) }
         if !spec.after.isEmpty { unit.set("After", spec.after.joined(separator: " ")) }
+        // systemd reads the start limit from [Unit]; a crash loop past it ends in `start-limit-hit`.
+        if let interval = spec.restart?.intervalSeconds { unit.set("StartLimitIntervalSec", "\(interval)") }
+        if let burst = spec.restart?.burst { unit.set("StartLimitBurst", "\(burst)") }
 
         unit.section("Service")
         if notify {
@@ -54,6 +57,10 @@ public enum ContainerUnitRenderer {
         // code, not as a signal, and systemd counts only the signal as clean: without this a clean
         // stop leaves the unit `failed`. 137 (the grace ran out and the runtime KILLed) stays a failure.
         unit.set("SuccessExitStatus", "143")
+        if let restart = spec.restart {
+            unit.set("Restart", restart.mode.rawValue)
+            if let delay = restart.delayMilliseconds { unit.set("RestartSec", "\(delay)ms") }
+        }
         if let log = spec.log {
             // Every command of the unit (the runtime CLI's errors, the links hook) appends to the
             // log; systemd opens the file for each command it runs, so nothing holds it between.
@@ -131,6 +138,8 @@ public enum ContainerUnitRenderer {
             }
         }
         for volume in spec.volumes { run.add("--volume=" + volume.runtimeValue) }
+        // On the container's own cgroup, where its processes are (not the unit's: see ResourceLimits).
+        if let limits = spec.limits { run.add(contentsOf: limits.runtimeArguments) }
         if let isolation = spec.isolation {
             run.add(contentsOf: isolationArguments(isolation, runtime: spec.runtime))
         }

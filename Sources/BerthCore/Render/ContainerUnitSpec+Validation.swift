@@ -26,6 +26,13 @@ extension ContainerUnitSpec {
             if !slice.hasSuffix(".slice") { throw RenderError(field: "slice", value: slice, reason: "must end in .slice") }
         }
         if let network { try ContainerUnitSpec.validateNetwork(network) }
+        if let restart {
+            _ = try RestartPolicy.checked(mode: restart.mode.rawValue, delaySeconds: restart.delaySeconds,
+                                          burst: restart.burst, intervalSeconds: restart.intervalSeconds)
+        }
+        if let limits {
+            _ = try ResourceLimits.checked(memory: limits.memory, memorySwap: limits.memorySwap, cpus: limits.cpus, pids: limits.pids)
+        }
         if let requestId { _ = try SystemdEscaping.plainValue(requestId, field: "request id") }
         if let postStartCommand { _ = try SystemdEscaping.commandLine(postStartCommand) }
         if let dockerHost {

@@ -109,6 +109,10 @@ public struct ContainerUnitSpec: Hashable, Sendable {
     /// Where the unit's and the container's output go; nil leaves them to the manager and the
     /// runtime's defaults.
     public var log: ContainerLogSpec?
+    /// When systemd restarts the unit; nil renders no restart lines (systemd's defaults).
+    public var restart: RestartPolicy?
+    /// Limits on the container's processes, given to the runtime.
+    public var limits: ResourceLimits?
 
     public init(id: Identifier, image: String, command: [String] = [], ports: [PortPair] = [],
                 environmentFilePath: String? = nil, volumes: [VolumeMount] = [], slice: String? = nil,
@@ -119,8 +123,10 @@ public struct ContainerUnitSpec: Hashable, Sendable {
                 useInit: Bool = true, stopTimeoutSeconds: Int = 10,
                 wantedBy: String = SharedUnits.activeTarget,
                 after: [String]? = nil, wants: [String]? = nil, network: String? = nil, tools: UnitTools = UnitTools(),
-                log: ContainerLogSpec? = nil) {
+                log: ContainerLogSpec? = nil, restart: RestartPolicy? = nil, limits: ResourceLimits? = nil) {
         self.id = id
+        self.restart = restart
+        self.limits = limits
         self.log = log
         self.tools = tools
         self.network = network

@@ -23,6 +23,7 @@ extension ContainerEngine {
         let pairs = try InstallValidation.ports(params.ports ?? [])
         try InstallValidation.volumes(params.volumes ?? [])
         let slice = try InstallValidation.slice(params.slice)
+        let (restart, limits) = try InstallValidation.restartAndLimits(params)
         if let network = params.network {
             do { try ContainerUnitSpec.validateNetwork(network) } catch {
                 throw RPCError(.invalidParams, "network: \(error.reason)", details: ["field": "network"])
@@ -62,7 +63,7 @@ extension ContainerEngine {
                 environmentNames: environment.names, environmentSource: params.environmentSource,
                 volumes: params.volumes ?? [], slice: slice, requestId: params.requestId,
                 runtime: configuration.runtime.runtime, backendPorts: reservation.backendPorts, installParams: paramsValue,
-                isolatedUID: reservation.uid, network: params.network)
+                isolatedUID: reservation.uid, network: params.network, restart: restart, limits: limits)
             // Up to the commit a failure gives the claims back (`holding`); after it they are the record's.
             let rendered = try await reservation.holding {
                 // Rendered once: this is the last validation before the commit, and the units written after it.

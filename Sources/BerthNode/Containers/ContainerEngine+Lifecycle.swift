@@ -35,11 +35,16 @@ extension ContainerEngine {
     }
 
     /// What `start` and `restart` do first: mark start-on-boot, and forget the unit's failed state
-    /// and its links hook's last failure, so only this start's can be reported.
-    private func prepareStart(_ id: Identifier) async throws {
+    /// and its links hook's last failure, so only this start's can be reported. True when the unit
+    /// had hit its start limit (a crash loop: systemd refuses every start until the reset), so the
+    /// answer can say the reset was needed.
+    private func prepareStart(_ id: Identifier) async throws -> Bool {
         try await markStartOnBoot(id, true)
-        try? await systemd.resetFailed(ContainerUnitNames.service(id))
+        let unit = ContainerUnitNames.service(id)
+        let hitLimit = (try? await systemd.show([unit], properties: ["Result"]))?[unit]?["Result"] == "start-limit-hit"
+        try? await systemd.resetFailed(unit)
         linkService.clearFailure(id)
+        return hitLimit
     }
 
     /// `container.start`: marks start-on-boot and starts the unit; answers once the container runs
@@ -51,9 +56,11 @@ extension ContainerEngine {
     private func startOnce(_ params: ContainerRefParams) async throws -> ContainerStatus {
         let id = try installedId(params.id)
         return try await withLock(id) {
-            try await prepareStart(id)
+            let limitReset = try await prepareStart(id)
             try await launch(id, restart: false, what: "starting container \(id.rawValue)")
-            return try await currentStatus(id)
+            var status = try await currentStatus(id)
+            if limitReset { status.startLimitReset = true }
+            return status
         }
     }
 
@@ -103,7 +110,7 @@ extension ContainerEngine {
         let id = try installedId(params.id)
         return try await withLock(id) {
             let unit = ContainerUnitNames.service(id)
-            try await prepareStart(id)
+            let limitReset = try await prepareStart(id)
             if records[id]?.backendPorts != nil {
                 // The container starts again on the next connection; its sockets stay up.
                 do { try await systemd.stop(unit, wait: true) } catch { throw ContainerEngine.systemdFailed(error, "stopping \(unit)") }
@@ -113,7 +120,9 @@ extension ContainerEngine {
             } else {
                 try await launch(id, restart: true, what: "restarting container \(id.rawValue)")
             }
-            return try await currentStatus(id)
+            var status = try await currentStatus(id)
+            if limitReset { status.startLimitReset = true }
+            return status
         }
     }
 

@@ -165,12 +165,14 @@ public actor ContainerEngine {
             subState = unit.subState
             mainPID = unit.mainPID == 0 ? nil : Int(unit.mainPID)
         }
-        return ContainerStatus(
+        var status = ContainerStatus(
             id: record.id, image: record.image, state: state, subState: subState, ports: record.ports.map(\.wire),
             enabled: enabled, socketActivated: record.backendPorts != nil, mainPID: mainPID,
             environmentNames: record.environmentNames,
             links: id.map { (linkSets[$0] ?? []).map(\.wire) } ?? [],
             isolatedUID: record.isolatedUID)
+        status.set(restart: record.restart, limits: record.limits)
+        return status
     }
 
     func currentStatus(_ id: Identifier) async throws -> ContainerStatus {

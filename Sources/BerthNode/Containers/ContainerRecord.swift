@@ -27,8 +27,13 @@ public struct ContainerRecord: Codable, Hashable, Sendable {
     public var isolatedUID: UInt32?
     /// The runtime network the container is attached to; nil for the runtime's default.
     public var network: String? = nil
+    /// The restart policy; nil: none given (systemd's defaults, no restart).
+    public var restart: RestartPolicy? = nil
+    /// Limits on the container's processes; nil: none.
+    public var limits: ResourceLimits? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, image, command, ports, environmentNames, environmentSource, volumes, slice, requestId, runtime, backendPorts, installParams, isolatedUID, network
+        case restart, limits
     }
 }

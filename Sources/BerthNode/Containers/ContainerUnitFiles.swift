@@ -39,7 +39,8 @@ struct ContainerUnitFiles: Sendable {
             wantedBy: SharedUnits.activeTarget,
             after: systemScope ? nil : [], wants: systemScope ? nil : [],
             network: record.network, tools: runtime.tools,
-            log: ContainerLogSpec(files: paths.logFiles, maxBytes: configuration.logMaxBytes))
+            log: ContainerLogSpec(files: paths.logFiles, maxBytes: configuration.logMaxBytes),
+            restart: record.restart, limits: record.limits)
     }
 
     /// The units of `record`, checked by the renderer (the last validation of an install).

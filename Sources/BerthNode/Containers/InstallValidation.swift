@@ -81,6 +81,15 @@ enum InstallValidation {
         }
     }
 
+    /// The restart policy and limits of `params` (nil each when none is given); the error names the member.
+    static func restartAndLimits(_ params: ContainerInstallParams) throws(RPCError) -> (RestartPolicy?, ResourceLimits?) {
+        do {
+            return (try params.checkedRestartPolicy(), try params.checkedLimits())
+        } catch {
+            throw RPCError(.invalidParams, "\(error.field): \(error.value) \(error.reason)", details: ["field": .string(error.field)])
+        }
+    }
+
     /// 1 to `ContractLimits.requestIdCharacters` characters, no control characters, no blank at either
     /// end, no backslash at the end.
     static func requestId(_ requestId: String?) throws(RPCError) {

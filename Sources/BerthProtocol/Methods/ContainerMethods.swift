@@ -21,10 +21,38 @@ public struct ContainerInstallParams: Codable, Hashable, Sendable {
     /// A runtime network to attach the container to (one made with `podman network create`, for
     /// example dual-stack) instead of the runtime's default network.
     public var network: String?
+    /// When systemd restarts the container: "no" (the default, as with quadlet), "on-failure" or
+    /// "always" (systemd's Restart=).
+    public var restart: String?
+    /// Pause before a restart (RestartSec=), seconds with at most three decimals.
+    public var restartDelaySeconds: Double?
+    /// Starts allowed within `restartIntervalSeconds` (StartLimitBurst=); one more is `start-limit-hit`.
+    public var restartBurst: Int?
+    /// The start-limit window (StartLimitIntervalSec=), seconds; 0 lifts the limit.
+    public var restartIntervalSeconds: Int?
+    /// The container's memory limit, bytes (the runtime's --memory).
+    public var memory: Int?
+    /// Memory plus swap, bytes, at least `memory` (the runtime's --memory-swap); needs `memory`.
+    public var memorySwap: Int?
+    /// A CPU quota in CPUs, e.g. 0.5 (the runtime's --cpus), at most three decimals.
+    public var cpus: Double?
+    /// The most tasks (processes and threads) the container may hold (the runtime's --pids-limit).
+    public var pids: Int?
     public init(id: String, image: String, command: [String]? = nil, ports: [PortMapping]? = nil,
                 environment: [EnvironmentEntry]? = nil, environmentSource: String? = nil, volumes: [VolumeMount]? = nil,
                 links: [LinkSpec]? = nil, slice: String? = nil, socketActivated: Bool? = nil, isolate: Bool? = nil,
-                start: Bool? = nil, requestId: String? = nil, network: String? = nil) {
+                start: Bool? = nil, requestId: String? = nil, network: String? = nil,
+                restart: String? = nil, restartDelaySeconds: Double? = nil, restartBurst: Int? = nil,
+                restartIntervalSeconds: Int? = nil, memory: Int? = nil, memorySwap: Int? = nil, cpus: Double? = nil,
+                pids: Int? = nil) {
+        self.restart = restart
+        self.restartDelaySeconds = restartDelaySeconds
+        self.restartBurst = restartBurst
+        self.restartIntervalSeconds = restartIntervalSeconds
+        self.memory = memory
+        self.memorySwap = memorySwap
+        self.cpus = cpus
+        self.pids = pids
         self.id = id
         self.image = image
         self.command = command

@@ -96,6 +96,19 @@ public struct ContainerStatus: Codable, Hashable, Sendable {
     public var links: [LinkSpec]?
     /// The uid (and gid) an isolated container runs as; absent when it is not isolated.
     public var isolatedUID: UInt32?
+    /// The restart policy and resource limits the container was installed with, as
+    /// `container.install` takes them; each absent when not set (no restart, no limit).
+    public var restart: String?
+    public var restartDelaySeconds: Double?
+    public var restartBurst: Int?
+    public var restartIntervalSeconds: Int?
+    public var memory: Int?
+    public var memorySwap: Int?
+    public var cpus: Double?
+    public var pids: Int?
+    /// Only in the result of `container.start` and `container.restart`: true when the unit had hit
+    /// its start limit (`start-limit-hit`, a crash loop) and the node reset it to start it again.
+    public var startLimitReset: Bool?
     public init(id: String, image: String, state: String, subState: String? = nil, ports: [PortMapping] = [],
                 enabled: Bool = false, socketActivated: Bool = false, mainPID: Int? = nil,
                 environmentNames: [String]? = nil, links: [LinkSpec]? = nil, isolatedUID: UInt32? = nil) {

@@ -49,6 +49,26 @@ public enum ContractLimits {
     /// `links`.
     public static let links = 1024
 
+    /// `restartDelaySeconds` and `restartIntervalSeconds`: at most a day (systemd takes far more,
+    /// but a longer pause or window is a mistake sooner than a wish). The delay is kept in
+    /// milliseconds, so it has at most three decimals.
+    public static let restartSeconds = 86_400
+    /// `restartBurst`: starts allowed within the interval (systemd's StartLimitBurst=).
+    public static let restartBurst = 10_000
+    /// `memory` and `memorySwap`, bytes. At least 6 MiB: below that runc cannot even start the
+    /// container's init (podman accepts 1 MiB and the start fails). At most 1 PiB, well inside
+    /// JSON's exact integers (2^53).
+    public static let memoryMinimumBytes = 6 << 20
+    public static let memoryMaximumBytes = 1 << 50
+    /// `cpus`: a CFS quota in CPUs, kept in thousandths. 0.01 is the kernel's smallest quota (1 ms
+    /// per 100 ms period); 1024 is far above any host, and above the host's count it bounds nothing.
+    public static let cpusMinimumThousandths = 10
+    public static let cpusMaximum = 1024
+    /// `pids`: at least 2, since every container runs under an init (`--init`) that forks its
+    /// command; at most Linux's PID_MAX_LIMIT on 64-bit (2^22).
+    public static let pidsMinimum = 2
+    public static let pidsMaximum = 1 << 22
+
     /// Not a params member: the longest line of a unit file systemd 252 loads (LONG_LINE_MAX, 1 MiB,
     /// holds the line and its terminating NUL; a longer line makes the unit fail to load with
     /// ENOBUFS). The container's ExecStart= line (runtime, options, ports, volumes, image and
