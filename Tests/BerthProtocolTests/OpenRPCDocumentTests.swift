@@ -86,7 +86,9 @@ private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
         (.authResponse, AuthResponseParams(clientNonce: "00", response: "00")),
         (.containerInstall, ContainerInstallParams(id: "a", image: "i", command: ["x"], ports: [PortMapping(internal: 1)], environment: env,
                                                    environmentSource: "u", volumes: [VolumeMount(hostPath: "/a", containerPath: "/b", readOnly: true)],
-                                                   links: link, slice: "s", socketActivated: true, isolate: true, start: true, requestId: "r", network: "n")),
+                                                   links: link, slice: "s", socketActivated: true, isolate: true, start: true, requestId: "r", network: "n",
+                                                   restart: "always", restartDelaySeconds: 1, restartBurst: 1, restartIntervalSeconds: 1,
+                                                   memory: 1, memorySwap: 1, cpus: 1, pids: 1)),
         (.containerStart, ContainerRefParams(id: "a", requestId: "r")),
         (.containerRestart, ContainerRefParams(id: "a", requestId: "r")),
         (.containerDelete, ContainerRefParams(id: "a", requestId: "r")),
@@ -131,9 +133,11 @@ private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
     }
     func keys(_ value: some Encodable) throws -> Set<String> { Set(try JSONValueEncoder().encode(value).objectValue?.keys ?? [:].keys) }
     let link = LinkSpec(fromHost: "127.0.0.1", fromPort: 1, toHost: "h", toPort: 2)
-    let status = ContainerStatus(id: "a", image: "i", state: "active", subState: "running", ports: [PortMapping(internal: 1)],
+    var status = ContainerStatus(id: "a", image: "i", state: "active", subState: "running", ports: [PortMapping(internal: 1)],
                                  enabled: true, socketActivated: false, mainPID: 1, environmentNames: ["A"], links: [link],
                                  isolatedUID: 1)
+    (status.restart, status.restartDelaySeconds, status.restartBurst, status.restartIntervalSeconds) = ("always", 1, 1, 1)
+    (status.memory, status.memorySwap, status.cpus, status.pids, status.startLimitReset) = (1, 1, 1, 1, true)
     let cases: [(String, any Encodable)] = [
         ("PortMapping", PortMapping(internal: 1, external: 2)),
         ("EnvironmentEntry", EnvironmentEntry(name: "A", value: "b")),
@@ -196,4 +200,16 @@ private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
         #expect(number(try param(method, name)["x-berth-maxBytes"]) == ContractLimits.environmentBytes, "\(method) \(name)")
     }
     #expect(number(try param("container.env.patch", "unset")["maxItems"]) == ContractLimits.environmentVariables)
+    func range(_ name: String) throws -> (Double?, Double?) {
+        let schema = try param(install, name)
+        return (schema["minimum"]?.doubleValue, schema["maximum"]?.doubleValue)
+    }
+    #expect(try range("restartDelaySeconds") == (0, Double(ContractLimits.restartSeconds)))
+    #expect(try range("restartIntervalSeconds") == (0, Double(ContractLimits.restartSeconds)))
+    #expect(try range("restartBurst") == (1, Double(ContractLimits.restartBurst)))
+    for name in ["memory", "memorySwap"] {
+        #expect(try range(name) == (Double(ContractLimits.memoryMinimumBytes), Double(ContractLimits.memoryMaximumBytes)), "\(name)")
+    }
+    #expect(try range("cpus") == (Double(ContractLimits.cpusMinimumThousandths) / 1000, Double(ContractLimits.cpusMaximum)))
+    #expect(try range("pids") == (Double(ContractLimits.pidsMinimum), Double(ContractLimits.pidsMaximum)))
 }

@@ -259,8 +259,11 @@ def cases(contract):
             if p.get("required"):
                 yield name, f"without {p['name']}", {k: v for k, v in base.items() if k != p["name"]}, False
             valid = base.get(p["name"], sample(contract, p["schema"], p["name"]))
+            # x-berth-requires: params this one is meaningless without (memorySwap needs memory).
+            needs = p.get("x-berth-requires", [])
             for label, value, ok in variants(contract, p["schema"], valid, p["name"]):
-                yield name, f"{p['name']} {label}", dict(base, **{p["name"]: value}), ok
+                changed = dict(base, **{p["name"]: value})
+                yield name, f"{p['name']} {label}", changed, ok and all(n in changed for n in needs)
 
 
 def outcome(node, cu, state, method, params):

@@ -541,6 +541,92 @@ public enum OpenRPCDocument {
             "description": "A runtime network to attach to (made with `podman network create`, e.g. dual-stack for IPv6) instead of the runtime's default. Not `host` (the node's own namespace) nor a mode (`private`, `slirp4netns`, `pasta`)."
           },
           "required": false
+        },
+        {
+          "name": "restart",
+          "schema": {
+            "type": "string",
+            "enum": [
+              "no",
+              "on-failure",
+              "always"
+            ],
+            "description": "When systemd restarts the container (Restart=): no (the default when absent, as with podman and quadlet), on-failure (a non-zero exit status, a signal, a timeout) or always. A stop through Berth is never restarted."
+          },
+          "required": false
+        },
+        {
+          "name": "restartDelaySeconds",
+          "schema": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 86400,
+            "description": "Pause before a restart (RestartSec=), in seconds with at most three decimals; systemd's 0.1 when absent."
+          },
+          "required": false
+        },
+        {
+          "name": "restartBurst",
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 10000,
+            "description": "Starts allowed within restartIntervalSeconds (StartLimitBurst=); one more leaves the unit failed with result start-limit-hit until container.start resets it. The manager's default (5) when absent."
+          },
+          "required": false
+        },
+        {
+          "name": "restartIntervalSeconds",
+          "schema": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 86400,
+            "description": "The start-limit window (StartLimitIntervalSec=), seconds; 0 lifts the limit. The manager's default (10) when absent."
+          },
+          "required": false
+        },
+        {
+          "name": "memory",
+          "schema": {
+            "type": "integer",
+            "minimum": 6291456,
+            "maximum": 1125899906842624,
+            "description": "Memory limit of the container's processes, bytes (the runtime's --memory, on the container's own cgroup); past it the kernel's OOM killer ends them. From 6 MiB (below it runc cannot start the container's init) to 1 PiB."
+          },
+          "required": false
+        },
+        {
+          "name": "memorySwap",
+          "schema": {
+            "type": "integer",
+            "minimum": 6291456,
+            "maximum": 1125899906842624,
+            "description": "Memory plus swap, bytes, as the runtime's --memory-swap: at least memory, equal to it for no swap; needs memory (x-berth-requires). The runtime's default when absent (podman: twice memory)."
+          },
+          "required": false,
+          "x-berth-requires": [
+            "memory"
+          ]
+        },
+        {
+          "name": "cpus",
+          "schema": {
+            "type": "number",
+            "minimum": 0.01,
+            "maximum": 1024,
+            "description": "CPU quota in CPUs (the runtime's --cpus: a CFS quota on the container's cgroup), e.g. 0.5, at most three decimals; 0.01 is the kernel's smallest quota."
+          },
+          "required": false
+        },
+        {
+          "name": "pids",
+          "schema": {
+            "type": "integer",
+            "minimum": 2,
+            "maximum": 4194304,
+            "description": "The most tasks (processes and threads) the container may hold (the runtime's --pids-limit); a fork past it fails. At least 2: every container runs under an init that forks its command."
+          },
+          "required": false
         }
       ],
       "result": {
@@ -2023,6 +2109,54 @@ public enum OpenRPCDocument {
             "items": {
               "$ref": "#/components/schemas/LinkSpec"
             }
+          },
+          "restart": {
+            "type": "string",
+            "enum": [
+              "no",
+              "on-failure",
+              "always"
+            ],
+            "description": "The restart policy given at install; absent when none was (no restart)."
+          },
+          "restartDelaySeconds": {
+            "type": "number",
+            "minimum": 0,
+            "description": "As given at install."
+          },
+          "restartBurst": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "As given at install."
+          },
+          "restartIntervalSeconds": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "As given at install."
+          },
+          "memory": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "The memory limit given at install, bytes; absent: none."
+          },
+          "memorySwap": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Memory plus swap given at install, bytes."
+          },
+          "cpus": {
+            "type": "number",
+            "minimum": 0,
+            "description": "The CPU quota given at install."
+          },
+          "pids": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "The task limit given at install."
+          },
+          "startLimitReset": {
+            "type": "boolean",
+            "description": "Only in container.start and container.restart results: true when the unit had hit its start limit (start-limit-hit) and the node reset it to start it."
           }
         },
         "required": [
