@@ -62,6 +62,16 @@ public struct RestartPolicy: Hashable, Sendable, Codable {
         return policy
     }
 
+    /// Whether systemd gave up restarting a unit with this policy because of its start limit, from
+    /// the unit's properties. systemd 252 says `start-limit-hit` only when the run before was a
+    /// success: when the limit ends a crash loop, `Result` keeps the last exit's (`exit-code`) and
+    /// no property tells the limit apart. A unit left `failed` although its policy restarts on
+    /// failure, after systemd restarted it, is one whose next restart the limit refused.
+    public func hitStartLimit(activeState: String?, result: String?, restarts: Int?) -> Bool {
+        if result == "start-limit-hit" { return true }
+        return mode != .no && activeState == "failed" && (restarts ?? 0) > 0
+    }
+
     /// The delay as the wire shows it, in seconds.
     public var delaySeconds: Double? { delayMilliseconds.map { Double($0) / 1000 } }
 }

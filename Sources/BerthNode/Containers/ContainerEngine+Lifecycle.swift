@@ -41,7 +41,9 @@ extension ContainerEngine {
     private func prepareStart(_ id: Identifier) async throws -> Bool {
         try await markStartOnBoot(id, true)
         let unit = ContainerUnitNames.service(id)
-        let hitLimit = (try? await systemd.show([unit], properties: ["Result"]))?[unit]?["Result"] == "start-limit-hit"
+        let shown = (try? await systemd.show([unit], properties: ["Result", "ActiveState", "NRestarts"]))?[unit]
+        let hitLimit = (records[id]?.restart ?? RestartPolicy())
+            .hitStartLimit(activeState: shown?["ActiveState"], result: shown?["Result"], restarts: shown?["NRestarts"].flatMap { Int($0) })
         try? await systemd.resetFailed(unit)
         linkService.clearFailure(id)
         return hitLimit
