@@ -115,6 +115,28 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:]) async ->
         #expect(wire == .object(["id": "web", "image": "busybox"]))
     }
 
+    @Test func installRestartAndLimits() throws {
+        let command = try InstallCommand(arguments: [
+            "busybox", "web", "--restart", "on-failure", "--restart-delay", "0.5", "--restart-burst", "3", "--restart-interval", "60",
+            "--memory", "256m", "--memory-swap", "1G", "--cpus", "1.25", "--pids", "100",
+        ])
+        try command.validate()
+        #expect(encodeParams(command.params) == .object([
+            "id": "web", "image": "busybox", "restart": "on-failure", "restartDelaySeconds": 0.5, "restartBurst": 3,
+            "restartIntervalSeconds": 60, "memory": .int(256 << 20), "memorySwap": .int(1 << 30), "cpus": 1.25, "pids": 100,
+        ]))
+        #expect(ByteSize.parse("512") == 512 && ByteSize.parse("1b") == 1 && ByteSize.parse("2k") == 2048 && ByteSize.parse("3M") == 3 << 20)
+        for bad in ["", "m", "1.5g", "-1m", "1t", "9999999999999g", " 1m"] { #expect(ByteSize.parse(bad) == nil, "\(bad)") }
+        // Each refusal names the flag, with the node's own rule.
+        for (flags, named) in [(["--restart", "sometimes"], "--restart"), (["--restart-delay", "x"], "--restart-delay"),
+                               (["--restart-delay", "0.0001"], "--restart-delay"), (["--restart-burst", "0"], "--restart-burst"),
+                               (["--restart-interval", "1.5"], "--restart-interval"), (["--memory", "1m"], "--memory"),
+                               (["--memory-swap", "64m"], "--memory-swap"), (["--memory", "64m", "--memory-swap", "32m"], "--memory-swap"),
+                               (["--cpus", "0"], "--cpus"), (["--pids", "1"], "--pids")] {
+            #expect("\(flags)") { _ = try InstallCommand(arguments: ["busybox", "web"] + flags) } throws: { "\($0)".contains(named) }
+        }
+    }
+
     @Test func installNetwork() throws {
         let command = try InstallCommand(arguments: ["busybox", "web", "--network", "berth-dual"])
         try command.validate()

@@ -123,6 +123,11 @@ func applied(_ plan: DeployPlan, over state: DeployState = DeployState()) -> Dep
         (#"{"nodes": ["h1"], "services": {"a": {"image": "x", "environment": {"A B": "1"}}}}"#, "services.a.environment.A B:"),
         (#"{"name": "../x", "nodes": ["h1"], "services": {"a": {"image": "x"}}}"#, "name:"),
         ("[1", "not valid JSON"),
+        (#"{"nodes": ["h1"], "services": {"a": {"image": "x", "restart": "sometimes"}}}"#, "services.a.restart:"),
+        (#"{"nodes": ["h1"], "services": {"a": {"image": "x", "memory": 1048576}}}"#, "services.a.memory:"),
+        (#"{"nodes": ["h1"], "services": {"a": {"image": "x", "memorySwap": 67108864}}}"#, "services.a.memorySwap:"),
+        (#"{"nodes": ["h1"], "services": {"a": {"image": "x", "cpus": 0}}}"#, "services.a.cpus:"),
+        (#"{"nodes": ["h1"], "services": {"a": {"image": "x", "pids": 1}}}"#, "services.a.pids:"),
     ])
     func badDescriptorsAreRefusedNamingTheField(text: String, expected: String) {
         #expect {
@@ -130,6 +135,26 @@ func applied(_ plan: DeployPlan, over state: DeployState = DeployState()) -> Dep
         } throws: { error in
             "\(error)".contains(expected)
         }
+    }
+
+    /// The policy and limits reach the install params (built in one place for `install` and `deploy`),
+    /// and changing them reinstalls the instance, saying why.
+    @Test func restartAndLimitsAreInstalledAndAChangeReinstalls() throws {
+        let text = #"{"nodes": ["h1"], "services": {"a": {"image": "x", "restart": "always", "restartBurst": 3, "memory": 67108864, "cpus": 0.5, "pids": 64}}}"#
+        let descriptor = try DeployDescriptor.parse(Array(text.utf8))
+        let plan = DeployPlan(descriptor: descriptor, state: DeployState())
+        let spec = try #require(plan.actions.first { $0.kind == .install }?.spec)
+        #expect(encodeParams(spec.installParams(id: "a-1")) == .object([
+            "id": "a-1", "image": "x", "restart": "always", "restartBurst": 3, "memory": 67108864, "cpus": 0.5, "pids": 64,
+        ]))
+        var changed = descriptor
+        changed.services["a"]?.memory = 134217728
+        let again = DeployPlan(descriptor: changed, state: applied(plan))
+        #expect(again.render().contains { $0.contains("limits changed") }, "\(again.render())")
+        changed = descriptor
+        changed.services["a"]?.restart = "on-failure"
+        #expect(DeployPlan(descriptor: changed, state: applied(plan)).render().contains { $0.contains("restart policy changed") })
+        #expect(DeployPlan(descriptor: descriptor, state: applied(plan)).isEmpty)
     }
 
     @Test func theStateRoundTripsThroughItsFile() throws {
