@@ -104,17 +104,16 @@ public struct InstallCommand: BerthCommand {
         }
         let seconds = "a number of seconds, e.g. 5 or 0.5"
         let size = "bytes, or a number with b, k, m or g (e.g. 256m)"
-        var params = ContainerInstallParams(id: "", image: "")
-        params.restart = parsed.value("--restart")
-        params.restartDelaySeconds = try number("--restart-delay", { Double($0) }, seconds)
-        params.restartBurst = try number("--restart-burst", { Int($0) }, "a whole number of starts")
-        params.restartIntervalSeconds = try number("--restart-interval", { Int($0) }, "a whole number of seconds")
-        params.memory = try number("--memory", ByteSize.parse, size)
-        params.memorySwap = try number("--memory-swap", ByteSize.parse, size)
-        params.cpus = try number("--cpus", { Double($0) }, "a number of CPUs, e.g. 0.5")
-        params.pids = try number("--pids", { Int($0) }, "a whole number of tasks")
+        let delay = try number("--restart-delay", { Double($0) }, seconds)
+        let burst = try number("--restart-burst", { Int($0) }, "a whole number of starts")
+        let interval = try number("--restart-interval", { Int($0) }, "a whole number of seconds")
+        let memory = try number("--memory", ByteSize.parse, size)
+        let memorySwap = try number("--memory-swap", ByteSize.parse, size)
+        let cpus = try number("--cpus", { Double($0) }, "a number of CPUs, e.g. 0.5")
+        let pids = try number("--pids", { Int($0) }, "a whole number of tasks")
         do {
-            return (try params.checkedRestartPolicy(), try params.checkedLimits())
+            return (try RestartPolicy.checked(mode: parsed.value("--restart"), delaySeconds: delay, burst: burst, intervalSeconds: interval),
+                    try ResourceLimits.checked(memory: memory, memorySwap: memorySwap, cpus: cpus, pids: pids))
         } catch {
             throw UsageError("\(flags[error.field] ?? error.field) \(error.value): \(error.reason)")
         }
