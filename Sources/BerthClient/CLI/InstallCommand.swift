@@ -26,7 +26,7 @@ public struct InstallCommand: BerthCommand {
                 run as a uid of its own (the node allocates it), with every capability
                 dropped, no new privileges and a read-only root filesystem
                 """),
-            OptionSpec("--restart", value: "POLICY", help: """
+            OptionSpec("--restart", value: "POLICY", completion: .words(RestartPolicy.Mode.allCases.map(\.rawValue)), help: """
                 when systemd restarts it: no (the default, as with podman and quadlet), on-failure
                 (a non-zero exit or a signal) or always
                 """),
