@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Restart policies and resource limits on the real stack: berthd on a private systemd manager, real
-podman containers, the wire through a python3 client and the `berth` CLI.
+podman containers, the wire through a python3 client, the `berth` CLI and a `berth deploy` descriptor.
 
 What is checked where it lives: systemd's own restart count and result (the manager's NRestarts and
 Result, or the status members that carry them where the node reports them), and the limits in the
 cgroup files of the cgroup that holds the container's PID (docs/architecture-render.md, "Limits":
 that is the runtime's cgroup, not the unit's)."""
 
+import json
 import os
 import signal
 import subprocess
@@ -293,6 +294,41 @@ def test_bad_values_are_refused_and_change_nothing(cu):
     status = rpc.call("container.status", {"id": cid})
     check_equal([status.get(k) for k in ("restart", "restartDelaySeconds", "memory", "memorySwap", "cpus", "pids")],
                 ["on-failure", 1.5, 256 << 20, 256 << 20, 0.25, 100], "the flags reached the node")
+
+
+def test_deploy_descriptor_carries_them_and_a_change_reinstalls(cu):
+    mgr, node, rpc = start(cu)
+    work = cu.tempdir()
+    app = os.path.join(work, "app.json")
+    name = harness.unique_name("rsdep")
+    cid = f"{name}-web-1"
+    cu.container("ctr-" + cid)
+
+    def descriptor(memory):
+        with open(app, "w") as f:
+            json.dump({"name": name, "nodes": [f"unix:{node.socket_path}"], "services": {"web": {
+                "image": IMAGE, "command": SLEEP, "restart": "on-failure", "restartBurst": 3, "memory": memory,
+                "cpus": 0.5, "pids": 50}}}, f)
+
+    descriptor(64 << 20)
+    r = berth(node, "deploy", app)
+    check_equal(r.returncode, 0, "deploy", stdout=r.stdout, stderr=r.stderr)
+    status = rpc.call("container.status", {"id": cid})
+    check_equal([status.get(k) for k in ("restart", "restartBurst", "memory", "cpus", "pids", "state")],
+                ["on-failure", 3, 64 << 20, 0.5, 50, "active"], "the descriptor's policy and limits reached the node")
+    check_equal(memory_files(container_pid(cid))[0], 64 << 20, "and the container's cgroup")
+    descriptor(128 << 20)
+    r = berth(node, "deploy", app, "--plan")
+    check_equal(r.returncode, 0, "plan", stderr=r.stderr)
+    check_in("limits changed", r.stdout, "a changed limit reinstalls, saying why")
+    r = berth(node, "deploy", app)
+    check_equal(r.returncode, 0, "redeploy", stdout=r.stdout, stderr=r.stderr)
+    check_equal(rpc.call("container.status", {"id": cid})["memory"], 128 << 20, "the new limit")
+    with open(app, "w") as f:
+        json.dump({"nodes": ["h"], "services": {"web": {"image": IMAGE, "memory": 1 << 20}}}, f)
+    r = berth(node, "deploy", app)
+    check_equal(r.returncode, 66, "a bad limit in a descriptor", stderr=r.stderr)
+    check_in("services.web.memory", r.stderr, "the error names the field")
 
 
 if __name__ == "__main__":
