@@ -9,6 +9,7 @@ that is the runtime's cgroup, not the unit's)."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 
@@ -294,6 +295,24 @@ def test_bad_values_are_refused_and_change_nothing(cu):
     status = rpc.call("container.status", {"id": cid})
     check_equal([status.get(k) for k in ("restart", "restartDelaySeconds", "memory", "memorySwap", "cpus", "pids")],
                 ["on-failure", 1.5, 256 << 20, 256 << 20, 0.25, 100], "the flags reached the node")
+
+
+def test_the_docker_runtime_sets_the_same_limits(cu):
+    """`berthd --runtime docker` (the docker CLI against podman's Docker API, as test_docker.py): the
+    same options bound the container's own cgroup."""
+    check(shutil.which("docker") is not None, "the docker CLI is on PATH")
+    base = 23000 + (os.getpid() % 100) * 20
+    node = harness.Node.start_new(cu, extra_args=["--manager", "embedded", "--runtime", "docker",
+                                                  "--port-range", f"{base}-{base + 19}"], timeout=60)
+    rpc = node.connect(cu)
+    cid = harness.unique_name("rs-docker")
+    install(cu, rpc, cid, memory=48 << 20, cpus=0.25, pids=30, restart="on-failure")
+    pid = eventually(lambda: container_pid(cid), "the container runs", timeout=60)
+    check_equal(memory_files(pid)[0], 48 << 20, "memory limit")
+    quota, period = cpu_quota(pid)
+    check_equal(quota * 4, period, "a quarter of the period")
+    check_equal(read(cgroup_dir(pid, "pids") + "/pids.max"), "30", "task limit")
+    rpc.call("container.delete", {"id": cid}, timeout=60)
 
 
 def test_deploy_descriptor_carries_them_and_a_change_reinstalls(cu):
