@@ -10,13 +10,16 @@ import CBerthShims
 /// real (waitpid, flock, getaddrinfo, a slow fsync), not for quick non-blocking calls.
 public enum DedicatedThread {
     /// Runs `body` on a new thread and returns its result to the suspended caller.
+    ///
+    /// `body` (and whatever it captured) is released on the thread before the caller resumes, so
+    /// what it owned is gone when `run` returns: a descriptor closed by a captured object's deinit
+    /// (ProcessRunner's cancellation eventfd) is closed by then, not a scheduling delay later.
     public static func run<T: Sendable>(name: String = "berth-blocking",
                                         _ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
+            let work = Work(body)
             do {
-                try start(name: name) {
-                    do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
-                }
+                try start(name: name) { continuation.resume(with: work.runOnce()) }
             } catch {
                 continuation.resume(throwing: error)
             }
@@ -55,5 +58,17 @@ private final class ThreadBody {
     init(name: String, body: @escaping @Sendable () -> Void) {
         self.name = name
         self.body = body
+    }
+}
+
+/// The body of one `DedicatedThread.run`, dropped as soon as it has run (see `run`). Only the thread
+/// it was handed to touches it after `pthread_create`, which orders that hand-over.
+private final class Work<T: Sendable>: @unchecked Sendable {
+    private var body: (@Sendable () throws -> T)?
+    init(_ body: @escaping @Sendable () throws -> T) { self.body = body }
+
+    func runOnce() -> Result<T, any Error> {
+        guard let body = body.take() else { preconditionFailure("DedicatedThread work run twice") }
+        return Result { try body() }
     }
 }

