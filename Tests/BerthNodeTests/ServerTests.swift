@@ -213,7 +213,8 @@ private func request(_ id: Int, _ method: String, _ params: String? = nil) -> [U
             let lines = try await readLines(c, count: 1, buffer: &buffer)
             #expect(lines[0]["result"]?.stringValue == "released")
             #expect(try await c.read().isEmpty, "closed after the last answer")
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // A guard, not the condition: a stop that waited for something else would not end at all.
+            #expect(ContinuousClock.now - started < .seconds(60))
             // New connections are refused once the server drains.
             await #expect(throws: (any Error).self) {
                 let late = try await Connection.connect(to: .unix(path: s.socketPath), timeout: .seconds(1))
@@ -331,7 +332,7 @@ private func request(_ id: Int, _ method: String, _ params: String? = nil) -> [U
             let t0 = ContinuousClock.now
             s.server.stop()
             #expect(try await c.read().isEmpty)
-            #expect(ContinuousClock.now - t0 < .seconds(5))
+            #expect(ContinuousClock.now - t0 < .seconds(60))  // a guard: the stream itself never ends
         }
     }
 
@@ -350,11 +351,11 @@ private func request(_ id: Int, _ method: String, _ params: String? = nil) -> [U
             try await c.write(Array(#"[{"jsonrpc":"2.0","id":2,"method":"test.stream"}]"#.utf8) + [0x0A])
             let batch = try await readLines(c, count: 1, buffer: &buffer)
             #expect(batch[0][0]?["result"]?.stringValue == "no channel", "a batched request cannot stream")
-            // Shutdown does not wait for the stream.
+            // Shutdown does not wait for the stream (which never ends by itself: the bound is a guard).
             let t0 = ContinuousClock.now
             s.server.stop()
             #expect(try await c.read().isEmpty)
-            #expect(ContinuousClock.now - t0 < .seconds(5))
+            #expect(ContinuousClock.now - t0 < .seconds(60))
         }
     }
 }
