@@ -40,21 +40,6 @@ extension SystemTests {
             #expect(try await DedicatedThread.run(name: "berth-a-very-long-name") { DedicatedThread.currentName } == "berth-a-very-lo")
         }
 
-        /// What the body captured is released on the thread before the caller resumes (ProcessRunner's
-        /// cancellation eventfd is closed by such a deinit): when `run` returns, the caller holds the
-        /// only reference. Released after the resumption, as it was, the thread still held one now and
-        /// then (how often depends on scheduling, hence the many rounds; never, now).
-        @Test func whatTheBodyCapturedIsReleasedBeforeRunReturns() async throws {
-            final class Owned: Sendable {}
-            var stillShared = 0
-            for _ in 0..<2000 {
-                var owned = Owned()
-                try await DedicatedThread.run { [owned] in _ = owned }
-                if !isKnownUniquelyReferenced(&owned) { stillShared += 1 }
-            }
-            #expect(stillShared == 0, "the thread still held the body's captures after \(stillShared) of 2000 runs")
-        }
-
         @Test func aTaskThatPrefersTheLoopRunsAndResumesOnItsThread() async throws {
             let sockets = try await LoopSockets(name: "berth-test-ex")
             defer { sockets.finish() }
