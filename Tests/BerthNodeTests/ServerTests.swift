@@ -129,11 +129,17 @@ private func withServer(_ extra: [String] = [], info extraInfo: (@Sendable () as
     let holds = Holds()
     TestProvider(holds: holds).register(into: &methods)
     let info = NodeDescription(managerMode: "user", runtime: "podman", stateDirectory: directory, extraInfo: extraInfo)
+    // The server logs "listening" once its sockets listen. The socket's file appears earlier, at
+    // bind, and a connect before listen is refused: the file was the wrong state to wait for.
+    let listening = Lock(false)
     let server = try NodeServer(configuration: configuration, methods: methods, info: info,
-                                logger: Logger(minimumLevel: .error, underSystemd: true) { _ in })
+                                logger: Logger(minimumLevel: .info, underSystemd: true) { line in
+                                    if line.contains("listening") { listening.withLock { $0 = true } }
+                                })
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run(handlingSignals: false, inherited: []) }
-        while !FileSystem.exists(socketPath) { try await Task.sleep(for: .milliseconds(5)) }
+        let deadline = ContinuousClock.now + .seconds(60)  // a guard: the wait ends when it listens
+        while !listening.withLock({ $0 }), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         do {
             try await body(Running(server: server, socketPath: socketPath, directory: directory, holds: holds))
         } catch {
