@@ -35,7 +35,11 @@ struct EngineCrashTests {
                     environment: RealStack.podmanEnvironment, timeout: .milliseconds(killAfter),
                     terminationGracePeriod: .milliseconds(1)))
                 #expect(result.timedOut, "the tool finished before it was killed: \(result.stderrText)")
-                #expect(result.status == .signaled(SIGKILL), "\(result.status)")
+                // The tool ignores SIGTERM from its first statement, so SIGTERM can only have ended it
+                // before that, before it did anything: a kill too. It happens when the time is up while
+                // the process is still starting (a sanitized binary on a busy machine).
+                let killedWhileStarting = result.status == .signaled(SIGTERM) && result.stdout.isEmpty
+                #expect(result.status == .signaled(SIGKILL) || killedWhileStarting, "\(result.status)")
                 var acks = 0
                 for line in result.stdoutText.split(separator: "\n") where line.hasPrefix("ack ") {
                     let words = line.split(separator: " ")
