@@ -76,7 +76,8 @@ struct EngineListTests {
                 "/bin/systemctl", ["--user", "stop", "--", "ctr-la.service"],
                 environment: stack.manager.handle.environment, timeout: .seconds(60)))
             var stoppedSeen = false
-            for _ in 0..<100 {
+            let deadline = ContinuousClock.now + .seconds(60)  // a guard: the loop ends when the list shows it
+            while ContinuousClock.now < deadline {
                 listed = try await encodedList(engine)
                 if listed.containers[0].state == "inactive" { stoppedSeen = true; break }
                 try await Task.sleep(for: .milliseconds(50))

@@ -117,7 +117,8 @@ struct EngineRealStackTests {
                 volumes: [BerthProtocol.VolumeMount(hostPath: out, containerPath: "/out")], start: true))
             #expect(status.state == "active")
             var written = false
-            for _ in 0..<100 {
+            let deadline = ContinuousClock.now + .seconds(60)  // a guard: the loop ends when the file is there
+            while ContinuousClock.now < deadline {
                 if try FileSystem.readIfExists("\(out)/.written") != nil { written = true; break }
                 try await Task.sleep(for: .milliseconds(100))
             }

@@ -85,9 +85,11 @@ final class RealStack: Sendable {
         return result.stdoutText
     }
 
-    /// Retries while a just-started server comes up.
-    static func curlEventually(_ port: UInt16, attempts: Int = 150) async -> String? {
-        for _ in 0..<attempts {
+    /// Retries while a just-started server comes up: until it answers, or a minute has passed (a guard
+    /// against a server that never comes, not a time it must meet).
+    static func curlEventually(_ port: UInt16) async -> String? {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
             if let page = await curl(port) { return page }
             try? await Task.sleep(for: .milliseconds(100))
         }

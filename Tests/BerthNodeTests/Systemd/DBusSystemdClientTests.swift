@@ -108,7 +108,8 @@ struct DBusSystemdClientTests {
             #expect(try await Self.witness(manager, "berth-dc-a.service", "ActiveState") == "active")
             #expect(try await Self.witness(manager, "berth-dc-b.service", "ActiveState") == "active")
             try await client.stop("berth-dc-b.service", wait: false)
-            for _ in 0..<100 {
+            let deadline = ContinuousClock.now + .seconds(60)  // a guard: the loop ends when systemd says so
+            while ContinuousClock.now < deadline {
                 if try await Self.witness(manager, "berth-dc-b.service", "ActiveState") == "inactive" { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
