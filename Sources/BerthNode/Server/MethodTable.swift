@@ -12,12 +12,15 @@ public struct RequestContext: Sendable {
     /// For a single request on a connection: lets the handler stream notifications after its reply
     /// (`events.subscribe`). Nil inside batches and in process.
     public var notifications: NotificationChannel?
+    /// Who asked, with their role (the connection's when the request was read).
+    public var principal: Principal
     public init(transport: Transport, peer: PeerCredentials? = nil, remoteAddress: String? = nil,
-                notifications: NotificationChannel? = nil) {
+                notifications: NotificationChannel? = nil, principal: Principal = .inProcess) {
         self.transport = transport
         self.peer = peer
         self.remoteAddress = remoteAddress
         self.notifications = notifications
+        self.principal = principal
     }
 }
 

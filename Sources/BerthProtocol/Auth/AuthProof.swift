@@ -69,9 +69,14 @@ public struct AuthChallenge: Codable, Hashable, Sendable {
 public struct AuthResponseParams: Codable, Hashable, Sendable {
     public var clientNonce: String
     public var response: String
-    public init(clientNonce: String, response: String) {
+    /// The name of the secret the client used (a node's secret file may hold several, each with a
+    /// role). Absent: the node tries each of its secrets. It is not covered by the MAC and needs not
+    /// be: it only picks which secret the MAC is checked against.
+    public var keyId: String?
+    public init(clientNonce: String, response: String, keyId: String? = nil) {
         self.clientNonce = clientNonce
         self.response = response
+        self.keyId = keyId
     }
 }
 
