@@ -10,6 +10,8 @@ client (and the berth CLI where a user would use it):
 - rotation: after SIGHUP old and new secrets both work, after the next one only the new; an
   authenticated connection survives both reloads, and one whose secret was removed must
   authenticate again (on the same connection); a file that does not load changes nothing;
+- `berth agent`: a kept connection whose secret the node removed is refused; SIGHUP makes the
+  agent drop its kept connections, so the next command authenticates afresh;
 - the audit log: one line per mutation (refused ones too) with who, what and the result; none for
   reads; never an environment value."""
 
@@ -367,6 +369,57 @@ def test_roles_of_a_reloaded_secret_follow_the_file(cu):
     check_equal(rpc.call("node.info", {})["role"], "read", "the same secret, demoted in the file, is read from the next call")
     error = rpc.call_error("container.start", {"id": "x"})
     check_equal(error and error.data.get("requiredRole"), "operate", "and is refused what read may not do")
+
+
+def agent_info(path):
+    rpc = harness.RpcClient.unix(path, 10.0)
+    try:
+        return rpc.call("agent.info")["connections"]
+    finally:
+        rpc.close()
+
+
+def test_the_agent_authenticates_again_when_told(cu):
+    old, new = b"agent-old-secret-0123456789", b"agent-new-secret-0123456789"
+    node, port, path = start_node(cu, {"old": ("admin", old)})
+    directory = os.path.dirname(path)
+    files = {}
+    for name, secret in (("old", old), ("new", new)):
+        files[name] = os.path.join(directory, f"client-{name}")
+        with open(files[name], "wb") as f:
+            f.write(secret + b"\n")
+        os.chmod(files[name], 0o600)
+    sock = os.path.join(directory, "agent.sock")
+    argv = [os.path.join(harness.bin_dir(), "berth"), "agent", "--socket", sock]
+    with open(os.path.join(directory, "agent.log"), "ab") as log:
+        agent = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    cu.process(agent, "berth agent")
+    harness.wait_for_unix_socket(agent, sock, "berth agent", argv, os.path.join(directory, "agent.log"), 15)
+
+    def ps(secret):
+        env = dict(os.environ)
+        env.pop("BERTH_AGENT", None)
+        return subprocess.run([argv[0], "--agent", sock, "--secret-file", files[secret], "--node", f"tcp://127.0.0.1:{port}", "ps"],
+                              capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL, env=env)
+
+    for _ in range(2):
+        check_equal(ps("old").returncode, 0, "ps through the agent")
+    check_equal(agent_info(sock)["opened"], 1, "one kept connection, reused")
+
+    # The node drops the old secret: the agent's kept connection, authenticated with it, is refused.
+    write_keyring(path, {"new": ("admin", new)})
+    reload_secrets(node, 0)
+    refused = ps("old")
+    check(refused.returncode != 0, "a kept connection with a removed secret does not work", stdout=refused.stdout)
+    check_equal(ps("new").returncode, 0, "the new secret through the agent")
+    check_equal(agent_info(sock)["opened"], 2, "on a connection of its own")
+
+    # SIGHUP: the agent lets go of its kept connections; the next command authenticates afresh.
+    agent.send_signal(signal.SIGHUP)
+    harness.eventually(lambda: agent_info(sock)["idle"] == 0, "the agent closes its kept connections")
+    check(agent.poll() is None, "the agent keeps running after SIGHUP")
+    check_equal(ps("new").returncode, 0, "ps after the agent's SIGHUP")
+    check_equal(agent_info(sock)["opened"], 3, "a fresh, freshly authenticated connection")
 
 
 if __name__ == "__main__":
