@@ -211,6 +211,8 @@ def test_every_method_under_every_role(cu):
         {"jsonrpc": "2.0", "id": 2, "method": "container.env.get", "params": {"id": cid}}])}
     check("result" in answers[1], "the batch's read member runs", answers=answers)
     check_equal(answers[2]["error"]["data"]["kind"], "unauthorized", "the batch's admin member is refused")
+    error = rpc.call_error("no.such.method", {})
+    check_equal(error and error.kind, "method_not_found", "a method the node does not serve is not found, whatever the role")
 
     # The audit log: every mutation call above (refused ones too) with who, what and the result.
     records = audit_lines(node)

@@ -31,18 +31,17 @@ struct ConnectionAccess {
     }
 
     /// nil when `method` may run now; otherwise the `unauthorized` error to answer with. A method
-    /// outside the connection's role names the role it needs in `data.requiredRole`.
-    mutating func authorize(_ method: String, access: MethodAccess) -> RPCError? {
+    /// outside the connection's role names the role it needs in `data.requiredRole`; `access` nil
+    /// (a method the node does not serve) checks authentication only.
+    mutating func authorize(_ method: String, access: MethodAccess?) -> RPCError? {
         followReload()
         if let refusal = auth.authorize(method: method) {
             guard withdrawn else { return refusal }
             return RPCError.unauthorized("the secret this connection authenticated with was removed from the node: authenticate again (auth.challenge, then auth.response) before calling \(method)")
         }
-        guard principal.role.allows(access.role) else {
-            return RPCError(.unauthorized, "\(method) needs the \(access.role) role; this connection has the \(principal.role) role",
-                            details: ["requiredRole": .string(access.role.rawValue), "role": .string(principal.role.rawValue)])
-        }
-        return nil
+        guard let access, !principal.role.allows(access.role) else { return nil }
+        return RPCError(.unauthorized, "\(method) needs the \(access.role) role; this connection has the \(principal.role) role",
+                        details: ["requiredRole": .string(access.role.rawValue), "role": .string(principal.role.rawValue)])
     }
 
     mutating func challenge() throws(RPCError) -> AuthChallenge {

@@ -188,11 +188,18 @@ struct ConnectionSession: Sendable {
         func reply(_ outcome: RPCResponse.Outcome) -> Inline {
             .answered(request.id.map { RPCResponse(id: $0, outcome: outcome) })
         }
-        let needs = MethodAccess.of(request.method)
+        // A method this node does not serve needs no role: it answers method_not_found below (and
+        // is not audited); one it serves without a documented role needs admin (fails closed).
+        let needs: MethodAccess? = MethodAccess.table[request.method]
+            ?? { if case .unknown = shared.methods.route(request.method) { return nil } else { return .undocumented } }()
         if let refusal = access.authorize(request.method, access: needs) {
-            shared.logger.notice("refused_unauthorized", ["connection": id, "method": request.method, "role": access.principal.role])
+            if access.auth.isAuthenticated {
+                shared.logger.notice("refused_role", ["connection": id, "method": request.method, "role": access.principal.role])
+            } else {
+                shared.logger.notice("refused_unauthenticated", ["connection": id, "method": request.method])
+            }
             // A refused mutation is an attempt to change something: audited like one.
-            if needs.mutates { shared.audit.record(request, by: access.principal, connection: id, outcome: .error(refusal)) }
+            if needs?.mutates == true { shared.audit.record(request, by: access.principal, connection: id, outcome: .error(refusal)) }
             return reply(.error(refusal))
         }
         do throws(RPCError) {
