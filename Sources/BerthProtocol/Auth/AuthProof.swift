@@ -7,6 +7,9 @@
 ///    The client checks the proof, so it also knows it reached a node holding the secret and not
 ///    some local process squatting on the port.
 ///
+/// A node may hold several secrets (`AuthKeyring`); `auth.response` may name the one used with
+/// `keyId`, and the node's proof is made with the secret that matched.
+///
 /// Nonces are the lowercase hex strings exactly as sent. The two labels differ, so neither side's MAC
 /// can be replayed as the other's. The node forgets its nonce on the first `auth.response`, right or
 /// wrong, so each nonce is good for one attempt on one connection.
