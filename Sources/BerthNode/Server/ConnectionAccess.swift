@@ -69,9 +69,10 @@ struct ConnectionAccess {
     /// connection must authenticate again. It stays open meanwhile, so a client that has the new
     /// secret re-authenticates without reconnecting, and a removed secret stops working at once.
     private mutating func followReload() {
-        guard let secrets else { return }
+        // Every request of a TCP connection comes here: the common case reads one integer under
+        // the store's lock and copies no ring.
+        guard let secrets, secrets.generation != generation else { return }
         let snapshot = secrets.current
-        guard snapshot.generation != generation else { return }
         generation = snapshot.generation
         auth.use(snapshot.keyring)
         guard let proven = auth.authenticatedAs else { return }
