@@ -349,6 +349,10 @@ def test_rotation_without_downtime(cu):
     error = kept.call_error("container.list", {})
     check_equal(error and error.kind, "unauthorized", "the connection with the removed secret")
     check_in("removed", error.message, "the refusal says why")
+    error = kept.call_error("container.delete", {"id": "gone-box"})
+    check_equal(error and error.kind, "unauthorized", "a mutation on the connection with the removed secret")
+    records = [(r["role"], r["result"], r.get("secret")) for r in audit_lines(node) if r.get("method") == "container.delete"]
+    check_equal(records, [("none", "unauthorized", None)], "audited as refused, with no role and no secret")
     check(authenticate(kept, new) is None, "the same connection authenticates again with the new secret")
     check_equal(kept.call("node.info", {})["role"], "admin", "and goes on")
 
@@ -371,6 +375,14 @@ def test_roles_of_a_reloaded_secret_follow_the_file(cu):
     check_equal(rpc.call("node.info", {})["role"], "read", "the same secret, demoted in the file, is read from the next call")
     error = rpc.call_error("container.start", {"id": "x"})
     check_equal(error and error.data.get("requiredRole"), "operate", "and is refused what read may not do")
+    client_secret = os.path.join(os.path.dirname(path), "client-secret")
+    with open(client_secret, "wb") as f:
+        f.write(SECRETS["ops"][1] + b"\n")
+    os.chmod(client_secret, 0o600)
+    done = subprocess.run([os.path.join(harness.bin_dir(), "berth"), "--node", f"tcp://127.0.0.1:{port}", "--secret-file", client_secret,
+                           "node", "info"], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    check_equal(done.returncode, 0, "berth node info", stderr=done.stderr)
+    check_in("role:          read", done.stdout, "berth node info shows the connection's role")
 
 
 def agent_info(path):

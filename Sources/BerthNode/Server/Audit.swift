@@ -13,8 +13,11 @@ struct Audit: Sendable {
 
     init(logger: Logger) { self.logger = logger }
 
-    func record(_ request: RPCRequest, by principal: Principal, connection: Int, outcome: RPCResponse.Outcome) {
+    /// `authenticated` false: a TCP connection that has not proven a secret (yet, or again after a
+    /// reload): its role reads `none`, whatever placeholder the principal holds.
+    func record(_ request: RPCRequest, by principal: Principal, authenticated: Bool = true, connection: Int, outcome: RPCResponse.Outcome) {
         var fields = principal.auditFields
+        if !authenticated { fields[0].1 = "none" }
         fields.append(("connection", "\(connection)"))
         fields.append(("method", request.method))
         if case .string(let id)? = request.params?["id"] { fields.append(("id", id)) }

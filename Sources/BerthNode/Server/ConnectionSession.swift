@@ -199,7 +199,8 @@ struct ConnectionSession: Sendable {
                 shared.logger.notice("refused_unauthenticated", ["connection": id, "method": request.method])
             }
             // A refused mutation is an attempt to change something: audited like one.
-            if needs?.mutates == true { shared.audit.record(request, by: access.principal, connection: id, outcome: .error(refusal)) }
+            if needs?.mutates == true { shared.audit.record(request, by: access.principal, authenticated: access.auth.isAuthenticated,
+                                                            connection: id, outcome: .error(refusal)) }
             return reply(.error(refusal))
         }
         do throws(RPCError) {

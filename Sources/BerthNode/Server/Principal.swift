@@ -22,7 +22,7 @@ public struct Principal: Sendable, Hashable {
     /// Calls made inside the node's own process (tests, the embedded tools): everything.
     public static let inProcess = Principal(role: .admin)
 
-    /// The audit log's `who` fields.
+    /// The audit log's `who` fields, `role` first.
     var auditFields: [(String, String)] {
         var fields = [("role", role.rawValue)]
         if let secretName { fields.append(("secret", secretName)) }
