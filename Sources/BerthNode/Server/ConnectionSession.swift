@@ -21,9 +21,10 @@ struct ServerShared: Sendable {
 /// immediate methods such as node.hello and node.ping), runs other requests as child tasks (up to a
 /// limit), and writes responses as they complete.
 struct ConnectionSession: Sendable {
-    /// A request to run, with who asked (the connection's principal when it was read).
+    /// A request to run, with who asked (the connection's principal when it was read); a single
+    /// one also says whether it is audited (its method's `MethodAccess.mutates`).
     enum Job: Sendable {
-        case single(RPCRequest, MethodTable.Placement, Principal)
+        case single(RPCRequest, MethodTable.Placement, Principal, audited: Bool)
         case batch([BatchSlot], Principal)
     }
     enum BatchSlot: Sendable {
@@ -32,7 +33,7 @@ struct ConnectionSession: Sendable {
     }
     enum Inline {
         case answered(RPCResponse?)
-        case dispatch(MethodTable.Placement)
+        case dispatch(MethodTable.Placement, MethodAccess)
     }
 
     let connection: Connection
@@ -80,7 +81,7 @@ struct ConnectionSession: Sendable {
                     // Scripts/bench/fanout --compare). The connection reads its next line after the
                     // answer; such reads take microseconds. A stream after the reply gets a task.
                     // (`running` is no guide here: it counts children until the limit reaps them.)
-                    if case .single(_, .connection, _) = job, shared.registry.handlersRunning == 0 {
+                    if case .single(_, .connection, _, _) = job, shared.registry.handlersRunning == 0 {
                         shared.registry.requestStarted(id)
                         let channel = NotificationChannel(sink: sink)
                         let reply = await run(job, channel: channel)
@@ -103,7 +104,7 @@ struct ConnectionSession: Sendable {
                     // inherited: a child task without an executor of its own is first queued on the
                     // pool, which wakes a pool thread only to hand it back (perf shows it). Batches run
                     // on the pool.
-                    let onConnection = if case .single(_, .connection, _) = job { true } else { false }
+                    let onConnection = if case .single(_, .connection, _, _) = job { true } else { false }
                     group.addTask(executorPreference: onConnection ? shared.loop : globalConcurrentExecutor) {
                         let channel: NotificationChannel? = if case .single = job { NotificationChannel(sink: sink) } else { nil }
                         let reply: [UInt8]
@@ -159,7 +160,7 @@ struct ConnectionSession: Sendable {
             switch inline(request, access: &access, closeAfter: &closeAfter) {
             case .answered(let response?): RPCFrame.encode(response, into: &out)
             case .answered(nil): break
-            case .dispatch(let placement): jobs.append(.single(request, placement, access.principal))
+            case .dispatch(let placement, let needs): jobs.append(.single(request, placement, access.principal, audited: needs.mutates))
             }
         case .batch(let members):
             var slots: [BatchSlot] = []
@@ -188,10 +189,16 @@ struct ConnectionSession: Sendable {
         func reply(_ outcome: RPCResponse.Outcome) -> Inline {
             .answered(request.id.map { RPCResponse(id: $0, outcome: outcome) })
         }
-        // A method this node does not serve needs no role: it answers method_not_found below (and
-        // is not audited); one it serves without a documented role needs admin (fails closed).
-        let needs: MethodAccess? = MethodAccess.table[request.method]
-            ?? { if case .unknown = shared.methods.route(request.method) { return nil } else { return .undocumented } }()
+        // The connection's own auth.* methods are not in the table; any other method is looked up
+        // once, for its handler and its access. A method this node does not serve needs no role: it
+        // answers method_not_found below, unaudited.
+        let isAuth = request.method == MethodName.authChallenge.rawValue || request.method == MethodName.authResponse.rawValue
+        let route: MethodTable.Route = isAuth ? .unknown : shared.methods.route(request.method)
+        let needs: MethodAccess?
+        switch route {
+        case .unknown: needs = isAuth ? MethodAccess.of(request.method) : nil
+        case .immediate(_, let access), .task(_, let access): needs = access
+        }
         if let refusal = access.authorize(request.method, access: needs) {
             if access.auth.isAuthenticated {
                 shared.logger.notice("refused_role", ["connection": id, "method": request.method, "role": access.principal.role])
@@ -222,10 +229,10 @@ struct ConnectionSession: Sendable {
                     throw error
                 }
             default:
-                switch shared.methods.route(request.method) {
+                switch route {
                 case .unknown: return reply(.error(.methodNotFound(request.method)))
-                case .immediate(let handler): return reply(.result(try handler(request, context)))
-                case .task(let placement): return .dispatch(placement)
+                case .immediate(let handler, _): return reply(.result(try handler(request, context)))
+                case .task(let placement, let access): return .dispatch(placement, access)
                 }
             }
         } catch {
@@ -235,11 +242,11 @@ struct ConnectionSession: Sendable {
 
     private func run(_ job: Job, channel: NotificationChannel?) async -> [UInt8] {
         switch job {
-        case .single(let request, _, let principal):
+        case .single(let request, _, let principal, let audited):
             var context = context
             context.notifications = channel
             context.principal = principal
-            let outcome = await call(request, context: context)
+            let outcome = await call(request, context: context, audited: audited)
             guard let id = request.id else { return [] }
             return RPCFrame.encode(RPCResponse(id: id, outcome: outcome))
         case .batch(let slots, let principal):
@@ -248,7 +255,7 @@ struct ConnectionSession: Sendable {
                 for (k, slot) in slots.enumerated() {
                     guard case .pending(let request) = slot else { continue }
                     group.addTask {
-                        let outcome = await call(request, context: batchContext)
+                        let outcome = await call(request, context: batchContext, audited: MethodAccess.of(request.method).mutates)
                         return (k, request.id.map { RPCResponse(id: $0, outcome: outcome) })
                     }
                 }
@@ -268,9 +275,9 @@ struct ConnectionSession: Sendable {
         }
     }
 
-    private func call(_ request: RPCRequest, context: RequestContext) async -> RPCResponse.Outcome {
+    private func call(_ request: RPCRequest, context: RequestContext, audited: Bool) async -> RPCResponse.Outcome {
         let outcome = await callHandler(request, context: context)
-        if MethodAccess.of(request.method).mutates {
+        if audited {
             shared.audit.record(request, by: context.principal, connection: id, outcome: outcome)
         }
         return outcome
