@@ -73,7 +73,7 @@ public struct AgentCommand: BerthCommand {
         let signals: AsyncStream<Signal>
         let server: AgentServer
         do {
-            signals = try Signals.stream([.terminate, .interrupt])
+            signals = try Signals.stream([.terminate, .interrupt, .hangup])
             server = try AgentServer(AgentServer.Configuration(socketPath: path, keep: .seconds(keepSeconds)))
         } catch let error as SocketError where error.code == .addressInUse {
             output.printError("berth agent: another agent (or another program) is already listening on \(path)")
@@ -94,7 +94,13 @@ public struct AgentCommand: BerthCommand {
                 }
             }
             group.addTask {
-                for await _ in signals {
+                for await signal in signals {
+                    if signal == .hangup {
+                        // The secrets changed: kept connections authenticate again on next use.
+                        output.printError("berth agent: SIGHUP: kept connections will authenticate again")
+                        server.reauthenticate()
+                        continue
+                    }
                     server.stop()
                     break
                 }

@@ -10,8 +10,8 @@ import BerthSystem
 /// instead of a TCP connection, two handshake round trips and a close (docs/benchmarks.md).
 ///
 /// One thread, one `PollLoop`: the listener, the clients, the node connections working for them,
-/// the idle ones (a node closing one is noticed at once and it is dropped) and the signal `stop`
-/// fires. Everything but `stop` runs on the thread that called `serve`.
+/// the idle ones (a node closing one is noticed at once and it is dropped) and the signals `stop`
+/// and `reauthenticate` fire. Everything but those two runs on the thread that called `serve`.
 public final class AgentServer: @unchecked Sendable {
     public struct Configuration: Sendable {
         public var socketPath: String
@@ -66,6 +66,9 @@ public final class AgentServer: @unchecked Sendable {
     public let configuration: Configuration
     private let listener: Socket
     private let stopSignal: CancellationSignal
+    private let reauthenticateSignal: CancellationSignal
+    /// Connections busy when `reauthenticate` fired: closed when their exchange ends, not kept.
+    private var retiring: Set<ObjectIdentifier> = []
     private var clients: [Client] = []
     private var busy: [(peer: NodePeer, job: Job)] = []
     private var idle: [AgentProtocol.PoolKey: [Idle]] = [:]
@@ -79,17 +82,23 @@ public final class AgentServer: @unchecked Sendable {
     public init(_ configuration: Configuration) throws {
         self.configuration = configuration
         stopSignal = try CancellationSignal()
+        reauthenticateSignal = try CancellationSignal()
         listener = try Socket.listen(unixPath: configuration.socketPath, mode: 0o600)
     }
 
     /// Makes `serve` return soon, from any thread (a signal handler's task).
     public func stop() { stopSignal.fire() }
 
+    /// Makes every kept connection authenticate again (SIGHUP, after the secrets changed): idle
+    /// ones are closed now and busy ones when their exchange ends, so each node's next exchange
+    /// opens a connection and proves the secret its command hands over. From any thread.
+    public func reauthenticate() { reauthenticateSignal.fire() }
+
     /// Serves until `stop`; then closes every connection and removes the socket file. Throws when
     /// it cannot wait any more (poll fails), after the same clean-up.
     public func serve() throws {
         enum Owner {
-            case stop, listener
+            case stop, reauthenticate, listener
             case client(Client)
             case busy(NodePeer)
             case idle(NodePeer)
@@ -98,6 +107,7 @@ public final class AgentServer: @unchecked Sendable {
         defer { shutdown() }
         while true {
             loop.watch(stopSignal.descriptor, for: .readable, owner: .stop)
+            loop.watch(reauthenticateSignal.descriptor, for: .readable, owner: .reauthenticate)
             if let until = acceptPausedUntil, loop.now < until {
                 loop.wake(at: until)
             } else {
@@ -121,6 +131,7 @@ public final class AgentServer: @unchecked Sendable {
             try loop.wait { owner, events in
                 switch owner {
                 case .stop: stopping = true
+                case .reauthenticate: if reauthenticateSignal.consume() { forgetKeptConnections() }
                 case .listener: acceptClients(now: loop.now)
                 case .client(let client): serviceClient(client, events, loop: loop)
                 case .busy(let peer): peer.handle(events, in: loop)
@@ -314,6 +325,12 @@ public final class AgentServer: @unchecked Sendable {
         return nil
     }
 
+    private func forgetKeptConnections() {
+        for entries in idle.values { for entry in entries { entry.peer.close() } }
+        idle = [:]
+        retiring = Set(busy.map { ObjectIdentifier($0.peer) })
+    }
+
     /// Answers every job whose conversation ended, and keeps its connection when it is still good.
     private func finishJobs(now: ContinuousClock.Instant) {
         var k = 0
@@ -324,9 +341,11 @@ public final class AgentServer: @unchecked Sendable {
                 continue
             }
             busy.remove(at: k)
+            let retired = retiring.remove(ObjectIdentifier(peer)) != nil
             switch result {
             case .success(let answers):
                 answer(job, AgentProtocol.answerLine(id: job.id, answers: answers))
+                if retired { peer.close() }
                 if peer.isOpen {
                     var entries = idle[job.exchange.key] ?? []
                     entries.append(Idle(peer: peer, since: now))

@@ -49,5 +49,12 @@ public final class CancellationSignal: Sendable {
         _ = Glibc.write(fd, &one, MemoryLayout<UInt64>.size)
     }
 
+    /// Takes back the firings so far, for a signal fired again and again (each wake-up handled
+    /// once); true when there were any. The corresponding C function is `read`.
+    public func consume() -> Bool {
+        var count: UInt64 = 0
+        return Glibc.read(fd, &count, MemoryLayout<UInt64>.size) == MemoryLayout<UInt64>.size
+    }
+
     deinit { Glibc.close(fd) }
 }

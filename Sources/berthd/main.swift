@@ -3,8 +3,9 @@ import BerthNode
 import BerthProtocol
 import BerthSystem
 
-// Trap first: a SIGTERM that arrives while we start up is kept for the server instead of killing us.
-try? Signals.trap([.terminate, .interrupt])
+// Trap first: a SIGTERM (or a SIGHUP asking to reload the secrets) that arrives while we start up is
+// kept for the server instead of killing us.
+try? Signals.trap([.terminate, .interrupt, .hangup])
 
 let command: NodeCommand
 do {

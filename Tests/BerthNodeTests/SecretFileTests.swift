@@ -22,8 +22,8 @@ import BerthSystem
         try FileSystem.writeNew(secret, to: "\(dir)/public", mode: 0o644)
         try FileSystem.symlinkAtomically(target: "\(dir)/private", at: "\(dir)/link")
 
-        #expect(try SecretFile.load("\(dir)/private") == AuthSecret(fileContents: secret))
-        #expect(try SecretFile.load("\(dir)/link") == AuthSecret(fileContents: secret), "a link is followed to its file")
+        #expect(try SecretFile.load("\(dir)/private") == AuthKeyring(single: AuthSecret(fileContents: secret)))
+        #expect(try SecretFile.load("\(dir)/link") == AuthKeyring(single: AuthSecret(fileContents: secret)), "a link is followed to its file")
         #expect(refusal("\(dir)/public") == "--secret-file \(dir)/public is readable by other users (mode 644); chmod 600 or 640 it")
         #expect(refusal(dir) == "--secret-file \(dir): not a regular file")
         #expect(refusal("\(dir)/missing") == "--secret-file \(dir)/missing: \(Errno.noEntry)")

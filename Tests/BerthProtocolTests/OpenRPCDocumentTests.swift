@@ -17,7 +17,7 @@ private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
     let doc = try document()
     #expect(doc["openrpc"]?.stringValue?.hasPrefix("1.2.") == true)
     #expect(doc["info"]?["x-berth-protocol-major"] == .int(Int64(ProtocolVersion.current)))
-    for rule in ["framing", "jsonrpc", "errors", "versioning", "auth", "idempotency", "events"] {
+    for rule in ["framing", "jsonrpc", "errors", "versioning", "auth", "roles", "idempotency", "events"] {
         #expect(doc["info"]?["x-berth-rules"]?[rule]?.stringValue != nil, "rule \(rule) missing")
     }
 }
@@ -83,7 +83,7 @@ private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
     let cases: [(MethodName, any Encodable)] = [
         (.nodeHello, HelloParams(protocols: [1], client: "c")),
         (.nodePing, PingParams(echo: 1)),
-        (.authResponse, AuthResponseParams(clientNonce: "00", response: "00")),
+        (.authResponse, AuthResponseParams(clientNonce: "00", response: "00", keyId: "k")),
         (.containerInstall, ContainerInstallParams(id: "a", image: "i", command: ["x"], ports: [PortMapping(internal: 1)], environment: env,
                                                    environmentSource: "u", volumes: [VolumeMount(hostPath: "/a", containerPath: "/b", readOnly: true)],
                                                    links: link, slice: "s", socketActivated: true, isolate: true, start: true, requestId: "r", network: "n",
@@ -120,7 +120,7 @@ private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
     }
     func keys(_ value: some Encodable) throws -> Set<String> { Set(try JSONValueEncoder().encode(value).objectValue?.keys ?? [:].keys) }
     let info = NodeInfo(version: "v", hostname: "h", addresses: [], protocols: [1], capabilities: [], uptimeSeconds: 0,
-                        managerMode: "embedded", runtime: "podman", stateDir: "/s", tools: ["runtime": "/usr/bin/podman"])
+                        managerMode: "embedded", runtime: "podman", stateDir: "/s", tools: ["runtime": "/usr/bin/podman"], role: "read")
     #expect(try keys(info) == properties(.nodeInfo))
     #expect(try keys(HelloResult(protocol: 1, node: NodeIdentity(version: "v", hostname: "h"), capabilities: [])) == properties(.nodeHello))
 }
@@ -212,4 +212,27 @@ private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
     }
     #expect(try range("cpus") == (Double(ContractLimits.cpusMinimumThousandths) / 1000, Double(ContractLimits.cpusMaximum)))
     #expect(try range("pids") == (Double(ContractLimits.pidsMinimum), Double(ContractLimits.pidsMaximum)))
+}
+
+/// The roles table is the document: every method names a role, and a method is marked as a
+/// mutation (audited) exactly when it takes a requestId (the document's own word for a mutation,
+/// x-berth-rules.idempotency), so a new mutation cannot slip past the audit log.
+@Test func everyMethodNamesItsRoleAndMutationsAreTheRequestIdMethods() throws {
+    let documented = try methods(document())
+    for (name, m) in documented {
+        let role = try #require(m["x-berth-role"]?.stringValue, "\(name) lacks x-berth-role")
+        #expect(Role(rawValue: role) != nil, "\(name): x-berth-role \(role)")
+        guard let mutates = m["x-berth-mutates"]?.boolValue else {
+            Issue.record("\(name) lacks x-berth-mutates")
+            continue
+        }
+        let takesRequestId = (m["params"]?.arrayValue ?? []).contains { $0["name"] == "requestId" }
+        #expect(mutates == takesRequestId, "\(name): x-berth-mutates \(mutates) but requestId \(takesRequestId)")
+        #expect(MethodAccess.of(name) == MethodAccess(role: Role(rawValue: role) ?? .admin, mutates: mutates), "\(name)")
+    }
+    // What docs/protocol.md promises of the roles.
+    #expect(MethodAccess.of("container.env.get").role == .admin)
+    #expect(MethodAccess.of("container.start").role == .operate)
+    #expect(MethodAccess.of("container.logs").role == .read)
+    #expect(MethodAccess.of("no.such.method") == .undocumented)
 }

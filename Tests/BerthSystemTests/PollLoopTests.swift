@@ -69,5 +69,26 @@ extension SystemTests {
             try loop.wait { owner, _ in woken.append(owner) }
             #expect(woken == ["stop"])
         }
+
+        /// A signal fired again and again (the agent's reauthenticate): consumed, it stops waking
+        /// its owner until it is fired again.
+        @Test func aConsumedSignalIsQuietUntilFiredAgain() throws {
+            let signal = try CancellationSignal()
+            #expect(!signal.consume(), "never fired")
+            signal.fire()
+            signal.fire()
+            #expect(signal.consume(), "both firings taken at once")
+            #expect(!signal.consume())
+            let loop = PollLoop<String>()
+            loop.watch(signal.descriptor, for: .readable, owner: "signal")
+            loop.wake(at: loop.now)
+            var woken: [String] = []
+            try loop.wait { owner, _ in woken.append(owner) }
+            #expect(woken.isEmpty, "consumed: not readable")
+            signal.fire()
+            loop.watch(signal.descriptor, for: .readable, owner: "signal")
+            try loop.wait { owner, _ in woken.append(owner) }
+            #expect(woken == ["signal"])
+        }
     }
 }

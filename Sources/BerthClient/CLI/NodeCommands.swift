@@ -70,6 +70,7 @@ public struct NodeInfoCommand: BerthCommand {
                 "manager:       \(info.managerMode)",
                 "runtime:       \(info.runtime)\(info.tools?["runtime"].map { " (\($0))" } ?? "")",
                 "uptime:        \(Self.uptime(info.uptimeSeconds))",
+                "role:          \(info.role ?? "-")",
             ]
             return lines
         })

@@ -61,8 +61,9 @@ extension NodeConfiguration {
         } else if configPath != nil {
             throw ConfigurationError("config file \(path) does not exist")
         }
-        // Listen addresses given as flags replace the file's rather than adding to them.
+        // Listen addresses and Unix roles given as flags replace the file's rather than adding to them.
         if flags.contains(where: { $0.key == "listen" }) { configuration.listen = [] }
+        if flags.contains(where: { $0.key == "unix-role" }) { configuration.unixRoles = [] }
         for (key, value) in flags { try configuration.set(key, value) }
         try configuration.validate()
         return .run(configuration)

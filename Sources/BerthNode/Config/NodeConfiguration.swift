@@ -16,6 +16,8 @@ public struct NodeConfiguration: Hashable, Sendable {
     public var secretFile: String?
     /// The group (name or number) whose members may use the Unix socket.
     public var group: String?
+    /// Unix socket peers in these groups get these roles (`--unix-role GROUP=ROLE`, repeatable).
+    public var unixRoles: [UnixRoleMapping] = []
     public var maxConnections = 1024
     /// TCP connections at once; nil: three quarters of `maxConnections`. Always fewer than
     /// `maxConnections`, so the Unix socket (local root) keeps slots no TCP peer can take.
@@ -108,6 +110,7 @@ public struct NodeConfiguration: Hashable, Sendable {
                 throw ConfigurationError("--group must be a group name or number, got '\(value)'")
             }
             group = value
+        case "unix-role": unixRoles.append(try UnixRoleMapping(parsing: value))
         case "max-connections": maxConnections = try number(1...1_000_000)
         case "max-tcp-connections": maxTCPConnections = try number(1...1_000_000)
         case "max-unauthenticated": maxUnauthenticated = try number(1...1_000_000)
@@ -136,7 +139,7 @@ public struct NodeConfiguration: Hashable, Sendable {
 
     /// Every key `set` accepts; all take a value.
     public static let keys: [String] = [
-        "listen", "state-dir", "run-dir", "unit-dir", "secret-file", "group", "max-connections", "max-tcp-connections",
+        "listen", "state-dir", "run-dir", "unit-dir", "secret-file", "group", "unix-role", "max-connections", "max-tcp-connections",
         "max-unauthenticated", "max-connections-per-address", "auth-timeout", "max-line-bytes", "idle-timeout", "manager",
         "runtime", "runtime-path", "systemd-client", "port-range", "log-level", "log-max-bytes", "link-host-ipv4", "link-host-ipv6",
     ]

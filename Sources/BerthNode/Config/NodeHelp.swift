@@ -18,10 +18,16 @@ public enum NodeHelp {
       by their address); --listen flags add more.
 
     Access
-      --secret-file FILE          the shared secret for TCP (at least 16 bytes; must not be readable by
-                                  other users: chmod 600)
-      --group NAME                members of this group may use the Unix socket, besides root and the
-                                  node's own user (checked with SO_PEERCRED at accept)
+      --secret-file FILE          the secrets for TCP (must not be readable by other users: chmod 600):
+                                  one secret of at least 16 bytes (role admin), or a first line
+                                  `berth-secrets 1` then `NAME ROLE SECRET` lines, ROLE one of
+                                  read|operate|admin. SIGHUP reloads it; connections whose secret was
+                                  removed must authenticate again
+      --group NAME                members of this group may use the Unix socket as admin, besides root
+                                  and the node's own user (checked with SO_PEERCRED at accept)
+      --unix-role GROUP=ROLE      members of GROUP may use the Unix socket with ROLE (read|operate|
+                                  admin; repeatable; the highest of a peer's groups counts). With it the
+                                  socket is mode 0666: the peer check at accept is the gate
 
     Limits
       --max-connections N         open connections at once, Unix and TCP (default 1024); more get a
@@ -70,9 +76,9 @@ public enum NodeHelp {
 
     Config file
       --config FILE               read settings from FILE (default /etc/berth/berthd.conf when present).
-                                  Lines `key = value` with the option names above as keys (listen may
-                                  repeat), `#` comments. Flags override the file; --listen flags replace
-                                  the file's listen lines.
+                                  Lines `key = value` with the option names above as keys (listen and
+                                  unix-role may repeat), `#` comments. Flags override the file; --listen
+                                  and --unix-role flags replace the file's lines of that key.
 
     Other
       --help, -h                  this text

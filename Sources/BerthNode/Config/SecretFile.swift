@@ -1,9 +1,10 @@
 import BerthProtocol
 import BerthSystem
 
-/// Reads the TCP shared secret, refusing a file others can read (the secret would be no secret).
+/// Reads the TCP secrets (one secret, or several named ones with roles: `AuthKeyring`), refusing a
+/// file others can read (the secrets would be no secrets).
 public enum SecretFile {
-    public static func load(_ path: String) throws(ConfigurationError) -> AuthSecret {
+    public static func load(_ path: String) throws(ConfigurationError) -> AuthKeyring {
         let info: FileInfo
         do { info = try FileSystem.info(path) } catch let error as SystemError {
             throw ConfigurationError("--secret-file \(path): \(error.errno)")
@@ -17,7 +18,7 @@ public enum SecretFile {
         let bytes: [UInt8]
         do { bytes = try FileSystem.read(path, limit: 64 << 10) } catch { throw ConfigurationError("--secret-file \(path): \(error)") }
         do {
-            return try AuthSecret(fileContents: bytes)
+            return try AuthKeyring(fileContents: bytes)
         } catch {
             throw ConfigurationError("--secret-file \(path): \(error.message)")
         }

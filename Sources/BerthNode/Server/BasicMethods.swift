@@ -28,13 +28,13 @@ public struct BasicMethods: MethodProvider {
             if chosen == ProtocolVersion.current, let cached = tcp ? current.tcp : current.unix { return cached }
             return try hello(chosen, tcp: tcp)
         }
-        table.register(MethodName.nodeInfo.rawValue) { request, _ in
+        table.register(MethodName.nodeInfo.rawValue) { request, context in
             _ = try request.decodeParams(NoParams.self)
             let elapsed = ContinuousClock.now - started
             let info = NodeInfo(version: d.version, hostname: d.hostname, addresses: d.addresses(),
                                 protocols: Array(ProtocolVersion.supported), capabilities: d.capabilities,
                                 uptimeSeconds: elapsed.components.seconds, managerMode: d.managerMode, runtime: d.runtime,
-                                stateDir: d.stateDirectory, tools: d.tools.isEmpty ? nil : d.tools)
+                                stateDir: d.stateDirectory, tools: d.tools.isEmpty ? nil : d.tools, role: context.principal.role.rawValue)
             guard case .object(var members) = try JSONValueEncoder().encode(info) else {
                 throw RPCError.internal("node.info did not encode to an object")
             }

@@ -9,7 +9,10 @@ struct ServerShared: Sendable {
     let maxLineBytes: Int
     /// Requests of one connection that may run at once; the reader waits for a slot beyond this.
     let maxInFlightPerConnection: Int
-    let secret: AuthSecret?
+    /// The TCP secrets (nil: the node has none, so it has no TCP listener).
+    let secrets: SecretStore?
+    /// The audit log: the node's log, written whatever its level (`Audit`).
+    let audit: Audit
     /// The executor connections are served on (the event loop's thread).
     let loop: any TaskExecutor
 }
@@ -18,9 +21,11 @@ struct ServerShared: Sendable {
 /// immediate methods such as node.hello and node.ping), runs other requests as child tasks (up to a
 /// limit), and writes responses as they complete.
 struct ConnectionSession: Sendable {
+    /// A request to run, with who asked (the connection's principal when it was read); a single
+    /// one also says whether it is audited (its method's `MethodAccess.mutates`).
     enum Job: Sendable {
-        case single(RPCRequest, MethodTable.Placement)
-        case batch([BatchSlot])
+        case single(RPCRequest, MethodTable.Placement, Principal, audited: Bool)
+        case batch([BatchSlot], Principal)
     }
     enum BatchSlot: Sendable {
         case done(RPCResponse?)
@@ -28,7 +33,7 @@ struct ConnectionSession: Sendable {
     }
     enum Inline {
         case answered(RPCResponse?)
-        case dispatch(MethodTable.Placement)
+        case dispatch(MethodTable.Placement, MethodAccess)
     }
 
     let connection: Connection
@@ -42,7 +47,11 @@ struct ConnectionSession: Sendable {
         let lifetime = ConnectionLifetime()
         let sink = NotificationSink(writer: writer, connection: connection, lifetime: lifetime, connectionID: id)
         var framer = LineFramer(limit: shared.maxLineBytes)
-        var auth = context.transport == .tcp && shared.secret != nil ? AuthSession(requiring: shared.secret!) : .preauthorized
+        var access = if context.transport == .tcp, let secrets = shared.secrets {
+            ConnectionAccess(requiring: secrets, principal: context.principal)
+        } else {
+            ConnectionAccess(preauthorized: context.principal)
+        }
         await withTaskGroup(of: Void.self) { group in
             var running = 0
             while true {
@@ -56,7 +65,7 @@ struct ConnectionSession: Sendable {
                 do {
                     try framer.feed(bytes) { line in
                         guard !closeAfter else { return }
-                        handle(RPCFrame.decode(line), out: &out, jobs: &jobs, auth: &auth, closeAfter: &closeAfter)
+                        handle(RPCFrame.decode(line), out: &out, jobs: &jobs, access: &access, closeAfter: &closeAfter)
                     }
                 } catch {
                     RPCFrame.encode(.failure(id: .null, error: .lineTooLong(limit: framer.limit)), into: &out)
@@ -72,7 +81,7 @@ struct ConnectionSession: Sendable {
                     // Scripts/bench/fanout --compare). The connection reads its next line after the
                     // answer; such reads take microseconds. A stream after the reply gets a task.
                     // (`running` is no guide here: it counts children until the limit reaps them.)
-                    if case .single(_, .connection) = job, shared.registry.handlersRunning == 0 {
+                    if case .single(_, .connection, _, _) = job, shared.registry.handlersRunning == 0 {
                         shared.registry.requestStarted(id)
                         let channel = NotificationChannel(sink: sink)
                         let reply = await run(job, channel: channel)
@@ -95,7 +104,7 @@ struct ConnectionSession: Sendable {
                     // inherited: a child task without an executor of its own is first queued on the
                     // pool, which wakes a pool thread only to hand it back (perf shows it). Batches run
                     // on the pool.
-                    let onConnection = if case .single(_, .connection) = job { true } else { false }
+                    let onConnection = if case .single(_, .connection, _, _) = job { true } else { false }
                     group.addTask(executorPreference: onConnection ? shared.loop : globalConcurrentExecutor) {
                         let channel: NotificationChannel? = if case .single = job { NotificationChannel(sink: sink) } else { nil }
                         let reply: [UInt8]
@@ -141,17 +150,17 @@ struct ConnectionSession: Sendable {
     }
 
     private func handle(_ decoded: RPCDecoded, out: inout [UInt8], jobs: inout [Job],
-                        auth: inout AuthSession, closeAfter: inout Bool) {
+                        access: inout ConnectionAccess, closeAfter: inout Bool) {
         switch decoded {
         case .ignore:
             break
         case .reply(let response):
             RPCFrame.encode(response, into: &out)
         case .request(let request):
-            switch inline(request, auth: &auth, closeAfter: &closeAfter) {
+            switch inline(request, access: &access, closeAfter: &closeAfter) {
             case .answered(let response?): RPCFrame.encode(response, into: &out)
             case .answered(nil): break
-            case .dispatch(let placement): jobs.append(.single(request, placement))
+            case .dispatch(let placement, let needs): jobs.append(.single(request, placement, access.principal, audited: needs.mutates))
             }
         case .batch(let members):
             var slots: [BatchSlot] = []
@@ -161,14 +170,14 @@ struct ConnectionSession: Sendable {
                 switch member {
                 case .invalid(let response): slots.append(.done(response))
                 case .request(let request):
-                    switch inline(request, auth: &auth, closeAfter: &closeAfter) {
+                    switch inline(request, access: &access, closeAfter: &closeAfter) {
                     case .answered(let response): slots.append(.done(response))
                     case .dispatch: slots.append(.pending(request)); anyPending = true
                     }
                 }
             }
             if anyPending {
-                jobs.append(.batch(slots))
+                jobs.append(.batch(slots, access.principal))
             } else if let bytes = RPCFrame.encodeBatch(slots.compactMap { if case .done(let r) = $0 { return r } else { return nil } }) {
                 out += bytes
             }
@@ -176,36 +185,54 @@ struct ConnectionSession: Sendable {
     }
 
     /// Answers a request without a task when that is cheap or touches connection state.
-    private func inline(_ request: RPCRequest, auth: inout AuthSession, closeAfter: inout Bool) -> Inline {
+    private func inline(_ request: RPCRequest, access: inout ConnectionAccess, closeAfter: inout Bool) -> Inline {
         func reply(_ outcome: RPCResponse.Outcome) -> Inline {
             .answered(request.id.map { RPCResponse(id: $0, outcome: outcome) })
         }
-        if let refusal = auth.authorize(method: request.method) {
-            shared.logger.notice("refused_unauthenticated", ["connection": id, "method": request.method])
+        // The connection's own auth.* methods are not in the table; any other method is looked up
+        // once, for its handler and its access. A method this node does not serve needs no role: it
+        // answers method_not_found below, unaudited.
+        let isAuth = request.method == MethodName.authChallenge.rawValue || request.method == MethodName.authResponse.rawValue
+        let route: MethodTable.Route = isAuth ? .unknown : shared.methods.route(request.method)
+        let needs: MethodAccess?
+        switch route {
+        case .unknown: needs = isAuth ? MethodAccess.of(request.method) : nil
+        case .immediate(_, let access), .task(_, let access): needs = access
+        }
+        if let refusal = access.authorize(request.method, access: needs) {
+            if access.auth.isAuthenticated {
+                shared.logger.notice("refused_role", ["connection": id, "method": request.method, "role": access.principal.role])
+            } else {
+                shared.logger.notice("refused_unauthenticated", ["connection": id, "method": request.method])
+            }
+            // A refused mutation is an attempt to change something: audited like one.
+            if needs?.mutates == true { shared.audit.record(request, by: access.principal, authenticated: access.auth.isAuthenticated,
+                                                            connection: id, outcome: .error(refusal)) }
             return reply(.error(refusal))
         }
         do throws(RPCError) {
             switch request.method {
             case MethodName.authChallenge.rawValue:
                 _ = try request.decodeParams(NoParams.self)
-                return reply(.result(try auth.challenge().jsonValue))
+                return reply(.result(try access.challenge().jsonValue))
             case MethodName.authResponse.rawValue:
                 let params = try request.decodeParams(AuthResponseParams.self)
                 do throws(RPCError) {
-                    let result = try auth.respond(params)
+                    let result = try access.respond(params)
                     shared.registry.authenticated(id)  // out of the unauthenticated budget, and of the deadline
-                    shared.logger.info("authenticated", ["connection": id, "peer": context.remoteAddress ?? "?"])
+                    shared.logger.info("authenticated", ["connection": id, "peer": context.remoteAddress ?? "?",
+                                                         "secret": access.principal.secretName ?? "?", "role": access.principal.role])
                     return reply(.result(result.jsonValue))
                 } catch {
-                    shared.logger.warning("auth_failed", ["connection": id, "peer": context.remoteAddress ?? "?", "attempts": auth.failedAttempts])
-                    if auth.shouldClose { closeAfter = true }
+                    shared.logger.warning("auth_failed", ["connection": id, "peer": context.remoteAddress ?? "?", "attempts": access.failedAttempts])
+                    if access.shouldClose { closeAfter = true }
                     throw error
                 }
             default:
-                switch shared.methods.route(request.method) {
+                switch route {
                 case .unknown: return reply(.error(.methodNotFound(request.method)))
-                case .immediate(let handler): return reply(.result(try handler(request, context)))
-                case .task(let placement): return .dispatch(placement)
+                case .immediate(let handler, _): return reply(.result(try handler(request, context)))
+                case .task(let placement, let access): return .dispatch(placement, access)
                 }
             }
         } catch {
@@ -215,18 +242,20 @@ struct ConnectionSession: Sendable {
 
     private func run(_ job: Job, channel: NotificationChannel?) async -> [UInt8] {
         switch job {
-        case .single(let request, _):
+        case .single(let request, _, let principal, let audited):
             var context = context
             context.notifications = channel
-            let outcome = await call(request, context: context)
+            context.principal = principal
+            let outcome = await call(request, context: context, audited: audited)
             guard let id = request.id else { return [] }
             return RPCFrame.encode(RPCResponse(id: id, outcome: outcome))
-        case .batch(let slots):
+        case .batch(let slots, let principal):
+            let batchContext = { var c = context; c.principal = principal; return c }()
             let answers = await withTaskGroup(of: (Int, RPCResponse?).self) { group in
                 for (k, slot) in slots.enumerated() {
                     guard case .pending(let request) = slot else { continue }
                     group.addTask {
-                        let outcome = await call(request, context: context)
+                        let outcome = await call(request, context: batchContext, audited: MethodAccess.of(request.method).mutates)
                         return (k, request.id.map { RPCResponse(id: $0, outcome: outcome) })
                     }
                 }
@@ -246,7 +275,15 @@ struct ConnectionSession: Sendable {
         }
     }
 
-    private func call(_ request: RPCRequest, context: RequestContext) async -> RPCResponse.Outcome {
+    private func call(_ request: RPCRequest, context: RequestContext, audited: Bool) async -> RPCResponse.Outcome {
+        let outcome = await callHandler(request, context: context)
+        if audited {
+            shared.audit.record(request, by: context.principal, connection: id, outcome: outcome)
+        }
+        return outcome
+    }
+
+    private func callHandler(_ request: RPCRequest, context: RequestContext) async -> RPCResponse.Outcome {
         do {
             guard let outcome = try await shared.methods.call(request, context: context) else {
                 return .error(.methodNotFound(request.method))

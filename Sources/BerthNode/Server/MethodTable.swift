@@ -12,12 +12,15 @@ public struct RequestContext: Sendable {
     /// For a single request on a connection: lets the handler stream notifications after its reply
     /// (`events.subscribe`). Nil inside batches and in process.
     public var notifications: NotificationChannel?
+    /// Who asked, with their role (the connection's when the request was read).
+    public var principal: Principal
     public init(transport: Transport, peer: PeerCredentials? = nil, remoteAddress: String? = nil,
-                notifications: NotificationChannel? = nil) {
+                notifications: NotificationChannel? = nil, principal: Principal = .inProcess) {
         self.transport = transport
         self.peer = peer
         self.remoteAddress = remoteAddress
         self.notifications = notifications
+        self.principal = principal
     }
 }
 
@@ -50,7 +53,9 @@ public struct MethodTable: Sendable {
         case immediate(ImmediateHandler)
     }
 
-    private var entries: [String: Entry] = [:]
+    /// Each handler with the access its method needs (`MethodAccess`, from the OpenRPC document),
+    /// looked up once here so a request costs one dictionary lookup for both.
+    private var entries: [String: (entry: Entry, access: MethodAccess)] = [:]
 
     public init() {}
 
@@ -94,32 +99,32 @@ public struct MethodTable: Sendable {
     }
 
     public mutating func merge(_ other: MethodTable) {
-        for (name, entry) in other.entries { add(name, entry) }
+        for (name, value) in other.entries { add(name, value.entry) }
     }
 
     private mutating func add(_ method: String, _ entry: Entry) {
         precondition(entries[method] == nil, "method \(method) registered twice")
-        entries[method] = entry
+        entries[method] = (entry, MethodAccess.of(method))
     }
 
-    /// What the connection does with a request for `method`.
+    /// What the connection does with a request for `method`, and the access the method needs.
     enum Route {
         case unknown
-        case immediate(ImmediateHandler)
-        case task(Placement)
+        case immediate(ImmediateHandler, MethodAccess)
+        case task(Placement, MethodAccess)
     }
 
     func route(_ method: String) -> Route {
-        switch entries[method] {
-        case nil: .unknown
-        case .immediate(let handler)?: .immediate(handler)
-        case .value(_, let placement)?, .encoded(_, let placement)?: .task(placement)
+        guard let (entry, access) = entries[method] else { return .unknown }
+        switch entry {
+        case .immediate(let handler): return .immediate(handler, access)
+        case .value(_, let placement), .encoded(_, let placement): return .task(placement, access)
         }
     }
 
     /// Runs the handler of `request.method`: nil when there is none; throws what the handler throws.
     public func call(_ request: RPCRequest, context: RequestContext) async throws -> RPCResponse.Outcome? {
-        switch entries[request.method] {
+        switch entries[request.method]?.entry {
         case nil: return nil
         case .value(let handler, _): return .result(try await handler(request, context))
         case .encoded(let handler, _): return .encodedResult(try await handler(request, context))

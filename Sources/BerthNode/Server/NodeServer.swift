@@ -12,7 +12,8 @@ public final class NodeServer: Sendable {
     public let description: NodeDescription
     let logger: Logger
     let methods: MethodTable
-    let secret: AuthSecret?
+    /// The TCP secrets; SIGHUP reloads them from `configuration.secretFile`.
+    let secrets: SecretStore?
     let policy: PeerPolicy
     /// How long shutdown waits for requests in flight before closing their connections.
     let gracePeriod: Duration
@@ -26,6 +27,7 @@ public final class NodeServer: Sendable {
         try configuration.validate()
         if let path = configuration.secretFile { _ = try SecretFile.load(path) }
         if let group = configuration.group { _ = try PeerPolicy.resolveGroup(group) }
+        _ = try PeerPolicy.resolveRoles(configuration.unixRoles)
     }
 
     /// `methods` holds what other parts of the node serve; the basic node.* methods and rpc.discover
@@ -41,8 +43,9 @@ public final class NodeServer: Sendable {
         BasicMethods(description: info).register(into: &table)
         table.merge(methods)
         self.methods = table
-        self.secret = try configuration.secretFile.map { (path) throws(ConfigurationError) in try SecretFile.load(path) }
-        self.policy = PeerPolicy(ownUID: Processes.currentUserID, groupID: try configuration.group.map { (g) throws(ConfigurationError) in try PeerPolicy.resolveGroup(g) })
+        self.secrets = try configuration.secretFile.map { (path) throws(ConfigurationError) in SecretStore(try SecretFile.load(path)) }
+        self.policy = PeerPolicy(ownUID: Processes.currentUserID, groupID: try configuration.group.map { (g) throws(ConfigurationError) in try PeerPolicy.resolveGroup(g) },
+                                 groupRoles: try PeerPolicy.resolveRoles(configuration.unixRoles))
         self.gracePeriod = gracePeriod
         (stopSignal, stopContinuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -73,8 +76,8 @@ public final class NodeServer: Sendable {
             connections: configuration.maxConnections, tcp: configuration.effectiveMaxTCPConnections,
             unauthenticated: configuration.maxUnauthenticated, perAddress: configuration.maxConnectionsPerAddress))
         let shared = ServerShared(methods: methods, registry: registry, logger: logger, maxLineBytes: configuration.maxLineBytes,
-                                  maxInFlightPerConnection: 64, secret: secret, loop: EventLoop.shared)
-        let signals = handlingSignals ? try Signals.stream([.terminate, .interrupt]) : nil
+                                  maxInFlightPerConnection: 64, secrets: secrets, audit: Audit(logger: logger), loop: EventLoop.shared)
+        let signals = handlingSignals ? try Signals.stream([.terminate, .interrupt, .hangup]) : nil
         for b in bound { logger.info("listening", ["address": b.name, "transport": b.transport.rawValue]) }
         try? notifier?.ready(status: "listening on " + bound.map(\.name).joined(separator: ", "))
 
@@ -101,6 +104,10 @@ public final class NodeServer: Sendable {
             if let signals {
                 group.addTask {
                     for await signal in signals {
+                        if signal == .hangup {
+                            self.reloadSecrets()
+                            continue
+                        }
                         self.stop(reason: "signal \(signal)")
                         return
                     }
@@ -121,6 +128,24 @@ public final class NodeServer: Sendable {
             group.cancelAll()
         }
         logger.notice("stopped")
+    }
+
+    /// SIGHUP: reads the secret file again and, when it is valid, replaces the secrets new
+    /// handshakes are checked against; connections follow on their next request (`ConnectionAccess`).
+    /// A file that does not load changes nothing (the error is logged): a typo must not lock out
+    /// every client.
+    public func reloadSecrets() {
+        guard let secrets, let path = configuration.secretFile else {
+            logger.notice("secrets_reload_skipped", ["reason": "no --secret-file"])
+            return
+        }
+        do {
+            let keyring = try SecretFile.load(path)
+            secrets.replace(with: keyring)
+            logger.notice("secrets_reloaded", ["file": path, "names": keyring.names.joined(separator: ",")])
+        } catch {
+            logger.error("secrets_reload_failed", ["file": path, "error": error.message])
+        }
     }
 
     /// Closes TCP connections that did not authenticate within `deadline` of their accept, each
@@ -153,22 +178,25 @@ public final class NodeServer: Sendable {
         let peer: ConnectionRegistry.Peer
         if bound.transport == .unix {
             let credentials = try? connection.peerCredentials()
-            guard let credentials, policy.allows(credentials) else {
+            guard let credentials, let role = policy.role(of: credentials) else {
                 let who = credentials.map { "uid \($0.userID) pid \($0.processID)" } ?? "unknown peer"
                 logger.warning("peer_refused", ["address": bound.name, "peer": who])
                 try? await connection.write(RPCFrame.encode(.failure(id: .null, error: .unauthorized(
-                    "\(who) may not use this socket: only root, uid \(policy.ownUID)\(policy.groupID.map { " or members of group \($0)" } ?? "") may"))))
+                    "\(who) may not use this socket: only \(policy.allowedDescription) may"))))
                 connection.close()
                 return
             }
             context.peer = credentials
+            context.principal = Principal(role: role, peer: credentials)
             peer = .unix
         } else {
             let remote = try? connection.remoteAddress()
             context.remoteAddress = remote?.description
+            // The role is the secret's, once the connection proves one (`ConnectionAccess`).
+            context.principal = Principal(role: .read, address: remote?.description)
             // Authenticated already only when the node has no secret to ask for (NodeServer
             // refuses a TCP listener without one; this keeps the budgets honest regardless).
-            peer = .tcp(address: remote?.host ?? "unknown", authenticated: secret == nil)
+            peer = .tcp(address: remote?.host ?? "unknown", authenticated: secrets == nil)
         }
         let writer = ResponseWriter(connection)
         let id: Int
@@ -207,7 +235,7 @@ public final class NodeServer: Sendable {
                     transport = .tcp
                     name = "tcp://\(address)"
                 }
-                if transport == .tcp && secret == nil {
+                if transport == .tcp && secrets == nil {
                     throw ConfigurationError("an inherited TCP socket (\(address)) needs --secret-file")
                 }
                 bound.append(Bound(listener: listener, transport: transport, name: name + " (inherited)", ownedPath: nil))
@@ -220,7 +248,9 @@ public final class NodeServer: Sendable {
                     if bound.contains(where: { (try? $0.listener.localAddress()) == .unix(path: path) }) { continue }
                     let directory = FileSystem.directoryName(of: path)
                     if !FileSystem.exists(directory) { try FileSystem.createDirectory(directory, mode: 0o755) }
-                    let listener = try Listener.unix(path: path, mode: 0o660, group: policy.groupID)
+                    // With --unix-role the peers' groups are many and a file has one group: the
+                    // socket is open to all, and the peer check at accept is the gate.
+                    let listener = try Listener.unix(path: path, mode: policy.groupRoles.isEmpty ? 0o660 : 0o666, group: policy.groupID)
                     bound.append(Bound(listener: listener, transport: .unix, name: address.description, ownedPath: path))
                 case .tcp(let socketAddress):
                     if bound.contains(where: { (try? $0.listener.localAddress()) == socketAddress }) { continue }

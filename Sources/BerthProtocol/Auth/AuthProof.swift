@@ -7,6 +7,9 @@
 ///    The client checks the proof, so it also knows it reached a node holding the secret and not
 ///    some local process squatting on the port.
 ///
+/// A node may hold several secrets (`AuthKeyring`); `auth.response` may name the one used with
+/// `keyId`, and the node's proof is made with the secret that matched.
+///
 /// Nonces are the lowercase hex strings exactly as sent. The two labels differ, so neither side's MAC
 /// can be replayed as the other's. The node forgets its nonce on the first `auth.response`, right or
 /// wrong, so each nonce is good for one attempt on one connection.
@@ -69,9 +72,14 @@ public struct AuthChallenge: Codable, Hashable, Sendable {
 public struct AuthResponseParams: Codable, Hashable, Sendable {
     public var clientNonce: String
     public var response: String
-    public init(clientNonce: String, response: String) {
+    /// The name of the secret the client used (a node's secret file may hold several, each with a
+    /// role). Absent: the node tries each of its secrets. It is not covered by the MAC and needs not
+    /// be: it only picks which secret the MAC is checked against.
+    public var keyId: String?
+    public init(clientNonce: String, response: String, keyId: String? = nil) {
         self.clientNonce = clientNonce
         self.response = response
+        self.keyId = keyId
     }
 }
 

@@ -13,16 +13,22 @@ public struct AuthSession: Sendable {
 
     private enum State: Sendable {
         case unauthenticated(nonce: String?)
-        case authenticated
+        /// With the secret that was proven (nil: authorized by other means).
+        case authenticated(NamedSecret?)
     }
 
     private var state: State
-    private let secret: AuthSecret?
+    private var keyring: AuthKeyring?
     public private(set) var failedAttempts = 0
 
-    /// A connection that must authenticate with `secret`.
+    /// A connection that must authenticate with `secret` (a ring of that one secret, `admin`).
     public init(requiring secret: AuthSecret) {
-        self.secret = secret
+        self.init(requiring: AuthKeyring(single: secret))
+    }
+
+    /// A connection that must authenticate with one of the secrets of `keyring`.
+    public init(requiring keyring: AuthKeyring) {
+        self.keyring = keyring
         self.state = .unauthenticated(nonce: nil)
     }
 
@@ -30,13 +36,30 @@ public struct AuthSession: Sendable {
     public static var preauthorized: AuthSession { AuthSession() }
 
     private init() {
-        self.secret = nil
-        self.state = .authenticated
+        self.keyring = nil
+        self.state = .authenticated(nil)
     }
 
     public var isAuthenticated: Bool {
         if case .authenticated = state { return true }
         return false
+    }
+
+    /// The secret this connection proved it holds, once it has.
+    public var authenticatedAs: NamedSecret? {
+        if case .authenticated(let secret) = state { return secret }
+        return nil
+    }
+
+    /// The secrets a later `auth.response` is checked against (the node's file was reloaded).
+    public mutating func use(_ keyring: AuthKeyring) {
+        if self.keyring != nil { self.keyring = keyring }
+    }
+
+    /// The secret this connection authenticated with was withdrawn: the connection must
+    /// authenticate again (with a secret the node still holds) before anything else runs.
+    public mutating func revoke() {
+        if keyring != nil { state = .unauthenticated(nonce: nil) }
     }
 
     /// True once too many wrong responses arrived: send the error, then close.
@@ -77,11 +100,14 @@ public struct AuthSession: Sendable {
         if !isLowerHex(params.response) || params.response.utf8.count != 2 * SHA256.digestByteCount {
             return ("response must be the \(SHA256.digestByteCount)-byte HMAC-SHA256 in lowercase hex", "response")
         }
+        if let keyId = params.keyId, !AuthKeyring.isValidName(keyId) {
+            return ("keyId must be 1 to \(AuthKeyring.maximumNameLength) of A-Z a-z 0-9 . _ -", "keyId")
+        }
         return nil
     }
 
     /// `auth.response`: checks the client's MAC against the outstanding nonce and consumes the nonce
-    /// whatever the outcome.
+    /// whatever the outcome. `keyId`, when sent, names the secret to check against.
     public mutating func respond(_ params: AuthResponseParams) throws(RPCError) -> AuthResponseResult {
         // Malformed params are invalid_params whatever the state (the contract's patterns); on a
         // connection still to authenticate they count as a failure and use up any outstanding nonce.
@@ -92,7 +118,7 @@ public struct AuthSession: Sendable {
             }
             throw RPCError.invalidParams(problem.message, path: problem.path)
         }
-        guard case .unauthenticated(let outstanding) = state, let secret else {
+        guard case .unauthenticated(let outstanding) = state, let keyring else {
             throw RPCError(.conflict, "this connection is already authenticated")
         }
         guard let nonce = outstanding else {
@@ -100,14 +126,32 @@ public struct AuthSession: Sendable {
             throw RPCError.unauthorized("no outstanding challenge: call auth.challenge first (each nonce is good for one response)")
         }
         state = .unauthenticated(nonce: nil)
-        let expected = AuthProof.clientMAC(secret: secret, nonce: nonce, clientNonce: params.clientNonce)
-        guard let given = Hex.decode(params.response), constantTimeEquals(given, expected) else {
+        guard let given = Hex.decode(params.response), let matched = AuthSession.match(given, keyId: params.keyId, keyring: keyring,
+                                                                                      nonce: nonce, clientNonce: params.clientNonce) else {
             failedAttempts += 1
-            throw RPCError.unauthorized("authentication failed: the response does not match (wrong secret?)")
+            // The same answer for an unknown keyId as for a wrong MAC: no oracle for which names exist.
+            throw RPCError.unauthorized("authentication failed: the response does not match (wrong secret or keyId?)")
         }
-        state = .authenticated
+        state = .authenticated(matched)
         return AuthResponseResult(
             authenticated: true,
-            proof: Hex.encode(AuthProof.nodeMAC(secret: secret, nonce: nonce, clientNonce: params.clientNonce)))
+            proof: Hex.encode(AuthProof.nodeMAC(secret: matched.secret, nonce: nonce, clientNonce: params.clientNonce)))
+    }
+
+    /// The secret whose MAC equals `given`: the one named `keyId`, or without one any of the ring.
+    /// Every candidate is computed and compared in full, and an unknown `keyId` costs one MAC like a
+    /// known one, so the time taken says nothing about which secret matched or which names exist.
+    static func match(_ given: [UInt8], keyId: String?, keyring: AuthKeyring, nonce: String, clientNonce: String) -> NamedSecret? {
+        let candidates = keyId.map { id in keyring.entries.filter { $0.name == id } } ?? keyring.entries
+        if candidates.isEmpty {
+            _ = constantTimeEquals(given, AuthProof.clientMAC(secret: keyring.entries[0].secret, nonce: nonce, clientNonce: clientNonce))
+            return nil
+        }
+        var matched: NamedSecret?
+        for candidate in candidates {
+            let equal = constantTimeEquals(given, AuthProof.clientMAC(secret: candidate.secret, nonce: nonce, clientNonce: clientNonce))
+            if equal { matched = candidate }
+        }
+        return matched
     }
 }

@@ -67,9 +67,13 @@ public struct NodeInfo: Codable, Hashable, Sendable {
     /// The absolute path of each program the container units run, by role (`runtime`, `podmanAPI`,
     /// `remove`, `shell`, `env`, `socketProxy`, `berthd`), as found when the node started.
     public var tools: [String: String]?
+    /// The role of the connection that asked: "read", "operate" or "admin".
+    public var role: String?
     public init(version: String, hostname: String, addresses: [String], protocols: [Int], capabilities: [String],
-                uptimeSeconds: Int64, managerMode: String, runtime: String, stateDir: String, tools: [String: String]? = nil) {
+                uptimeSeconds: Int64, managerMode: String, runtime: String, stateDir: String, tools: [String: String]? = nil,
+                role: String? = nil) {
         self.tools = tools
+        self.role = role
         self.version = version
         self.hostname = hostname
         self.addresses = addresses

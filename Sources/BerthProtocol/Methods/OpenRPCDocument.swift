@@ -27,7 +27,8 @@ public enum OpenRPCDocument {
       "auth": "Unix socket: peers are authorized by uid (SO_PEERCRED). TCP: before auth only node.hello, auth.challenge and auth.response run; anything else answers unauthorized. auth.challenge gives a fresh 32-byte nonce; auth.response sends clientNonce and hex(HMAC-SHA256(secret, \"berth-auth-v1\\n\" + nonce + \"\\n\" + clientNonce)); the node answers with proof = hex(HMAC-SHA256(secret, \"berth-auth-v1 node\\n\" + nonce + \"\\n\" + clientNonce)). Nonces are hex strings as sent; each node nonce is good for one response. The secret never crosses the wire; this authenticates, it does not encrypt. A TCP connection must authenticate within the node's --auth-timeout (default 5 s) of connecting, however much it sends meanwhile: past it the node sends a timeout error (id null) and closes it. Connections over a limit (all connections, TCP connections, TCP connections per peer address, unauthenticated TCP connections) get a busy error (id null) and are closed; TCP never takes the Unix socket's last slots.",
       "idempotency": "Every mutation (container.install, start, stop, restart, delete, env.set, env.patch, links.set, links.add, links.remove) takes an optional requestId; the node records the first successful result of each requestId durably (fsynced before the answer), and a retry with the same requestId, method and params answers that result without acting again, across node restarts. Reusing a requestId for a different method or params answers conflict. Errors are not recorded: a failed request retried with its requestId acts again. Records are kept for 7 days, at most the newest 10000 and 64 MiB together (the oldest are removed first, as new ones are written and at node start); a retry whose record was removed acts again. Nodes that keep this announce the request-ids capability.",
       "events": "events.subscribe streams events.event notifications on the same connection, each with cursor {epoch, seq} (or its text form \"<epoch>.<seq>\" when sent back). seq increases by one per event within an epoch; epoch is random per node start. Resuming with a cursor replays exactly what was missed or answers cursor_expired. A subscriber that does not read gets a bounded buffer, then a closed notification with reason slow_consumer and the connection is closed.",
-      "limits": "Every bound the node puts on params is stated in the schemas (maxLength, maxItems, minimum, maximum, pattern) and checked before anything changes; a value outside one is invalid_params (invalid_identifier for container ids) and nothing changes. Lengths count characters (Unicode code points), as JSON Schema does. x-berth-maxBytes on an environment array bounds the whole environment: the sum over its variables of NAME=VALUE's UTF-8 bytes plus one. One bound is on what params render to rather than on one param: container.install's unit ExecStart= line stays within systemd's 1048575 bytes. docs/protocol.md (Limits) gives each bound and its reason."
+      "limits": "Every bound the node puts on params is stated in the schemas (maxLength, maxItems, minimum, maximum, pattern) and checked before anything changes; a value outside one is invalid_params (invalid_identifier for container ids) and nothing changes. Lengths count characters (Unicode code points), as JSON Schema does. x-berth-maxBytes on an environment array bounds the whole environment: the sum over its variables of NAME=VALUE's UTF-8 bytes plus one. One bound is on what params render to rather than on one param: container.install's unit ExecStart= line stays within systemd's 1048575 bytes. docs/protocol.md (Limits) gives each bound and its reason.",
+      "roles": "Every method names the role it needs in x-berth-role: read < operate < admin, each role including the ones below it. read: node.*, rpc.discover, container.list, status, ports, links.get, logs, events.*; operate: also container.start, stop, restart; admin: everything, including container.env.get (environment values are where applications keep secrets, so read does not see them). A call outside the connection's role answers unauthorized with data.requiredRole and data.role and changes nothing. A TCP connection gets the role of the secret it authenticated with (auth.response keyId names it; the node's secret file gives each secret a name and a role); a Unix peer gets admin when it is root, the node's own user or in --group, else the highest role --unix-role gives one of its groups. node.info says the connection's role. When the node reloads its secrets (SIGHUP), a connection whose secret is gone or changed must authenticate again before its next call; the others keep going, with their secret's role as it is now. x-berth-mutates marks the calls the node's audit log records (who, what, result), refused ones included."
     }
   },
   "methods": [
@@ -100,7 +101,9 @@ public enum OpenRPCDocument {
         }
       ],
       "x-berth-served": true,
-      "description": "Allowed before authentication. The node picks the highest major both sides speak, or answers unsupported_version with data.supported {min, max}."
+      "description": "Allowed before authentication. The node picks the highest major both sides speak, or answers unsupported_version with data.supported {min, max}.",
+      "x-berth-role": "read",
+      "x-berth-mutates": false
     },
     {
       "name": "node.info",
@@ -197,6 +200,15 @@ public enum OpenRPCDocument {
               "additionalProperties": {
                 "type": "string"
               }
+            },
+            "role": {
+              "type": "string",
+              "enum": [
+                "read",
+                "operate",
+                "admin"
+              ],
+              "description": "The role of the connection that asked (x-berth-rules.roles)."
             }
           },
           "required": [
@@ -223,7 +235,9 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": true
+      "x-berth-served": true,
+      "x-berth-role": "read",
+      "x-berth-mutates": false
     },
     {
       "name": "node.ping",
@@ -266,7 +280,9 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": true
+      "x-berth-served": true,
+      "x-berth-role": "read",
+      "x-berth-mutates": false
     },
     {
       "name": "rpc.discover",
@@ -291,7 +307,9 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": true
+      "x-berth-served": true,
+      "x-berth-role": "read",
+      "x-berth-mutates": false
     },
     {
       "name": "auth.challenge",
@@ -327,7 +345,9 @@ public enum OpenRPCDocument {
         }
       ],
       "x-berth-served": true,
-      "description": "Allowed before authentication. A new challenge replaces an unanswered one. See x-berth-rules.auth."
+      "description": "Allowed before authentication. A new challenge replaces an unanswered one. See x-berth-rules.auth.",
+      "x-berth-role": "read",
+      "x-berth-mutates": false
     },
     {
       "name": "auth.response",
@@ -351,6 +371,15 @@ public enum OpenRPCDocument {
             "description": "hex(HMAC-SHA256(secret, \"berth-auth-v1\\n\" + nonce + \"\\n\" + clientNonce))"
           },
           "required": true
+        },
+        {
+          "name": "keyId",
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9._-]{1,64}$",
+            "description": "The name of the secret the MAC was made with (the node's secret file names its secrets). Absent: the node checks the MAC against each of its secrets. An unknown keyId fails exactly as a wrong MAC does."
+          },
+          "required": false
         }
       ],
       "result": {
@@ -387,7 +416,9 @@ public enum OpenRPCDocument {
         }
       ],
       "x-berth-served": true,
-      "description": "Allowed before authentication. The outstanding nonce is consumed by the first response, right or wrong; after 3 wrong responses the node closes the connection."
+      "description": "Allowed before authentication. The outstanding nonce is consumed by the first response, right or wrong; after 3 wrong responses the node closes the connection.",
+      "x-berth-role": "read",
+      "x-berth-mutates": false
     },
     {
       "name": "container.install",
@@ -673,7 +704,9 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": true
+      "x-berth-served": true,
+      "x-berth-role": "admin",
+      "x-berth-mutates": true
     },
     {
       "name": "container.start",
@@ -733,7 +766,9 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/link_failed"
         }
       ],
-      "x-berth-served": true
+      "x-berth-served": true,
+      "x-berth-role": "operate",
+      "x-berth-mutates": true
     },
     {
       "name": "container.stop",
@@ -807,7 +842,9 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/timeout"
         }
       ],
-      "x-berth-served": true
+      "x-berth-served": true,
+      "x-berth-role": "operate",
+      "x-berth-mutates": true
     },
     {
       "name": "container.restart",
@@ -867,7 +904,9 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/link_failed"
         }
       ],
-      "x-berth-served": true
+      "x-berth-served": true,
+      "x-berth-role": "operate",
+      "x-berth-mutates": true
     },
     {
       "name": "container.delete",
@@ -921,7 +960,9 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": true
+      "x-berth-served": true,
+      "x-berth-role": "admin",
+      "x-berth-mutates": true
     },
     {
       "name": "container.status",
@@ -959,7 +1000,9 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": true
+      "x-berth-served": true,
+      "x-berth-role": "read",
+      "x-berth-mutates": false
     },
     {
       "name": "container.list",
@@ -1012,7 +1055,9 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": true
+      "x-berth-served": true,
+      "x-berth-role": "read",
+      "x-berth-mutates": false
     },
     {
       "name": "container.ports",
@@ -1065,7 +1110,9 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": true
+      "x-berth-served": true,
+      "x-berth-role": "read",
+      "x-berth-mutates": false
     },
     {
       "name": "container.env.get",
@@ -1125,7 +1172,9 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": true
+      "x-berth-served": true,
+      "x-berth-role": "admin",
+      "x-berth-mutates": false
     },
     {
       "name": "container.env.set",
@@ -1225,7 +1274,9 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": true
+      "x-berth-served": true,
+      "x-berth-role": "admin",
+      "x-berth-mutates": true
     },
     {
       "name": "container.env.patch",
@@ -1328,7 +1379,9 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/internal"
         }
       ],
-      "x-berth-served": true
+      "x-berth-served": true,
+      "x-berth-role": "admin",
+      "x-berth-mutates": true
     },
     {
       "name": "container.links.get",
@@ -1382,7 +1435,9 @@ public enum OpenRPCDocument {
         }
       ],
       "x-berth-served": true,
-      "description": "The stored links, in the order given, fromHost filled in (default 127.0.0.1). Incomplete links (toHost \"\" or toPort 0) are listed too; they are stored but not applied."
+      "description": "The stored links, in the order given, fromHost filled in (default 127.0.0.1). Incomplete links (toHost \"\" or toPort 0) are listed too; they are stored but not applied.",
+      "x-berth-role": "read",
+      "x-berth-mutates": false
     },
     {
       "name": "container.links.set",
@@ -1466,7 +1521,9 @@ public enum OpenRPCDocument {
         }
       ],
       "x-berth-served": true,
-      "description": "Replaces all links (an empty list removes them). Checked first (syntax, duplicates, loopback targets without a node host address, IPv6 from ::1): invalid_params and nothing changes. On a running container the targets are resolved, then stored, then applied live in its namespace without a restart; if applying fails the previous links are put back and the error is link_failed (data.stderr carries the tool's words). A stopped container gets them at its next start. With a requestId a retry answers the first result. To change one link, prefer links.add and links.remove: the node merges them under the container's lock."
+      "description": "Replaces all links (an empty list removes them). Checked first (syntax, duplicates, loopback targets without a node host address, IPv6 from ::1): invalid_params and nothing changes. On a running container the targets are resolved, then stored, then applied live in its namespace without a restart; if applying fails the previous links are put back and the error is link_failed (data.stderr carries the tool's words). A stopped container gets them at its next start. With a requestId a retry answers the first result. To change one link, prefer links.add and links.remove: the node merges them under the container's lock.",
+      "x-berth-role": "admin",
+      "x-berth-mutates": true
     },
     {
       "name": "container.links.add",
@@ -1546,7 +1603,9 @@ public enum OpenRPCDocument {
         }
       ],
       "x-berth-served": true,
-      "description": "Adds the link, replacing in its place the container's link from the same fromHost:fromPort (a missing fromHost is 127.0.0.1), and keeps every other link; answers the whole list. The node reads, changes and writes the list under the container's lock, so concurrent links.add and links.remove calls on one container all take effect (a client that reads links.get, merges and writes links.set can lose a concurrent change). Checked, stored and applied as links.set does (invalid_params, link_failed; the list stays within 1024 links)."
+      "description": "Adds the link, replacing in its place the container's link from the same fromHost:fromPort (a missing fromHost is 127.0.0.1), and keeps every other link; answers the whole list. The node reads, changes and writes the list under the container's lock, so concurrent links.add and links.remove calls on one container all take effect (a client that reads links.get, merges and writes links.set can lose a concurrent change). Checked, stored and applied as links.set does (invalid_params, link_failed; the list stays within 1024 links).",
+      "x-berth-role": "admin",
+      "x-berth-mutates": true
     },
     {
       "name": "container.links.remove",
@@ -1644,7 +1703,9 @@ public enum OpenRPCDocument {
         }
       ],
       "x-berth-served": true,
-      "description": "Removes the container's link from fromHost:fromPort (compared as written; a missing fromHost is 127.0.0.1) and keeps every other; answers the remaining list. not_found (with data.fromHost, data.fromPort) when the container has no link from there, and nothing changes. Under the container's lock like links.add; on a running container the rules are replaced live as links.set does."
+      "description": "Removes the container's link from fromHost:fromPort (compared as written; a missing fromHost is 127.0.0.1) and keeps every other; answers the remaining list. not_found (with data.fromHost, data.fromPort) when the container has no link from there, and nothing changes. Under the container's lock like links.add; on a running container the rules are replaced live as links.set does.",
+      "x-berth-role": "admin",
+      "x-berth-mutates": true
     },
     {
       "name": "container.logs",
@@ -1741,7 +1802,9 @@ public enum OpenRPCDocument {
         }
       ],
       "x-berth-served": true,
-      "description": "The log is kept by the node under its state directory on every manager (docs/architecture-logs.md): conmon writes the container's lines (k8s-file driver), systemd appends the unit's own output (the runtime CLI's messages), and marker lines give systemd's start and result. It outlives the container (units run --rm), survives node restarts, is bounded per file (berthd --log-max-bytes, default 8 MiB) and is deleted with the container. Lines are merged in time order. With follow the reply comes first; a follower is sent what the files hold at its own pace (the files are the buffer, the node queues nothing for it) and is never waited for by the node or other clients; it ends when the client closes the connection, or with a last notification whose end is \"deleted\". follow in a batch is invalid_request."
+      "description": "The log is kept by the node under its state directory on every manager (docs/architecture-logs.md): conmon writes the container's lines (k8s-file driver), systemd appends the unit's own output (the runtime CLI's messages), and marker lines give systemd's start and result. It outlives the container (units run --rm), survives node restarts, is bounded per file (berthd --log-max-bytes, default 8 MiB) and is deleted with the container. Lines are merged in time order. With follow the reply comes first; a follower is sent what the files hold at its own pace (the files are the buffer, the node queues nothing for it) and is never waited for by the node or other clients; it ends when the client closes the connection, or with a last notification whose end is \"deleted\". follow in a batch is invalid_request.",
+      "x-berth-role": "read",
+      "x-berth-mutates": false
     },
     {
       "name": "events.subscribe",
@@ -1823,7 +1886,9 @@ public enum OpenRPCDocument {
         }
       ],
       "x-berth-served": true,
-      "description": "Replies first, then streams on this connection. Without a cursor: one `snapshot` notification per container (its current state), then `synced`, then `change` notifications. With a cursor of this epoch still in the node's history (the last 4096 events): exactly the changes after it, then live changes; otherwise cursor_expired (relist, then subscribe without a cursor). Never a silent gap. `heartbeat` notifications carry the latest cursor when nothing else was sent. At most 1024 notifications wait for a subscriber that does not read; beyond that it gets `closed` with reason slow_consumer (if it can still take it within a second) and the connection is closed. A client that closes or half-closes the connection ends its subscriptions."
+      "description": "Replies first, then streams on this connection. Without a cursor: one `snapshot` notification per container (its current state), then `synced`, then `change` notifications. With a cursor of this epoch still in the node's history (the last 4096 events): exactly the changes after it, then live changes; otherwise cursor_expired (relist, then subscribe without a cursor). Never a silent gap. `heartbeat` notifications carry the latest cursor when nothing else was sent. At most 1024 notifications wait for a subscriber that does not read; beyond that it gets `closed` with reason slow_consumer (if it can still take it within a second) and the connection is closed. A client that closes or half-closes the connection ends its subscriptions.",
+      "x-berth-role": "read",
+      "x-berth-mutates": false
     },
     {
       "name": "events.unsubscribe",
@@ -1859,7 +1924,9 @@ public enum OpenRPCDocument {
         }
       ],
       "x-berth-served": true,
-      "description": "Ends a subscription of this connection; it gets a `closed` notification with reason unsubscribed. A subscription of another connection is not_found."
+      "description": "Ends a subscription of this connection; it gets a `closed` notification with reason unsubscribed. A subscription of another connection is not_found.",
+      "x-berth-role": "read",
+      "x-berth-mutates": false
     }
   ],
   "components": {

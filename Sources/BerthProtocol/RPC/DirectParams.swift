@@ -57,8 +57,11 @@ extension ContainerListParams: DirectParams {
 
 extension AuthResponseParams: DirectParams {
     public static func direct(_ members: [String: JSONValue]) -> AuthResponseParams? {
-        guard members.count == 2, case .string(let clientNonce)? = members["clientNonce"],
-              case .string(let response)? = members["response"] else { return nil }
-        return AuthResponseParams(clientNonce: clientNonce, response: response)
+        guard case .string(let clientNonce)? = members["clientNonce"], case .string(let response)? = members["response"] else { return nil }
+        switch (members.count, members["keyId"]) {
+        case (2, nil): return AuthResponseParams(clientNonce: clientNonce, response: response)
+        case (3, .string(let keyId)?): return AuthResponseParams(clientNonce: clientNonce, response: response, keyId: keyId)
+        default: return nil
+        }
     }
 }
