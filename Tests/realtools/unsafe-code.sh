@@ -20,7 +20,7 @@ UNSAFE_ALLOWED = {
     "Sources/BerthProtocol/JSON/JSONSerializer.swift": "the serializer writes into the output buffer",
     "Sources/BerthProtocol/Framing/LineFramer.swift": "the framer hands each line over without a copy",
     "Sources/BerthProtocol/RPC/RPCFrame.swift": "decodes the framer's line in place",
-    "Sources/BerthProtocol/Auth/SHA256.swift": "compresses whole 64-byte blocks",
+    "Sources/BerthProtocol/Crypto/SHA256.swift": "compresses whole 64-byte blocks",
     # The client's zero-copy read path: a PollLoop's read buffer goes through the framer into
     # Conversation (or the agent's request parser) in place. They name the buffer type and do no
     # pointer arithmetic or system calls; the fan-out's cost per node is these reads.
