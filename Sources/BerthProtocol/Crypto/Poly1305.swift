@@ -100,6 +100,32 @@ public struct Poly1305: Sendable {
 
     /// The 16-byte tag: `h` fully reduced mod 2^130 - 5, plus `s` mod 2^128.
     public func finalize() -> [UInt8] {
+        var tag: [UInt8] = []
+        tag.reserveCapacity(Poly1305.tagByteCount)
+        appendTag(to: &tag)
+        return tag
+    }
+
+    /// The tag appended to `bytes`: the AEAD writes it behind the ciphertext with no array of its own.
+    func appendTag(to bytes: inout [UInt8]) {
+        let words = tagWords()
+        for i in 0..<4 {
+            for shift in stride(from: UInt32(0), to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: words[i] >> shift)) }
+        }
+    }
+
+    /// Whether `bytes[offset..<offset + 16]` is the tag, looking at every byte whatever the others are.
+    func tagMatches(_ bytes: [UInt8], at offset: Int) -> Bool {
+        let words = tagWords()
+        var difference: UInt8 = 0
+        for i in 0..<16 {
+            difference |= UInt8(truncatingIfNeeded: words[i >> 2] >> (UInt32(i & 3) * 8)) ^ bytes[offset + i]
+        }
+        return difference == 0
+    }
+
+    /// The tag as four little-endian words.
+    private func tagWords() -> SIMD4<UInt32> {
         let mask: UInt32 = 0x3ff_ffff
         var h0 = h0, h1 = h1, h2 = h2, h3 = h3, h4 = h4
         h2 &+= h1 >> 26; h1 &= mask
@@ -132,12 +158,6 @@ public struct Poly1305: Sendable {
         let t2 = UInt32(truncatingIfNeeded: f)
         f = UInt64(w3) &+ UInt64(pad3) &+ (f >> 32)
         let t3 = UInt32(truncatingIfNeeded: f)
-        var tag: [UInt8] = []
-        tag.reserveCapacity(Poly1305.tagByteCount)
-        let words = SIMD4(t0, t1, t2, t3)
-        for i in 0..<4 {
-            for shift in stride(from: UInt32(0), to: 32, by: 8) { tag.append(UInt8(truncatingIfNeeded: words[i] >> shift)) }
-        }
-        return tag
+        return SIMD4(t0, t1, t2, t3)
     }
 }
