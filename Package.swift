@@ -36,6 +36,10 @@ let package = Package(
         // Test helper: drives ContainerEngine in a process of its own (crash tests kill it with SIGKILL).
         .executableTarget(name: "berth-enginetool", dependencies: ["BerthNode"], path: "Tests/Tools/berth-enginetool",
                           swiftSettings: strict),
+        // Bench helper: times the Crypto primitives in a release build (Scripts/bench/crypto runs it).
+        .executableTarget(name: "berth-cryptobench", dependencies: ["BerthProtocol"], path: "Tests/Tools/berth-cryptobench",
+                          // BerthProtocol calls libm (trunc) but imports no Glibc; the other products get it through BerthSystem.
+                          swiftSettings: strict, linkerSettings: [.linkedLibrary("m")]),
         // Test helper: applies and reads back links in a namespace (Tests/e2e/test_links.py drives it).
         .executableTarget(name: "berth-linktool", dependencies: ["BerthNode"], path: "Tests/Tools/berth-linktool",
                           swiftSettings: strict),
