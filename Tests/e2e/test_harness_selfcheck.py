@@ -242,6 +242,48 @@ def test_node_lifecycle_with_a_stand_in(cu):
     check(not os.path.exists(node.socket_path), "socket removed on stop")
 
 
+LATE_LISTENER = textwrap.dedent("""\
+    # Binds its socket, then listens half a second later (berthd's bind-to-listen gap, widened) and
+    # answers node.hello; exits at once instead when asked to ("exit").
+    import json, socket, sys, time
+    s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])
+    if sys.argv[2] == "exit":
+        sys.exit(3)
+    time.sleep(0.5); s.listen(8)
+    while True:
+        c, _ = s.accept()
+        f = c.makefile("rwb")
+        for line in f:
+            r = json.loads(line)
+            f.write(json.dumps({"jsonrpc": "2.0", "id": r["id"], "result": {"protocol": 1}}).encode() + b"\\n")
+            f.flush()
+""")
+
+WAIT_THEN_HELLO = textwrap.dedent("""\
+    . "$1"
+    "$2" -c "$3" "$4" "$5" >"$6" 2>&1 &
+    berthd_wait_listening "$4" $! "$6" 30 || exit 7
+    exec "$2" -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"{\\"jsonrpc\\":\\"2.0\\",\\"id\\":1,\\"method\\":\\"node.hello\\"}\\n"); print(s.recv(4096).decode())' "$4"
+""")
+
+
+def test_scripts_wait_for_an_answering_node(cu):
+    # Scripts/lib/berthd.sh's berthd_wait_listening returns once the node answers, so the caller's
+    # first connect is never refused, however late the node listens after binding.
+    lib = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Scripts", "lib", "berthd.sh")
+    d = cu.tempdir()
+    for mode, want_rc in (("late", 0), ("exit", 7)):
+        sock, log = os.path.join(d, mode + ".sock"), os.path.join(d, mode + ".log")
+        done = subprocess.run(["bash", "-c", WAIT_THEN_HELLO, "wait", lib, sys.executable, LATE_LISTENER,
+                               sock, mode, log], capture_output=True, text=True, timeout=60)
+        check_equal(done.returncode, want_rc, f"{mode}: the wait's outcome", stdout=done.stdout,
+                    stderr=done.stderr)
+        if mode == "late":
+            check_equal(json.loads(done.stdout)["result"], {"protocol": 1}, "the first connect is answered")
+        else:
+            check_in("exited before listening", done.stderr, "the failure says the node exited")
+
+
 def test_cleanup_runs_in_reverse_and_survives_errors(cu):
     order = []
     inner = harness.Cleanup()
