@@ -7,7 +7,8 @@
 #                            MANAGER_CGROUP (the cgroup name it owns)
 #   manager_systemctl ARGS   systemctl --user against it (with the environment of manager_env)
 #   manager_env              prints the environment a client needs, as NAME=VALUE lines
-#   manager_stop             stops it (all its units), waits for it, removes its cgroups
+#   manager_stop             stops it (all its units), waits for it (SIGKILL after 30 s, said on
+#                            stderr), removes its cgroups
 #
 # The manager runs in its own cgroup (never the root one: systemd would take '/' as its root and move
 # every process of the machine into /init.scope), in its own mount namespace with a tmpfs
@@ -94,9 +95,13 @@ manager_stop() {
     local cg=${MANAGER_CGROUP:-$(cat "$dir/manager.cgroup" 2>/dev/null)}
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
         kill -TERM "$pid" 2>/dev/null
+        # It stops its units and exits in 1-2 s; 30 s is only the guard against a hung manager, and
+        # saying so on stderr lets a test tell a clean stop from a killed one without timing it.
         local i=0
-        while kill -0 "$pid" 2>/dev/null && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done
-        kill -KILL "$pid" 2>/dev/null || true
+        while kill -0 "$pid" 2>/dev/null && [ $i -lt 1500 ]; do sleep 0.02; i=$((i + 1)); done
+        if kill -KILL "$pid" 2>/dev/null; then
+            echo "manager_stop: systemd (pid $pid) did not exit within 30 s of SIGTERM; killed it" >&2
+        fi
         wait "$pid" 2>/dev/null || true
     fi
     if [ -n "$cg" ]; then

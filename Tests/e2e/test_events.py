@@ -154,9 +154,11 @@ def test_resume_replays_exactly_what_was_missed(cu):
     check_equal(kind({"ids": ["Bad/Id"]}), "invalid_identifier", "a bad id in the filter")
 
     # Open subscriptions do not hold up a clean stop (they are not requests in flight).
-    t0 = time.monotonic()
-    check_equal(node.stop(), 0, "berthd's exit status with subscribers connected")
-    check(time.monotonic() - t0 < 5, "berthd stops promptly with subscribers connected", seconds=time.monotonic() - t0)
+    # Were they counted, the node would wait out its grace period and log grace_period_over; the
+    # minute is only a guard against a hang.
+    check_equal(node.stop(timeout=60), 0, "berthd's exit status with subscribers connected")
+    check("grace_period_over" not in node.log(), "subscribers do not hold up the stop as requests in flight",
+          log=node.log())
     node.start()
     restarted = node.connect(cu)
     error = restarted.call_error("events.subscribe", {"cursor": cursor})

@@ -460,11 +460,13 @@ def test_sigterm_while_requests_are_in_flight_exits_zero(cu):
     import threading
     readers = [threading.Thread(target=drain, args=(k, rpc)) for k, rpc in enumerate(clients)]
     proc.send_signal(signal.SIGTERM)
-    t0 = time.monotonic()
     for t in readers:
         t.start()
-    check_equal(proc.wait(15), 0, "exit status after SIGTERM", log=node.log())
-    check(time.monotonic() - t0 < 8, "clients that read their answers are drained without waiting out the grace period")
+    check_equal(proc.wait(60), 0, "exit status after SIGTERM", log=node.log())
+    # Waiting out the grace period is what the node logs as grace_period_over (the minute above is
+    # only a guard against a hang).
+    check("grace_period_over" not in node.log(), "clients that read their answers are drained without waiting out the grace period",
+          log=node.log())
     for t in readers:
         t.join(20)
     for k in range(len(clients)):
