@@ -136,6 +136,46 @@ def test_tail_and_the_bound(cu):
             check_equal(e.kind, "invalid_params", f"error kind for {bad}")
 
 
+def container_pid(name):
+    out = harness.podman("inspect", "-f", "{{.State.Pid}}", "ctr-" + name, check=False)
+    return int(out) if out.isdigit() and int(out) > 0 else None
+
+
+def test_unit_log_stays_bounded_when_systemd_restarts_the_unit(cu):
+    # systemd appends to unit.log on every start, its own restarts (Restart=) too, which the node
+    # does not see: the unit's start marker is what keeps the log within --log-max-bytes.
+    bound = 64 << 10
+    node = harness.Node.start_new(cu, extra_args=["--log-max-bytes", str(bound)])
+    rpc = node.connect(cu)
+    name = harness.unique_name("logs-ulog")
+    cu.container("ctr-" + name)
+    rpc.call("container.install", {"id": name, "image": IMAGE, "command": ["sh", "-c", "echo up; exec sleep 100000"],
+                                   "start": True, "restart": "always", "restartDelaySeconds": 0.2}, timeout=120)
+    unit_log = os.path.join(log_dir(node, name), "unit.log")
+    pid = eventually(lambda: container_pid(name), "the container runs", timeout=60)
+    for round in range(3):
+        # Past the bound, as a unit whose commands printed much would leave it.
+        with open(unit_log, "a") as f:
+            for i in range(2000):
+                f.write(f"round {round} filler {i:04d} {'x' * 40}\n")
+        check(os.path.getsize(unit_log) > bound, "unit.log is past its bound before the crash")
+        os.kill(pid, 9)
+        pid = eventually(lambda: (p := container_pid(name)) and p != pid and p, f"round {round}: systemd restarted it",
+                         timeout=60)
+        size = os.path.getsize(unit_log)
+        with open(unit_log, errors="replace") as f:
+            text = f.read()
+        check(size <= bound, f"round {round}: unit.log within its bound after systemd's restart ({size} <= {bound})")
+        check_in(f"round {round} filler 1999", text, "the newest lines are kept")
+        check(f"round {round} filler 0000" not in text, "the oldest lines went")
+        check(text.startswith("round ") or text.startswith("20"), "the log starts at a whole line", head=text[:80])
+        check(re.search(r"(?m)^\S+ systemd F starting$", text.split(f"round {round} filler 1999", 1)[1]),
+              "the start marker of the restart comes after the kept lines", tail=text[-400:])
+    check_equal(os.stat(unit_log).st_mode & 0o777, 0o600, "the trimmed log is the node's alone")
+    check_equal(rpc.call("container.status", {"id": name})["state"], "active", "the container runs on")
+    check_in("up", texts(logs(rpc, name)), "the logs read as before")
+
+
 def test_follow_sees_new_lines(cu):
     node = harness.Node.start_new(cu)
     rpc = node.connect(cu)

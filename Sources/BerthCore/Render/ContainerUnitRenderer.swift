@@ -100,7 +100,7 @@ public enum ContainerUnitRenderer {
         var lines: [(key: String, exec: ExecLine)] = []
         var run = ExecLine(runtime)
         run.add("run")
-        if spec.log != nil { lines.append(("ExecStartPre", markLine(spec, "start"))) }
+        if let log = spec.log { lines.append(("ExecStartPre", markLine(spec, "start", log))) }
         switch (spec.runtime, notify) {
         case (.podman, true):
             var removeCid = ExecLine(spec.tools.remove)
@@ -173,7 +173,7 @@ public enum ContainerUnitRenderer {
         }
         lines.append(("ExecStop", stop))
         lines.append(("ExecStopPost", remove))
-        if spec.log != nil { lines.append(("ExecStopPost", markLine(spec, "stop"))) }
+        if let log = spec.log { lines.append(("ExecStopPost", markLine(spec, "stop", log))) }
         return lines
     }
 
@@ -212,17 +212,25 @@ public enum ContainerUnitRenderer {
 
     /// A marker line in the unit's log (`ContainerLogFiles`): the time, and the unit starting or its
     /// result (systemd hands `ExecStopPost=` `SERVICE_RESULT`, `EXIT_CODE`, `EXIT_STATUS`). A fixed
-    /// script; its only input is the word `start` or `stop`. Failures are ignored (`-`).
-    static func markLine(_ spec: ContainerUnitSpec, _ event: String) -> ExecLine {
+    /// script; its inputs are the word `start` or `stop` and, for `start`, the unit log's path and
+    /// bound (the node's, never a user's). Failures are ignored (`-`).
+    static func markLine(_ spec: ContainerUnitSpec, _ event: String, _ log: ContainerLogSpec) -> ExecLine {
         var line = ExecLine(spec.tools.shell, ignoreFailure: true)
         line.add("-c", markScript, "berth-log-mark", event)
+        if event == "start" { line.add(log.files.unitLog, "\(log.maxBytes)") }
         return line
     }
 
-    /// bash's clock (`EPOCHREALTIME`, `printf %()T`): no process besides the shell. The format is
-    /// conmon's (`TIME STREAM F TEXT`), so one parser reads both files.
+    /// bash's clock (`EPOCHREALTIME`, `printf %()T`): no process besides the shell but the size
+    /// check. The format is conmon's (`TIME STREAM F TEXT`), so one parser reads both files.
+    /// The start also bounds the log, since systemd appends to it on every start, its own restarts
+    /// included: past the bound, the newer half is kept from its first whole line and renamed over
+    /// the log; the marker then goes to the new file (systemd opened stdout on the old one).
     static let markScript =
-        "t=$EPOCHREALTIME; export TZ=UTC0; case $1 in start) m=starting;; "
+        "t=$EPOCHREALTIME; export TZ=UTC0; case $1 in start) m=starting; "
+        + "if (( $(stat -c %s -- \"$2\" 2>/dev/null || echo 0) > $3 )); then umask 077; "
+        + "tail -c $(($3 / 2)) -- \"$2\" | { IFS= read -r _; cat; } >\"$2.trim\" && mv -f -- \"$2.trim\" \"$2\"; fi; "
+        + "exec >>\"$2\";; "
         + "*) m=\"stopped: result ${SERVICE_RESULT:-unknown}, main process ${EXIT_CODE:-none} ${EXIT_STATUS:-}\";; esac; "
         + "printf '%(%Y-%m-%dT%H:%M:%S)T.%s+00:00 systemd F %s\\n' \"${t%[.,]*}\" \"${t#*[.,]}\" \"$m\""
 
