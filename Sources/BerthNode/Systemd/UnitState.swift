@@ -1,3 +1,5 @@
+import BerthProtocol
+
 /// What the node knows of one loaded unit: the one unit state of the node. The state cache keeps
 /// it per unit for listings and `container.status`, and the event hub judges a container's phase
 /// from it.
@@ -46,18 +48,23 @@ public struct UnitState: Hashable, Sendable {
 
     /// Sets the facts `properties` carries (systemd's names, values as `systemctl show` or
     /// `DBusSystemdClient.show` print them: decimal numbers, timestamps in microseconds or as
-    /// `@seconds`); the others stay as they are.
+    /// `systemctl --timestamp=us+utc` does); the others stay as they are.
     public mutating func setFacts(from properties: [String: String]) {
         if let text = properties["Result"] { result = text }
         if let text = properties["ExecMainCode"], let value = Int32(text) { exitCode = value }
         if let text = properties["ExecMainStatus"], let value = Int32(text) { exitStatus = value }
         if let text = properties["NRestarts"], let value = UInt32(text) { restarts = value }
-        if let text = properties["StateChangeTimestamp"] {
-            if let value = UInt64(text) {
-                stateChanged = value
-            } else if text.hasPrefix("@"), let seconds = UInt64(text.dropFirst()) {
-                stateChanged = seconds * 1_000_000
-            }
-        }
+        if let text = properties["StateChangeTimestamp"], let value = UnitState.microseconds(text) { stateChanged = value }
+    }
+
+    /// A timestamp in microseconds since the epoch from `DBusSystemdClient.show`'s decimal, or from
+    /// `systemctl --timestamp=us+utc`'s `Sun 2026-12-06 21:28:22.269165 UTC`; nil for anything else
+    /// (systemctl prints nothing for a time that never was).
+    static func microseconds(_ text: String) -> UInt64? {
+        if let value = UInt64(text) { return value }
+        let parts = text.split(separator: " ")
+        guard parts.count == 4, parts[3] == "UTC", let time = LogTime(rfc3339: "\(parts[1])T\(parts[2])Z"),
+              time.nanoseconds >= 0 else { return nil }
+        return UInt64(time.nanoseconds / 1000)
     }
 }
