@@ -19,6 +19,8 @@ import Testing
             "ports:            -",
             "start on boot:    yes",
             "socket activated: no",
+            "restart:          no",
+            "limits:           none",
         ])
     }
 
