@@ -16,16 +16,43 @@ public struct Signal: RawRepresentable, Hashable, Sendable, CustomStringConverti
     /// SIGCONT: a stopped process runs again (and can then act on a SIGTERM it was sent).
     public static let resume = Signal(rawValue: SIGCONT)
 
-    public var description: String {
+    public var description: String { name ?? "signal \(rawValue)" }
+
+    /// The signal's name (`SIGKILL`), as `kill -l` and systemd print it; nil for a number that is
+    /// not a standard signal (a real-time one).
+    public var name: String? {
         switch rawValue {
-        case SIGTERM: "SIGTERM"
-        case SIGINT: "SIGINT"
         case SIGHUP: "SIGHUP"
-        case SIGUSR1: "SIGUSR1"
-        case SIGUSR2: "SIGUSR2"
+        case SIGINT: "SIGINT"
+        case SIGQUIT: "SIGQUIT"
+        case SIGILL: "SIGILL"
+        case SIGTRAP: "SIGTRAP"
+        case SIGABRT: "SIGABRT"
+        case SIGBUS: "SIGBUS"
+        case SIGFPE: "SIGFPE"
         case SIGKILL: "SIGKILL"
+        case SIGUSR1: "SIGUSR1"
+        case SIGSEGV: "SIGSEGV"
+        case SIGUSR2: "SIGUSR2"
+        case SIGPIPE: "SIGPIPE"
+        case SIGALRM: "SIGALRM"
+        case SIGTERM: "SIGTERM"
+        case SIGCHLD: "SIGCHLD"
         case SIGCONT: "SIGCONT"
-        default: "signal \(rawValue)"
+        case SIGSTOP: "SIGSTOP"
+        case SIGTSTP: "SIGTSTP"
+        case SIGTTIN: "SIGTTIN"
+        case SIGTTOU: "SIGTTOU"
+        case SIGURG: "SIGURG"
+        case SIGXCPU: "SIGXCPU"
+        case SIGXFSZ: "SIGXFSZ"
+        case SIGVTALRM: "SIGVTALRM"
+        case SIGPROF: "SIGPROF"
+        case SIGWINCH: "SIGWINCH"
+        case SIGIO: "SIGIO"
+        case SIGPWR: "SIGPWR"
+        case SIGSYS: "SIGSYS"
+        default: nil
         }
     }
 }

@@ -135,7 +135,8 @@ private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
     let link = LinkSpec(fromHost: "127.0.0.1", fromPort: 1, toHost: "h", toPort: 2)
     var status = ContainerStatus(id: "a", image: "i", state: "active", subState: "running", ports: [PortMapping(internal: 1)],
                                  enabled: true, socketActivated: false, mainPID: 1, environmentNames: ["A"], links: [link],
-                                 isolatedUID: 1)
+                                 isolatedUID: 1, result: "signal", exitStatus: 3, exitSignal: "SIGKILL",
+                                 since: "2026-12-06T21:40:12.532110Z", restarts: 0)
     (status.restart, status.restartDelaySeconds, status.restartBurst, status.restartIntervalSeconds) = ("always", 1, 1, 1)
     (status.memory, status.memorySwap, status.cpus, status.pids, status.startLimitReset) = (1, 1, 1, 1, true)
     let cases: [(String, any Encodable)] = [

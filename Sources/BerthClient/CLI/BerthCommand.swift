@@ -108,6 +108,7 @@ extension CommandContext {
                     case .failure(let error):
                         codes.append(Self.exitCode(for: error))
                         output.printError("berth: " + prefix + (call.label.map { "\($0): " } ?? "") + Self.describe(error))
+                        for line in Self.failureLog(error) { output.printError(line) }
                         item["error"] = Self.errorJSON(error)
                     case .success(let value):
                         codes.append(.success)
@@ -217,9 +218,21 @@ extension CommandContext {
         }
     }
 
+    /// The last log lines a node's error carries (`data.log` of a start that failed), indented under
+    /// the error line as `berth logs` prints them; nothing for other errors.
+    static func failureLog(_ error: any Error) -> [String] {
+        guard let error = error as? RPCError, let log = error.details["log"],
+              let lines = try? JSONValueDecoder().decode([LogLine].self, from: log), !lines.isEmpty else { return [] }
+        return ["  last lines of its log:"] + lines.map { "    " + LogsCommand.text($0) }
+    }
+
     static func errorJSON(_ error: any Error) -> JSONValue {
         switch error {
-        case let error as RPCError: return .object(["kind": .string(error.kind.rawValue), "message": .string(error.message)])
+        case let error as RPCError:
+            // `data`'s extras (a failed start's `result`, `exitStatus`, `log`) for scripts, when there are any.
+            var members: [String: JSONValue] = ["kind": .string(error.kind.rawValue), "message": .string(error.message)]
+            if !error.details.isEmpty { members["data"] = .object(error.details) }
+            return .object(members)
         case let error as ClientError: return .object(["kind": .string("client." + error.code.description), "message": .string(error.message)])
         default: return .object(["kind": .string("client.error"), "message": .string("\(error)")])
         }

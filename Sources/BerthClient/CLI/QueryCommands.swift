@@ -75,28 +75,6 @@ public struct PsCommand: BerthCommand {
     }
 }
 
-/// `berth status ID`
-public struct StatusCommand: BerthCommand {
-    public static let spec = CommandSpec("status", abstract: "Show one container's state, image, ports and boot setting.", arguments: [IDArguments.id()])
-    var arguments: IDArguments
-    public init(_ parsed: ParsedArguments) throws(UsageError) { arguments = try IDArguments(parsed) }
-    public func validate() throws(UsageError) { try arguments.validate() }
-    public func run(_ context: CommandContext) async -> ExitCode {
-        await context.runContainerQuery(arguments, .containerStatus, as: ContainerStatus.self) { status, node in
-            (node.map { ["node:             \($0.address)"] } ?? []) + [
-                "id:               \(status.id)",
-                "state:            \(stateText(status))",
-                "image:            \(status.image)",
-                "ports:            \(portsText(status.ports))",
-                "start on boot:    \(status.enabled ? "yes" : "no")",
-                "socket activated: \(status.socketActivated ? "yes" : "no")",
-                "restart:          \(restartText(status))",
-                "limits:           \(limitsText(status))",
-            ]
-        }
-    }
-}
-
 /// `berth ports ID`
 public struct PortsCommand: BerthCommand {
     public static let spec = CommandSpec("ports", abstract: "Show a container's port mappings (container port -> host port).", arguments: [IDArguments.id()])

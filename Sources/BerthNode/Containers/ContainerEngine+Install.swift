@@ -105,7 +105,7 @@ extension ContainerEngine {
             // container installed).
             return reloadNeeded || params.start == true
                 ? try await currentStatus(id)
-                : status(of: record, properties: ["LoadState": "not-loaded"])
+                : status(of: record, id: id, unit: .known(nil), enabled: startsOnBoot(id))
         }
     }
 

@@ -14,9 +14,6 @@ import BerthProtocol
 /// then asks systemd once more. A unit that is not up then is `runtime_failed`, with systemd's
 /// account of it (`Result`, the main process's exit) in `data`.
 extension ContainerEngine {
-    /// Properties that say why a unit went down.
-    static let failureProperties = ["ActiveState", "SubState", "Result", "ExecMainCode", "ExecMainStatus"]
-
     /// States in which a started unit still counts as up.
     static let upStates: Set<String> = ["active", "activating", "reloading"]
 
@@ -38,9 +35,10 @@ extension ContainerEngine {
         // One property on the way that succeeds; systemd's account of a failure only when it failed.
         let unit = ContainerUnitNames.service(id)
         if ContainerEngine.upStates.contains(try await activeState(unit) ?? "") { return }
-        let props = try await settledProperties(unit)
-        if !ContainerEngine.upStates.contains(props["ActiveState"] ?? "") {
-            throw linkFailureReason(id).map { linkFailed(id, what, $0) } ?? unitFailure(id, unit: unit, props, what)
+        let state = try await settledState(unit)
+        if !ContainerEngine.upStates.contains(state?.activeState ?? "inactive") {
+            if let reason = linkFailureReason(id) { throw linkFailed(id, what, reason) }
+            throw await unitFailure(id, unit: unit, state, what)
         }
     }
 
@@ -51,17 +49,17 @@ extension ContainerEngine {
         }
     }
 
-    /// The unit's `failureProperties`, once it is no longer `deactivating` (its stop commands,
-    /// which remove the container, are still running): the answer then carries the state the
-    /// unit ends in (`failed`), which `container.status` right after agrees with.
-    func settledProperties(_ unit: String) async throws -> [String: String] {
+    /// The unit's state and facts, once it is no longer `deactivating` (its stop commands, which
+    /// remove the container, are still running): the answer then carries the state the unit ends
+    /// in (`failed`), which `container.status` right after agrees with; nil when not loaded.
+    func settledState(_ unit: String) async throws -> UnitState? {
         let deadline = ContinuousClock.now + .seconds(30)  // the units' TimeoutStopSec= bounds it too
         while true {
-            let props: [String: String]
-            do { props = try await systemd.show([unit], properties: ContainerEngine.failureProperties)[unit] ?? [:] } catch {
+            let state: UnitState?
+            do { state = try await systemd.unitState(unit) } catch {
                 throw ContainerEngine.systemdFailed(error, "show \(unit)")
             }
-            guard props["ActiveState"] == "deactivating", ContinuousClock.now < deadline else { return props }
+            guard state?.activeState == "deactivating", ContinuousClock.now < deadline else { return state }
             try await Task.sleep(for: .milliseconds(50))
         }
     }
@@ -87,40 +85,62 @@ extension ContainerEngine {
 
     /// The error for a start whose job failed: `link_failed` with the hook's reason when its links
     /// hook failed, `runtime_failed` with systemd's account when the unit itself failed (the
-    /// runtime or the container's command exited), otherwise `systemd_failed`.
+    /// runtime or the container's command exited), otherwise `systemd_failed` (with the log's last
+    /// lines too: whatever systemd or the runtime said about it is there).
     func startFailure(_ id: Identifier, _ error: any Error, _ what: String) async -> RPCError {
         if let reason = linkFailureReason(id) { return linkFailed(id, what, reason) }
         let unit = ContainerUnitNames.service(id)
-        if let props = try? await settledProperties(unit),
-           let result = props["Result"], result != "success", !ContainerEngine.upStates.contains(props["ActiveState"] ?? "") {
-            return unitFailure(id, unit: unit, props, what)
+        if let state = try? await settledState(unit), !state.result.isEmpty, state.result != "success",
+           !ContainerEngine.upStates.contains(state.activeState) {
+            return await unitFailure(id, unit: unit, state, what)
         }
-        return ContainerEngine.systemdFailed(error, what)
+        var failure = ContainerEngine.systemdFailed(error, what)
+        failure.details["id"] = .string(id.rawValue)
+        failure.details["log"] = await failureLog(id)
+        return failure
     }
 
     func linkFailed(_ id: Identifier, _ what: String, _ reason: String) -> RPCError {
         RPCError(.linkFailed, "\(what): its links could not be applied: \(reason)", details: ["id": .string(id.rawValue)])
     }
 
-    /// `runtime_failed` for a unit that is not up after its start, with what systemd says of it.
-    func unitFailure(_ id: Identifier, unit: String, _ props: [String: String], _ what: String) -> RPCError {
-        let state = props["ActiveState"] ?? "unknown"
-        let result = props["Result"] ?? "unknown"
-        var details: [String: JSONValue] = ["id": .string(id.rawValue), "unit": .string(unit), "state": .string(state),
+    /// `runtime_failed` for a unit that is not up after its start, with what systemd says of it
+    /// (`state`, `subState`, `result`, `exitStatus` or `exitSignal`) and the log's last lines (`log`):
+    /// the runtime's own message when it could not start the container, the command's last output
+    /// when it exited.
+    func unitFailure(_ id: Identifier, unit: String, _ state: UnitState?, _ what: String) async -> RPCError {
+        let active = state?.activeState ?? "inactive"
+        let result = state.map { $0.result.isEmpty ? "unknown" : $0.result } ?? "unknown"
+        var details: [String: JSONValue] = ["id": .string(id.rawValue), "unit": .string(unit), "state": .string(active),
                                             "result": .string(result)]
-        if let sub = props["SubState"] { details["subState"] = .string(sub) }
+        if let sub = state?.subState { details["subState"] = .string(sub) }
         var exit = ""
-        // ExecMainCode is the waitid() si_code: 1 exited (status is the exit code), 2/3 killed/dumped (a signal).
-        if let code = props["ExecMainCode"], let status = props["ExecMainStatus"].flatMap({ Int($0) }), code != "0" {
-            if code == "1" {
+        if let state {
+            switch ContainerEngine.mainExit(of: state) {
+            case (let status?, _):
                 details["exitStatus"] = .int(Int64(status))
                 exit = ", its main process exited with status \(status)"
-            } else {
-                details["signal"] = .int(Int64(status))
-                exit = ", its main process was killed by signal \(status)"
+            case (_, let signal?):
+                details["exitSignal"] = .string(signal)
+                exit = ", its main process was killed by \(signal)"
+            default:
+                break
             }
         }
-        return RPCError(.runtimeFailed, "\(what): the container is not running: \(unit) is \(state) (result \(result)\(exit))",
+        details["log"] = await failureLog(id)
+        return RPCError(.runtimeFailed, "\(what): the container is not running: \(unit) is \(active) (result \(result)\(exit))",
                         details: details)
+    }
+
+    /// The last `ContractLimits.failureLogLines` lines of the container's log, each cut to
+    /// `failureLogLineBytes`, as the `log` of a start's error (`[]` when it cannot be read: the
+    /// error is what matters).
+    func failureLog(_ id: Identifier) async -> JSONValue {
+        let log = ContainerLog(id: id, files: layout.container(id).logFiles)
+        let lines = (try? await ContainerEngine.blocking {
+            try log.snapshot(tail: ContractLimits.failureLogLines, since: nil, following: false).lines
+        }) ?? []
+        let cut = lines.map { $0.cut(toBytes: ContractLimits.failureLogLineBytes) }
+        return (try? JSONValueEncoder().encode(cut)) ?? .array([])
     }
 }

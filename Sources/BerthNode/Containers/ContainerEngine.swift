@@ -132,8 +132,6 @@ public actor ContainerEngine {
 
     // MARK: Status
 
-    static let statusProperties = ["ActiveState", "SubState", "MainPID", "LoadState"]
-
     /// What systemd said of a container's unit.
     enum UnitView {
         /// systemd could not be asked.
@@ -142,48 +140,60 @@ public actor ContainerEngine {
         case known(UnitState?)
     }
 
-    func status(of record: ContainerRecord, properties: [String: String]?) -> ContainerStatus {
-        let id = Identifier(rawValue: record.id)
-        let view: UnitView = properties.map { p in
-            guard p["LoadState"] == "loaded" else { return .known(nil) }
-            return .known(UnitState(loadState: "loaded", activeState: p["ActiveState"] ?? "unknown", subState: p["SubState"] ?? "",
-                                    mainPID: p["MainPID"].flatMap { UInt32($0) } ?? 0))
-        } ?? .unknown
-        return status(of: record, id: id, unit: view, enabled: id.map { startsOnBoot($0) } ?? false)
-    }
-
     func status(of record: ContainerRecord, id: Identifier?, unit: UnitView, enabled: Bool) -> ContainerStatus {
-        let state: String
-        var subState: String?
-        var mainPID: Int?
-        switch unit {
-        case .unknown: state = "unknown"
-        case .known(nil): state = "inactive"
-        case .known(let unit?) where unit.loadState != "loaded": state = "inactive"
-        case .known(let unit?):
-            state = ContainerStatus.states.contains(unit.activeState) ? unit.activeState : "unknown"
-            subState = unit.subState
-            mainPID = unit.mainPID == 0 ? nil : Int(unit.mainPID)
-        }
         var status = ContainerStatus(
-            id: record.id, image: record.image, state: state, subState: subState, ports: record.ports.map(\.wire),
-            enabled: enabled, socketActivated: record.backendPorts != nil, mainPID: mainPID,
+            id: record.id, image: record.image, state: "unknown", ports: record.ports.map(\.wire),
+            enabled: enabled, socketActivated: record.backendPorts != nil,
             environmentNames: record.environmentNames,
             links: id.map { (linkSets[$0] ?? []).map(\.wire) } ?? [],
             isolatedUID: record.isolatedUID)
+        switch unit {
+        case .unknown: break
+        case .known(nil): status.state = "inactive"
+        case .known(let unit?) where unit.loadState != "loaded": status.state = "inactive"
+        case .known(let unit?):
+            status.state = ContainerStatus.states.contains(unit.activeState) ? unit.activeState : "unknown"
+            status.subState = unit.subState
+            status.mainPID = unit.mainPID == 0 ? nil : Int(unit.mainPID)
+            ContainerEngine.describeRun(unit, into: &status)
+        }
         status.set(restart: record.restart, limits: record.limits)
         return status
     }
 
+    /// Sets `status`'s account of the service's last run from systemd's facts: each member only when
+    /// systemd reported it (`result` empty: the facts are not in yet).
+    static func describeRun(_ unit: UnitState, into status: inout ContainerStatus) {
+        guard !unit.result.isEmpty else { return }
+        status.result = unit.result
+        status.restarts = Int(unit.restarts)
+        (status.exitStatus, status.exitSignal) = mainExit(of: unit)
+        if unit.stateChanged > 0 {
+            status.since = LogTime(nanoseconds: Int64(clamping: unit.stateChanged) &* 1000).rfc3339(fractionDigits: 6)
+        }
+    }
+
+    /// How the main process ended: its exit status (`CLD_EXITED`), or the name of the signal that
+    /// killed it (`CLD_KILLED`, `CLD_DUMPED`); neither while it runs or before it ever ran.
+    static func mainExit(of unit: UnitState) -> (status: Int?, signal: String?) {
+        switch unit.exitCode {
+        case 1: (Int(unit.exitStatus), nil)
+        case 2, 3: (nil, Signal(rawValue: unit.exitStatus).name ?? "signal \(unit.exitStatus)")
+        default: (nil, nil)
+        }
+    }
+
     func currentStatus(_ id: Identifier) async throws -> ContainerStatus {
-        guard let record = records[id] else { throw ContainerEngine.notFound(id) }
+        guard records[id] != nil else { throw ContainerEngine.notFound(id) }
         let unit = ContainerUnitNames.service(id)
         // An unreachable systemd is an error the caller sees, not a silent "unknown" state.
-        let props: [String: String]?
-        do { props = try await systemd.show([unit], properties: ContainerEngine.statusProperties)[unit] } catch {
+        let state: UnitState?
+        do { state = try await systemd.unitState(unit) } catch {
             throw ContainerEngine.systemdFailed(error, "show \(unit)")
         }
-        return status(of: record, properties: props)
+        // The record as it is now, after the wait.
+        guard let record = records[id] else { throw ContainerEngine.notFound(id) }
+        return status(of: record, id: id, unit: .known(state), enabled: startsOnBoot(id))
     }
 
     static func notFound(_ id: Identifier) -> RPCError {

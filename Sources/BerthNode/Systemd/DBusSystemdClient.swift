@@ -103,6 +103,17 @@ public final class DBusSystemdClient: SystemdClient {
         return try await SystemdClientDefaults.unitStates(of: self, matching: pattern)
     }
 
+    /// From the cache once its snapshot is in: first `catchUp` (one Ping on the connection), so a
+    /// change systemd made behind the node's back (a killed process) is in the answer, as it would
+    /// be in a `show`.
+    public func unitState(_ unit: String) async throws(SystemdError) -> UnitState? {
+        if let cache, cache.covers(unit), cache.isReady {
+            await cache.catchUp()
+            if let states = cache.states([unit]) { return states[unit] ?? nil }
+        }
+        return try await SystemdClientDefaults.unitState(of: self, unit)
+    }
+
     // MARK: Jobs
 
     func runJob(_ operation: SystemdManagerBus.JobOperation, _ unit: String) async throws(SystemdError) {

@@ -29,7 +29,8 @@ public struct SystemctlClient: SystemdClient {
         while start < units.count {
             let chunk = Array(units[start..<min(units.count, start + 500)])
             start += chunk.count
-            let output = try await run(["show", "--property=" + wanted.sorted().joined(separator: ","), "--"] + chunk)
+            // Timestamps in UTC with microseconds (`UnitState.setFacts` reads them), not in local time.
+            let output = try await run(["show", "--timestamp=us+utc", "--property=" + wanted.sorted().joined(separator: ","), "--"] + chunk)
             var index = 0
             for block in output.split(separator: "\n\n", omittingEmptySubsequences: false) {
                 guard index < chunk.count else { break }

@@ -16,15 +16,19 @@ public protocol SystemdClient: Sendable {
     /// their states. One cheap call: unlike `show`, it never makes systemd load a unit file, and a
     /// unit that is not loaded is, by systemd's own definition, inactive.
     func listUnits(matching pattern: String) async throws(SystemdError) -> [UnitListing]
-    /// The loaded units matching a glob with their states and main PIDs, by name: what
-    /// `container.list` needs in one call. The default asks `listUnits`, then `show` for the main
-    /// PIDs of the running ones (only those, as they are loaded already: `show` of a unit that is not
-    /// would make systemd load its file, about 13 ms apiece on a busy machine).
+    /// The loaded units matching a glob with their states, main PIDs and facts, by name: what
+    /// `container.list` needs in one call. The default asks `listUnits`, then `show` of the loaded
+    /// ones (only those: `show` of a unit that is not would make systemd load its file, about 13 ms
+    /// apiece on a busy machine).
     ///
     /// Runs on the caller's executor (`nonisolated(nonsending)`): the engine asks from its actor for
     /// every `container.list`, and the D-Bus client answers from its cache without suspending, so
     /// leaving the actor and coming back (two trips through the loop's job queue) bought nothing.
     nonisolated(nonsending) func unitStates(matching pattern: String) async throws(SystemdError) -> [String: UnitState]
+    /// One unit's states, main PID and facts (`UnitState`), at least as new as anything systemd
+    /// reported before the call; nil when systemd has not loaded the unit (so it is inactive, and
+    /// has no result to tell). The default asks `show`, which loads the unit to answer.
+    func unitState(_ unit: String) async throws(SystemdError) -> UnitState?
 }
 
 extension SystemdClient {
@@ -33,16 +37,38 @@ extension SystemdClient {
     }
 }
 
+extension SystemdClient {
+    public func unitState(_ unit: String) async throws(SystemdError) -> UnitState? {
+        try await SystemdClientDefaults.unitState(of: self, unit)
+    }
+}
+
 enum SystemdClientDefaults {
+    static let stateProperties = ["LoadState", "ActiveState", "SubState", "MainPID"]
+        + UnitState.serviceFactProperties + UnitState.unitFactProperties
+
+    static func unitState(of client: some SystemdClient, _ unit: String) async throws(SystemdError) -> UnitState? {
+        guard let properties = try await client.show([unit], properties: stateProperties)[unit],
+              properties["LoadState"] == "loaded" else { return nil }
+        var state = UnitState(loadState: "loaded", activeState: properties["ActiveState"] ?? "unknown",
+                              subState: properties["SubState"] ?? "", mainPID: properties["MainPID"].flatMap { UInt32($0) } ?? 0)
+        state.setFacts(from: properties)
+        return state
+    }
+
     static func unitStates(of client: some SystemdClient, matching pattern: String) async throws(SystemdError) -> [String: UnitState] {
         let listed = try await client.listUnits(matching: pattern)
-        let running = listed.filter { $0.activeState != "inactive" && $0.activeState != "failed" }.map(\.name)
-        let pids = running.isEmpty ? [:] : try await client.show(running, properties: ["MainPID"])
+        // Every listed unit is loaded, so `show` reads no unit file: main PIDs and facts in one call.
+        let loaded = listed.filter { $0.loadState == "loaded" }.map(\.name)
+        let properties = loaded.isEmpty ? [:] : try await client.show(loaded, properties: ["MainPID"]
+            + UnitState.serviceFactProperties + UnitState.unitFactProperties)
         var states: [String: UnitState] = [:]
         states.reserveCapacity(listed.count)
         for unit in listed {
-            states[unit.name] = UnitState(loadState: unit.loadState, activeState: unit.activeState, subState: unit.subState,
-                                          mainPID: pids[unit.name]?["MainPID"].flatMap { UInt32($0) } ?? 0)
+            var state = UnitState(loadState: unit.loadState, activeState: unit.activeState, subState: unit.subState,
+                                  mainPID: properties[unit.name]?["MainPID"].flatMap { UInt32($0) } ?? 0)
+            if let shown = properties[unit.name] { state.setFacts(from: shown) }
+            states[unit.name] = state
         }
         return states
     }

@@ -18,6 +18,13 @@ import BerthSystem
 /// subscriber still sees them until the new snapshot replaces them), and until its snapshot is in,
 /// `listing` answers nil. A snapshot that fails closes the connection, so the next one starts over.
 ///
+/// With a service's states it keeps its facts (`UnitState.result`, its main process's exit,
+/// `restarts`, `stateChanged`): a snapshot asks for them (a `Get` each, every loaded service) and
+/// the PropertiesChanged signals systemd sends at every state change carry them from then on, each
+/// ordered by its own serial. So listings and `container.status` report why a container stopped
+/// without asking systemd, also right after the node restarted (systemd kept them; the new
+/// connection's snapshot asks again).
+///
 /// Observers hear, in the order the cache applied them and under its lock (so nothing interleaves):
 /// `.listed` after every snapshot (the first of a connection, or after a reload), when any unit may
 /// have changed, and `.changed(unit)` when one unit's states (load, active, sub) or its being loaded
@@ -38,6 +45,21 @@ public final class UnitStateCache: Sendable {
         var pidSerial: UInt32 = 0
         /// Unloaded (UnitRemoved, or absent from a newer snapshot) as of `stateSerial`.
         var removed = false
+        /// Serials of the messages each of `state`'s facts came from (`UnitState.result`, ...).
+        var factSerials = FactSerials()
+    }
+
+    /// One serial per fact: systemd sends them all in each PropertiesChanged of its interface, but
+    /// a snapshot asks for each with a `Get` of its own, and signals may fall between those replies.
+    struct FactSerials {
+        var result: UInt32 = 0
+        var exitCode: UInt32 = 0
+        var exitStatus: UInt32 = 0
+        var restarts: UInt32 = 0
+        var stateChanged: UInt32 = 0
+
+        /// Whether every fact was set on this connection (a reload keeps them; they need no asking).
+        var complete: Bool { result != 0 && exitCode != 0 && exitStatus != 0 && restarts != 0 && stateChanged != 0 }
     }
 
     struct Inner {
@@ -207,6 +229,7 @@ public final class UnitStateCache: Sendable {
             for name in inner.units.keys {
                 inner.units[name]?.stateSerial = 0
                 inner.units[name]?.pidSerial = 0
+                inner.units[name]?.factSerials = FactSerials()
             }
             inner.announced = []
             inner.reloading = false
@@ -373,7 +396,7 @@ public final class UnitStateCache: Sendable {
             return
         }
         let listed = Set(units.map(\.name))
-        let running: [String] = update(generation) { inner, changes in
+        let running: [(String, Bool)] = update(generation) { inner, changes in
             for unit in units where self.follows(unit.name) {
                 Self.setStates(&inner.units[unit.name, default: Entry()], unit, serial: serial)
             }
@@ -382,13 +405,19 @@ public final class UnitStateCache: Sendable {
                 inner.units[name]?.stateSerial = serial
             }
             if inner.ready { changes.append(.listed(first: false)) }
-            return inner.units.filter {
-                $0.key.hasSuffix(".service") && !$0.value.removed && !Self.isInactive($0.value.state.activeState)
-                    && !(afterReload && $0.value.state.mainPID != 0)
-            }.map(\.key)
+            // Every loaded service's facts (a failed one's matter most), and the main PID of the running
+            // ones; after a reload only what the cache does not hold yet.
+            return inner.units.compactMap { name, entry -> (String, Bool)? in
+                guard name.hasSuffix(".service"), !entry.removed else { return nil }
+                let needsPID = !Self.isInactive(entry.state.activeState) && !(afterReload && entry.state.mainPID != 0)
+                let needsFacts = !(afterReload && entry.factSerials.complete)
+                return needsPID || needsFacts ? (name, needsPID) : nil
+            }
         } ?? []
         await withTaskGroup(of: Void.self) { group in
-            for unit in running { group.addTask { await self.fetchMainPID(unit, bus: bus, generation: generation) } }
+            for (unit, needsPID) in running {
+                group.addTask { await self.fetchServiceFacts(unit, mainPID: needsPID, bus: bus, generation: generation) }
+            }
         }
         update(generation) { inner, changes in
             guard !inner.ready else { return }
@@ -411,6 +440,9 @@ public final class UnitStateCache: Sendable {
                 if let pid = changed["MainPID"]?.integerValue, message.serial > entry.pidSerial {
                     entry.state.mainPID = UInt32(clamping: pid)
                     entry.pidSerial = message.serial
+                }
+                for name in Self.factProperties where changed[name] != nil {
+                    Self.setFact(&entry, name, changed[name]!, serial: message.serial)
                 }
                 if change.interface == SystemdInterface.unit, message.serial > entry.stateSerial {
                     // systemd's PropertiesChanged never carries LoadState (it comes from the snapshot
@@ -471,7 +503,7 @@ public final class UnitStateCache: Sendable {
     private func fetchStates(_ unit: String, bus: SystemdManagerBus, generation: Int) async {
         guard let (units, serial) = try? await bus.listUnitsInOrder(patterns: [Self.globEscaped(unit)]) else { return }
         let row = units.first { $0.name == unit }
-        let active = update(generation) { inner, changes -> Bool in
+        let loaded = update(generation) { inner, changes -> (loaded: Bool, active: Bool) in
             var entry = inner.units[unit, default: Entry()]
             if let row {
                 Self.setStates(&entry, row, serial: serial)
@@ -480,9 +512,11 @@ public final class UnitStateCache: Sendable {
                 entry.stateSerial = serial
             }
             Self.store(entry, unit, &inner, &changes)
-            return row.map { !Self.isInactive($0.activeState) } ?? false
-        } ?? false
-        if active { await fetchMainPID(unit, bus: bus, generation: generation) }
+            return (row != nil, row.map { !Self.isInactive($0.activeState) } ?? false)
+        }
+        if let loaded, loaded.loaded {
+            await fetchServiceFacts(unit, mainPID: loaded.active, bus: bus, generation: generation)
+        }
     }
 
     /// `name` as a glob matching only itself (systemd's patterns are fnmatch globs).
@@ -495,18 +529,63 @@ public final class UnitStateCache: Sendable {
         return out
     }
 
-    private func fetchMainPID(_ unit: String, bus: SystemdManagerBus, generation: Int) async {
-        // A call of its own rather than `bus.property`: the reply's serial orders it among the signals.
-        guard unit.hasSuffix(".service"), let reply = try? await bus.connection.call(.methodCall(
-            path: SystemdPath.unitPath(unit), interface: SystemdInterface.properties, member: "Get",
-            body: [.string(SystemdInterface.service), .string("MainPID")])),
-            let pid = reply.body.first?.integerValue else { return }
-        update(generation) { inner, _ in
-            var entry = inner.units[unit, default: Entry()]
-            guard reply.serial > entry.pidSerial else { return }
-            entry.state.mainPID = UInt32(clamping: pid)
-            entry.pidSerial = reply.serial
-            inner.units[unit] = entry
+    /// The properties behind `UnitState`'s facts, and the interface each is on.
+    static let factProperties = UnitState.serviceFactProperties + UnitState.unitFactProperties
+    static let factInterfaces: [(interface: String, property: String)] =
+        UnitState.serviceFactProperties.map { (SystemdInterface.service, $0) } + UnitState.unitFactProperties.map { (SystemdInterface.unit, $0) }
+
+    /// Asks for a service's facts (and its main PID when `mainPID`), one `Get` each: each reply's
+    /// serial orders it among the signals (`bus.property` would drop it), and a few small replies
+    /// cost systemd far less than `GetAll` of the service's two hundred properties.
+    private func fetchServiceFacts(_ unit: String, mainPID: Bool, bus: SystemdManagerBus, generation: Int) async {
+        guard unit.hasSuffix(".service") else { return }
+        let path = SystemdPath.unitPath(unit)
+        let asks = (mainPID ? [(SystemdInterface.service, "MainPID")] : []) + Self.factInterfaces
+        for (interface, property) in asks {
+            guard let reply = try? await bus.connection.call(.methodCall(
+                path: path, interface: SystemdInterface.properties, member: "Get",
+                body: [.string(interface), .string(property)])), let value = reply.body.first else { return }
+            update(generation) { inner, _ in
+                var entry = inner.units[unit, default: Entry()]
+                if property == "MainPID" {
+                    guard reply.serial > entry.pidSerial, let pid = value.integerValue else { return }
+                    entry.state.mainPID = UInt32(clamping: pid)
+                    entry.pidSerial = reply.serial
+                } else {
+                    Self.setFact(&entry, property, value, serial: reply.serial)
+                }
+                inner.units[unit] = entry
+            }
+        }
+    }
+
+    /// Sets the fact `property` (one of `factProperties`) from a message with `serial`, unless a newer
+    /// message set it already. Facts change no state an observer hears of.
+    static func setFact(_ entry: inout Entry, _ property: String, _ value: DBusValue, serial: UInt32) {
+        let value = value.unwrapped
+        switch property {
+        case "Result":
+            guard serial > entry.factSerials.result, let text = value.stringValue else { return }
+            entry.state.result = text
+            entry.factSerials.result = serial
+        case "ExecMainCode":
+            guard serial > entry.factSerials.exitCode, let number = value.integerValue else { return }
+            entry.state.exitCode = Int32(clamping: number)
+            entry.factSerials.exitCode = serial
+        case "ExecMainStatus":
+            guard serial > entry.factSerials.exitStatus, let number = value.integerValue else { return }
+            entry.state.exitStatus = Int32(clamping: number)
+            entry.factSerials.exitStatus = serial
+        case "NRestarts":
+            guard serial > entry.factSerials.restarts, let number = value.integerValue else { return }
+            entry.state.restarts = UInt32(clamping: number)
+            entry.factSerials.restarts = serial
+        case "StateChangeTimestamp":
+            guard serial > entry.factSerials.stateChanged, case .uint64(let microseconds) = value else { return }
+            entry.state.stateChanged = microseconds
+            entry.factSerials.stateChanged = serial
+        default:
+            return
         }
     }
 

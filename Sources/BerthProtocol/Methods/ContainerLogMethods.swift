@@ -39,6 +39,18 @@ public struct LogLine: Codable, Hashable, Sendable {
     enum CodingKeys: String, CodingKey { case time, stream, text, cutBytes }
 
     public static let streams = ["stdout", "stderr", "runtime", "systemd"]
+
+    /// The line with its text cut to at most `bytes` bytes of UTF-8 (at a character's start), the
+    /// rest added to `cutBytes`.
+    public func cut(toBytes bytes: Int) -> LogLine {
+        let utf8 = text.utf8
+        guard utf8.count > bytes else { return self }
+        var end = utf8.index(utf8.startIndex, offsetBy: bytes)
+        // Back to the start of a scalar: continuation bytes are 10xxxxxx.
+        while end > utf8.startIndex, utf8[end] & 0xC0 == 0x80 { end = utf8.index(before: end) }
+        let kept = String(text[..<end])
+        return LogLine(time: time, stream: stream, text: kept, cutBytes: (cutBytes ?? 0) + utf8.count - kept.utf8.count)
+    }
 }
 
 /// Result of `container.logs`.

@@ -109,9 +109,28 @@ public struct ContainerStatus: Codable, Hashable, Sendable {
     /// Only in the result of `container.start` and `container.restart`: true when the unit had hit
     /// its start limit (`start-limit-hit`, a crash loop) and the node reset it to start it again.
     public var startLimitReset: Bool?
+    /// systemd's `Result` of the container's service: `success`, `exit-code`, `signal`, `timeout`,
+    /// `core-dump`, `oom-kill`, `start-limit-hit`, ... Absent when systemd has not loaded the unit
+    /// (a container that never ran, or stopped cleanly and was unloaded).
+    public var result: String?
+    /// The exit status of the service's main process, once it exited (not while it runs).
+    public var exitStatus: Int?
+    /// The signal that ended the service's main process (`SIGKILL`, ...), when one did.
+    public var exitSignal: String?
+    /// When the current state began (systemd's `StateChangeTimestamp`): RFC 3339 in UTC, microseconds.
+    public var since: String?
+    /// How many times systemd restarted the service (its restart policy) since it was loaded.
+    public var restarts: Int?
     public init(id: String, image: String, state: String, subState: String? = nil, ports: [PortMapping] = [],
                 enabled: Bool = false, socketActivated: Bool = false, mainPID: Int? = nil,
-                environmentNames: [String]? = nil, links: [LinkSpec]? = nil, isolatedUID: UInt32? = nil) {
+                environmentNames: [String]? = nil, links: [LinkSpec]? = nil, isolatedUID: UInt32? = nil,
+                result: String? = nil, exitStatus: Int? = nil, exitSignal: String? = nil, since: String? = nil,
+                restarts: Int? = nil) {
+        self.result = result
+        self.exitStatus = exitStatus
+        self.exitSignal = exitSignal
+        self.since = since
+        self.restarts = restarts
         self.isolatedUID = isolatedUID
         self.mainPID = mainPID
         self.environmentNames = environmentNames

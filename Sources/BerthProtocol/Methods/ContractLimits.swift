@@ -45,6 +45,10 @@ public enum ContractLimits {
     /// One log line's text; the rest is counted in `cutBytes` (a line with no newline in 1 MiB
     /// still reaches the client, as 16 KiB and a count).
     public static let logLineBytes = 16384
+    /// The error of a start that failed carries the log's last lines (`data.log`): this many, each
+    /// cut to `failureLogLineBytes` (the rest counted in `cutBytes`), so the error stays ~10 KiB.
+    public static let failureLogLines = 20
+    public static let failureLogLineBytes = 512
 
     /// `links`.
     public static let links = 1024

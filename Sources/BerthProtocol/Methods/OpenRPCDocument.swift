@@ -2164,6 +2164,28 @@ public enum OpenRPCDocument {
             "minimum": 0,
             "description": "The uid and gid an isolated container runs as; absent when not isolated."
           },
+          "result": {
+            "type": "string",
+            "description": "systemd's Result of the container's service: success, exit-code, signal, timeout, core-dump, watchdog, oom-kill, start-limit-hit, resources, ... Absent while systemd has not loaded the unit (never started, or stopped cleanly and unloaded)."
+          },
+          "exitStatus": {
+            "type": "integer",
+            "description": "The exit status of the service's main process, once it exited (absent while it runs, and when a signal ended it)."
+          },
+          "exitSignal": {
+            "type": "string",
+            "description": "The signal that ended the service's main process (SIGKILL, SIGSEGV, ...), when one did."
+          },
+          "since": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When the current state began (systemd's StateChangeTimestamp): RFC 3339 in UTC with microseconds. Present with result."
+          },
+          "restarts": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "How many times systemd restarted the service (its restart policy) since it was loaded. Present with result."
+          },
           "environmentNames": {
             "type": "array",
             "items": {
@@ -2483,14 +2505,14 @@ public enum OpenRPCDocument {
       },
       "systemd_failed": {
         "code": -32009,
-        "message": "systemd refused or failed a unit operation.",
+        "message": "systemd refused or failed a unit operation (a failed start adds data: id, and log: the last lines of its log).",
         "data": {
           "kind": "systemd_failed"
         }
       },
       "runtime_failed": {
         "code": -32010,
-        "message": "podman/docker failed: podman's Docker API did not come up, or a container did not start or stopped right after its start (data: id, unit, state, result, exitStatus or signal).",
+        "message": "podman/docker failed: podman's Docker API did not come up, or a container did not start or stopped right after its start (data: id, unit, state, subState, result, exitStatus or exitSignal, and log: the last 20 lines of its log as container.logs gives them, each cut to 512 bytes).",
         "data": {
           "kind": "runtime_failed"
         }
@@ -2594,12 +2616,12 @@ public enum OpenRPCDocument {
     {
       "kind": "systemd_failed",
       "code": -32009,
-      "meaning": "systemd refused or failed a unit operation."
+      "meaning": "systemd refused or failed a unit operation (a failed start adds data: id, and log: the last lines of its log)."
     },
     {
       "kind": "runtime_failed",
       "code": -32010,
-      "meaning": "podman/docker failed: podman's Docker API did not come up, or a container did not start or stopped right after its start (data: id, unit, state, result, exitStatus or signal)."
+      "meaning": "podman/docker failed: podman's Docker API did not come up, or a container did not start or stopped right after its start (data: id, unit, state, subState, result, exitStatus or exitSignal, and log: the last 20 lines of its log as container.logs gives them, each cut to 512 bytes)."
     },
     {
       "kind": "link_failed",

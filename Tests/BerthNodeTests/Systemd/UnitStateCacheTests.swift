@@ -144,6 +144,80 @@ struct UnitStateCacheTests {
         }
     }
 
+    /// What systemd says of a unit's last run (Result, ExecMainCode/Status, NRestarts, StateChangeTimestamp),
+    /// through `systemctl show` (its own process, no cache).
+    static func witnessedFacts(_ manager: EmbeddedManager, _ unit: String) async throws -> [String] {
+        var out: [String] = []
+        for property in ["Result", "ExecMainCode", "ExecMainStatus", "NRestarts"] {
+            out.append(try await Manager.witness(manager, unit, property))
+        }
+        return out
+    }
+
+    static func facts(_ state: UnitState?) -> [String]? {
+        state.map { [$0.result, "\($0.exitCode)", "\($0.exitStatus)", "\($0.restarts)"] }
+    }
+
+    /// A service's facts follow systemd's: an exit status, a kill, a restart by its policy, each with
+    /// the time its state changed; a second cache (a restarted node's, on a new connection) reads the
+    /// same from its snapshot alone.
+    @Test func theCacheKeepsWhyEachServiceStopped() async throws {
+        try await Manager.withManager { manager, _ in
+            let cache = UnitStateCache(prefix: "berth-uc-")
+            let client = DBusSystemdClient(handle: manager.handle, cache: cache)
+            try Manager.writeUnit(manager, "berth-uc-exit.service", "[Service]\nExecStart=/bin/sh -c 'exit 3'\n")
+            try Manager.writeUnit(manager, "berth-uc-kill.service", "[Service]\nExecStart=/bin/sleep 300\n")
+            try Manager.writeUnit(manager, "berth-uc-loop.service",
+                                  "[Unit]\nStartLimitBurst=3\nStartLimitIntervalSec=300\n[Service]\nExecStart=/bin/sh -c 'exit 4'\nRestart=on-failure\nRestartSec=50ms\n")
+            try await client.daemonReload()
+            #expect(try await Self.eventually { cache.isReady })
+
+            // Exit 3: the job succeeds (Type=simple), then the unit fails.
+            try await client.start("berth-uc-exit.service")
+            #expect(try await Self.eventually { (try await client.unitState("berth-uc-exit.service"))?.activeState == "failed" })
+            let exited = try await client.unitState("berth-uc-exit.service")
+            #expect(Self.facts(exited) == ["exit-code", "1", "3", "0"])
+            #expect(Self.facts(exited) == (try await Self.witnessedFacts(manager, "berth-uc-exit.service")))
+            #expect((exited?.stateChanged ?? 0) > 0)
+
+            // SIGKILL of the main process: result signal, CLD_KILLED with the signal's number; its state
+            // changed later than when it started.
+            try await client.start("berth-uc-kill.service")
+            let running = try #require(try await client.unitState("berth-uc-kill.service"))
+            #expect(running.result == "success" && running.exitCode == 0 && running.mainPID != 0)
+            #expect(kill(pid_t(running.mainPID), SIGKILL) == 0)
+            #expect(try await Self.eventually { (try await client.unitState("berth-uc-kill.service"))?.activeState == "failed" })
+            let killed = try await client.unitState("berth-uc-kill.service")
+            #expect(Self.facts(killed) == ["signal", "2", "\(SIGKILL)", "0"])
+            #expect((killed?.stateChanged ?? 0) > running.stateChanged)
+
+            // Restarted by its policy until its start limit: NRestarts counts, and the crash loop ends
+            // failed (it stays loaded; systemd keeps the last run's result, exit-code).
+            try await client.start("berth-uc-loop.service")
+            #expect(try await Self.eventually {
+                let looped = try await client.unitState("berth-uc-loop.service")
+                return looped?.activeState == "failed" && (looped?.restarts ?? 0) >= 2
+            })
+            let looped = try await client.unitState("berth-uc-loop.service")
+            #expect(Self.facts(looped) == (try await Self.witnessedFacts(manager, "berth-uc-loop.service")))
+            #expect(looped?.result == "exit-code" && looped?.exitStatus == 4, "\(String(describing: looped))")
+
+            // A new cache on a new connection: the same facts from its snapshot alone.
+            let second = UnitStateCache(prefix: "berth-uc-")
+            let other = DBusSystemdClient(handle: manager.handle, cache: second)
+            _ = try await other.listUnits(matching: "nothing-*.service")  // connects
+            #expect(try await Self.eventually { second.isReady })
+            let units = ["berth-uc-exit.service", "berth-uc-kill.service", "berth-uc-loop.service"]
+            let first = try #require(cache.states(units)), again = try #require(second.states(units))
+            for unit in units {
+                #expect(again[unit] == first[unit], "\(unit): \(String(describing: again[unit])) vs \(String(describing: first[unit]))")
+                #expect(Self.facts(again[unit] ?? nil) == (try await Self.witnessedFacts(manager, unit)), "\(unit)")
+            }
+            await other.close()
+            await client.close()
+        }
+    }
+
     /// A daemon-reload unloads and reloads every unit (UnitRemoved, then UnitNew, for each). Right after
     /// each reload returns, the running units are still running in the cache, with their main PIDs:
     /// a list made just after changing another container's unit never shows them inactive; and
