@@ -212,26 +212,27 @@ public enum ContainerUnitRenderer {
 
     /// A marker line in the unit's log (`ContainerLogFiles`): the time, and the unit starting or its
     /// result (systemd hands `ExecStopPost=` `SERVICE_RESULT`, `EXIT_CODE`, `EXIT_STATUS`). A fixed
-    /// script; its inputs are the word `start` or `stop` and, for `start`, the unit log's path and
-    /// bound (the node's, never a user's). Failures are ignored (`-`).
+    /// script; its inputs are the word `start` or `stop`, the unit log's path and its bound (the
+    /// node's, never a user's). Failures are ignored (`-`).
     static func markLine(_ spec: ContainerUnitSpec, _ event: String, _ log: ContainerLogSpec) -> ExecLine {
         var line = ExecLine(spec.tools.shell, ignoreFailure: true)
         line.add("-c", markScript, "berth-log-mark", event)
-        if event == "start" { line.add(log.files.unitLog, "\(log.maxBytes)") }
+        line.add(log.files.unitLog, "\(log.maxBytes)")
         return line
     }
 
-    /// bash's clock (`EPOCHREALTIME`, `printf %()T`): no process besides the shell but the size
-    /// check. The format is conmon's (`TIME STREAM F TEXT`), so one parser reads both files.
-    /// The start also bounds the log, since systemd appends to it on every start, its own restarts
-    /// included: past the bound, the newer half is kept from its first whole line and renamed over
-    /// the log; the marker then goes to the new file (systemd opened stdout on the old one).
+    /// bash's clock (`EPOCHREALTIME`, `printf %()T`): the start runs no process besides the shell,
+    /// since it is on the path a user waits for. The format is conmon's (`TIME STREAM F TEXT`), so
+    /// one parser reads both files. The stop bounds the log, since systemd appends to it on every
+    /// start, its own restarts included, and each of those follows a stop: past the bound, the newer
+    /// half is kept from its first whole line and renamed over the log; the marker then goes to the
+    /// new file (systemd opened stdout on the old one).
     static let markScript =
-        "t=$EPOCHREALTIME; export TZ=UTC0; case $1 in start) m=starting; "
+        "t=$EPOCHREALTIME; export TZ=UTC0; case $1 in start) m=starting;; "
+        + "*) m=\"stopped: result ${SERVICE_RESULT:-unknown}, main process ${EXIT_CODE:-none} ${EXIT_STATUS:-}\"; "
         + "if (( $(stat -c %s -- \"$2\" 2>/dev/null || echo 0) > $3 )); then umask 077; "
         + "tail -c $(($3 / 2)) -- \"$2\" | { IFS= read -r _; cat; } >\"$2.trim\" && mv -f -- \"$2.trim\" \"$2\"; fi; "
-        + "exec >>\"$2\";; "
-        + "*) m=\"stopped: result ${SERVICE_RESULT:-unknown}, main process ${EXIT_CODE:-none} ${EXIT_STATUS:-}\";; esac; "
+        + "exec >>\"$2\";; esac; "
         + "printf '%(%Y-%m-%dT%H:%M:%S)T.%s+00:00 systemd F %s\\n' \"${t%[.,]*}\" \"${t#*[.,]}\" \"$m\""
 
     /// Tries for 60 s, 10 times a second; `TimeoutStartSec=` bounds it too.
