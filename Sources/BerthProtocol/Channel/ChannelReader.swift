@@ -20,7 +20,7 @@ public struct ChannelReader: Sendable {
         var rest = chunk
         if opener == nil {
             var switched: RecordOpener?
-            let taken = try framer.feed(chunk, stoppingAfter: { line in
+            let taken = try framer.feedStopping(chunk, after: { line in
                 switched = try onLine(line)
                 return switched != nil
             })

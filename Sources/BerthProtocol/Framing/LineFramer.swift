@@ -45,13 +45,13 @@ public struct LineFramer: Sendable {
     /// before the error is thrown. If `onLine` throws, the framer stops (as after an error) and
     /// rethrows; the rest of the chunk is dropped.
     public mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, onLine: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
-        _ = try feed(chunk, stoppingAfter: { try onLine($0); return false })
+        _ = try feedStopping(chunk, after: { try onLine($0); return false })
     }
 
     /// Like `feed(_:onLine:)`, but stops right after the line for which `onLine` returns true and
     /// returns how many bytes of the chunk it took (all of them when it did not stop). What follows
     /// that line is not lines: the secure channel's records start there (`ChannelReader`).
-    public mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, stoppingAfter onLine: (UnsafeBufferPointer<UInt8>) throws -> Bool) throws -> Int {
+    public mutating func feedStopping(_ chunk: UnsafeBufferPointer<UInt8>, after onLine: (UnsafeBufferPointer<UInt8>) throws -> Bool) throws -> Int {
         guard !failed else { throw LineFramerError.closed }
         var start = 0
         let count = chunk.count
