@@ -47,8 +47,7 @@ public enum ChannelHandshake {
 
     /// A fresh ephemeral key pair; the private key never leaves the connection's memory.
     public static func ephemeralKeyPair() throws(RPCError) -> (privateKey: [UInt8], publicKey: [UInt8]) {
-        var generator = SystemRandomNumberGenerator()
-        let privateKey = generator.bytes(keyByteCount)
+        let privateKey = X25519.newPrivateKey()
         do { return (privateKey, try X25519.publicKey(privateKey: privateKey)) } catch {
             throw RPCError(.internal, "cannot make an ephemeral key: \(error)")
         }
