@@ -94,6 +94,21 @@ public struct RecordOpener: Sendable {
         do {
             var start = 0
             while start < chunk.count {
+                // A whole record inside the chunk, nothing held: opened straight from the chunk
+                // (the common case; it saves copying the record into `partial` first).
+                if partial.isEmpty, chunk.count - start >= ChannelRecord.headerByteCount {
+                    let length = chunk[start..<start + 4].reduce(0) { $0 << 8 | Int($1) }
+                    guard (ChannelRecord.minSealedByteCount...ChannelRecord.maxSealedByteCount).contains(length) else {
+                        throw ChannelError.badRecordLength(length)
+                    }
+                    let end = start + ChannelRecord.headerByteCount + length
+                    if end <= chunk.count {
+                        let plaintext = try open(header: Array(chunk[start..<start + 4]), body: Array(chunk[start + 4..<end]))
+                        start = end
+                        try onPlaintext(plaintext)
+                        continue
+                    }
+                }
                 // The header: from the held bytes and the chunk.
                 if partial.count < ChannelRecord.headerByteCount {
                     let take = min(ChannelRecord.headerByteCount - partial.count, chunk.count - start)
@@ -110,15 +125,7 @@ public struct RecordOpener: Sendable {
                 partial.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[start..<start + take]))
                 start += take
                 guard partial.count == ChannelRecord.headerByteCount + length else { return }
-                guard counter < UInt64.max else { throw ChannelError.exhausted }
-                let plaintext: [UInt8]
-                do {
-                    plaintext = try ChaChaPoly.open(key: key, nonce: ChannelRecord.nonce(counter), aad: Array(partial[0..<4]),
-                                                    sealed: Array(partial[4...]))
-                } catch {
-                    throw ChannelError.unauthentic
-                }
-                counter += 1
+                let plaintext = try open(header: Array(partial[0..<4]), body: Array(partial[4...]))
                 partial.removeAll(keepingCapacity: true)
                 try onPlaintext(plaintext)
             }
@@ -127,5 +134,16 @@ public struct RecordOpener: Sendable {
             partial = []
             throw error
         }
+    }
+
+    /// Opens one record under the next counter value.
+    private mutating func open(header: [UInt8], body: [UInt8]) throws(ChannelError) -> [UInt8] {
+        guard counter < UInt64.max else { throw .exhausted }
+        let plaintext: [UInt8]
+        do { plaintext = try ChaChaPoly.open(key: key, nonce: ChannelRecord.nonce(counter), aad: header, sealed: body) } catch {
+            throw .unauthentic
+        }
+        counter += 1
+        return plaintext
     }
 }
