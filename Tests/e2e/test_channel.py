@@ -185,6 +185,23 @@ def test_a_client_without_the_channel_is_refused_unless_tcp_plain(cu):
     check_in("channel.v1", response["error"]["message"], "the refusal names the channel")
     read_until_closed(rpc.sock, 10)
 
+    # Bad keys: a malformed one is invalid_params, a low-order one (all zeros) unauthorized; each
+    # closes the connection, and neither authenticates it.
+    for key, kind in (("zz" * 32, "invalid_params"), ("00" * 32, "unauthorized")):
+        rpc = harness.RpcClient.tcp("127.0.0.1", port, 10)
+        cu.push("close", rpc.close)
+        challenge = rpc.call("auth.challenge", {})
+        params, _, _ = berth_channel.response_params(challenge, secret)
+        params["publicKey"] = key
+        # The MAC over the key as sent, so only the key itself is wrong.
+        t = berth_channel.transcript(challenge["nonce"], params["clientNonce"], challenge["publicKey"], key)
+        params["response"] = berth_channel.client_mac(secret, t)
+        response = rpc.request("auth.response", params)
+        check_equal(error_kind(response), kind, f"publicKey {key[:8]}...", response=response)
+        if kind == "unauthorized":
+            check_in("low-order", response["error"]["message"], "the refusal says why")
+        read_until_closed(rpc.sock, 10)
+
     plain, plain_port, plain_secret = start_node(cu, tcp=True, extra_args=["--tcp-plain"])
     rpc = harness.RpcClient.tcp("127.0.0.1", plain_port, 10)
     cu.push("close", rpc.close)
