@@ -105,15 +105,20 @@ def response_params(challenge, secret):
     return params, derive_keys(secret, shared, t), node_mac(secret, t)
 
 
-def open_channel(rpc, secret):
-    """hello is optional; runs auth.challenge / auth.response with the channel, checks the node's
-    proof, and switches RPC (a harness.RpcClient) to records. Returns the auth.response result."""
+def open_channel(rpc, secret, key_id=None):
+    """hello is optional; runs auth.challenge / auth.response with the channel (naming the secret
+    KEY_ID when given), checks the node's proof, and switches RPC (a harness.RpcClient) to records.
+    On a channel already open (authenticating again) the records keep their first keys. Returns
+    the auth.response result; an error answer raises harness.RpcError."""
     challenge = rpc.call("auth.challenge", {})
     params, (c2n, n2c), proof = response_params(challenge, secret)
+    if key_id is not None:
+        params["keyId"] = key_id
     result = rpc.call("auth.response", params)
     if result.get("proof") != proof or result.get("channel") != VERSION:
         raise ChannelBroken(f"the node's proof does not check out: {result}")
-    rpc.start_channel(Sealer(c2n), Opener(n2c))
+    if rpc.sealer is None:
+        rpc.start_channel(Sealer(c2n), Opener(n2c))
     return result
 
 

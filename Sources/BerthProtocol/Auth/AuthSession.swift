@@ -168,8 +168,10 @@ public struct AuthSession: Sendable {
         }
         if let transcript, let ephemeral, let clientKey = params.publicKey {
             do throws(RPCError) {
-                channelKeys = try ChannelHandshake.keys(secret: matched.secret, privateKey: ephemeral.privateKey,
-                                                        peerKey: Hex.decode(clientKey) ?? [], transcript: transcript)
+                let keys = try ChannelHandshake.keys(secret: matched.secret, privateKey: ephemeral.privateKey,
+                                                     peerKey: Hex.decode(clientKey) ?? [], transcript: transcript)
+                // Authenticating again on an open channel (a withdrawn secret) keeps its first keys.
+                if channelKeys == nil { channelKeys = keys }
             } catch {
                 failedAttempts += 1
                 throw error
