@@ -12,6 +12,8 @@ public struct ConnectOptions: Sendable {
     public var secret: AuthSecret?
     /// Sent in `node.hello` for the node's logs.
     public var clientName: String
+    /// TCP without the secure channel (`berth --tcp-plain`): for tests against `berthd --tcp-plain` only.
+    public var tcpPlain = false
     /// The ssh program for `ssh://` nodes (a name found on PATH, or a path).
     public var sshCommand = "ssh"
     /// What runs on the remote host: a bridge to its node's Unix socket.

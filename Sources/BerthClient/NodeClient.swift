@@ -91,12 +91,15 @@ public actor NodeClient {
     func end(_ error: any Error) { take(conversation.fail(error)) }
 
     func readLoop() async {
-        var framer = LineFramer(limit: 64 << 20)
+        var reader = ChannelReader(limit: 64 << 20)
         do {
             while conversation.failure == nil {
                 let bytes = try await connection.read()
                 if bytes.isEmpty { return end(ClientError.closedByNode(address)) }
-                for line in try framer.feed(bytes) { take(conversation.receive(line, now: .now)) }
+                try reader.feed(bytes) { line in
+                    take(conversation.receive(Array(line), now: .now))
+                    return conversation.takeOpener()
+                }
             }
         } catch {
             end(error is CancellationError ? .closedByUs(address) : error as? ClientError ?? .connectionFailed(address, error))

@@ -56,6 +56,7 @@ import Testing
 
     @Test func paramsReadBackAsTheSameNode() throws {
         var options = ConnectOptions(connectTimeout: .milliseconds(1500), callTimeout: .seconds(7), secret: testSecret)
+        options.tcpPlain = true  // FakeNode speaks the plain challenge-response
         options.hello = true
         let node = Exchanger.Node(address: .tcp(host: "db.example", port: 7420),
                                   candidates: [.ipv4(IPv4Address(rawValue: 0xC612_0001), port: 7420), SocketAddress.literal(host: "::1", port: 7420)!],
@@ -73,7 +74,7 @@ import Testing
         #expect(read.node.options.callTimeout == .seconds(7))
         #expect(read.node.calls.map(\.method) == ["container.list", "container.start"])
         #expect(read.node.calls.map(\.params) == node.calls.map(\.params))
-        #expect(read.key == AgentProtocol.PoolKey(address: node.address, candidates: node.candidates, secret: testSecret))
+        #expect(read.key == AgentProtocol.PoolKey(address: node.address, candidates: node.candidates, secret: testSecret, tcpPlain: true))
     }
 
     /// Every line `requests` writes carries its own id and exactly its own node's params, also where
@@ -167,7 +168,7 @@ import Testing
         try await withAgent(directory) { path in
             try await FakeNode.with(listen: .tcp, secret: testSecret, handler: containerHandler([web])) { address in
                 let warnings = Warnings()
-                let node: Node = (address, ConnectOptions(secret: testSecret), [PlannedCall(.containerList)])
+                let node: Node = (address, ConnectOptions.plainTCP(secret: testSecret), [PlannedCall(.containerList)])
                 for _ in 0..<3 {
                     let outcomes = await FanOut.exchange([node], timeout: .seconds(10), agent: warnings.route(path))
                     let answers = try outcomes[0].result.get()
@@ -190,10 +191,10 @@ import Testing
         try await withAgent(directory) { path in
             try await FakeNode.with(listen: .tcp, secret: testSecret, handler: containerHandler([web])) { address in
                 let route = Warnings().route(path)
-                let good = await FanOut.exchange([(address, ConnectOptions(secret: testSecret), [PlannedCall(.containerList)])],
+                let good = await FanOut.exchange([(address, ConnectOptions.plainTCP(secret: testSecret), [PlannedCall(.containerList)])],
                                                  timeout: .seconds(10), agent: route)
                 _ = try good[0].result.get()
-                let bad = await FanOut.exchange([(address, ConnectOptions(secret: wrong), [PlannedCall(.containerList)])],
+                let bad = await FanOut.exchange([(address, ConnectOptions.plainTCP(secret: wrong), [PlannedCall(.containerList)])],
                                                 timeout: .seconds(10), agent: route)
                 #expect(bad[0].result.clientErrorCode == .authenticationFailed)
                 if case .failure(let error as ClientError) = bad[0].result { #expect(error.message.contains(address.description)) }
@@ -213,7 +214,7 @@ import Testing
             try await FakeNode.with(handler: pingHandler) { unix in
                 let warnings = Warnings()
                 let path = directory.path + "/nobody.sock"
-                let outcomes = await FanOut.exchange([(tcp, ConnectOptions(secret: testSecret), [PlannedCall(.containerList)]),
+                let outcomes = await FanOut.exchange([(tcp, ConnectOptions.plainTCP(secret: testSecret), [PlannedCall(.containerList)]),
                                                       (unix, ConnectOptions(), [PlannedCall(.nodePing, params: ["echo": "u"])])],
                                                      timeout: .seconds(10), agent: warnings.route(path))
                 let listed = try outcomes[0].result.get()[0].response.result
@@ -234,7 +235,7 @@ import Testing
             try await FakeNode.with(listen: .tcp, secret: testSecret, handler: containerHandler([web])) { tcp in
                 try await FakeNode.with(handler: pingHandler) { unix in
                     let outcomes = await FanOut.exchange([(unix, ConnectOptions(), [PlannedCall(.nodePing, params: ["echo": "u"])]),
-                                                          (tcp, ConnectOptions(secret: testSecret), [PlannedCall(.containerList)])],
+                                                          (tcp, ConnectOptions.plainTCP(secret: testSecret), [PlannedCall(.containerList)])],
                                                          timeout: .seconds(10), agent: Warnings().route(path))
                     #expect(outcomes.map(\.address) == [unix, tcp])
                     let echoed = try outcomes[0].result.get()[0].response.result
@@ -254,7 +255,7 @@ import Testing
         let keep = Duration.milliseconds(500)
         try await withAgent(directory, keep: keep) { path in
             try await FakeNode.with(listen: .tcp, secret: testSecret, handler: containerHandler([web])) { address in
-                let node: Node = (address, ConnectOptions(secret: testSecret), [PlannedCall(.containerList)])
+                let node: Node = (address, ConnectOptions.plainTCP(secret: testSecret), [PlannedCall(.containerList)])
                 let clock = ContinuousClock()
                 let used = clock.now
                 _ = try await FanOut.exchange([node], timeout: .seconds(10), agent: Warnings().route(path))[0].result.get()
@@ -298,7 +299,7 @@ import Testing
         try await withAgent(directory) { path in
             try await FakeNode.with(listen: .tcp, secret: testSecret, drops: drops, handler: containerHandler([web])) { address in
                 let route = Warnings().route(path)
-                let list: Node = (address, ConnectOptions(secret: testSecret), [PlannedCall(.containerList)])
+                let list: Node = (address, ConnectOptions.plainTCP(secret: testSecret), [PlannedCall(.containerList)])
                 _ = try await FanOut.exchange([list], timeout: .seconds(10), agent: route)[0].result.get()
                 // Reused, dropped unanswered, asked again on a new connection: the user sees the list.
                 let again = try await FanOut.exchange([list], timeout: .seconds(10), agent: route)[0].result.get()
@@ -308,7 +309,7 @@ import Testing
                 #expect(afterRetry["opened"] == 2)
                 #expect(afterRetry["reused"] == 1)
                 // A start is never sent twice: the broken connection is the user's error to see.
-                let start: Node = (address, ConnectOptions(secret: testSecret), [PlannedCall(.containerStart, params: ["id": "web"])])
+                let start: Node = (address, ConnectOptions.plainTCP(secret: testSecret), [PlannedCall(.containerStart, params: ["id": "web"])])
                 let started = await FanOut.exchange([start], timeout: .seconds(10), agent: route)[0].result
                 #expect(started.clientErrorCode == .closed)
                 if case .failure(let error as ClientError) = started { #expect(error.message.contains(address.description)) }
@@ -327,7 +328,7 @@ import Testing
         #expect(nobody.err.contains("no berth agent answers at \(directory.path)/none.sock"))
         try await withAgent(directory) { path in
             try await FakeNode.with(listen: .tcp, secret: testSecret, handler: containerHandler([web])) { address in
-                let node: Node = (address, ConnectOptions(secret: testSecret), [PlannedCall(.containerList)])
+                let node: Node = (address, ConnectOptions.plainTCP(secret: testSecret), [PlannedCall(.containerList)])
                 for _ in 0..<2 { _ = try await FanOut.exchange([node], timeout: .seconds(10), agent: Warnings().route(path))[0].result.get() }
                 let text = await runCLI(["agent", "status"], environment: ["BERTH_AGENT": path])
                 #expect(text.code == .success)

@@ -6,7 +6,7 @@ import Testing
     @Test(arguments: [FakeNode.Listen.unix, .tcp])
     func theRightSecretAuthenticatesAndCallsRun(_ listen: FakeNode.Listen) async throws {
         try await FakeNode.with(listen: listen, secret: testSecret, handler: pingHandler) { address in
-            let (hello, pong) = try await NodeClient.withConnection(to: address, options: ConnectOptions(secret: testSecret)) { client in
+            let (hello, pong) = try await NodeClient.withConnection(to: address, options: ConnectOptions.plainTCP(secret: testSecret)) { client in
                 (await client.hello, try await client.call(MethodName.nodePing.rawValue, as: PingResult.self))
             }
             #expect(hello?.authRequired == true)
@@ -18,7 +18,7 @@ import Testing
         let wrong = try AuthSecret(bytes: Array("some-other-secret-of-enough-size".utf8))
         try await FakeNode.with(listen: .tcp, secret: testSecret, handler: pingHandler) { address in
             await #expect {
-                try await NodeClient.withConnection(to: address, options: ConnectOptions(secret: wrong)) { _ in }
+                try await NodeClient.withConnection(to: address, options: ConnectOptions.plainTCP(secret: wrong)) { _ in }
             } throws: { error in
                 let error = error as? ClientError
                 return error?.code == .authenticationFailed && error?.message.contains("unauthorized") == true
@@ -40,7 +40,7 @@ import Testing
     @Test func aNodeThatCannotProveTheSecretIsRefused() async throws {
         try await FakeNode.with(listen: .tcp, secret: testSecret, auth: .forgedProof, handler: pingHandler) { address in
             await #expect {
-                try await NodeClient.withConnection(to: address, options: ConnectOptions(secret: testSecret)) { _ in }
+                try await NodeClient.withConnection(to: address, options: ConnectOptions.plainTCP(secret: testSecret)) { _ in }
             } throws: { error in
                 let error = error as? ClientError
                 return error?.code == .authenticationFailed && error?.message.contains("could not prove") == true

@@ -96,7 +96,7 @@ import Testing
     @Test func tcpWithASecretPipelinesChallengeAndAHarmlessCall() throws {
         let secret = testSecret
         var node = AuthSession(requiring: secret)
-        var conversation = Conversation(address: tcp, options: ConnectOptions(secret: secret), calls: [PlannedCall(.containerList)])
+        var conversation = Conversation(address: tcp, options: .plainTCP(secret: secret), calls: [PlannedCall(.containerList)])
         let opening = requests(conversation.start(now: now))
         #expect(opening.map(\.method) == ["node.hello", "auth.challenge"])
         let hello = HelloResult(protocol: 1, node: NodeIdentity(version: "t", hostname: "h"), capabilities: [], authRequired: true)
@@ -118,7 +118,7 @@ import Testing
     /// berthd answers the challenge inline and hello as a job, so hello's answer comes second.
     @Test func helloAnsweredAfterTheChallengeStillFinishes() throws {
         var node = AuthSession(requiring: testSecret)
-        var conversation = Conversation(address: tcp, options: ConnectOptions(secret: testSecret), calls: [PlannedCall(.containerList)])
+        var conversation = Conversation(address: tcp, options: .plainTCP(secret: testSecret), calls: [PlannedCall(.containerList)])
         let opening = requests(conversation.start(now: now))
         let proofAndCall = requests(receive(&conversation, try answer(opening[1], try node.challenge())))
         #expect(proofAndCall.map(\.method) == ["auth.response", "container.list"])
@@ -137,7 +137,7 @@ import Testing
 
     @Test func aCallThatChangesSomethingWaitsForTheNodesProof() throws {
         var node = AuthSession(requiring: testSecret)
-        var conversation = Conversation(address: tcp, options: ConnectOptions(secret: testSecret),
+        var conversation = Conversation(address: tcp, options: .plainTCP(secret: testSecret),
                                         calls: [PlannedCall(.containerEnvSet, params: ["id": "web", "environment": [["name": "K", "value": "secret"]]])])
         let opening = requests(conversation.start(now: now))
         let hello = HelloResult(protocol: 1, node: NodeIdentity(version: "t", hostname: "h"), capabilities: [], authRequired: true)
@@ -151,7 +151,7 @@ import Testing
 
     @Test func aForgedProofFailsEvenWhenTheCallWasAnswered() throws {
         var node = AuthSession(requiring: testSecret)
-        var conversation = Conversation(address: tcp, options: ConnectOptions(secret: testSecret), calls: [PlannedCall(.containerList)])
+        var conversation = Conversation(address: tcp, options: .plainTCP(secret: testSecret), calls: [PlannedCall(.containerList)])
         let opening = requests(conversation.start(now: now))
         let hello = HelloResult(protocol: 1, node: NodeIdentity(version: "t", hostname: "h"), capabilities: [], authRequired: true)
         _ = receive(&conversation, try answer(opening[0], hello))
@@ -196,7 +196,7 @@ import Testing
     }
 
     @Test func deadlinesFollowWhatIsAwaited() throws {
-        var options = ConnectOptions(secret: testSecret)
+        var options = ConnectOptions.plainTCP(secret: testSecret)
         options.connectTimeout = .seconds(3)
         options.callTimeout = .seconds(7)
         var conversation = Conversation(address: tcp, options: options, calls: [PlannedCall(.containerStart, params: ["id": "a"])])
@@ -213,5 +213,15 @@ import Testing
         #expect(call.map(\.method) == ["container.start"])
         #expect(conversation.deadline() == later + .seconds(7))
         #expect(conversation.lateError().message.contains("no answer to container.start within 7s"))
+    }
+}
+
+extension ConnectOptions {
+    /// These tests drive the plain challenge-response (`berth --tcp-plain`); ChannelTests and
+    /// Tests/e2e/test_channel.py cover the channel.
+    static func plainTCP(secret: AuthSecret?) -> ConnectOptions {
+        var options = ConnectOptions(secret: secret)
+        options.tcpPlain = true
+        return options
     }
 }

@@ -52,7 +52,7 @@ import Testing
 
     @Test func tcpWithTheSecretAuthenticatesAndAnswers() async throws {
         try await FakeNode.with(listen: .tcp, secret: testSecret, handler: containerHandler([web])) { address in
-            let outcomes = await FanOut.exchange([(address, ConnectOptions(secret: testSecret),
+            let outcomes = await FanOut.exchange([(address, ConnectOptions.plainTCP(secret: testSecret),
                                                    [PlannedCall(.containerList), PlannedCall(.containerStart, params: ["id": "web"])])],
                                                  timeout: .seconds(10))
             let answers = try outcomes[0].result.get()
@@ -67,7 +67,7 @@ import Testing
         try await FakeNode.with(listen: .tcp, secret: testSecret, handler: containerHandler([web])) { honest in
             try await FakeNode.with(listen: .tcp, secret: testSecret, auth: .forgedProof, handler: containerHandler([web])) { forger in
                 let list = [PlannedCall(.containerList)]
-                let outcomes = await FanOut.exchange([(honest, ConnectOptions(secret: wrong), list), (forger, ConnectOptions(secret: testSecret), list),
+                let outcomes = await FanOut.exchange([(honest, ConnectOptions.plainTCP(secret: wrong), list), (forger, ConnectOptions.plainTCP(secret: testSecret), list),
                                                       (honest, ConnectOptions(), list)], timeout: .seconds(10))
                 let messages = outcomes.map { outcome -> String in
                     if case .failure(let error as ClientError) = outcome.result, error.code == .authenticationFailed { return error.message }

@@ -83,7 +83,7 @@ private func methods(_ doc: JSONValue) throws -> [String: JSONValue] {
     let cases: [(MethodName, any Encodable)] = [
         (.nodeHello, HelloParams(protocols: [1], client: "c")),
         (.nodePing, PingParams(echo: 1)),
-        (.authResponse, AuthResponseParams(clientNonce: "00", response: "00", keyId: "k")),
+        (.authResponse, AuthResponseParams(clientNonce: "00", response: "00", keyId: "k", publicKey: "00")),
         (.containerInstall, ContainerInstallParams(id: "a", image: "i", command: ["x"], ports: [PortMapping(internal: 1)], environment: env,
                                                    environmentSource: "u", volumes: [VolumeMount(hostPath: "/a", containerPath: "/b", readOnly: true)],
                                                    links: link, slice: "s", socketActivated: true, isolate: true, start: true, requestId: "r", network: "n",

@@ -518,6 +518,9 @@ class RpcClient:
         self._responses = {}
         self.notifications = collections.deque()
         self.batches = collections.deque()
+        # The secure channel (berth_channel), once open: what is sent is sealed, what is read opened.
+        self.sealer = None
+        self.opener = None
 
     @classmethod
     def unix(cls, path, timeout=10.0):
@@ -535,9 +538,15 @@ class RpcClient:
         except OSError:
             pass
 
+    def start_channel(self, sealer, opener):
+        """Seals from now on; the bytes already read after the line that opened the channel are records."""
+        self.sealer, self.opener = sealer, opener
+        pending, self._buffer = self._buffer, b""
+        self._buffer = self.opener.feed(pending)
+
     # Raw access, for framing and protocol-error tests.
     def send_raw(self, data):
-        self.sock.sendall(data)
+        self.sock.sendall(self.sealer.seal(data) if self.sealer else data)
 
     def send(self, message):
         self.send_raw(json.dumps(message, separators=(",", ":")).encode() + b"\n")
@@ -557,7 +566,7 @@ class RpcClient:
                 continue
             if not chunk:
                 raise ConnectionClosed(f"connection closed (unterminated: {self._buffer[:200]!r})")
-            self._buffer += chunk
+            self._buffer += self.opener.feed(chunk) if self.opener else chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
         return line
 

@@ -34,6 +34,7 @@ SAMPLES = {
     "image": BUSYBOX,
     "clientNonce": "00" * 16,
     "response": "00" * 32,
+    "publicKey": "09" + "00" * 31,  # the X25519 base point: 32 bytes in lowercase hex
     "network": "podman",
     "environmentSource": None,  # set to a local server's URL by the test
     "cursor": None,  # optional; a made-up cursor would be cursor_expired, which is fine but slow to reason about

@@ -15,14 +15,13 @@ client (and the berth CLI where a user would use it):
 - the audit log: one line per mutation (refused ones too) with who, what and the result; none for
   reads; never an environment value."""
 
-import hashlib
-import hmac
 import json
 import os
 import signal
 import subprocess
 import sys
 
+import berth_channel
 import harness
 from harness import check, check_equal, check_in
 
@@ -44,23 +43,13 @@ def write_keyring(path, entries):
     os.rename(path + ".tmp", path)
 
 
-def mac(label, secret, nonce, client_nonce):
-    return hmac.new(secret, label + nonce.encode() + b"\n" + client_nonce.encode(), hashlib.sha256).hexdigest()
-
-
 def authenticate(rpc, secret, key_id=None):
     """The challenge-response (with keyId when given); returns the RpcError, or None after checking
     the node's proof."""
-    challenge = rpc.call("auth.challenge", {})
-    client_nonce = os.urandom(16).hex()
-    params = {"clientNonce": client_nonce, "response": mac(b"berth-auth-v1\n", secret, challenge["nonce"], client_nonce)}
-    if key_id is not None:
-        params["keyId"] = key_id
     try:
-        result = rpc.call("auth.response", params)
+        berth_channel.open_channel(rpc, secret, key_id)  # checks the node's proof
     except harness.RpcError as error:
         return error
-    check_equal(result.get("proof"), mac(b"berth-auth-v1 node\n", secret, challenge["nonce"], client_nonce), "the node's proof")
     return None
 
 

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 
+import berth_channel
 import harness
 from harness import check, check_equal, raw_unix, read_until_closed
 
@@ -57,7 +58,14 @@ def node_mac(secret, nonce, client_nonce):
 
 
 def authenticate(rpc, secret):
-    """Runs the challenge-response; returns the auth.response result after checking the node's proof."""
+    """Runs the challenge-response with the secure channel (berth_channel): from here on RPC seals
+    and opens records. Returns the auth.response result after checking the node's proof."""
+    return berth_channel.open_channel(rpc, secret)
+
+
+def authenticate_plain(rpc, secret):
+    """Runs the challenge-response of a `berthd --tcp-plain` node; returns the auth.response result
+    after checking the node's proof."""
     challenge = rpc.call("auth.challenge", {})
     check_equal(challenge.get("algorithm"), "hmac-sha256", "challenge algorithm")
     client_nonce = os.urandom(32).hex()
@@ -117,7 +125,7 @@ def test_replay_every_example_over_authenticated_tcp(cu):
         rpc = harness.RpcClient.tcp("127.0.0.1", port, 5.0)
         authenticate(rpc, secret)
         check(not rpc._buffer, "nothing buffered after auth")
-        return rpc.sock
+        return berth_channel.ChannelSocket(rpc)
     for path in EXAMPLES:
         replay.replay(path, connect)
 
@@ -332,7 +340,9 @@ def test_tcp_needs_a_private_secret_file(cu):
 
 
 def test_tcp_auth_refuses_everything_until_authenticated(cu):
-    node, port, secret = start_node(cu, tcp=True)
+    # The plain challenge-response's own rules (three tries, one nonce per response), on a node
+    # without the channel; test_channel.py covers the channel's.
+    node, port, secret = start_node(cu, tcp=True, extra_args=["--tcp-plain"])
     rpc = harness.RpcClient.tcp("127.0.0.1", port)
     cu.push("close", rpc.close)
     hello = rpc.call("node.hello", {"protocols": [1]})

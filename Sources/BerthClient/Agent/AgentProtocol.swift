@@ -19,14 +19,17 @@ package enum AgentProtocol {
     /// One node's exchange as `berth` asks the agent for it.
     package struct Exchange {
         package var node: Exchanger.Node
-        /// Which pooled connections may serve it: the same node, addresses and secret.
-        package var key: PoolKey { PoolKey(address: node.address, candidates: node.candidates, secret: node.options.secret) }
+        /// Which pooled connections may serve it: the same node, addresses, secret and channel.
+        package var key: PoolKey {
+            PoolKey(address: node.address, candidates: node.candidates, secret: node.options.secret, tcpPlain: node.options.tcpPlain)
+        }
     }
 
     package struct PoolKey: Hashable {
         var address: NodeAddress
         var candidates: [SocketAddress]
         var secret: AuthSecret?
+        var tcpPlain = false
     }
 
     // MARK: berth's side
@@ -48,6 +51,7 @@ package enum AgentProtocol {
         ]
         if let limit = node.options.callTimeout { members["callTimeoutMillis"] = .int(millis(limit)) }
         if let secret = node.options.secret { members["secret"] = .string(secret.hexForAgent) }
+        if node.options.tcpPlain { members["tcpPlain"] = .bool(true) }
         return .object(members)
     }
 
@@ -142,6 +146,11 @@ package enum AgentProtocol {
         }
         var options = ConnectOptions(connectTimeout: connect, callTimeout: call, secret: secret, clientName: "berth-agent/0.1")
         options.hello = true
+        switch members["tcpPlain"] {
+        case nil, .bool(false)?: break
+        case .bool(true)?: options.tcpPlain = true
+        default: throw invalid("\"tcpPlain\" must be true or false")
+        }
         let node = Exchanger.Node(address: address, candidates: candidates, options: options, calls: calls)
         return Exchange(node: node)
     }

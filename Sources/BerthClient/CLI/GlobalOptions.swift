@@ -11,6 +11,8 @@ public struct GlobalOptions: Hashable, Sendable {
     public var json = false
     /// `--agent PATH` as given; nil leaves it to BERTH_AGENT, empty means no agent.
     public var agent: String?
+    /// `--tcp-plain`: TCP without the secure channel, for tests against `berthd --tcp-plain`.
+    public var tcpPlain = false
 
     public init() {}
 
@@ -29,6 +31,10 @@ public struct GlobalOptions: Hashable, Sendable {
             '' for none); without a running agent berth connects directly
             """),
         OptionSpec("--json", help: "machine-readable output"),
+        OptionSpec("--tcp-plain", help: """
+            talk to tcp:// nodes without the secure channel (frames in clear and
+            unprotected), as berthd --tcp-plain does: for tests only
+            """),
     ]
 
     static let helpText = CommandSpec.section("NODE OPTIONS", specs.map { ($0.label, $0.help) } + [("-h, --help", "show this help")])
@@ -45,6 +51,7 @@ public struct GlobalOptions: Hashable, Sendable {
         }
         json = parsed.flag("--json")
         agent = parsed.value("--agent")
+        tcpPlain = parsed.flag("--tcp-plain")
     }
 
     /// Every `--node` parses as an address or is a plausible alias name (aliases are looked up
@@ -114,6 +121,7 @@ public struct GlobalOptions: Hashable, Sendable {
 
     private func connectOptions(secretFile: String?) throws(CommandFailure) -> ConnectOptions {
         var options = ConnectOptions(connectTimeout: timeout, callTimeout: timeout)
+        options.tcpPlain = tcpPlain
         if let secretFile {
             do {
                 options.secret = try AuthSecret(fileContents: FileSystem.read(secretFile, limit: 64 << 10))

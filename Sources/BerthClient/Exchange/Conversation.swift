@@ -27,7 +27,7 @@ struct Conversation {
     private enum Purpose {
         case hello
         case challenge
-        case proof(AuthChallenge, AuthResponseParams)
+        case proof(AuthChallenge, AuthResponseParams, ChannelOpening?)
         case call(index: Int, sentAt: ContinuousClock.Instant)
 
         var method: MethodName? {
@@ -66,16 +66,31 @@ struct Conversation {
     private(set) var failure: (any Error)?
     /// `auth.response` has been sent (nothing of the opening is left to send).
     private var proofSent = false
+    /// Seals every byte sent after `auth.response` once the channel is being opened (TCP,
+    /// docs/protocol.md "The secure channel"); handed on to the next conversation on a kept connection.
+    private(set) var sealer: RecordSealer?
+    /// The opener for the node's records, once its proof checked out: the driver's `ChannelReader`
+    /// takes it (`takeOpener`) right after the line that carried the proof.
+    private var pendingOpener: RecordOpener?
 
     /// `opened`: the connection's opening (hello, authentication) was done by an earlier
-    /// conversation on it (`berth agent`'s kept connections), so the calls go first.
-    init(address: NodeAddress, options: ConnectOptions, calls: [PlannedCall], opened: Bool = false, ongoing: Bool = false) {
+    /// conversation on it (`berth agent`'s kept connections), so the calls go first, sealed with
+    /// that conversation's `sealer` when it opened the channel.
+    init(address: NodeAddress, options: ConnectOptions, calls: [PlannedCall], opened: Bool = false, ongoing: Bool = false,
+         sealer: RecordSealer? = nil) {
         self.address = address
         self.options = options
         self.calls = calls
         self.ongoing = ongoing
         needsHello = opened ? false : Handshake.opensWithHello(address, options)
         authenticated = opened
+        self.sealer = sealer
+    }
+
+    /// The opener for the node's records, once: the bytes after the line just received are records.
+    mutating func takeOpener() -> RecordOpener? {
+        defer { pendingOpener = nil }
+        return pendingOpener
     }
 
     /// The first bytes to send once connected (or `.finished` when there is nothing to ask).
@@ -182,25 +197,43 @@ struct Conversation {
             case .challenge:
                 let challenge: AuthChallenge = try Self.decode(response, as: AuthChallenge.self)
                 guard let secret = options.secret else { throw Handshake.missingSecret(address) }
-                let proof = try AuthProof.response(to: challenge, secret: secret, clientNonce: Handshake.clientNonce())
+                let proof: AuthResponseParams
+                var opening: ChannelOpening?
+                if Handshake.usesChannel(address, options) {
+                    do { opening = try ChannelHandshake.response(to: challenge, secret: secret, clientNonce: Handshake.clientNonce()) } catch {
+                        throw Handshake.noChannel(address, error)
+                    }
+                    proof = opening!.params
+                } else {
+                    proof = try AuthProof.response(to: challenge, secret: secret, clientNonce: Handshake.clientNonce())
+                }
                 var out: [UInt8] = []
-                request(.proof(challenge, proof), MethodName.authResponse.rawValue, try JSONValueEncoder().encode(proof), into: &out)
+                request(.proof(challenge, proof, opening), MethodName.authResponse.rawValue, try JSONValueEncoder().encode(proof), into: &out)
                 proofSent = true
+                // Everything after the auth.response line is sealed: the node reads records from there.
+                if let opening { sealer = RecordSealer(key: opening.keys.clientToNode) }
                 // A call that reveals nothing goes right behind the proof: the node answers
                 // auth.response before it reads the next line, so the call runs authenticated, and
                 // its answer counts only once the node's own proof checked out (one round trip less).
                 if nextCall == 0, let first = calls.first, Handshake.mayPrecedeProof(first.method) {
-                    request(.call(index: 0, sentAt: now), first.method, first.params, into: &out)
+                    var call: [UInt8] = []
+                    request(.call(index: 0, sentAt: now), first.method, first.params, into: &call)
                     nextCall = 1
+                    try seal(call, into: &out)
                 }
                 return .send(out)
-            case .proof(let challenge, let sent):
+            case .proof(let challenge, let sent, let opening):
                 let result: AuthResponseResult
                 do { result = try Self.decode(response, as: AuthResponseResult.self) } catch let error as RPCError {
                     throw Handshake.refused(address, error)
                 }
-                guard let secret = options.secret, AuthProof.verifyNode(result, challenge: challenge, sent: sent, secret: secret) else {
-                    throw Handshake.unproven(address)
+                if let opening {
+                    guard opening.verify(result) else { throw Handshake.unproven(address) }
+                    pendingOpener = RecordOpener(key: opening.keys.nodeToClient)
+                } else {
+                    guard let secret = options.secret, AuthProof.verifyNode(result, challenge: challenge, sent: sent, secret: secret) else {
+                        throw Handshake.unproven(address)
+                    }
                 }
                 authenticated = true
             case .call(let index, let sentAt):
@@ -287,7 +320,7 @@ struct Conversation {
                 request(.call(index: nextCall, sentAt: now), calls[nextCall].method, calls[nextCall].params, into: &out)
                 nextCall += 1
             }
-            return out.isEmpty ? .wait : .send(out)
+            return out.isEmpty ? .wait : sending(out)
         }
         guard inFlight.isEmpty else { return .wait }
         guard nextCall < calls.count else { return finish(.success(answers)) }
@@ -295,6 +328,18 @@ struct Conversation {
         var out: [UInt8] = []
         request(.call(index: nextCall, sentAt: now), call.method, call.params, into: &out)
         nextCall += 1
+        return sending(out)
+    }
+
+    /// Appends `lines` to `out`, sealed when the channel is open.
+    private mutating func seal(_ lines: [UInt8], into out: inout [UInt8]) throws(ChannelError) {
+        if sealer == nil { out += lines } else { try sealer!.seal(lines, into: &out) }
+    }
+
+    /// The step that sends `lines` (sealed when the channel is open).
+    private mutating func sending(_ lines: [UInt8]) -> Step {
+        var out: [UInt8] = []
+        do { try seal(lines, into: &out) } catch { return finish(.failure(ClientError(.closed, "\(address): \(error)"))) }
         return .send(out)
     }
 

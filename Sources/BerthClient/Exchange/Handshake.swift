@@ -38,6 +38,17 @@ package enum Handshake {
         return harmless.contains { $0.rawValue == method }
     }
 
+    /// Whether the connection opens the secure channel with its authentication: on every TCP
+    /// connection unless `--tcp-plain` (tests only) says not to.
+    static func usesChannel(_ address: NodeAddress, _ options: ConnectOptions) -> Bool {
+        if case .tcp = address { return !options.tcpPlain }
+        return false
+    }
+
+    static func noChannel(_ address: NodeAddress, _ error: RPCError) -> ClientError {
+        ClientError(.authenticationFailed, "\(address): \(error.message); refusing to talk to it in clear (pass --tcp-plain to allow that, for tests only)")
+    }
+
     static func helloParams(_ options: ConnectOptions) -> JSONValue {
         // A plain struct of strings and ints: encoding it cannot fail.
         (try? JSONValueEncoder().encode(HelloParams(client: options.clientName))) ?? .object([:])

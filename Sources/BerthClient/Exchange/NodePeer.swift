@@ -23,7 +23,9 @@ package final class NodePeer {
     package var socket: Socket?
     var state = State.idle
     var conversation: Conversation
-    var framer = LineFramer(limit: 64 << 20)
+    /// Lines, then (once the conversation opened the channel) records: kept across the
+    /// conversations of a kept connection, as the channel's counters are.
+    var reader = ChannelReader(limit: 64 << 20)
     var outbox: [UInt8] = []
     /// The writing side is shut (everything was sent).
     var halfClosed = false
@@ -53,11 +55,10 @@ package final class NodePeer {
     /// keeps a connection's authentication).
     package func reuse(calls: [PlannedCall], options: ConnectOptions, now: ContinuousClock.Instant) {
         precondition(keepsOpen && socket != nil, "only an open kept connection is reused")
-        conversation = Conversation(address: address, options: options, calls: calls, opened: true)
+        conversation = Conversation(address: address, options: options, calls: calls, opened: true, sealer: conversation.sealer)
         result = nil
         reused = true
         heardFromNode = false
-        framer = LineFramer(limit: 64 << 20)
         state = .talking
         apply(conversation.start(now: now))
     }
@@ -203,8 +204,9 @@ package final class NodePeer {
             }
             heardFromNode = true
             do {
-                try framer.feed(chunk) { line in
+                try reader.feed(chunk) { line in
                     if result == nil { apply(conversation.receive(line, now: now)) }
+                    return conversation.takeOpener()
                 }
             } catch {
                 let why = if case LineFramerError.lineTooLong(let limit) = error { "a line longer than \(limit) bytes" } else { "\(error)" }

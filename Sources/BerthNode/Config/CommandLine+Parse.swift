@@ -30,6 +30,11 @@ extension NodeConfiguration {
             }
             var key = String(argument.dropFirst(2))
             var value: String
+            if key == "tcp-plain" {
+                // The one flag without a value: plain TCP is a switch, and a test-only one.
+                flags.append((key, "true"))
+                continue
+            }
             if let eq = key.firstIndex(of: "=") {
                 value = String(key[key.index(after: eq)...])
                 key = String(key[..<eq])

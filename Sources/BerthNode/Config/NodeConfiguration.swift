@@ -30,6 +30,9 @@ public struct NodeConfiguration: Hashable, Sendable {
     /// A TCP connection must authenticate within this long of being accepted (a deadline, which
     /// input does not extend, unlike the idle timeout).
     public var authTimeoutSeconds = 5
+    /// TCP without the secure channel (`--tcp-plain`): frames after the handshake travel in clear
+    /// and unprotected. For tests only; by default every TCP connection must open the channel.
+    public var tcpPlain = false
     public var maxLineBytes = 1 << 20
     public var idleTimeoutSeconds = 300
     /// The service manager; nil (`auto`) detects one (`ManagerMode.detect`).
@@ -116,6 +119,9 @@ public struct NodeConfiguration: Hashable, Sendable {
         case "max-unauthenticated": maxUnauthenticated = try number(1...1_000_000)
         case "max-connections-per-address": maxConnectionsPerAddress = try number(1...1_000_000)
         case "auth-timeout": authTimeoutSeconds = try number(1...3_600)
+        case "tcp-plain":
+            guard value == "true" || value == "false" else { throw ConfigurationError("--tcp-plain must be true or false, got '\(value)'") }
+            tcpPlain = value == "true"
         case "max-line-bytes": maxLineBytes = try number(1024...(256 << 20))
         case "log-max-bytes": logMaxBytes = Int64(try number(Int(ContainerLogFiles.minimumMaxBytes)...(1 << 40)))
         case "idle-timeout": idleTimeoutSeconds = try number(1...86_400)
@@ -142,5 +148,6 @@ public struct NodeConfiguration: Hashable, Sendable {
         "listen", "state-dir", "run-dir", "unit-dir", "secret-file", "group", "unix-role", "max-connections", "max-tcp-connections",
         "max-unauthenticated", "max-connections-per-address", "auth-timeout", "max-line-bytes", "idle-timeout", "manager",
         "runtime", "runtime-path", "systemd-client", "port-range", "log-level", "log-max-bytes", "link-host-ipv4", "link-host-ipv6",
+        "tcp-plain",
     ]
 }

@@ -13,7 +13,12 @@ public enum NodeHelp {
       --listen tcp://ADDR:PORT    a TCP socket, IPv4 (tcp://127.0.0.1:7450) or IPv6 (tcp://[::1]:7450).
                                   Off by default. Every TCP connection, loopback included, must pass the
                                   HMAC-SHA256 challenge (auth.challenge, auth.response) before any method
-                                  other than node.hello runs; needs --secret-file.
+                                  other than node.hello runs; needs --secret-file. Then every frame
+                                  in each direction is sealed (the secure channel channel.v1:
+                                  X25519, HKDF-SHA256, ChaCha20-Poly1305); clients that do not open
+                                  it are refused.
+      --tcp-plain                 TCP without the secure channel: frames after the handshake in
+                                  clear and unprotected. For tests only (berth --tcp-plain likewise)
       Under systemd socket activation (LISTEN_FDS) the inherited sockets are used (Unix or TCP, told apart
       by their address); --listen flags add more.
 

@@ -21,10 +21,11 @@ struct ConnectionAccess {
         self.generation = 0
     }
 
-    /// A connection that must prove one of `secrets` first; it then gets that secret's role.
-    init(requiring secrets: SecretStore, principal: Principal) {
+    /// A connection that must prove one of `secrets` first (opening the secure channel with its
+    /// proof when `channel`); it then gets that secret's role.
+    init(requiring secrets: SecretStore, principal: Principal, channel: Bool = false) {
         let snapshot = secrets.current
-        self.auth = AuthSession(requiring: snapshot.keyring)
+        self.auth = AuthSession(requiring: snapshot.keyring, channel: channel)
         self.principal = principal
         self.secrets = secrets
         self.generation = snapshot.generation
@@ -63,6 +64,8 @@ struct ConnectionAccess {
 
     var failedAttempts: Int { auth.failedAttempts }
     var shouldClose: Bool { auth.shouldClose }
+    /// The record keys once the connection opened the secure channel (see `AuthSession`).
+    var channelKeys: ChannelKeys? { auth.channelKeys }
 
     /// After SIGHUP replaced the secrets: a connection keeps working while the secret it proved is
     /// still there (with that secret's role as it is now); if it was removed or changed, the

@@ -11,6 +11,8 @@ struct ServerShared: Sendable {
     let maxInFlightPerConnection: Int
     /// The TCP secrets (nil: the node has none, so it has no TCP listener).
     let secrets: SecretStore?
+    /// TCP connections must open the secure channel (not `--tcp-plain`).
+    let channel: Bool
     /// The audit log: the node's log, written whatever its level (`Audit`).
     let audit: Audit
     /// The executor connections are served on (the event loop's thread).
@@ -46,12 +48,13 @@ struct ConnectionSession: Sendable {
     func serve() async {
         let lifetime = ConnectionLifetime()
         let sink = NotificationSink(writer: writer, connection: connection, lifetime: lifetime, connectionID: id)
-        var framer = LineFramer(limit: shared.maxLineBytes)
+        var reader = ChannelReader(limit: shared.maxLineBytes)
         var access = if context.transport == .tcp, let secrets = shared.secrets {
-            ConnectionAccess(requiring: secrets, principal: context.principal)
+            ConnectionAccess(requiring: secrets, principal: context.principal, channel: shared.channel)
         } else {
             ConnectionAccess(preauthorized: context.principal)
         }
+        var channelOpen = false
         await withTaskGroup(of: Void.self) { group in
             var running = 0
             while true {
@@ -62,15 +65,33 @@ struct ConnectionSession: Sendable {
                 var out: [UInt8] = []
                 var jobs: [Job] = []
                 var closeAfter = false
+                // Where in `out` the node's records start: right after the answer to the
+                // auth.response that opened the channel (its line goes in clear, the client's
+                // records follow that line in the input).
+                var sealFrom: Int?
                 do {
-                    try framer.feed(bytes) { line in
-                        guard !closeAfter else { return }
+                    try reader.feed(bytes) { line in
+                        guard !closeAfter else { return nil }
                         handle(RPCFrame.decode(line), out: &out, jobs: &jobs, access: &access, closeAfter: &closeAfter)
+                        guard !channelOpen, let keys = access.channelKeys else { return nil }
+                        channelOpen = true
+                        sealFrom = out.count
+                        return RecordOpener(key: keys.clientToNode)
                     }
-                } catch {
-                    RPCFrame.encode(.failure(id: .null, error: .lineTooLong(limit: framer.limit)), into: &out)
-                    shared.logger.notice("line_too_long", ["connection": id, "limit": framer.limit])
+                } catch let error as ChannelError {
+                    // Tampered, replayed, reordered, dropped or injected input: nothing of it runs,
+                    // and nothing is said (the peer is not the client we authenticated).
+                    shared.logger.warning("channel_failed", ["connection": id, "peer": context.remoteAddress ?? "?", "error": "\(error)"])
                     closeAfter = true
+                } catch {
+                    RPCFrame.encode(.failure(id: .null, error: .lineTooLong(limit: reader.limit)), into: &out)
+                    shared.logger.notice("line_too_long", ["connection": id, "limit": reader.limit])
+                    closeAfter = true
+                }
+                if let sealFrom, let keys = access.channelKeys {
+                    await writer.send(Array(out[..<sealFrom]))
+                    await writer.startSealing(RecordSealer(key: keys.nodeToClient))
+                    out.removeFirst(sealFrom)
                 }
                 if !out.isEmpty { await writer.send(out) }  // a hop to the writer's actor even when empty
                 for job in jobs {

@@ -37,6 +37,11 @@ public final class NodeServer: Sendable {
                 logger: Logger? = nil, gracePeriod: Duration = .seconds(10)) throws {
         try configuration.validate()
         self.configuration = configuration
+        var info = info
+        // The node speaks the secure channel on every TCP connection unless told not to.
+        if !configuration.tcpPlain && !info.capabilities.contains(Capability.secureChannel) {
+            info.capabilities.append(Capability.secureChannel)
+        }
         self.description = info
         self.logger = logger ?? Logger.fromEnvironment(minimumLevel: configuration.logLevel)
         var table = MethodTable()
@@ -76,7 +81,8 @@ public final class NodeServer: Sendable {
             connections: configuration.maxConnections, tcp: configuration.effectiveMaxTCPConnections,
             unauthenticated: configuration.maxUnauthenticated, perAddress: configuration.maxConnectionsPerAddress))
         let shared = ServerShared(methods: methods, registry: registry, logger: logger, maxLineBytes: configuration.maxLineBytes,
-                                  maxInFlightPerConnection: 64, secrets: secrets, audit: Audit(logger: logger), loop: EventLoop.shared)
+                                  maxInFlightPerConnection: 64, secrets: secrets, channel: !configuration.tcpPlain,
+                                  audit: Audit(logger: logger), loop: EventLoop.shared)
         let signals = handlingSignals ? try Signals.stream([.terminate, .interrupt, .hangup]) : nil
         for b in bound { logger.info("listening", ["address": b.name, "transport": b.transport.rawValue]) }
         try? notifier?.ready(status: "listening on " + bound.map(\.name).joined(separator: ", "))

@@ -1,3 +1,4 @@
+import BerthProtocol
 import BerthSystem
 
 /// Serializes writes to one connection (it allows one writer at a time) and coalesces: bytes queued
@@ -12,8 +13,21 @@ actor ResponseWriter {
     var isWriting: Bool { writing }
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private(set) var failed = false
+    /// Seals everything from `startSealing` on (the secure channel on TCP): each write is one
+    /// or more records, sealed here in the order they reach the kernel, so counters follow the wire.
+    private var sealer: RecordSealer?
 
     init(_ connection: Connection) { self.connection = connection }
+
+    /// Every byte sent from now on is sealed.
+    func startSealing(_ sealer: RecordSealer) { self.sealer = sealer }
+
+    /// `bytes` as they go on the wire: sealed once the channel is open; nil when the channel's
+    /// counter is used up (the connection must end).
+    private func wire(_ bytes: [UInt8]) -> [UInt8]? {
+        guard sealer != nil else { return bytes }
+        return try? sealer!.seal(bytes)
+    }
 
     func send(_ bytes: [UInt8]) async {
         guard !failed, !bytes.isEmpty else { return }
@@ -29,7 +43,8 @@ actor ResponseWriter {
             let done = waiters
             waiters = []
             do {
-                try await connection.write(chunk)
+                guard let sealed = wire(chunk) else { throw ChannelError.exhausted }
+                try await connection.write(sealed)
             } catch {
                 failed = true
             }
@@ -46,7 +61,7 @@ actor ResponseWriter {
     /// Never waits: the peer may not be reading. Skipped while a write is under way, whose line
     /// may be half sent (the peer would get a mangled line).
     func closeWithLastWord(_ bytes: [UInt8]) {
-        if !writing && !failed { _ = try? connection.writeWithoutWaiting(bytes) }
+        if !writing && !failed, let sealed = wire(bytes) { _ = try? connection.writeWithoutWaiting(sealed) }
         failed = true
         connection.close()
     }

@@ -57,15 +57,26 @@ public struct AuthChallenge: Codable, Hashable, Sendable {
     public var nonce: String
     /// Always "hmac-sha256" in protocol 1.
     public var algorithm: String
-    public init(nonce: String, algorithm: String = AuthProof.algorithm) {
+    /// "channel.v1" when the node seals the connection after the handshake (`ChannelHandshake`).
+    public var channel: String?
+    /// The node's ephemeral X25519 public key for the channel, 32 bytes in lowercase hex.
+    public var publicKey: String?
+    public init(nonce: String, algorithm: String = AuthProof.algorithm, channel: String? = nil, publicKey: String? = nil) {
         self.nonce = nonce
         self.algorithm = algorithm
+        self.channel = channel
+        self.publicKey = publicKey
     }
-    enum CodingKeys: String, CodingKey { case nonce, algorithm }
+    enum CodingKeys: String, CodingKey { case nonce, algorithm, channel, publicKey }
 
     /// The value `JSONValueEncoder` makes of it, built directly: a TCP node answers one challenge per
     /// connection, and the Codable encoder's generic path was ~2% of such a node's CPU.
-    public var jsonValue: JSONValue { .object(["nonce": .string(nonce), "algorithm": .string(algorithm)]) }
+    public var jsonValue: JSONValue {
+        var members: [String: JSONValue] = ["nonce": .string(nonce), "algorithm": .string(algorithm)]
+        if let channel { members["channel"] = .string(channel) }
+        if let publicKey { members["publicKey"] = .string(publicKey) }
+        return .object(members)
+    }
 }
 
 /// Params of `auth.response`.
@@ -76,10 +87,13 @@ public struct AuthResponseParams: Codable, Hashable, Sendable {
     /// role). Absent: the node tries each of its secrets. It is not covered by the MAC and needs not
     /// be: it only picks which secret the MAC is checked against.
     public var keyId: String?
-    public init(clientNonce: String, response: String, keyId: String? = nil) {
+    /// The client's ephemeral X25519 public key (lowercase hex) on a node that offers the channel.
+    public var publicKey: String?
+    public init(clientNonce: String, response: String, keyId: String? = nil, publicKey: String? = nil) {
         self.clientNonce = clientNonce
         self.response = response
         self.keyId = keyId
+        self.publicKey = publicKey
     }
 }
 
@@ -88,12 +102,19 @@ public struct AuthResponseResult: Codable, Hashable, Sendable {
     public var authenticated: Bool
     /// The node's MAC (see `AuthProof.nodeMAC`), hex.
     public var proof: String
-    public init(authenticated: Bool, proof: String) {
+    /// "channel.v1" when every byte after this answer's line is a sealed record.
+    public var channel: String?
+    public init(authenticated: Bool, proof: String, channel: String? = nil) {
         self.authenticated = authenticated
         self.proof = proof
+        self.channel = channel
     }
-    enum CodingKeys: String, CodingKey { case authenticated, proof }
+    enum CodingKeys: String, CodingKey { case authenticated, proof, channel }
 
     /// The value `JSONValueEncoder` makes of it, built directly (see `AuthChallenge.jsonValue`).
-    public var jsonValue: JSONValue { .object(["authenticated": .bool(authenticated), "proof": .string(proof)]) }
+    public var jsonValue: JSONValue {
+        var members: [String: JSONValue] = ["authenticated": .bool(authenticated), "proof": .string(proof)]
+        if let channel { members["channel"] = .string(channel) }
+        return .object(members)
+    }
 }

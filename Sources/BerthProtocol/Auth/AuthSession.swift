@@ -20,16 +20,26 @@ public struct AuthSession: Sendable {
     private var state: State
     private var keyring: AuthKeyring?
     public private(set) var failedAttempts = 0
+    /// Whether the connection must open the secure channel (`ChannelHandshake`) with its response.
+    public let requiresChannel: Bool
+    /// The ephemeral key pair of the outstanding challenge (channel connections only).
+    private var ephemeral: (privateKey: [UInt8], publicKey: String)?
+    /// The record keys, once a channel connection authenticated: every byte after the
+    /// `auth.response` line (in) and after its answer's line (out) is a record under them.
+    public private(set) var channelKeys: ChannelKeys?
 
-    /// A connection that must authenticate with `secret` (a ring of that one secret, `admin`).
-    public init(requiring secret: AuthSecret) {
-        self.init(requiring: AuthKeyring(single: secret))
+    /// A connection that must authenticate with `secret` (a ring of that one secret, `admin`), and
+    /// with `channel` open the secure channel.
+    public init(requiring secret: AuthSecret, channel: Bool = false) {
+        self.init(requiring: AuthKeyring(single: secret), channel: channel)
     }
 
-    /// A connection that must authenticate with one of the secrets of `keyring`.
-    public init(requiring keyring: AuthKeyring) {
+    /// A connection that must authenticate with one of the secrets of `keyring`, and with
+    /// `channel` open the secure channel.
+    public init(requiring keyring: AuthKeyring, channel: Bool = false) {
         self.keyring = keyring
         self.state = .unauthenticated(nonce: nil)
+        self.requiresChannel = channel
     }
 
     /// A connection authorized by other means (Unix socket peer credentials).
@@ -38,6 +48,7 @@ public struct AuthSession: Sendable {
     private init() {
         self.keyring = nil
         self.state = .authenticated(nil)
+        self.requiresChannel = false
     }
 
     public var isAuthenticated: Bool {
@@ -62,8 +73,9 @@ public struct AuthSession: Sendable {
         if keyring != nil { state = .unauthenticated(nonce: nil) }
     }
 
-    /// True once too many wrong responses arrived: send the error, then close.
-    public var shouldClose: Bool { failedAttempts >= AuthSession.maxFailedAttempts }
+    /// True once too many wrong responses arrived: send the error, then close. On a channel
+    /// connection one is enough: records the client sent behind its response cannot be read.
+    public var shouldClose: Bool { failedAttempts >= (requiresChannel ? 1 : AuthSession.maxFailedAttempts) }
 
     /// nil when `method` may run now; otherwise the `unauthorized` error to answer with.
     public func authorize(method: String) -> RPCError? {
@@ -78,7 +90,10 @@ public struct AuthSession: Sendable {
         }
         let nonce = Hex.encode(generator.bytes(AuthProof.nonceByteCount))
         state = .unauthenticated(nonce: nonce)
-        return AuthChallenge(nonce: nonce)
+        guard requiresChannel else { return AuthChallenge(nonce: nonce) }
+        let pair = try ChannelHandshake.ephemeralKeyPair()
+        ephemeral = (pair.privateKey, Hex.encode(pair.publicKey))
+        return AuthChallenge(nonce: nonce, channel: ChannelHandshake.version, publicKey: ephemeral!.publicKey)
     }
 
     /// `auth.challenge` with the system's secure generator.
@@ -103,6 +118,9 @@ public struct AuthSession: Sendable {
         if let keyId = params.keyId, !AuthKeyring.isValidName(keyId) {
             return ("keyId must be 1 to \(AuthKeyring.maximumNameLength) of A-Z a-z 0-9 . _ -", "keyId")
         }
+        if let key = params.publicKey, !ChannelHandshake.isPublicKey(key) {
+            return ("publicKey must be a \(ChannelHandshake.keyByteCount)-byte X25519 public key in lowercase hex", "publicKey")
+        }
         return nil
     }
 
@@ -126,11 +144,41 @@ public struct AuthSession: Sendable {
             throw RPCError.unauthorized("no outstanding challenge: call auth.challenge first (each nonce is good for one response)")
         }
         state = .unauthenticated(nonce: nil)
-        guard let given = Hex.decode(params.response), let matched = AuthSession.match(given, keyId: params.keyId, keyring: keyring,
-                                                                                      nonce: nonce, clientNonce: params.clientNonce) else {
+        let ephemeral = self.ephemeral
+        self.ephemeral = nil
+        guard requiresChannel == (params.publicKey != nil) else {
+            failedAttempts += 1
+            throw requiresChannel
+                ? RPCError(.unsupportedVersion, "this node requires the secure channel \(ChannelHandshake.version) on TCP: send publicKey with auth.response (docs/protocol.md); plain TCP only with berthd --tcp-plain")
+                : RPCError(.unsupportedVersion, "this node runs without the secure channel (berthd --tcp-plain): send auth.response without publicKey")
+        }
+        // The channel's MAC covers both public keys (`ChannelHandshake`); the plain one the nonces.
+        var transcript: [UInt8]?
+        if let clientKey = params.publicKey, let ephemeral {
+            transcript = ChannelHandshake.transcript(nonce: nonce, clientNonce: params.clientNonce, nodeKey: ephemeral.publicKey, clientKey: clientKey)
+        }
+        let mac: (AuthSecret) -> [UInt8] = { secret in
+            if let transcript { return ChannelHandshake.clientMAC(secret: secret, transcript: transcript) }
+            return AuthProof.clientMAC(secret: secret, nonce: nonce, clientNonce: params.clientNonce)
+        }
+        guard let given = Hex.decode(params.response), let matched = AuthSession.match(given, keyId: params.keyId, keyring: keyring, mac: mac) else {
             failedAttempts += 1
             // The same answer for an unknown keyId as for a wrong MAC: no oracle for which names exist.
             throw RPCError.unauthorized("authentication failed: the response does not match (wrong secret or keyId?)")
+        }
+        if let transcript, let ephemeral, let clientKey = params.publicKey {
+            do throws(RPCError) {
+                let keys = try ChannelHandshake.keys(secret: matched.secret, privateKey: ephemeral.privateKey,
+                                                     peerKey: Hex.decode(clientKey) ?? [], transcript: transcript)
+                // Authenticating again on an open channel (a withdrawn secret) keeps its first keys.
+                if channelKeys == nil { channelKeys = keys }
+            } catch {
+                failedAttempts += 1
+                throw error
+            }
+            state = .authenticated(matched)
+            return AuthResponseResult(authenticated: true, proof: Hex.encode(ChannelHandshake.nodeMAC(secret: matched.secret, transcript: transcript)),
+                                      channel: ChannelHandshake.version)
         }
         state = .authenticated(matched)
         return AuthResponseResult(
@@ -141,15 +189,15 @@ public struct AuthSession: Sendable {
     /// The secret whose MAC equals `given`: the one named `keyId`, or without one any of the ring.
     /// Every candidate is computed and compared in full, and an unknown `keyId` costs one MAC like a
     /// known one, so the time taken says nothing about which secret matched or which names exist.
-    static func match(_ given: [UInt8], keyId: String?, keyring: AuthKeyring, nonce: String, clientNonce: String) -> NamedSecret? {
+    static func match(_ given: [UInt8], keyId: String?, keyring: AuthKeyring, mac: (AuthSecret) -> [UInt8]) -> NamedSecret? {
         let candidates = keyId.map { id in keyring.entries.filter { $0.name == id } } ?? keyring.entries
         if candidates.isEmpty {
-            _ = constantTimeEquals(given, AuthProof.clientMAC(secret: keyring.entries[0].secret, nonce: nonce, clientNonce: clientNonce))
+            _ = constantTimeEquals(given, mac(keyring.entries[0].secret))
             return nil
         }
         var matched: NamedSecret?
         for candidate in candidates {
-            let equal = constantTimeEquals(given, AuthProof.clientMAC(secret: candidate.secret, nonce: nonce, clientNonce: clientNonce))
+            let equal = constantTimeEquals(given, mac(candidate.secret))
             if equal { matched = candidate }
         }
         return matched

@@ -45,6 +45,13 @@ public struct LineFramer: Sendable {
     /// before the error is thrown. If `onLine` throws, the framer stops (as after an error) and
     /// rethrows; the rest of the chunk is dropped.
     public mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, onLine: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        _ = try feedStopping(chunk, after: { try onLine($0); return false })
+    }
+
+    /// Like `feed(_:onLine:)`, but stops right after the line for which `onLine` returns true and
+    /// returns how many bytes of the chunk it took (all of them when it did not stop). What follows
+    /// that line is not lines: the secure channel's records start there (`ChannelReader`).
+    public mutating func feedStopping(_ chunk: UnsafeBufferPointer<UInt8>, after onLine: (UnsafeBufferPointer<UInt8>) throws -> Bool) throws -> Int {
         guard !failed else { throw LineFramerError.closed }
         var start = 0
         let count = chunk.count
@@ -64,16 +71,17 @@ public struct LineFramer: Sendable {
                     throw LineFramerError.lineTooLong(limit: limit)
                 }
                 partial.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[start..<count]))
-                return
+                return count
             }
+            let stop: Bool
             do {
                 if partial.isEmpty {
-                    try onLine(Self.trimmed(UnsafeBufferPointer(rebasing: chunk[start..<newline])))
+                    stop = try onLine(Self.trimmed(UnsafeBufferPointer(rebasing: chunk[start..<newline])))
                 } else {
                     partial.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[start..<newline]))
                     let line = partial
                     partial.removeAll(keepingCapacity: partial.capacity <= 4096)
-                    try line.withUnsafeBufferPointer { try onLine(Self.trimmed($0)) }
+                    stop = try line.withUnsafeBufferPointer { try onLine(Self.trimmed($0)) }
                 }
             } catch {
                 failed = true
@@ -81,7 +89,9 @@ public struct LineFramer: Sendable {
                 throw error
             }
             start = newline + 1
+            if stop { return start }
         }
+        return count
     }
 
     /// Feeds the bytes of one read; see `feed(_:onLine:)`. Callers hand over an array and never

@@ -43,6 +43,8 @@ public enum Capability {
     public static let events = "events"
     public static let idempotentRequests = "request-ids"
     public static let authHMACSHA256 = "auth.hmac-sha256"
+    /// TCP connections are sealed after the handshake (`ChannelHandshake`), and must be.
+    public static let secureChannel = ChannelHandshake.version
     public static let socketActivation = "socket-activation"
     public static let links = "links"
     public static let ipv6Links = "links.ipv6"

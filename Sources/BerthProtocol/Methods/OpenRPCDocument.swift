@@ -24,7 +24,7 @@ public enum OpenRPCDocument {
       "jsonrpc": "JSON-RPC 2.0 exactly: requests, notifications (no id, no reply), batches (an empty batch is one invalid_request error; a batch of notifications gets no reply). Params are by name (objects); unknown params are refused with invalid_params. Duplicate keys in an object are a parse error. Nesting deeper than 64 is a parse error.",
       "errors": "Every error has data.kind, a stable snake_case word (x-berth-error-kinds gives its code); clients branch on the kind and treat unknown kinds as internal.",
       "versioning": "The protocol has a major version (this document: 1). node.hello {protocols:[majors]} negotiates it; unsupported_version names the supported range in data.supported {min, max}. Within a major, changes are additive only: new methods, new optional params, new result members, new error kinds, new capabilities. Clients ignore unknown result members.",
-      "auth": "Unix socket: peers are authorized by uid (SO_PEERCRED). TCP: before auth only node.hello, auth.challenge and auth.response run; anything else answers unauthorized. auth.challenge gives a fresh 32-byte nonce; auth.response sends clientNonce and hex(HMAC-SHA256(secret, \"berth-auth-v1\\n\" + nonce + \"\\n\" + clientNonce)); the node answers with proof = hex(HMAC-SHA256(secret, \"berth-auth-v1 node\\n\" + nonce + \"\\n\" + clientNonce)). Nonces are hex strings as sent; each node nonce is good for one response. The secret never crosses the wire; this authenticates, it does not encrypt. A TCP connection must authenticate within the node's --auth-timeout (default 5 s) of connecting, however much it sends meanwhile: past it the node sends a timeout error (id null) and closes it. Connections over a limit (all connections, TCP connections, TCP connections per peer address, unauthenticated TCP connections) get a busy error (id null) and are closed; TCP never takes the Unix socket's last slots.",
+      "auth": "Unix socket: peers are authorized by uid (SO_PEERCRED). TCP: before auth only node.hello, auth.challenge and auth.response run; anything else answers unauthorized. auth.challenge gives a fresh 32-byte nonce; auth.response sends clientNonce and hex(HMAC-SHA256(secret, \"berth-auth-v1\\n\" + nonce + \"\\n\" + clientNonce)); the node answers with proof = hex(HMAC-SHA256(secret, \"berth-auth-v1 node\\n\" + nonce + \"\\n\" + clientNonce)). Nonces are hex strings as sent; each node nonce is good for one response. The secret never crosses the wire. By default (capability channel.v1; berthd --tcp-plain turns it off, for tests) the same messages open the secure channel: auth.challenge adds channel and the node's ephemeral X25519 publicKey, auth.response adds the client's publicKey, both MACs cover T = nonce + \"\\n\" + clientNonce + \"\\n\" + node key + \"\\n\" + client key under the labels \"berth-channel-v1 client\\n\" and \"berth-channel-v1 node\\n\", the keys are HKDF-SHA256(X25519 shared secret, salt = the secret, info = \"berth-channel-v1 keys\\n\" + T, 64 bytes), and every byte after the auth.response line (client) and its answer's line (node) is a ChaCha20-Poly1305 record (docs/protocol.md, The secure channel); a record that does not open ends the connection with nothing run. A TCP connection must authenticate within the node's --auth-timeout (default 5 s) of connecting, however much it sends meanwhile: past it the node sends a timeout error (id null) and closes it. Connections over a limit (all connections, TCP connections, TCP connections per peer address, unauthenticated TCP connections) get a busy error (id null) and are closed; TCP never takes the Unix socket's last slots.",
       "idempotency": "Every mutation (container.install, start, stop, restart, delete, env.set, env.patch, links.set, links.add, links.remove) takes an optional requestId; the node records the first successful result of each requestId durably (fsynced before the answer), and a retry with the same requestId, method and params answers that result without acting again, across node restarts. Reusing a requestId for a different method or params answers conflict. Errors are not recorded: a failed request retried with its requestId acts again. Records are kept for 7 days, at most the newest 10000 and 64 MiB together (the oldest are removed first, as new ones are written and at node start); a retry whose record was removed acts again. Nodes that keep this announce the request-ids capability.",
       "events": "events.subscribe streams events.event notifications on the same connection, each with cursor {epoch, seq} (or its text form \"<epoch>.<seq>\" when sent back). seq increases by one per event within an epoch; epoch is random per node start. Resuming with a cursor replays exactly what was missed or answers cursor_expired. A subscriber that does not read gets a bounded buffer, then a closed notification with reason slow_consumer and the connection is closed.",
       "limits": "Every bound the node puts on params is stated in the schemas (maxLength, maxItems, minimum, maximum, pattern) and checked before anything changes; a value outside one is invalid_params (invalid_identifier for container ids) and nothing changes. Lengths count characters (Unicode code points), as JSON Schema does. x-berth-maxBytes on an environment array bounds the whole environment: the sum over its variables of NAME=VALUE's UTF-8 bytes plus one. One bound is on what params render to rather than on one param: container.install's unit ExecStart= line stays within systemd's 1048575 bytes. docs/protocol.md (Limits) gives each bound and its reason.",
@@ -328,6 +328,15 @@ public enum OpenRPCDocument {
             },
             "algorithm": {
               "const": "hmac-sha256"
+            },
+            "channel": {
+              "const": "channel.v1",
+              "description": "The node seals the connection after the handshake (absent on a --tcp-plain node)."
+            },
+            "publicKey": {
+              "type": "string",
+              "pattern": "^[0-9a-f]{64}$",
+              "description": "The node's ephemeral X25519 public key for the channel, lowercase hex (with channel)."
             }
           },
           "required": [
@@ -368,7 +377,7 @@ public enum OpenRPCDocument {
           "schema": {
             "type": "string",
             "pattern": "^[0-9a-f]{64}$",
-            "description": "hex(HMAC-SHA256(secret, \"berth-auth-v1\\n\" + nonce + \"\\n\" + clientNonce))"
+            "description": "hex(HMAC-SHA256(secret, \"berth-auth-v1\\n\" + nonce + \"\\n\" + clientNonce)); with the channel hex(HMAC-SHA256(secret, \"berth-channel-v1 client\\n\" + T)), T as in x-berth-rules.auth"
           },
           "required": true
         },
@@ -378,6 +387,15 @@ public enum OpenRPCDocument {
             "type": "string",
             "pattern": "^[A-Za-z0-9._-]{1,64}$",
             "description": "The name of the secret the MAC was made with (the node's secret file names its secrets). Absent: the node checks the MAC against each of its secrets. An unknown keyId fails exactly as a wrong MAC does."
+            },
+            "required": false
+          },
+          {
+          "name": "publicKey",
+          "schema": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{64}$",
+            "description": "The client's ephemeral X25519 public key, lowercase hex: required by a node that offers the channel, refused by a --tcp-plain one (unsupported_version)."
           },
           "required": false
         }
@@ -392,7 +410,11 @@ public enum OpenRPCDocument {
             },
             "proof": {
               "type": "string",
-              "description": "hex(HMAC-SHA256(secret, \"berth-auth-v1 node\\n\" + nonce + \"\\n\" + clientNonce)): the node holds the secret too."
+              "description": "hex(HMAC-SHA256(secret, \"berth-auth-v1 node\\n\" + nonce + \"\\n\" + clientNonce)), with the channel hex(HMAC-SHA256(secret, \"berth-channel-v1 node\\n\" + T)): the node holds the secret too."
+            },
+            "channel": {
+              "const": "channel.v1",
+              "description": "Every byte after this answer's line is a sealed record."
             }
           },
           "required": [
@@ -406,6 +428,9 @@ public enum OpenRPCDocument {
           "$ref": "#/components/errors/unauthorized"
         },
         {
+          "$ref": "#/components/errors/unsupported_version"
+        },
+        {
           "$ref": "#/components/errors/invalid_params"
         },
         {
@@ -416,7 +441,7 @@ public enum OpenRPCDocument {
         }
       ],
       "x-berth-served": true,
-      "description": "Allowed before authentication. The outstanding nonce is consumed by the first response, right or wrong; after 3 wrong responses the node closes the connection.",
+      "description": "Allowed before authentication. The outstanding nonce is consumed by the first response, right or wrong; after 3 wrong responses the node closes the connection (with the channel, after the first: its records behind the response cannot be read).",
       "x-berth-role": "read",
       "x-berth-mutates": false
     },

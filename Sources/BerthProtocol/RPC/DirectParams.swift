@@ -58,10 +58,13 @@ extension ContainerListParams: DirectParams {
 extension AuthResponseParams: DirectParams {
     public static func direct(_ members: [String: JSONValue]) -> AuthResponseParams? {
         guard case .string(let clientNonce)? = members["clientNonce"], case .string(let response)? = members["response"] else { return nil }
-        switch (members.count, members["keyId"]) {
-        case (2, nil): return AuthResponseParams(clientNonce: clientNonce, response: response)
-        case (3, .string(let keyId)?): return AuthResponseParams(clientNonce: clientNonce, response: response, keyId: keyId)
-        default: return nil
-        }
+        // The common shapes: plain, with a keyId, with the channel's publicKey, with both.
+        var keyId: String?
+        var publicKey: String?
+        var count = 2
+        if let raw = members["keyId"] { guard case .string(let id) = raw else { return nil }; keyId = id; count += 1 }
+        if let raw = members["publicKey"] { guard case .string(let key) = raw else { return nil }; publicKey = key; count += 1 }
+        guard members.count == count else { return nil }
+        return AuthResponseParams(clientNonce: clientNonce, response: response, keyId: keyId, publicKey: publicKey)
     }
 }
