@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scripts/cluster: hosts are namespaces on a private bridge that reach each other over v4 and v6, each
 # with its own running private systemd manager inside its namespace and a berthd (a stand-in that
-# only listens, then the real one when built) on its Unix socket; `down` removes everything; a berthd
+# only listens and answers node.hello, then the real one when built) on its Unix socket; `down` removes everything; a berthd
 # that fails with --require-berthd makes `up` fail and leave nothing behind.
 set -euo pipefail
 root=${BERTH_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -19,12 +19,20 @@ trap cleanup EXIT
 
 cat > "$work/fake-berthd" <<'PY'
 #!/usr/bin/env python3
-import signal, socket, sys, time
+# Listens and answers node.hello, which is what Scripts/lib/berthd.sh waits for; nothing else.
+import json, signal, socket, sys, threading
 args = sys.argv[1:]
 path = next(a[5:] for p, a in zip(args, args[1:]) if p == "--listen" and a.startswith("unix:"))
 s = socket.socket(socket.AF_UNIX); s.bind(path); s.listen()
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-while True: time.sleep(1)
+def serve(c):
+    with c, c.makefile("rwb") as f:
+        for line in f:
+            rid = json.loads(line).get("id")
+            f.write(json.dumps({"jsonrpc": "2.0", "id": rid, "result": {"protocol": 1}}).encode() + b"\n")
+            f.flush()
+while True:
+    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
 PY
 chmod +x "$work/fake-berthd"
 
