@@ -4,7 +4,10 @@ an independent Python client (berth_channel, on the `cryptography` package) does
 handshake, container.list, an install and an events subscription over it; a man-in-the-middle proxy
 on loopback flips a bit, replays, reorders, drops or truncates a record, or injects a plaintext
 request, and each ends the connection with nothing executed; a client without the channel is
-refused unless the node runs with --tcp-plain; berth speaks the channel, and refuses a plain node."""
+refused unless the node runs with --tcp-plain; berth speaks the channel, and refuses a plain node.
+The client side the other way round: `berth` and `berth agent` against a Python server stub of the
+channel (channel_stub), which shows what it answered; a stub that tampers with a record or cannot
+prove the secret makes berth fail, naming the channel or the proof, and print nothing it answered."""
 
 import os
 import socket
@@ -13,8 +16,10 @@ import subprocess
 import threading
 
 import berth_channel
+import channel_stub
 import harness
 from harness import check, check_equal, check_in, read_until_closed
+from test_agent import Agent, berth, write_secret
 from test_wire import authenticate_plain, error_kind, start_node
 
 BUSYBOX = "localhost/busybox:latest"
@@ -233,6 +238,111 @@ def test_berth_speaks_the_channel_and_refuses_a_plain_node(cu):
     done = subprocess.run([berth, "--tcp-plain", "--secret-file", plain_file, "--node", plain_address, "node", "info"],
                           capture_output=True, text=True, timeout=30)
     check_equal(done.returncode, 0, "berth --tcp-plain against berthd --tcp-plain", stderr=done.stderr)
+
+
+# ---------------------------------------------------------------------------------------------
+# The client side against a Python server stub
+
+
+STUB_SECRET = b"channel stub e2e shared secret 0123456789"
+
+
+def stub_answers(marker):
+    """Canned answers naming MARKER, so the output shows they came from the stub."""
+    info = {"version": "stub-1.0", "hostname": f"{marker}-host", "addresses": ["198.18.0.9"], "protocols": [1],
+            "capabilities": [berth_channel.VERSION], "uptimeSeconds": 42, "managerMode": "user",
+            "runtime": "podman", "stateDir": "/var/lib/stub", "role": "read"}
+    listing = {"containers": [{"id": f"{marker}-web", "image": "localhost/stub", "state": "active",
+                               "subState": "running", "ports": [{"internal": 8080, "external": 40123}],
+                               "enabled": True, "socketActivated": False}]}
+    return {"node.info": info, "container.list": listing}
+
+
+def stub_run(stub, secret_file, command, agent=None):
+    return berth(["--agent", agent.path if agent else "", "--node", stub.address, "--secret-file", secret_file, *command])
+
+
+def shown(marker):
+    """Each command run against the stub, and a line of its output that only the stub's answer makes."""
+    return [(["node", "info"], f"hostname:      {marker}-host"),
+            (["ps"], f"{marker}-web  active (running)  localhost/stub  40123->8080")]
+
+
+def check_stub_answered(done, line, what):
+    check_equal(done.returncode, 0, f"{what}: exit status", stderr=done.stderr)
+    check_equal(done.stderr, "", f"{what}: nothing on stderr")
+    check_in(line, done.stdout.splitlines(), f"{what}: the stub's answer")
+
+
+def check_refused(done, marker, what, status, reason):
+    """berth failed with STATUS and REASON on stderr, and printed nothing the stub answered."""
+    check_equal(done.returncode, status, f"{what}: exit status", stdout=done.stdout, stderr=done.stderr)
+    check_in(reason, done.stderr, f"{what}: the error says why")
+    check_equal(done.stdout, "", f"{what}: nothing printed", stderr=done.stderr)
+    check(marker not in done.stderr, f"{what}: nothing the stub answered on stderr", stderr=done.stderr)
+
+
+TAMPERED = "a channel record failed authentication"
+UNPROVEN = "could not prove it holds the shared secret"
+
+
+def test_berth_against_a_python_server_stub(cu):
+    directory = cu.tempdir("berth-stub-")
+    secret_file = write_secret(directory, "secret", STUB_SECRET)
+    marker = harness.unique_name("stub")
+    stub = channel_stub.ChannelStub(cu, STUB_SECRET, stub_answers(marker))
+    for command, line in shown(marker):
+        check_stub_answered(stub_run(stub, secret_file, command), line, " ".join(command))
+    check_equal(len(stub.seen("client MAC checked")), 2, "the stub checked each connection's MAC", events=stub.events)
+    check_equal([stub.seen("sealed node.info"), stub.seen("sealed container.list")], [[1], [2]],
+                "each call reached the stub sealed, on its own connection", events=stub.events)
+
+    # The stub checks the client's MAC: berth with another secret is refused, as by a node.
+    wrong_file = write_secret(directory, "wrong", b"another secret, 0123456789abcdef")
+    done = stub_run(stub, wrong_file, ["node", "info"])
+    check_refused(done, marker, "a wrong secret", 77, "refused authentication: unauthorized")
+
+    # Someone on the path flips a bit of the answer's record: the answer never shows.
+    tampering = channel_stub.ChannelStub(cu, STUB_SECRET, stub_answers(marker), tamper_from=0)
+    for command, _ in shown(marker):
+        check_refused(stub_run(tampering, secret_file, command), marker, f"{command} from a tampered record", 1, TAMPERED)
+    check_equal(len(tampering.seen("tampered node.info")), 1, "the stub tampered with the info", events=tampering.events)
+
+    # A squatter that does not hold the secret answers the call that rides behind auth.response
+    # (node.info may precede the proof): berth checks the proof first and shows none of it.
+    squatter = channel_stub.ChannelStub(cu, STUB_SECRET, stub_answers(marker), wrong_proof=True)
+    for command, _ in shown(marker):
+        check_refused(stub_run(squatter, secret_file, command), marker, f"{command} behind a wrong proof", 77, UNPROVEN)
+    check_equal([squatter.seen("sealed node.info"), squatter.seen("sealed container.list")], [[1], [2]],
+                "the squatter got (and answered) the pipelined calls", events=squatter.events)
+
+
+def test_berth_agent_against_a_python_server_stub(cu):
+    directory = cu.tempdir("berth-stub-agent-")
+    secret_file = write_secret(directory, "secret", STUB_SECRET)
+    marker = harness.unique_name("stub")
+    agent = Agent(cu).start()
+
+    # One kept connection serves three commands: the records' counters run on across them.
+    stub = channel_stub.ChannelStub(cu, STUB_SECRET, stub_answers(marker))
+    (info, info_line), (ps, ps_line) = shown(marker)
+    for command, line in ((info, info_line), (ps, ps_line), (ps, ps_line)):
+        check_stub_answered(stub_run(stub, secret_file, command, agent), line, f"{command} through the agent")
+    check_equal(stub.seen("connected"), [1], "one connection for the three commands", events=stub.events)
+    check_equal(stub.seen("sealed container.list"), [1, 1], "both lists sealed on it", events=stub.events)
+
+    # From the second answer on, a bit of each answer's record is flipped: the first command shows
+    # the stub's answer, the next ones fail and show nothing, on the kept connection as on a new one.
+    tampering = channel_stub.ChannelStub(cu, STUB_SECRET, stub_answers(marker), tamper_from=1)
+    check_stub_answered(stub_run(tampering, secret_file, info, agent), info_line, "node info through the agent")
+    for run in ("kept connection", "new connection"):
+        check_refused(stub_run(tampering, secret_file, ps, agent), marker, f"ps from a tampered record ({run})", 1, TAMPERED)
+    check_equal(tampering.seen("tampered container.list"), [1, 2],
+                "tampered on the kept connection, then on the one opened after it broke", events=tampering.events)
+
+    squatter = channel_stub.ChannelStub(cu, STUB_SECRET, stub_answers(marker), wrong_proof=True)
+    check_refused(stub_run(squatter, secret_file, info, agent), marker, "node info behind a wrong proof", 77, UNPROVEN)
+    agent.alive("after the refusals")
 
 
 if __name__ == "__main__":
