@@ -305,7 +305,8 @@ def test_berth_against_a_python_server_stub(cu):
     # Someone on the path flips a bit of the answer's record: the answer never shows.
     tampering = channel_stub.ChannelStub(cu, STUB_SECRET, stub_answers(marker), tamper_from=0)
     for command, _ in shown(marker):
-        check_refused(stub_run(tampering, secret_file, command), marker, f"{command} from a tampered record", 1, TAMPERED)
+        check_refused(stub_run(tampering, secret_file, command), marker, f"{command} from a tampered record", 1,
+                      f"{tampering.address}: {TAMPERED}")
     check_equal(len(tampering.seen("tampered node.info")), 1, "the stub tampered with the info", events=tampering.events)
 
     # A squatter that does not hold the secret answers the call that rides behind auth.response
@@ -336,7 +337,8 @@ def test_berth_agent_against_a_python_server_stub(cu):
     tampering = channel_stub.ChannelStub(cu, STUB_SECRET, stub_answers(marker), tamper_from=1)
     check_stub_answered(stub_run(tampering, secret_file, info, agent), info_line, "node info through the agent")
     for run in ("kept connection", "new connection"):
-        check_refused(stub_run(tampering, secret_file, ps, agent), marker, f"ps from a tampered record ({run})", 1, TAMPERED)
+        check_refused(stub_run(tampering, secret_file, ps, agent), marker, f"ps from a tampered record ({run})", 1,
+                      f"{tampering.address}: {TAMPERED}")
     check_equal(tampering.seen("tampered container.list"), [1, 2],
                 "tampered on the kept connection, then on the one opened after it broke", events=tampering.events)
 

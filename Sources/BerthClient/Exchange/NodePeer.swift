@@ -209,8 +209,12 @@ package final class NodePeer {
                     return conversation.takeOpener()
                 }
             } catch {
-                let why = if case LineFramerError.lineTooLong(let limit) = error { "a line longer than \(limit) bytes" } else { "\(error)" }
-                apply(conversation.fail(ClientError(.protocolViolation, "\(address) sent \(why)")))
+                let message = switch error {
+                case LineFramerError.lineTooLong(let limit): "\(address) sent a line longer than \(limit) bytes"
+                case let broken as ChannelError: "\(address): \(broken)"  // "a channel record failed authentication ..."
+                default: "\(address) sent \(error)"
+                }
+                apply(conversation.fail(ClientError(.protocolViolation, message)))
                 return
             }
         }
