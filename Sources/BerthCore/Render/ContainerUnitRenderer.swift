@@ -238,12 +238,13 @@ public enum ContainerUnitRenderer {
     /// OOM-killed is marked `result oom-kill`: systemd reads OOM kills only from cgroup v2's
     /// `memory.events` of the unit's own cgroup, and the container's cgroup (where v1 counts the
     /// kill) is gone by now, but the kernel's log names it (`oom-kill:... task_memcg=...<id>`).
-    /// The id is checked to be one (64 hex digits) before it enters the pattern. The node reads
+    /// The id is checked to be one (64 hex digits) before it enters the pattern; podman writes it
+    /// without a newline, so `read`'s status (false at such an end) is not what decides. The node reads
     /// this marker (`ContainerEngine.runResult`); a kill -9 is never in the kernel's log.
     static let markScript =
         "t=$EPOCHREALTIME; export TZ=UTC0; case $1 in start) m=starting;; "
         + "*) r=${SERVICE_RESULT:-unknown}; if [[ $r == exit-code && ${EXIT_STATUS:-} == 137 && -n ${4:-} ]] "
-        + "&& read -r c <\"$4\" && [[ $c =~ ^[0-9a-f]{64}$ ]] "
+        + "&& { read -r c; [[ $c =~ ^[0-9a-f]{64}$ ]]; } <\"$4\" "
         + "&& dmesg 2>/dev/null | grep -qE \"oom-kill:.*task_memcg=[^,]*$c\"; then r=oom-kill; fi; "
         + "m=\"stopped: result $r, main process ${EXIT_CODE:-none} ${EXIT_STATUS:-}\"; "
         + "if (( $(stat -c %s -- \"$2\" 2>/dev/null || echo 0) > $3 )); then umask 077; "
