@@ -194,13 +194,56 @@ def test_memory_hog_is_oom_killed(cu):
     eventually(lambda: rpc.call("container.status", {"id": cid})["state"] == "failed", "the hog's unit failed", timeout=30)
     unified_memory = "memory" in read("/sys/fs/cgroup/cgroup.controllers").split() if os.path.exists(
         "/sys/fs/cgroup/cgroup.controllers") else False
+    check_equal(result(rpc, mgr, cid), "oom-kill", "the node's result", log=log_texts(rpc, cid))
     if unified_memory:
-        check_equal(result(rpc, mgr, cid), "oom-kill", "systemd's result (cgroup v2)")
+        check_equal(mgr.show(unit(cid), "Result")["Result"], "oom-kill", "systemd's result (cgroup v2)")
     else:
         # cgroup v1 (these machines): systemd learns of OOM kills only from cgroup v2's memory.events,
-        # so it reports the runtime's exit status, 128 + SIGKILL (architecture-render.md, "Limits").
+        # so it reports the runtime's exit status, 128 + SIGKILL; the unit's stop marker found the
+        # kill in the kernel's log (architecture-render.md, "Limits").
         shown = mgr.show(unit(cid), "Result", "ExecMainStatus")
         check_equal((shown["Result"], shown["ExecMainStatus"]), ("exit-code", "137"), "systemd's result (cgroup v1)")
+    listed = {c["id"]: c for c in rpc.call("container.list", {})["containers"]}
+    check_equal(listed[cid].get("result"), "oom-kill", "container.list says it too")
+    check(any(t.startswith("stopped: result oom-kill,") for t in log_texts(rpc, cid)), "the stop marker says it",
+          log=log_texts(rpc, cid))
+
+
+def test_oom_kill_while_the_node_is_down_and_kill_9_is_not_one(cu):
+    """The OOM kill is recorded when the run ends, by the unit, not by the node; a kill -9 of a
+    container with a memory limit ends the same way to systemd (137) and is not an OOM kill."""
+    mgr, node, rpc = start(cu)
+    mib32 = 32 << 20
+    flag = cu.tempdir("berth-flag-")
+    cid = harness.unique_name("rs-hogdown")
+    hog = "while [ ! -e /flag/go ]; do sleep 0.1; done; x=a; while true; do x=$x$x$x$x; done"
+    install(cu, rpc, cid, command=["sh", "-c", hog], memory=mib32, memorySwap=mib32,
+            volumes=[{"hostPath": flag, "containerPath": "/flag"}])
+    killed = harness.unique_name("rs-kill9")
+    install(cu, rpc, killed, memory=mib32, memorySwap=mib32)
+    pid = eventually(lambda: container_pid(killed), "the container runs", timeout=30)
+    with open(f"/proc/{pid}/cgroup") as f:
+        cgroups = [line.strip().split(":", 2) for line in f]
+    own = [f"/sys/fs/cgroup/{c}{path}" for _, c, path in cgroups if c and not c.startswith("name=") and path != "/"]
+    check(own, "the container has cgroups of its own", cgroups=cgroups)
+
+    node.stop()
+    with open(os.path.join(flag, "go"), "w"):
+        pass
+    os.kill(pid, signal.SIGKILL)
+    for c in (cid, killed):
+        eventually(lambda: mgr.show(unit(c), "ActiveState")["ActiveState"] == "failed", f"{c}: the unit failed", timeout=30)
+    node.start()
+    rpc = node.connect(cu)
+    check_equal(result(rpc, mgr, cid), "oom-kill", "the hog, killed while the node was down")
+    status = rpc.call("container.status", {"id": killed})
+    check_equal((status.get("result"), status.get("exitStatus")), ("exit-code", 137), "kill -9 is not an OOM kill")
+    check(not any("oom-kill" in t for t in log_texts(rpc, killed)), "nor does its marker say so")
+
+    for c in (cid, killed):
+        rpc.call("container.delete", {"id": c}, timeout=60)
+    left = [d for d in own if os.path.exists(d)]
+    check_equal(left, [], "no cgroup of the container remains after delete")
 
 
 def test_pids_bomb_stops_at_its_limit(cu):

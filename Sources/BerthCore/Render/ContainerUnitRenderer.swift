@@ -173,7 +173,13 @@ public enum ContainerUnitRenderer {
         }
         lines.append(("ExecStop", stop))
         lines.append(("ExecStopPost", remove))
-        if let log = spec.log { lines.append(("ExecStopPost", markLine(spec, "stop", log))) }
+        if let log = spec.log {
+            var mark = markLine(spec, "stop", log)
+            // The container's id, for the stop marker's look for an OOM kill (`markScript`): only
+            // podman's detached shape keeps it (its cidfile outlives `--rm` until the next start).
+            if spec.runtime == .podman, notify, spec.limits?.memory != nil { mark.addVerbatim("%t/%n.ctr-id") }
+            lines.append(("ExecStopPost", mark))
+        }
         return lines
     }
 
@@ -227,9 +233,20 @@ public enum ContainerUnitRenderer {
     /// start, its own restarts included, and each of those follows a stop: past the bound, the newer
     /// half is kept from its first whole line and renamed over the log; the marker then goes to the
     /// new file (systemd opened stdout on the old one).
+    ///
+    /// With a container id file (`$4`), a run that ended with status 137 whose container the kernel
+    /// OOM-killed is marked `result oom-kill`: systemd reads OOM kills only from cgroup v2's
+    /// `memory.events` of the unit's own cgroup, and the container's cgroup (where v1 counts the
+    /// kill) is gone by now, but the kernel's log names it (`oom-kill:... task_memcg=...<id>`).
+    /// The id is checked to be one (64 hex digits) before it enters the pattern; podman writes it
+    /// without a newline, so `read`'s status (false at such an end) is not what decides. The node reads
+    /// this marker (`ContainerEngine.runResult`); a kill -9 is never in the kernel's log.
     static let markScript =
         "t=$EPOCHREALTIME; export TZ=UTC0; case $1 in start) m=starting;; "
-        + "*) m=\"stopped: result ${SERVICE_RESULT:-unknown}, main process ${EXIT_CODE:-none} ${EXIT_STATUS:-}\"; "
+        + "*) r=${SERVICE_RESULT:-unknown}; if [[ $r == exit-code && ${EXIT_STATUS:-} == 137 && -n ${4:-} ]] "
+        + "&& { read -r c; [[ $c =~ ^[0-9a-f]{64}$ ]]; } <\"$4\" "
+        + "&& dmesg 2>/dev/null | grep -qE \"oom-kill:.*task_memcg=[^,]*$c\"; then r=oom-kill; fi; "
+        + "m=\"stopped: result $r, main process ${EXIT_CODE:-none} ${EXIT_STATUS:-}\"; "
         + "if (( $(stat -c %s -- \"$2\" 2>/dev/null || echo 0) > $3 )); then umask 077; "
         + "tail -c $(($3 / 2)) -- \"$2\" | { IFS= read -r _; cat; } >\"$2.trim\" && mv -f -- \"$2.trim\" \"$2\"; fi; "
         + "exec >>\"$2\";; esac; "

@@ -110,7 +110,7 @@ extension ContainerEngine {
     /// when it exited.
     func unitFailure(_ id: Identifier, unit: String, _ state: UnitState?, _ what: String) async -> RPCError {
         let active = state?.activeState ?? "inactive"
-        let result = state.map { $0.result.isEmpty ? "unknown" : $0.result } ?? "unknown"
+        let result = state.map { $0.result.isEmpty ? "unknown" : runResult($0, records[id], id: id) } ?? "unknown"
         var details: [String: JSONValue] = ["id": .string(id.rawValue), "unit": .string(unit), "state": .string(active),
                                             "result": .string(result)]
         if let sub = state?.subState { details["subState"] = .string(sub) }

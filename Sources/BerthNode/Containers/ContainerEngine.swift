@@ -155,17 +155,17 @@ public actor ContainerEngine {
             status.state = ContainerStatus.states.contains(unit.activeState) ? unit.activeState : "unknown"
             status.subState = unit.subState
             status.mainPID = unit.mainPID == 0 ? nil : Int(unit.mainPID)
-            ContainerEngine.describeRun(unit, into: &status)
+            ContainerEngine.describeRun(unit, result: runResult(unit, record, id: id), into: &status)
         }
         status.set(restart: record.restart, limits: record.limits)
         return status
     }
 
     /// Sets `status`'s account of the service's last run from systemd's facts: each member only when
-    /// systemd reported it (`result` empty: the facts are not in yet).
-    static func describeRun(_ unit: UnitState, into status: inout ContainerStatus) {
+    /// systemd reported it (`result` empty: the facts are not in yet); `result` is `runResult`'s.
+    static func describeRun(_ unit: UnitState, result: String, into status: inout ContainerStatus) {
         guard !unit.result.isEmpty else { return }
-        status.result = unit.result
+        status.result = result
         status.restarts = Int(unit.restarts)
         (status.exitStatus, status.exitSignal) = mainExit(of: unit)
         if unit.stateChanged > 0 {

@@ -2191,7 +2191,7 @@ public enum OpenRPCDocument {
           },
           "result": {
             "type": "string",
-            "description": "systemd's Result of the container's service: success, exit-code, signal, timeout, core-dump, watchdog, oom-kill, start-limit-hit, resources, ... Absent while systemd has not loaded the unit (never started, or stopped cleanly and unloaded)."
+            "description": "systemd's Result of the container's service: success, exit-code, signal, timeout, core-dump, watchdog, oom-kill, start-limit-hit, resources, ...; oom-kill also for a podman container with a memory limit killed for memory where systemd sees only exit-code (cgroup v1). Absent while systemd has not loaded the unit (never started, or stopped cleanly and unloaded)."
           },
           "exitStatus": {
             "type": "integer",

@@ -24,6 +24,27 @@ import BerthFuzzChecks
                 == ["--memory=268435456", "--memory-swap=536870912", "--cpus=0.5", "--pids-limit=100"])
     }
 
+    /// The stop marker gets the container's id file (to find an OOM kill in the kernel's log) only
+    /// where a memory limit is set and podman's detached shape keeps that file.
+    @Test(arguments: [(ContainerRuntime.podman, ContainerUnitShape.simple), (.podman, .foreground), (.docker, .simple)])
+    func theStopMarkerLooksForAnOOMKillOnlyWithAMemoryLimit(_ runtime: ContainerRuntime, _ shape: ContainerUnitShape) throws {
+        var spec = RenderFixtures.spec(runtime, shape)
+        spec.log = ContainerLogSpec(files: ContainerLogFiles(directory: "/var/lib/berth/logs/web"), maxBytes: 1 << 20)
+        func stopMarker() throws -> String? { execLines(try ContainerUnitRenderer.render(spec).service.text, "ExecStopPost").last }
+        let plain = try #require(try stopMarker())
+        spec.limits = ResourceLimits(pids: 10)
+        let withoutMemory = try stopMarker()
+        #expect(withoutMemory == plain)
+        spec.limits = Self.limits
+        let limited = try #require(try stopMarker())
+        let withId = runtime == .podman && shape == .simple
+        #expect(limited == (withId ? plain + " %t/%n.ctr-id" : plain))
+    }
+
+    private func execLines(_ text: String, _ key: String) -> [String] {
+        text.split(separator: "\n").filter { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+    }
+
     @Test func withoutThemTheUnitIsAsBefore() throws {
         let text = try ContainerUnitRenderer.render(RenderFixtures.spec(.podman, .simple)).service.text
         for word in ["Restart", "StartLimit", "--memory", "--cpus", "--pids-limit"] { #expect(!text.contains(word), "\(word)") }
