@@ -387,7 +387,25 @@ def main_run(args):
         relay_proc.wait()
 
 
+def ping_ms(path, count):
+    """Median round trip of node.ping on one connection to `path` (ms)."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(path)
+        f = s.makefile("rb")
+        runs = []
+        for i in range(count):
+            start = time.monotonic()
+            s.sendall(b'{"jsonrpc":"2.0","id":%d,"method":"node.ping"}\n' % i)
+            if b'"result"' not in f.readline():
+                raise RuntimeError("node.ping was not answered")
+            runs.append((time.monotonic() - start) * 1000)
+    return statistics.median(runs)
+
+
 def measure(b, args):
+    # What the relay adds to the berth rows: one more hop each way of a round trip.
+    b.hop = [(ping_ms(args.socket, 50), ping_ms(b.relay_sock, 50)) for _ in range(3)]
+    b.relay_call("-")
     ways = ["berth", "podman", "systemd-run"]
     single = {w: Subject(b, w, 0) for w in ways}
     totals = {(w, op): [] for w in ways for op in ("start", "restart", "stop")}
@@ -462,6 +480,9 @@ def report(b, args, totals, points, batch_totals, batch_stops):
             cells = "  ".join(f"{w} {m[w]:.0f} ({min(v):.0f}-{max(v):.0f})" for w, v in data.items())
             print(f"  {name:6} {cells}  berth/podman {m['berth'] / m['podman']:.2f}x, berth/systemd-run {m['berth'] / m['systemd-run']:.2f}x")
 
+    direct, relayed = statistics.median(d for d, _ in b.hop), statistics.median(r for _, r in b.hop)
+    print(f"\nThe relay's hop: node.ping {direct:.3f} ms direct, {relayed:.3f} ms through the relay (medians of 3 x 50):"
+          f" +{relayed - direct:.3f} ms per round trip in the berth rows")
     breakdown("berth start: where the time goes", points[("berth", "start")], ORDER["start"])
     breakdown("berth restart", points[("berth", "restart")], ORDER["restart"])
     breakdown("berth stop --wait", points[("berth", "stop")], ORDER["stop"])
