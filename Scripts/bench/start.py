@@ -505,7 +505,7 @@ def main():
         parser.add_argument(name, required=True)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--batch-rounds", type=int, default=2)
+    parser.add_argument("--batch-rounds", type=int, default=1)
     main_run(parser.parse_args())
 
 
