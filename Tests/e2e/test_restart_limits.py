@@ -147,12 +147,16 @@ def test_crash_loop_hits_the_start_limit_and_start_resets_it(cu):
                 restartIntervalSeconds=600, volumes=[{"hostPath": flag, "containerPath": "/flag"}])
     except harness.RpcError:
         pass  # the first start may already count as failed; the loop is what counts
-    # systemd 252 keeps the last exit's result (exit-code) when the start limit ends the loop, and
-    # start-limit-hit when the run before was a success (RestartPolicy.hitStartLimit): either way the
-    # unit stays failed, its restarts stop, and a plain start is refused until a reset.
+    # systemd 252 keeps the last exit's result (exit-code) when the start limit ends the loop; the
+    # node names it start-limit-hit (RestartPolicy.hitStartLimit), keeping the last exit beside it.
+    # The unit stays failed, its restarts stop, and a plain start is refused until a reset.
     eventually(lambda: rpc.call("container.status", {"id": cid})["state"] == "failed" and restarts(rpc, mgr, cid) >= 3,
                "systemd gave up restarting", timeout=60)
-    check_in(result(rpc, mgr, cid), ("exit-code", "start-limit-hit"), "the unit's result")
+    status = rpc.call("container.status", {"id": cid})
+    check_equal(status.get("result"), "start-limit-hit", "status names the start limit", status=status)
+    check_equal(status.get("exitStatus"), 1, "and keeps the last run's exit status", status=status)
+    listed = next(c for c in rpc.call("container.list", {})["containers"] if c["id"] == cid)
+    check_equal(listed.get("result"), "start-limit-hit", "list agrees with status", listed=listed)
     crashes = sum(t == "crashing" for t in log_texts(rpc, cid))
     check_equal(crashes, 3, "the command ran restartBurst times", log=log_texts(rpc, cid))
     refused = mgr.systemctl("start", unit(cid), check=False)

@@ -2191,7 +2191,7 @@ public enum OpenRPCDocument {
           },
           "result": {
             "type": "string",
-            "description": "systemd's Result of the container's service: success, exit-code, signal, timeout, core-dump, watchdog, oom-kill, start-limit-hit, resources, ...; oom-kill also for a podman container with a memory limit killed for memory where systemd sees only exit-code (cgroup v1). Absent while systemd has not loaded the unit (never started, or stopped cleanly and unloaded)."
+            "description": "systemd's Result of the container's service: success, exit-code, signal, timeout, core-dump, watchdog, oom-kill, start-limit-hit, resources, ...; oom-kill also for a podman container with a memory limit killed for memory where systemd sees only exit-code (cgroup v1). start-limit-hit also when the start limit ended a crash loop under a restart policy, where systemd keeps the last exit's exit-code (exitStatus/exitSignal still say how the last run ended). Absent while systemd has not loaded the unit (never started, or stopped cleanly and unloaded)."
           },
           "exitStatus": {
             "type": "integer",
