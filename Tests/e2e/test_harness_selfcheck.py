@@ -4,6 +4,7 @@ stop even when its owner dies), the podman unit shape, the JSON-RPC client and t
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -262,9 +263,24 @@ LATE_LISTENER = textwrap.dedent("""\
 WAIT_THEN_HELLO = textwrap.dedent("""\
     . "$1"
     "$2" -c "$3" "$4" "$5" >"$6" 2>&1 &
+    echo $! >"$6.pid"
     berthd_wait_listening "$4" $! "$6" 30 || exit 7
     exec "$2" -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"{\\"jsonrpc\\":\\"2.0\\",\\"id\\":1,\\"method\\":\\"node.hello\\"}\\n"); print(s.recv(4096).decode())' "$4"
 """)
+
+
+def _stop_pid_in(path):
+    """Stops the stand-in whose PID the script wrote to PATH (it serves until told), if it runs."""
+    try:
+        with open(path) as f:
+            pid = int(f.read())
+    except (OSError, ValueError):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, os.WNOHANG)
+    except (ProcessLookupError, ChildProcessError):
+        pass
 
 
 def test_scripts_wait_for_an_answering_node(cu):
@@ -274,6 +290,7 @@ def test_scripts_wait_for_an_answering_node(cu):
     d = cu.tempdir()
     for mode, want_rc in (("late", 0), ("exit", 7)):
         sock, log = os.path.join(d, mode + ".sock"), os.path.join(d, mode + ".log")
+        cu.push(f"stop the {mode} listener", _stop_pid_in, log + ".pid")
         done = subprocess.run(["bash", "-c", WAIT_THEN_HELLO, "wait", lib, sys.executable, LATE_LISTENER,
                                sock, mode, log], capture_output=True, text=True, timeout=60)
         check_equal(done.returncode, want_rc, f"{mode}: the wait's outcome", stdout=done.stdout,
