@@ -34,9 +34,21 @@ extension NetworkLink {
     public var wire: LinkSpec { LinkSpec(fromHost: fromHost, fromPort: fromPort, toHost: toHost, toPort: toPort) }
 }
 
-// The restart policy and limits travel as flat members of install params and of a status; the node
-// checks them here once (`RenderError` names the wire member) and keeps the domain values.
-extension ContainerInstallParams {
+// The restart policy and limits travel as flat members of install params, of a status and of a
+// deploy service; the node checks them here once (`RenderError` names the wire member) and keeps
+// the domain values. One protocol, so the eight members are read and written in one place.
+public protocol RestartAndLimitMembers {
+    var restart: String? { get set }
+    var restartDelaySeconds: Double? { get set }
+    var restartBurst: Int? { get set }
+    var restartIntervalSeconds: Int? { get set }
+    var memory: Int? { get set }
+    var memorySwap: Int? { get set }
+    var cpus: Double? { get set }
+    var pids: Int? { get set }
+}
+
+extension RestartAndLimitMembers {
     public func checkedRestartPolicy() throws(RenderError) -> RestartPolicy? {
         try RestartPolicy.checked(mode: restart, delaySeconds: restartDelaySeconds, burst: restartBurst,
                                   intervalSeconds: restartIntervalSeconds)
@@ -46,7 +58,8 @@ extension ContainerInstallParams {
         try ResourceLimits.checked(memory: memory, memorySwap: memorySwap, cpus: cpus, pids: pids)
     }
 
-    /// Sets the members from checked values (the CLI and `deploy` build params this way).
+    /// Sets the members from checked values (the CLI and `deploy` build params this way; a status
+    /// shows what install took).
     public mutating func set(restart policy: RestartPolicy?, limits: ResourceLimits?) {
         restart = policy?.mode.rawValue
         restartDelaySeconds = policy?.delaySeconds
@@ -59,16 +72,5 @@ extension ContainerInstallParams {
     }
 }
 
-extension ContainerStatus {
-    /// Shows the container's restart policy and limits, as install took them.
-    public mutating func set(restart policy: RestartPolicy?, limits: ResourceLimits?) {
-        restart = policy?.mode.rawValue
-        restartDelaySeconds = policy?.delaySeconds
-        restartBurst = policy?.burst
-        restartIntervalSeconds = policy?.intervalSeconds
-        memory = limits?.memory
-        memorySwap = limits?.memorySwap
-        cpus = limits?.cpus
-        pids = limits?.pids
-    }
-}
+extension ContainerInstallParams: RestartAndLimitMembers {}
+extension ContainerStatus: RestartAndLimitMembers {}

@@ -116,8 +116,8 @@ public struct DeployPlan: Hashable, Sendable {
             // validate() has checked them: a bad one never gets here.
             let spec = InstanceSpec(image: service.image, command: service.command, ports: service.ports ?? [],
                                     environment: service.environmentEntries,
-                                    restart: (try? service.installParams.checkedRestartPolicy()) ?? nil,
-                                    limits: (try? service.installParams.checkedLimits()) ?? nil)
+                                    restart: (try? service.checkedRestartPolicy()) ?? nil,
+                                    limits: (try? service.checkedLimits()) ?? nil)
             for index in 0..<service.instances {
                 let links = (service.links ?? []).map { link in
                     let targetCount = max(descriptor.services[link.to]?.instances ?? 1, 1)

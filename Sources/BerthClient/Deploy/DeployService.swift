@@ -39,14 +39,6 @@ public struct DeployService: Codable, Hashable, Sendable {
         case restart, restartDelaySeconds, restartBurst, restartIntervalSeconds, memory, memorySwap, cpus, pids
     }
 
-    /// The restart and limit members as install params carry them, so the node's own checks
-    /// (`checkedRestartPolicy`, `checkedLimits`) apply to the descriptor too.
-    var installParams: ContainerInstallParams {
-        ContainerInstallParams(id: "", image: image, restart: restart, restartDelaySeconds: restartDelaySeconds,
-                               restartBurst: restartBurst, restartIntervalSeconds: restartIntervalSeconds,
-                               memory: memory, memorySwap: memorySwap, cpus: cpus, pids: pids)
-    }
-
     public var instances: Int { count ?? 1 }
 
     /// The environment as wire entries, sorted by name.
@@ -68,8 +60,8 @@ public struct DeployService: Codable, Hashable, Sendable {
         }
         for node in nodes ?? [] { try DeployDescriptor.checkNode(node, what: "\(at).nodes") }
         do {
-            _ = try installParams.checkedRestartPolicy()
-            _ = try installParams.checkedLimits()
+            _ = try checkedRestartPolicy()
+            _ = try checkedLimits()
         } catch { throw DeployError("\(at).\(error.field): \(error.value) \(error.reason)") }
         for (index, link) in (links ?? []).enumerated() {
             if link.port == 0 { throw DeployError("\(at).links[\(index)].port: must be from 1 to 65535") }
@@ -100,3 +92,6 @@ public struct DeployLink: Codable, Hashable, Sendable {
         self.as.flatMap(LinkTarget.parseSource) ?? ("127.0.0.1", port)
     }
 }
+
+/// The restart and limit members, named and checked as `container.install` takes them.
+extension DeployService: RestartAndLimitMembers {}

@@ -41,9 +41,10 @@ extension ContainerEngine {
     private func prepareStart(_ id: Identifier) async throws -> Bool {
         try await markStartOnBoot(id, true)
         let unit = ContainerUnitNames.service(id)
-        let shown = (try? await systemd.show([unit], properties: ["Result", "ActiveState", "NRestarts"]))?[unit]
-        let hitLimit = (records[id]?.restart ?? RestartPolicy())
-            .hitStartLimit(activeState: shown?["ActiveState"], result: shown?["Result"], restarts: shown?["NRestarts"].flatMap { Int($0) })
+        // The node's mirror of systemd (UnitState), as status reads it, not a second property query.
+        let state = (try? await systemd.unitState(unit)) ?? nil
+        let hitLimit = state.map { (records[id]?.restart ?? RestartPolicy())
+            .hitStartLimit(activeState: $0.activeState, result: $0.result, restarts: Int($0.restarts)) } ?? false
         try? await systemd.resetFailed(unit)
         linkService.clearFailure(id)
         return hitLimit
