@@ -426,6 +426,13 @@ def bin_dir():
     return out.stdout.strip()
 
 
+def start_stack(cu):
+    """A private systemd manager, a berthd on it and a connection to it: (manager, node, rpc)."""
+    mgr = Manager.start_new(cu)
+    node = Node.start_new(cu, manager=mgr)
+    return mgr, node, node.connect(cu)
+
+
 class Node:
     """A berthd process with its own state and run directories and a Unix socket:
     ``berthd --listen unix:SOCKET --state-dir STATE --run-dir RUN [EXTRA_ARGS...]``, with the
@@ -476,6 +483,11 @@ class Node:
             return None
         stop_process(proc, timeout)
         return proc.returncode
+
+    def berth(self, *args, timeout=120, text=True):
+        """Runs the berth CLI against this node's socket; the CompletedProcess (str or bytes output)."""
+        argv = [os.path.join(bin_dir(), "berth"), "--node", f"unix:{self.socket_path}", *args]
+        return subprocess.run(argv, capture_output=True, text=text, timeout=timeout, stdin=subprocess.DEVNULL)
 
     def connect(self, cleanup=None, timeout=10.0):
         client = RpcClient.unix(self.socket_path, timeout)

@@ -16,19 +16,12 @@ HTTPD = "localhost/berth-httpd:latest"
 BUSYBOX = "localhost/busybox:latest"
 
 
-def start(cu):
-    mgr = harness.Manager.start_new(cu)
-    node = harness.Node.start_new(cu, manager=mgr)
-    rpc = node.connect(cu)
-    return mgr, node, rpc
-
-
 def unit_dir(mgr):
     return os.path.join(mgr.dir, "config", "systemd", "user")
 
 
 def test_httpd_lifecycle(cu):
-    mgr, node, rpc = start(cu)
+    mgr, node, rpc = harness.start_stack(cu)
     cu.container("ctr-web")
     status = rpc.call("container.install", {"id": "web", "image": HTTPD, "ports": [{"internal": 8080, "external": 0}],
                                             "environment": [{"name": "BERTH_PAGE", "value": "hello"}], "start": True})
@@ -67,7 +60,7 @@ def test_httpd_lifecycle(cu):
 def test_environment_byte_exact(cu):
     """Values arrive byte for byte, and names the runtime, the loader or systemd read reach the
     container only: podman's own environment stays what the unit gives it."""
-    mgr, node, rpc = start(cu)
+    mgr, node, rpc = harness.start_stack(cu)
     cu.container("ctr-envtest")
     values = {"QUOTES": "a \"double\" and 'single'", "DOLLARS": "$HOME ${PATH} $$ `id`", "PERCENT": "100% %n %%",
               "UNICODE": "ünïcödé ✓ 日本語 🚢", "BACKSLASH": "a\\b \\n \\", "BLANKS": "  both ends  ",
@@ -97,7 +90,7 @@ def test_environment_byte_exact(cu):
 
 
 def test_concurrent_installs(cu):
-    mgr, node, rpc = start(cu)
+    mgr, node, rpc = harness.start_stack(cu)
     results, errors = {}, []
 
     def one(i):
@@ -128,7 +121,7 @@ def test_concurrent_installs(cu):
 def test_stop_waits_no_longer_than_timeout_seconds(cu):
     """container.stop {wait, timeoutSeconds} answers `timeout` when the unit is still stopping, as the
     contract says (the node once ignored timeoutSeconds and waited out the runtime's whole grace)."""
-    mgr, node, rpc = start(cu)
+    mgr, node, rpc = harness.start_stack(cu)
     cid = harness.unique_name("stop-slow")
     cu.container(f"ctr-{cid}")
     # The container ignores SIGTERM: podman waits out its 10 s grace, then kills it.
@@ -143,7 +136,7 @@ def test_stop_waits_no_longer_than_timeout_seconds(cu):
 
 
 def test_bad_input_changes_nothing(cu):
-    mgr, node, rpc = start(cu)
+    mgr, node, rpc = harness.start_stack(cu)
     rpc.call("container.install", {"id": "keep", "image": BUSYBOX, "command": ["sleep", "1000"]})
 
     def snapshot():
@@ -171,7 +164,7 @@ def test_bad_input_changes_nothing(cu):
 
 
 def test_kill9_during_installs(cu):
-    mgr, node, rpc = start(cu)
+    mgr, node, rpc = harness.start_stack(cu)
     acked = {}
     for round_, delay in enumerate((0.3, 0.9, 1.8)):
         client = node.connect()

@@ -18,11 +18,6 @@ IMAGE = "localhost/busybox:latest"
 SINCE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
-def berth(node, *args, timeout=120):
-    argv = [os.path.join(harness.bin_dir(), "berth"), "--node", f"unix:{node.socket_path}", *args]
-    return subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
-
-
 def status(rpc, name):
     return rpc.call("container.status", {"id": name})
 
@@ -68,13 +63,13 @@ def test_exit_3_is_reported_and_survives_a_node_restart(cu):
     for member in ("result", "exitStatus", "since", "restarts"):
         check_equal(listed(rpc, "fail-exit").get(member), s[member], f"list's {member} agrees with status")
 
-    r = berth(node, "status", "fail-exit")
+    r = node.berth("status", "fail-exit", text=False)
     out = r.stdout.decode()
     check_equal(r.returncode, 0, "berth status exit status", stderr=r.stderr)
     check_in("failed (Result: exit-code) since " + s["since"], out, "the state line names the result and the time")
     check_in("exited, status 3", out, "the exit status")
     check_in("failing on purpose", out, "the log's last lines")
-    r = berth(node, "status", "-n", "0", "fail-exit")
+    r = node.berth("status", "-n", "0", "fail-exit", text=False)
     check("failing on purpose" not in r.stdout.decode(), "-n 0 shows no log lines", stdout=r.stdout)
 
     # The node forgets nothing systemd remembers: a new node process reads it back from systemd.
@@ -102,7 +97,7 @@ def test_sigkill_is_reported_and_since_moves(cu):
     check_equal((s["result"], s.get("exitSignal"), s.get("exitStatus")), ("signal", "SIGKILL", None), "result and signal", status=s)
     check_wire_shape(s, "killed")
     check(s["since"] > running["since"], "since moved with the state", before=running["since"], after=s["since"])
-    r = berth(node, "status", "fail-kill")
+    r = node.berth("status", "fail-kill", text=False)
     check_in("failed (Result: signal)", r.stdout.decode(), "berth status: the result")
     check_in("killed by SIGKILL", r.stdout.decode(), "berth status: the signal")
 
@@ -137,7 +132,7 @@ def test_missing_image_error_carries_the_runtimes_message(cu):
 
     # The CLI prints the log's lines under the error.
     cu.container("ctr-fail-noimage2")
-    r = berth(node, "install", "--start", image, "fail-noimage2", "--", "true")
+    r = node.berth("install", "--start", image, "fail-noimage2", "--", "true", text=False)
     err = r.stderr.decode()
     check(r.returncode != 0, "berth install --start fails", stderr=err)
     check_in("runtime_failed", err, "the error kind")

@@ -21,11 +21,6 @@ from harness import TestFailure, check, check_equal, check_in, eventually
 IMAGE = "localhost/busybox:latest"
 
 
-def berth(node, *args, timeout=60):
-    argv = [os.path.join(harness.bin_dir(), "berth"), "--node", f"unix:{node.socket_path}", *args]
-    return subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
-
-
 def install(cu, rpc, name, command, image=IMAGE, start=True):
     cu.container("ctr-" + name)
     return rpc.call("container.install", {"id": name, "image": image, "command": command, "start": start}, timeout=120)
@@ -69,7 +64,7 @@ def test_exit_3_keeps_its_line_and_the_result(cu):
     # The unit ran `podman run --rm`: the container is gone, its log is not.
     check(harness.podman("ps", "-a", "-q", "--filter", "name=^ctr-logs-exit$") == "", "the container was removed")
 
-    r = berth(node, "logs", "logs-exit")
+    r = node.berth("logs", "logs-exit", text=False)
     check_equal(r.returncode, 0, "berth logs exit status", stderr=r.stderr)
     check_in(b"hello from the container", r.stdout, "berth logs shows the line")
 
@@ -124,7 +119,7 @@ def test_tail_and_the_bound(cu):
     # 10,000 lines are ~550 KB in conmon's format: past the bound, which holds on disk.
     size = os.path.getsize(os.path.join(log_dir(node, "logs-many"), "container.log"))
     check(0 < size <= bound, f"container.log within its bound ({size} <= {bound})")
-    r = berth(node, "logs", "--tail", "5", "logs-many")
+    r = node.berth("logs", "--tail", "5", "logs-many", text=False)
     check_equal(r.returncode, 0, "berth logs --tail exit status", stderr=r.stderr)
     check_equal([l for l in r.stdout.decode().splitlines() if "line " in l][-1].split()[-2:], ["line", "9999"],
                 "berth logs --tail 5 ends with the last line")
@@ -206,7 +201,7 @@ def test_cli_follows_and_prefixes_several_containers(cu):
     for name in ("logs-cli-a", "logs-cli-b"):
         install(cu, rpc, name, ["sh", "-c", f"echo first from {name}; exec sleep 300"])
         eventually(lambda: f"first from {name}" in texts(logs(rpc, name)), f"{name}'s first line", timeout=60)
-    r = berth(node, "logs", "logs-cli-a", "logs-cli-b")
+    r = node.berth("logs", "logs-cli-a", "logs-cli-b", text=False)
     check_equal(r.returncode, 0, "berth logs of two containers", stderr=r.stderr)
     out = r.stdout.decode()
     check_in("logs-cli-a | ", out, "lines of the first are prefixed")
@@ -344,7 +339,7 @@ def test_hostile_lines(cu):
     long = [l for l in lines if l["text"].startswith("aaaa")]
     check_equal(len(long), 1, "the 1 MiB line is one line")
     check_equal(len(long[0]["text"]) + long[0]["cutBytes"], 1 << 20, "its cut bytes are counted")
-    r = berth(node, "logs", "logs-hostile")
+    r = node.berth("logs", "logs-hostile", text=False)
     check_equal(r.returncode, 0, "berth logs exit status", stderr=r.stderr)
     check(b"\x1b" not in r.stdout and b"\x01" not in r.stdout, "the CLI writes no raw control characters")
     check_in(b"\\x1b[31mred\\x01", r.stdout, "the CLI shows them escaped")

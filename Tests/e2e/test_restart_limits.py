@@ -20,17 +20,6 @@ IMAGE = "localhost/busybox:latest"
 SLEEP = ["sleep", "100000"]
 
 
-def start(cu):
-    mgr = harness.Manager.start_new(cu)
-    node = harness.Node.start_new(cu, manager=mgr)
-    return mgr, node, node.connect(cu)
-
-
-def berth(node, *args, timeout=120):
-    argv = [os.path.join(harness.bin_dir(), "berth"), "--node", f"unix:{node.socket_path}", *args]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-
-
 def install(cu, rpc, cid, command=SLEEP, start=True, **params):
     cu.container("ctr-" + cid)
     return rpc.call("container.install", {"id": cid, "image": IMAGE, "command": command, "start": start, **params},
@@ -47,21 +36,14 @@ def container_pid(cid):
     return int(out) if out.isdigit() and int(out) > 0 else None
 
 
-def restarts(rpc, mgr, cid):
-    """How many times systemd restarted the unit: the node's `restarts` where it reports it, else
-    the manager's NRestarts."""
-    status = rpc.call("container.status", {"id": cid})
-    if "restarts" in status:
-        return status["restarts"]
-    return int(mgr.show(unit(cid), "NRestarts")["NRestarts"])
+def restarts(rpc, cid):
+    """How many times systemd restarted the unit, as the node reports it (a missing member fails)."""
+    return rpc.call("container.status", {"id": cid})["restarts"]
 
 
-def result(rpc, mgr, cid):
-    """systemd's Result of the unit: the node's `result` where it reports it, else the manager's."""
-    status = rpc.call("container.status", {"id": cid})
-    if "result" in status:
-        return status["result"]
-    return mgr.show(unit(cid), "Result")["Result"]
+def result(rpc, cid):
+    """The result of the unit's last run, as the node reports it (a missing member fails)."""
+    return rpc.call("container.status", {"id": cid})["result"]
 
 
 def cgroup_dir(pid, controller):
@@ -108,7 +90,7 @@ def log_texts(rpc, cid):
 
 
 def test_kill_9_restarts_by_policy(cu):
-    mgr, node, rpc = start(cu)
+    mgr, node, rpc = harness.start_stack(cu)
     pids = {}
     for policy in ("always", "on-failure", "no"):
         cid = harness.unique_name("rs-" + policy)
@@ -116,19 +98,19 @@ def test_kill_9_restarts_by_policy(cu):
         check_equal(status["restart"], policy, "status shows the policy")
         check_equal(status["restartDelaySeconds"], 0.2, "status shows the delay")
         pids[policy] = (cid, eventually(lambda: container_pid(cid), f"{cid}'s container runs", timeout=30))
-        check_equal(restarts(rpc, mgr, cid), 0, f"{policy}: no restart yet")
+        check_equal(restarts(rpc, cid), 0, f"{policy}: no restart yet")
     for cid, pid in pids.values():
         os.kill(pid, signal.SIGKILL)
     for policy in ("always", "on-failure"):
         cid, old = pids[policy]
-        eventually(lambda: restarts(rpc, mgr, cid) >= 1, f"{policy}: systemd restarted the unit", timeout=30)
+        eventually(lambda: restarts(rpc, cid) >= 1, f"{policy}: systemd restarted the unit", timeout=30)
         new = eventually(lambda: (p := container_pid(cid)) and p != old and p, f"{policy}: a new container runs", timeout=30)
         check(new != old, "another process")
         eventually(lambda: rpc.call("container.status", {"id": cid})["state"] == "active", f"{policy}: active again", timeout=30)
     # The others came back meanwhile; `no` stays down, never restarted.
     cid, _ = pids["no"]
     eventually(lambda: rpc.call("container.status", {"id": cid})["state"] == "failed", "no: the unit failed", timeout=30)
-    check_equal(restarts(rpc, mgr, cid), 0, "no: never restarted")
+    check_equal(restarts(rpc, cid), 0, "no: never restarted")
     check_equal(container_pid(cid), None, "no: no container runs")
     # A stop through Berth is a stop, whatever the policy.
     cid, _ = pids["always"]
@@ -138,7 +120,7 @@ def test_kill_9_restarts_by_policy(cu):
 
 
 def test_crash_loop_hits_the_start_limit_and_start_resets_it(cu):
-    mgr, node, rpc = start(cu)
+    mgr, node, rpc = harness.start_stack(cu)
     flag = cu.tempdir("berth-flag-")
     cid = harness.unique_name("rs-loop")
     command = ["sh", "-c", "test -e /flag/ok && exec sleep 100000; echo crashing; exit 1"]
@@ -150,7 +132,7 @@ def test_crash_loop_hits_the_start_limit_and_start_resets_it(cu):
     # systemd 252 keeps the last exit's result (exit-code) when the start limit ends the loop; the
     # node names it start-limit-hit (RestartPolicy.hitStartLimit), keeping the last exit beside it.
     # The unit stays failed, its restarts stop, and a plain start is refused until a reset.
-    eventually(lambda: rpc.call("container.status", {"id": cid})["state"] == "failed" and restarts(rpc, mgr, cid) >= 3,
+    eventually(lambda: rpc.call("container.status", {"id": cid})["state"] == "failed" and restarts(rpc, cid) >= 3,
                "systemd gave up restarting", timeout=60)
     status = rpc.call("container.status", {"id": cid})
     check_equal(status.get("result"), "start-limit-hit", "status names the start limit", status=status)
@@ -165,18 +147,18 @@ def test_crash_loop_hits_the_start_limit_and_start_resets_it(cu):
 
     with open(os.path.join(flag, "ok"), "w"):
         pass
-    r = berth(node, "start", cid)
+    r = node.berth("start", cid)
     check_equal(r.returncode, 0, "berth start after start-limit-hit", stderr=r.stderr, stdout=r.stdout)
     check_in("start limit", r.stdout, "berth start says it reset the start limit")
     check_in(f"started {cid}", r.stdout, "and that it started")
     check_equal(rpc.call("container.status", {"id": cid})["state"], "active", "it runs")
-    r = berth(node, "start", cid)
+    r = node.berth("start", cid)
     check_equal(r.returncode, 0, "berth start of a running container", stderr=r.stderr)
     check("start limit" not in r.stdout, "no reset to report the second time", stdout=r.stdout)
 
 
 def test_memory_hog_is_oom_killed(cu):
-    mgr, node, rpc = start(cu)
+    mgr, node, rpc = harness.start_stack(cu)
     mib32 = 32 << 20
     # The hog is a child: the container stays, so its cgroup can be read after the kill.
     cid = harness.unique_name("rs-hog")
@@ -198,7 +180,7 @@ def test_memory_hog_is_oom_killed(cu):
     eventually(lambda: rpc.call("container.status", {"id": cid})["state"] == "failed", "the hog's unit failed", timeout=30)
     unified_memory = "memory" in read("/sys/fs/cgroup/cgroup.controllers").split() if os.path.exists(
         "/sys/fs/cgroup/cgroup.controllers") else False
-    check_equal(result(rpc, mgr, cid), "oom-kill", "the node's result", log=log_texts(rpc, cid))
+    check_equal(result(rpc, cid), "oom-kill", "the node's result", log=log_texts(rpc, cid))
     if unified_memory:
         check_equal(mgr.show(unit(cid), "Result")["Result"], "oom-kill", "systemd's result (cgroup v2)")
     else:
@@ -216,7 +198,7 @@ def test_memory_hog_is_oom_killed(cu):
 def test_oom_kill_while_the_node_is_down_and_kill_9_is_not_one(cu):
     """The OOM kill is recorded when the run ends, by the unit, not by the node; a kill -9 of a
     container with a memory limit ends the same way to systemd (137) and is not an OOM kill."""
-    mgr, node, rpc = start(cu)
+    mgr, node, rpc = harness.start_stack(cu)
     mib32 = 32 << 20
     flag = cu.tempdir("berth-flag-")
     cid = harness.unique_name("rs-hogdown")
@@ -239,7 +221,7 @@ def test_oom_kill_while_the_node_is_down_and_kill_9_is_not_one(cu):
         eventually(lambda: mgr.show(unit(c), "ActiveState")["ActiveState"] == "failed", f"{c}: the unit failed", timeout=30)
     node.start()
     rpc = node.connect(cu)
-    check_equal(result(rpc, mgr, cid), "oom-kill", "the hog, killed while the node was down")
+    check_equal(result(rpc, cid), "oom-kill", "the hog, killed while the node was down")
     status = rpc.call("container.status", {"id": killed})
     check_equal((status.get("result"), status.get("exitStatus")), ("exit-code", 137), "kill -9 is not an OOM kill")
     check(not any("oom-kill" in t for t in log_texts(rpc, killed)), "nor does its marker say so")
@@ -251,7 +233,7 @@ def test_oom_kill_while_the_node_is_down_and_kill_9_is_not_one(cu):
 
 
 def test_pids_bomb_stops_at_its_limit(cu):
-    mgr, node, rpc = start(cu)
+    mgr, node, rpc = harness.start_stack(cu)
     cid = harness.unique_name("rs-pids")
     # busybox sh exits when a fork fails: the bomb is a child shell, and its sleeps stay behind.
     bomb = "sh -c 'i=0; while [ $i -lt 64 ]; do sleep 100000 & i=$((i+1)); done'; echo bomb ended $?; exec sleep 100000"
@@ -270,7 +252,7 @@ def test_pids_bomb_stops_at_its_limit(cu):
 
 
 def test_cgroup_files_show_the_limits_and_they_survive_a_node_restart(cu):
-    mgr, node, rpc = start(cu)
+    mgr, node, rpc = harness.start_stack(cu)
     cid = harness.unique_name("rs-files")
     given = {"memory": 64 << 20, "cpus": 0.5, "pids": 50, "restart": "always", "restartBurst": 4, "restartIntervalSeconds": 30}
     status = install(cu, rpc, cid, **given)
@@ -295,7 +277,7 @@ def test_cgroup_files_show_the_limits_and_they_survive_a_node_restart(cu):
     check_equal({k: status.get(k) for k in given}, given, "the record kept them across a node restart")
     listed = rpc.call("container.list", {"ids": [cid]})["containers"][0]
     check_equal({k: listed.get(k) for k in given}, given, "list shows them too")
-    r = berth(node, "status", cid)
+    r = node.berth("status", cid)
     check_equal(r.returncode, 0, "berth status", stderr=r.stderr)
     check_in("restart:          always (at most 4 starts in 30s)", r.stdout, "berth status shows the policy")
     check_in("limits:           memory 64m, cpus 0.5, pids 50", r.stdout, "berth status shows the limits")
@@ -312,7 +294,7 @@ BAD = [
 
 
 def test_bad_values_are_refused_and_change_nothing(cu):
-    mgr, node, rpc = start(cu)
+    mgr, node, rpc = harness.start_stack(cu)
     cid = harness.unique_name("rs-bad")
     cu.container("ctr-" + cid)
     for member, value in BAD + [("memorySwap", {"memory": 64 << 20, "memorySwap": 32 << 20})]:
@@ -331,12 +313,12 @@ def test_bad_values_are_refused_and_change_nothing(cu):
                          [["--memory", "1m"], "--memory"], [["--memory", "99999999999g"], "--memory"],
                          [["--memory-swap", "64m"], "--memory-swap"], [["--cpus", "0"], "--cpus"],
                          [["--cpus", "x"], "--cpus"], [["--pids", "-1"], "--pids"], [["--pids", "1"], "--pids"]):
-        r = berth(node, "install", *flags, IMAGE, cid)
+        r = node.berth("install", *flags, IMAGE, cid)
         check_equal(r.returncode, 64, f"berth install {' '.join(flags)}: a usage error", stderr=r.stderr)
         check_in(named, r.stderr, f"berth install {' '.join(flags)}: the message names the flag")
     check_equal(rpc.call("container.list")["containers"], [], "the CLI sent nothing either")
 
-    r = berth(node, "install", "--restart", "on-failure", "--restart-delay", "1.5", "--memory", "256m", "--memory-swap", "256m",
+    r = node.berth("install", "--restart", "on-failure", "--restart-delay", "1.5", "--memory", "256m", "--memory-swap", "256m",
               "--cpus", "0.25", "--pids", "100", IMAGE, cid, "--", *SLEEP)
     check_equal(r.returncode, 0, "berth install with every flag", stderr=r.stderr)
     status = rpc.call("container.status", {"id": cid})
@@ -363,7 +345,7 @@ def test_the_docker_runtime_sets_the_same_limits(cu):
 
 
 def test_deploy_descriptor_carries_them_and_a_change_reinstalls(cu):
-    mgr, node, rpc = start(cu)
+    mgr, node, rpc = harness.start_stack(cu)
     work = cu.tempdir()
     app = os.path.join(work, "app.json")
     name = harness.unique_name("rsdep")
@@ -377,22 +359,22 @@ def test_deploy_descriptor_carries_them_and_a_change_reinstalls(cu):
                 "cpus": 0.5, "pids": 50}}}, f)
 
     descriptor(64 << 20)
-    r = berth(node, "deploy", app)
+    r = node.berth("deploy", app)
     check_equal(r.returncode, 0, "deploy", stdout=r.stdout, stderr=r.stderr)
     status = rpc.call("container.status", {"id": cid})
     check_equal([status.get(k) for k in ("restart", "restartBurst", "memory", "cpus", "pids", "state")],
                 ["on-failure", 3, 64 << 20, 0.5, 50, "active"], "the descriptor's policy and limits reached the node")
     check_equal(memory_files(container_pid(cid))[0], 64 << 20, "and the container's cgroup")
     descriptor(128 << 20)
-    r = berth(node, "deploy", app, "--plan")
+    r = node.berth("deploy", app, "--plan")
     check_equal(r.returncode, 0, "plan", stderr=r.stderr)
     check_in("limits changed", r.stdout, "a changed limit reinstalls, saying why")
-    r = berth(node, "deploy", app)
+    r = node.berth("deploy", app)
     check_equal(r.returncode, 0, "redeploy", stdout=r.stdout, stderr=r.stderr)
     check_equal(rpc.call("container.status", {"id": cid})["memory"], 128 << 20, "the new limit")
     with open(app, "w") as f:
         json.dump({"nodes": ["h"], "services": {"web": {"image": IMAGE, "memory": 1 << 20}}}, f)
-    r = berth(node, "deploy", app)
+    r = node.berth("deploy", app)
     check_equal(r.returncode, 66, "a bad limit in a descriptor", stderr=r.stderr)
     check_in("services.web.memory", r.stderr, "the error names the field")
 

@@ -20,17 +20,6 @@ from harness import check, check_equal, check_in
 BUSYBOX = "localhost/busybox:latest"
 
 
-def start(cu):
-    mgr = harness.Manager.start_new(cu)
-    node = harness.Node.start_new(cu, manager=mgr)
-    return mgr, node, node.connect(cu)
-
-
-def berth(node, *args, timeout=60):
-    argv = [os.path.join(harness.bin_dir(), "berth"), "--node", f"unix:{node.socket_path}", *args]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-
-
 def kill9_and_restart(cu, node):
     node.proc.kill()  # SIGKILL: nothing is flushed on the way out
     node.proc.wait(5)
@@ -39,7 +28,7 @@ def kill9_and_restart(cu, node):
 
 
 def test_every_mutation_replays_its_first_result(cu):
-    mgr, node, rpc = start(cu)
+    mgr, node, rpc = harness.start_stack(cu)
     hello = rpc.call("node.hello", {"protocols": [1]})
     check_in("request-ids", hello["capabilities"], "the node announces request-ids")
     check_in("links", hello["capabilities"], "this node keeps links (links.* below)")
@@ -136,7 +125,7 @@ def test_every_mutation_replays_its_first_result(cu):
 
 
 def test_request_id_length_counts_characters(cu):
-    mgr, node, rpc = start(cu)
+    mgr, node, rpc = harness.start_stack(cu)
     cid = harness.unique_name("rt-long")
     cu.container(f"ctr-{cid}")
     rpc.call("container.install", {"id": cid, "image": BUSYBOX, "command": ["sleep", "100000"]})
@@ -156,7 +145,7 @@ def test_request_id_length_counts_characters(cu):
 
 
 def test_concurrent_links_all_survive_and_unlink_removes_one(cu):
-    mgr, node, rpc = start(cu)
+    mgr, node, rpc = harness.start_stack(cu)
     for cid in ("lk-front", "lk-back"):
         cu.container(f"ctr-{cid}")
     rpc.call("container.install", {"id": "lk-back", "image": BUSYBOX, "command": ["sleep", "100000"],
@@ -166,7 +155,7 @@ def test_concurrent_links_all_survive_and_unlink_removes_one(cu):
     results = [None] * count
 
     def one(i):
-        results[i] = berth(node, "link", "lk-front", "--to", "lk-back:8080", "--as", f"127.0.0.1:{9000 + i}")
+        results[i] = node.berth("link", "lk-front", "--to", "lk-back:8080", "--as", f"127.0.0.1:{9000 + i}")
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
     for t in threads:
@@ -201,18 +190,18 @@ def test_concurrent_links_all_survive_and_unlink_removes_one(cu):
     stored = rpc.call("container.links.get", {"id": "lk-front"})["links"]
     check_equal(len(stored), count + 32, "every concurrent links.add is kept", links=stored)
 
-    r = berth(node, "unlink", "lk-front", "--from", "127.0.0.1:9003")
+    r = node.berth("unlink", "lk-front", "--from", "127.0.0.1:9003")
     check_equal(r.returncode, 0, "berth unlink", stderr=r.stderr)
     check_in("unlinked", r.stdout, "what unlink prints")
     after = rpc.call("container.links.get", {"id": "lk-front"})["links"]
     check_equal(after, [l for l in stored if l["fromPort"] != 9003], "exactly the one link is gone, the rest in order")
-    r = berth(node, "unlink", "lk-front", "--from", "127.0.0.1:9003")
+    r = node.berth("unlink", "lk-front", "--from", "127.0.0.1:9003")
     check_equal(r.returncode, 1, "unlinking a link that is not there fails", stdout=r.stdout, stderr=r.stderr)
     check_in("not_found", r.stderr, "the error kind")
     check_in("127.0.0.1:9003", r.stderr, "the error names the address")
-    r = berth(node, "unlink", "lk-front", "--from", "9003")
+    r = node.berth("unlink", "lk-front", "--from", "9003")
     check_equal(r.returncode, 64, "a --from without an address is a usage error", stderr=r.stderr)
-    r = berth(node, "unlink", "lk-front", "--from", "127.0.0.1:9004", "--json")
+    r = node.berth("unlink", "lk-front", "--from", "127.0.0.1:9004", "--json")
     check_equal(r.returncode, 0, "berth unlink --json", stderr=r.stderr)
     check_equal(json.loads(r.stdout)["links"], rpc.call("container.links.get", {"id": "lk-front"})["links"],
                 "--json prints the links left")
